@@ -1,0 +1,41 @@
+"""The contract as data: the files `drun-conformance spec build` writes, shipped in the wheel.
+
+Everything here is read-only at run time; `conformance.build_spec` is what writes it.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "OPENAPI_PATH",
+    "REQUIREMENTS_PATH",
+    "SCHEMA_PATH",
+    "SOURCE_PAGE_PATH",
+    "SPEC_DIR",
+    "load_requirements",
+    "load_schema",
+]
+
+SPEC_DIR = Path(__file__).resolve().parent
+SOURCE_PAGE_PATH = SPEC_DIR / "source" / "run-deployment-now.md"
+SCHEMA_PATH = SPEC_DIR / "deployment_run.schema.json"
+OPENAPI_PATH = SPEC_DIR / "openapi.yaml"
+REQUIREMENTS_PATH = SPEC_DIR / "requirements.json"
+
+
+@cache
+def load_schema() -> dict[str, Any]:
+    """The DeploymentRun JSON Schema (2020-12), as built from the reference page."""
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
+
+@cache
+def load_requirements() -> dict[str, Any]:
+    """The requirement catalog: `{"requirements": [...], ...}`."""
+    catalog: dict[str, Any] = json.loads(REQUIREMENTS_PATH.read_text(encoding="utf-8"))
+    return catalog
