@@ -1,0 +1,86 @@
+"""`spec build | check | diff`: write spec/ from its sources, compare, and name contract changes."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ._build import SpecSources, build_schema, render_spec, variant_tags
+from ._page import ClassShape, EnumShape, Field, Page, UnionShape, parse_page
+from .oracle import Oracle
+
+__all__ = ["build_spec", "check_spec", "diff_pages", "example_findings", "page_contract"]
+
+
+def example_findings(sources: SpecSources, catalog: dict[str, Any]) -> list[dict[str, Any]]:
+    """The page's own example response, checked by the oracle the fresh spec makes."""
+    if sources.page.example is None:
+        return []
+    oracle = Oracle(catalog, build_schema(sources.page))
+    return [f.to_json() for f in oracle.evaluate(sources.page.example).findings]
+
+
+def build_spec(source_dir: Path, out_dir: Path) -> list[dict[str, Any]]:
+    """Write spec/'s built files into out_dir; returns what the page's example breaks."""
+    sources = SpecSources.read(source_dir)
+    draft = json.loads(render_spec(sources, [])["requirements.json"])
+    findings = example_findings(sources, draft)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, data in render_spec(sources, findings).items():
+        (out_dir / name).write_bytes(data)
+    return findings
+
+
+def check_spec(spec_dir: Path) -> list[str]:
+    """The built files that differ from a fresh build (empty when spec/ is up to date)."""
+    with tempfile.TemporaryDirectory() as fresh:
+        build_spec(spec_dir / "source", Path(fresh))
+        return [
+            name
+            for name in sorted(p.name for p in Path(fresh).iterdir())
+            if not (spec_dir / name).is_file()
+            or (spec_dir / name).read_bytes() != (Path(fresh) / name).read_bytes()
+        ]
+
+
+def page_contract(page: Page) -> dict[str, set[str]]:
+    """What a contract diff compares: fields (with types), union variants, betas."""
+    fields: set[str] = set()
+    variants: set[str] = set()
+
+    def walk(shape: ClassShape, prefix: str) -> None:
+        for f in shape.fields:
+            name = f"{prefix}{f.wire_name}"
+            fields.add(f"{name}: {f.type}")
+            _walk_shape(f, name)
+
+    def _walk_shape(f: Field, name: str) -> None:
+        if isinstance(f.shape, ClassShape):
+            walk(f.shape, name + ".")
+        elif isinstance(f.shape, UnionShape):
+            for tag, variant in variant_tags(f, f.shape):
+                variants.add(f"{name}: {tag}")
+                walk(variant, f"{name}[{tag}].")
+        elif isinstance(f.shape, EnumShape) and len(f.shape.constants) > 1:
+            variants.update(f"{name}: {c.wire}" for c in f.shape.constants)
+
+    walk(page.returns, "")
+    betas = {
+        c.wire
+        for p in page.parameters
+        if p.wire_name == "betas" and isinstance(p.shape, EnumShape)
+        for c in p.shape.constants
+    }
+    return {"field": fields, "variant": variants, "beta": betas}
+
+
+def diff_pages(old_text: str, new_text: str) -> list[str]:
+    """`+ kind: item` / `- kind: item` lines for what the new page adds or removes."""
+    old, new = page_contract(parse_page(old_text)), page_contract(parse_page(new_text))
+    lines = []
+    for kind in old:
+        lines += [f"- {kind}: {item}" for item in sorted(old[kind] - new[kind])]
+        lines += [f"+ {kind}: {item}" for item in sorted(new[kind] - old[kind])]
+    return lines

@@ -1,0 +1,102 @@
+"""What the checks read (a Case) and what they report (Findings)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+__all__ = ["UNPARSED", "Case", "Exchange", "Finding", "Level", "SpecFacts", "show"]
+
+Level = Literal["MUST", "SHOULD", "EDGE"]
+
+
+class _Unparsed:
+    """The body was not JSON: payload checks do not apply, `payload.json` reports it."""
+
+    def __repr__(self) -> str:
+        return "UNPARSED"
+
+
+UNPARSED: Any = _Unparsed()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One requirement not met (MUST/SHOULD), or one edge class seen (EDGE)."""
+
+    requirement: str
+    level: Level
+    pointer: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "requirement": self.requirement,
+            "level": self.level,
+            "pointer": self.pointer,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One HTTP exchange with Run Deployment Now, as the suite saw it on the wire.
+
+    `deployment_known` is what the prober knows of the path's id: True for a deployment
+    the target was told about, False for one made up to be unknown, None when unknown.
+    """
+
+    method: str
+    deployment_id: str
+    request_headers: dict[str, str]  # lower-case names
+    status: int
+    response_headers: dict[str, str]  # lower-case names
+    body: bytes
+    received_at: datetime | None = None
+    deployment_known: bool | None = None
+
+    @property
+    def media_type(self) -> str:
+        return self.response_headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def has_credentials(self) -> bool:
+        auth = self.request_headers.get("authorization", "")
+        return bool(self.request_headers.get("x-api-key")) or auth.lower().startswith("bearer ")
+
+    def betas(self) -> list[str]:
+        header = self.request_headers.get("anthropic-beta", "")
+        return [b.strip() for b in header.split(",") if b.strip()]
+
+
+@dataclass(frozen=True, slots=True)
+class SpecFacts:
+    """What some checks need from the catalog, worked out once per Oracle."""
+
+    timestamp_paths: tuple[tuple[str, ...], ...]
+    variants: dict[tuple[str, ...], tuple[str, ...]]  # tag path -> the tags on the page
+    conventions: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """Everything one evaluation may look at: the parsed body, and the exchange if any."""
+
+    run: Any
+    facts: SpecFacts
+    exchange: Exchange | None = None
+    seen_run_ids: frozenset[str] = frozenset()
+    skew: timedelta = timedelta(minutes=5)
+    run_now: bool = True  # the body answers Run Deployment Now (not, say, a listing)
+    cache: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def show(value: Any, limit: int = 80) -> str:
+    """A value as JSON, cut to `limit` characters, for "Received: ..." messages."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

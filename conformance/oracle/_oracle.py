@@ -1,0 +1,137 @@
+"""The Oracle: every registered check, bound to the catalog, run over one body or exchange."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+import jsonschema_rs
+
+from .._errors import SpecError
+from . import _http  # noqa: F401  (registers the HTTP checks)
+from ._model import UNPARSED, Case, Exchange, Finding, SpecFacts
+from ._registry import Check, Registry
+from ._rules import RULES
+from ._structural import structural_check
+
+__all__ = ["Evaluation", "Oracle"]
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """What one evaluation found, and which requirements it did and did not exercise."""
+
+    findings: list[Finding]
+    exercised: frozenset[str] = frozenset()
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def violations(self) -> list[Finding]:
+        return [f for f in self.findings if f.level != "EDGE"]
+
+    @property
+    def edges(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "EDGE"]
+
+    @property
+    def conforms(self) -> bool:
+        return not any(f.level == "MUST" for f in self.findings)
+
+
+class Oracle:
+    """Pure: the same inputs give the same findings, and nothing here does I/O."""
+
+    def __init__(self, catalog: dict[str, Any], schema: dict[str, Any]) -> None:
+        self.requirements: dict[str, dict[str, Any]] = {e["id"]: e for e in catalog["requirements"]}
+        registry = Registry()
+        for entry in catalog["requirements"]:
+            if "check" in entry:
+                registry.add(structural_check(entry))
+        for check in RULES:
+            registry.add(check)
+        unchecked = self.requirements.keys() - {c.requirement for c in registry}
+        unlisted = {c.requirement for c in registry} - self.requirements.keys()
+        if unchecked or unlisted:
+            raise SpecError(
+                f"catalog and checks disagree: no check for {sorted(unchecked)}, "
+                f"no requirement for {sorted(unlisted)}"
+            )
+        self.checks: tuple[Check, ...] = tuple(registry)
+        self._levels = {rid: entry["level"] for rid, entry in self.requirements.items()}
+        self._in_schema = frozenset(r for r, e in self.requirements.items() if e.get("in_schema"))
+        self._payload = frozenset(r for r, e in self.requirements.items() if e["area"] != "http")
+        self._schema = jsonschema_rs.validator_for(schema, validate_formats=True)
+        self.facts = _facts(catalog)
+
+    @classmethod
+    @cache
+    def default(cls) -> Oracle:
+        """The oracle for the spec/ shipped with this package."""
+        import spec
+
+        return cls(spec.load_requirements(), spec.load_schema())
+
+    def schema_accepts(self, run: Any) -> bool:
+        """The JSON Schema's verdict (jsonschema-rs), the MUST part of the body's contract."""
+        if run is UNPARSED:
+            return False
+        try:
+            return bool(self._schema.is_valid(run))
+        except (ValueError, OverflowError):  # an integer beyond what the validator holds
+            return False
+
+    def evaluate(
+        self,
+        run: Any,
+        *,
+        exchange: Exchange | None = None,
+        seen_run_ids: Iterable[str] = (),
+        skew: timedelta = timedelta(minutes=5),
+        run_now: bool = True,
+        coverage: bool = False,
+    ) -> Evaluation:
+        """Run every check that applies. `run` is the parsed body, or UNPARSED.
+
+        Without `coverage`, a body the schema accepts skips the checks the schema already
+        expresses (they cannot fail: a property test holds them to that) for speed.
+        """
+        case = Case(run, self.facts, exchange, frozenset(seen_run_ids), skew, run_now)
+        payload_applies = exchange is None or 200 <= exchange.status < 300
+        skip_schema = not coverage and payload_applies and self.schema_accepts(run)
+        findings: list[Finding] = []
+        exercised: set[str] = set()
+        skipped: dict[str, str] = {}
+        for check in self.checks:
+            rid = check.requirement
+            if check.needs_exchange and exchange is None:
+                skipped[rid] = "needs an HTTP exchange (offline payload)"
+                continue
+            if rid in self._payload and not payload_applies:
+                continue
+            if skip_schema and rid in self._in_schema:
+                continue
+            if run is UNPARSED and rid in self._payload and rid != "payload.json":
+                continue
+            result = check.function(case)
+            if result is None:
+                continue
+            exercised.add(rid)
+            level = self._levels[rid]
+            findings += [f if f.level == level else replace(f, level=level) for f in result]
+        return Evaluation(findings, frozenset(exercised), skipped)
+
+
+def _facts(catalog: dict[str, Any]) -> SpecFacts:
+    checks = [e["check"] for e in catalog["requirements"] if "check" in e]
+    return SpecFacts(
+        timestamp_paths=tuple(tuple(c["path"]) for c in checks if c["kind"] == "rfc3339"),
+        variants={
+            tuple(c["path"]): tuple(c["expected"])
+            for c in checks
+            if c["kind"] == "one-of" and c["path"][-1] == "type"
+        },
+        conventions=catalog["conventions"],
+    )

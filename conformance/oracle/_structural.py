@@ -1,0 +1,113 @@
+"""The structural checks: one generic function per kind, bound to each catalog entry.
+
+The builder derives these requirements from the page's field lists (presence, JSON type,
+literals, int64, RFC 3339, union tags); each entry's `check` says which kind and where.
+A check does not apply below a parent that is missing or not an object: that parent's own
+requirement reports it, so one fault gives one finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ._model import Case, Finding, Level, show
+from ._registry import Check
+from ._rfc3339 import parse_rfc3339
+
+__all__ = ["INT64_MAX", "INT64_MIN", "structural_check"]
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_MISSING = object()
+_JSON_TYPES: dict[str, Callable[[Any], bool]] = {
+    "object": lambda v: isinstance(v, dict),
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+}
+
+
+def _parent(run: Any, path: Sequence[str]) -> dict[str, Any] | None:
+    """The object holding path[-1], or None when some step is missing or not an object."""
+    node = run
+    for key in path[:-1]:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key, _MISSING)
+    return node if isinstance(node, dict) else None
+
+
+def _holds(run: Any, when: dict[str, Any] | None) -> bool:
+    if when is None:
+        return True
+    parent = _parent(run, when["path"])
+    return parent is not None and parent.get(when["path"][-1], _MISSING) == when["equals"]
+
+
+def _is_int64(value: Any) -> bool:
+    # JSON Schema's data model: 3.0 is the integer 3 (RFC 8259 has one number type).
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, float) and not value.is_integer():
+        return False
+    return INT64_MIN <= value <= INT64_MAX
+
+
+def _value_test(kind: str, expected: Any) -> tuple[Callable[[Any], bool], str]:
+    """The predicate a present value must meet, and its words for `Expected: ...`."""
+    if kind == "json-type":
+        return _JSON_TYPES[expected], f"a JSON {expected}"
+    if kind == "literal":
+        return (lambda v: isinstance(v, str) and v == expected), show(expected)
+    if kind == "one-of":
+        allowed = frozenset(expected)
+        return (lambda v: isinstance(v, str) and v in allowed), f"one of {', '.join(expected)}"
+    if kind == "int64":
+        return _is_int64, "an integer from -2^63 to 2^63-1"
+    if kind == "rfc3339":
+        return (lambda v: parse_rfc3339(v) is not None), "an RFC 3339 date-time string"
+    raise ValueError(f"unknown structural check kind {kind!r}")
+
+
+def structural_check(entry: dict[str, Any]) -> Check:
+    """The Check for one structural catalog entry (its `check` object says what to test)."""
+    spec = entry["check"]
+    requirement, level, pointer = entry["id"], entry["level"], entry["pointer"]
+    path: list[str] = spec["path"]
+    when = spec.get("when")
+    if spec["kind"] == "required":
+        return Check(requirement, _required(requirement, level, pointer, path, when))
+    test, words = _value_test(spec["kind"], spec.get("expected"))
+    nullable = spec.get("nullable", False)
+
+    def check_value(case: Case) -> list[Finding] | None:
+        if not path:
+            value = case.run
+        else:
+            parent = _parent(case.run, path)
+            if parent is None or not _holds(case.run, when):
+                return None
+            value = parent.get(path[-1], _MISSING)
+            if value is _MISSING:
+                return None
+        if (value is None and nullable) or test(value):
+            return []
+        expected = words + (" or null" if nullable else "")
+        return [Finding(requirement, level, pointer, f"Received: {show(value)} / Expected: {expected}")]
+
+    check_value.__name__ = f"check_{spec['kind'].replace('-', '_')}"
+    return Check(requirement, check_value)
+
+
+def _required(
+    requirement: str, level: Level, pointer: str, path: list[str], when: dict[str, Any] | None
+) -> Callable[[Case], list[Finding] | None]:
+    def check_required(case: Case) -> list[Finding] | None:
+        parent = _parent(case.run, path)
+        if parent is None or not _holds(case.run, when):
+            return None
+        if path[-1] in parent:
+            return []
+        return [Finding(requirement, level, pointer, f"Received: no {path[-1]!r} / Expected: the field")]
+
+    return check_required
