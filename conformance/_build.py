@@ -254,7 +254,13 @@ def _field_requirements(
             pointer=_pointer(here),
             title=f"{dotted} is {words}{' or null' if nullable else ''}{suffix}.",
             line=f.line,
-            check={"kind": kind, "path": here, "expected": expected, "nullable": nullable, "when": when},
+            check={
+                "kind": kind,
+                "path": here,
+                "expected": expected,
+                "nullable": nullable,
+                "when": when,
+            },
             area=area,
         )
     )
@@ -312,20 +318,29 @@ def _union_requirements(f: Field, shape: UnionShape, path: list[str]) -> list[di
             pointer=_pointer([*path, tag]),
             title=f"{dotted} is one of the {len(tags)} variants on the page.",
             line=f.line,
-            check={"kind": "one-of", "path": [*path, tag], "expected": [t for t, _ in tags],
-                   "nullable": False, "when": None},
+            check={
+                "kind": "one-of",
+                "path": [*path, tag],
+                "expected": [t for t, _ in tags],
+                "nullable": False,
+                "when": None,
+            },
             area="variant",
         ),
     ]
     shared = [g for g in shape.variants[0].fields if g.wire_name != tag]
-    shared = [g for g in shared if all(_same_field(g, v.field_named(g.wire_name)) for v in shape.variants)]
+    shared = [
+        g for g in shared if all(_same_field(g, v.field_named(g.wire_name)) for v in shape.variants)
+    ]
     for g in shared:
         out += _field_requirements(g, path=path, when=None)
     shared_names = {g.wire_name for g in shared} | {tag}
     for value, variant in tags:
         for g in variant.fields:
             if g.wire_name not in shared_names:
-                out += _field_requirements(g, path=path, when={"path": [*path, tag], "equals": value})
+                out += _field_requirements(
+                    g, path=path, when={"path": [*path, tag], "equals": value}
+                )
     return out
 
 
@@ -356,9 +371,7 @@ def _rule_requirement(rule: dict[str, Any], sources: SpecSources) -> dict[str, A
 def build_openapi(sources: SpecSources, schema: dict[str, Any]) -> dict[str, Any]:
     """OpenAPI 3.1 for the one operation, reusing the JSON Schema as components."""
     page, conventions = sources.page, sources.rules["conventions"]
-    components = {
-        name: _rewrite_refs(body) for name, body in schema["$defs"].items()
-    }
+    components = {name: _rewrite_refs(body) for name, body in schema["$defs"].items()}
     run_schema = {k: v for k, v in schema.items() if k not in ("$defs", "$schema", "$id")}
     components["DeploymentRun"] = _rewrite_refs(run_schema)
     components["ErrorResponse"] = _error_envelope(None)
@@ -369,7 +382,9 @@ def build_openapi(sources: SpecSources, schema: dict[str, Any]) -> dict[str, Any
         "200": {
             "description": page.returns.description,
             "headers": {"request-id": {"$ref": "#/components/headers/RequestId"}},
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DeploymentRun"}}},
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/DeploymentRun"}}
+            },
         }
     }
     for status, error_type in sorted(conventions["error_types"].items()):
@@ -416,7 +431,12 @@ def build_openapi(sources: SpecSources, schema: dict[str, Any]) -> dict[str, Any
                     "schema": {
                         "type": "array",
                         "minItems": 1,
-                        "items": {"anyOf": [{"enum": beta_values}, {"type": "string", "pattern": "^[a-z0-9-]+$"}]},
+                        "items": {
+                            "anyOf": [
+                                {"enum": beta_values},
+                                {"type": "string", "pattern": "^[a-z0-9-]+$"},
+                            ]
+                        },
                         "contains": {"const": conventions["required_beta"]},
                     },
                 },
@@ -428,10 +448,17 @@ def build_openapi(sources: SpecSources, schema: dict[str, Any]) -> dict[str, Any
                 },
             },
             "headers": {
-                "RequestId": {"description": "Identifies the request in the API's logs.", "schema": {"type": "string"}}
+                "RequestId": {
+                    "description": "Identifies the request in the API's logs.",
+                    "schema": {"type": "string"},
+                }
             },
             "securitySchemes": {
-                "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": conventions["api_key_header"]},
+                "ApiKeyAuth": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": conventions["api_key_header"],
+                },
                 "BearerAuth": {"type": "http", "scheme": "bearer"},
             },
         },
@@ -497,7 +524,9 @@ def render_spec(sources: SpecSources, example_findings: list[dict[str, Any]]) ->
     return {
         "deployment_run.schema.json": _json_bytes(schema),
         "requirements.json": _json_bytes(catalog),
-        "openapi.yaml": yaml.safe_dump(openapi, sort_keys=False, allow_unicode=True, width=100).encode(),
+        "openapi.yaml": yaml.safe_dump(
+            openapi, sort_keys=False, allow_unicode=True, width=100
+        ).encode(),
     }
 
 

@@ -245,7 +245,7 @@ def _shape_of(type_ref: TypeRef, node: _Node) -> Shape:
 def _to_constant(node: _Node) -> EnumConstant:
     match = _CONSTANT.match(node.item)
     if match is None:
-        raise PageError(f"expected `NAME(\"wire\")`, found {node.item!r}", line=node.line)
+        raise PageError(f'expected `NAME("wire")`, found {node.item!r}', line=node.line)
     return EnumConstant(match["name"], match["wire"], node.line)
 
 
@@ -286,7 +286,9 @@ def _fenced_json(section: list[tuple[int, str]]) -> tuple[Any, int]:
     try:
         return json.loads("\n".join(body)), start
     except json.JSONDecodeError as exc:
-        raise PageError(f"the example response is not JSON: {exc.msg}", line=start + exc.lineno - 1) from exc
+        raise PageError(
+            f"the example response is not JSON: {exc.msg}", line=start + exc.lineno - 1
+        ) from exc
 
 
 def parse_page(text: str) -> Page:
@@ -306,7 +308,9 @@ def parse_page(text: str) -> Page:
     params = _bullet_tree([(n, t) for n, t in sections["Parameters"] if not t.startswith("```")])
     returns = _bullet_tree(sections["Returns"])
     if len(returns) != 1:
-        raise PageError("`### Returns` must hold exactly one class", line=_first_line(sections["Returns"]))
+        raise PageError(
+            "`### Returns` must hold exactly one class", line=_first_line(sections["Returns"])
+        )
     parameters = tuple(f for root in params for f in _flatten_params(_to_field(root)))
     example, example_line = _fenced_json(sections.get("Response", []))
     return Page(

@@ -209,7 +209,7 @@ def test_corpus_is_well_formed() -> None:
     for record in CORPUS:
         label = record["label"]
         assert re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", label), f"{label}: not kebab-case"
-        keys = set(record) - {"label", "conforms", "must", "should"}
+        keys = set(record) - {"label", "conforms", "must", "should", "note"}
         assert keys in ({"payload"}, {"raw"}), f"{label}: needs exactly one of payload/raw"
         must = [tuple(p) for p in record["must"]]
         should = [tuple(p) for p in record["should"]]

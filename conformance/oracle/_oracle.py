@@ -101,27 +101,40 @@ class Oracle:
         case = Case(run, self.facts, exchange, frozenset(seen_run_ids), skew, run_now)
         payload_applies = exchange is None or 200 <= exchange.status < 300
         skip_schema = not coverage and payload_applies and self.schema_accepts(run)
+        checks, skipped = self._plan(
+            exchange is not None, payload_applies, skip_schema, run is UNPARSED
+        )
         findings: list[Finding] = []
         exercised: set[str] = set()
-        skipped: dict[str, str] = {}
-        for check in self.checks:
-            rid = check.requirement
-            if check.needs_exchange and exchange is None:
-                skipped[rid] = "needs an HTTP exchange (offline payload)"
-                continue
-            if rid in self._payload and not payload_applies:
-                continue
-            if skip_schema and rid in self._in_schema:
-                continue
-            if run is UNPARSED and rid in self._payload and rid != "payload.json":
-                continue
+        for check in checks:
             result = check.function(case)
             if result is None:
                 continue
+            rid = check.requirement
             exercised.add(rid)
             level = self._levels[rid]
             findings += [f if f.level == level else replace(f, level=level) for f in result]
         return Evaluation(findings, frozenset(exercised), skipped)
+
+    @cache  # noqa: B019  (one Oracle per spec; the plans are few and small)
+    def _plan(
+        self, has_exchange: bool, payload_applies: bool, skip_schema: bool, unparsed: bool
+    ) -> tuple[tuple[Check, ...], dict[str, str]]:
+        """The checks that apply in this situation, and the ones skipped with the reason."""
+        checks, skipped = [], {}
+        for check in self.checks:
+            rid = check.requirement
+            if check.needs_exchange and not has_exchange:
+                skipped[rid] = "needs an HTTP exchange (offline payload)"
+            elif rid in self._payload and not payload_applies:
+                continue
+            elif skip_schema and rid in self._in_schema:
+                continue
+            elif unparsed and rid in self._payload and rid != "payload.json":
+                continue
+            else:
+                checks.append(check)
+        return tuple(checks), skipped
 
 
 def _facts(catalog: dict[str, Any]) -> SpecFacts:

@@ -80,8 +80,16 @@ def _days_in(year: int, month: int) -> int:
     return 30 if month in (4, 6, 9, 11) else 31
 
 
-def _utc(year: int, month: int, day: int, hour: int, minute: int, second: int,
-         fraction: str, offset_minutes: int) -> datetime:
+def _utc(
+    year: int,
+    month: int,
+    day: int,
+    hour: int,
+    minute: int,
+    second: int,
+    fraction: str,
+    offset_minutes: int,
+) -> datetime:
     """The instant, clamped to what `datetime` holds at the very ends of the calendar."""
     if year == 0:
         return datetime.min.replace(tzinfo=UTC)

@@ -33,7 +33,9 @@ def _found(requirement: str, pointer: str, message: str, level: Level = "MUST") 
 def check_payload_is_json(case: Case) -> list[Finding] | None:
     if case.run is not UNPARSED:
         return []
-    return _found("payload.json", "", "Received: bytes that are not JSON / Expected: a JSON document")
+    return _found(
+        "payload.json", "", "Received: bytes that are not JSON / Expected: a JSON document"
+    )
 
 
 @rule("run.outcome.exactly-one")
@@ -129,7 +131,7 @@ def check_manual_trigger_on_run_now(case: Case) -> list[Finding] | None:
     return _found(
         "run.trigger_context.manual-on-run-now",
         "/trigger_context/type",
-        f"Received: {show(kind)} / Expected: \"manual\" for a run started by Run Deployment Now",
+        f'Received: {show(kind)} / Expected: "manual" for a run started by Run Deployment Now',
     )
 
 
@@ -185,7 +187,9 @@ def _timestamps(case: Case) -> Iterator[tuple[str, Timestamp]]:
     return iter(cached)
 
 
-def _edge_timestamps(case: Case, requirement: str, attribute: str, words: str) -> list[Finding] | None:
+def _edge_timestamps(
+    case: Case, requirement: str, attribute: str, words: str
+) -> list[Finding] | None:
     if case.run is UNPARSED:
         return None
     return [

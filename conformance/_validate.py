@@ -1,0 +1,183 @@
+"""`validate`: recorded payloads and HTTP archives in, one verdict per payload out."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import orjson
+
+from ._errors import InputError, UsageError
+from .oracle import UNPARSED, Evaluation, Exchange, Finding, Oracle
+
+__all__ = ["PayloadResult", "ValidationReport", "parse_body", "read_inputs", "validate_inputs"]
+
+_RUN_PATH_PREFIX, _RUN_PATH_SUFFIX = "/v1/deployments/", "/run"
+SUFFIXES = (".json", ".jsonl", ".ndjson", ".har")
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One payload as read from the input, with its exchange when the input had one."""
+
+    source: str
+    body: bytes
+    exchange: Exchange | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadResult:
+    source: str
+    evaluation: Evaluation
+
+    def to_json(self) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "source": self.source,
+            "conforms": self.evaluation.conforms,
+            "violations": [f.to_json() for f in self.evaluation.violations],
+        }
+        if self.evaluation.edges:
+            result["edges"] = [f.to_json() for f in self.evaluation.edges]
+        return result
+
+
+@dataclass(slots=True)
+class ValidationReport:
+    results: list[PayloadResult] = field(default_factory=list)
+
+    @property
+    def conforming(self) -> int:
+        return sum(r.evaluation.conforms for r in self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "summary": {
+                "payloads": len(self.results),
+                "conforming": self.conforming,
+                "violating": len(self.results) - self.conforming,
+            },
+            "results": [r.to_json() for r in self.results],
+        }
+
+
+def parse_body(body: bytes) -> Any:
+    """The JSON value of `body`, or UNPARSED. Integers of any size are kept exact."""
+    # orjson turns integers past 64 bits into floats or refuses them; the stdlib keeps them.
+    if _LONG_DIGITS.search(body) is None:
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+    try:
+        return json.loads(body, parse_constant=_not_json)
+    except (ValueError, RecursionError):
+        return UNPARSED
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def read_inputs(paths: Iterable[str]) -> Iterator[Recorded]:
+    """Every payload of every input, in order. InputError before anything is read if a file is missing."""
+    paths = list(paths)
+    for name in paths:
+        if name != "-" and Path(name).suffix.lower() not in SUFFIXES:
+            raise UsageError(
+                f"{name}: expected a .json, .jsonl, .ndjson or .har file, or - for standard input"
+            )
+        if name != "-" and not Path(name).is_file():
+            raise InputError(f"cannot read {name}: no such file")
+    for name in paths:
+        if name == "-":
+            yield from _lines("stdin", sys.stdin.buffer.read())
+            continue
+        try:
+            data = Path(name).read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read {name}: {exc.strerror}") from exc
+        suffix = Path(name).suffix.lower()
+        if suffix == ".json":
+            yield Recorded(name, data)
+        elif suffix == ".har":
+            yield from _har(name, data)
+        else:
+            yield from _lines(name, data)
+
+
+def _lines(name: str, data: bytes) -> Iterator[Recorded]:
+    # JSON text may hold U+2028 and friends: split on newline bytes only.
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.strip():
+            yield Recorded(f"{name}:{number}", line)
+
+
+def _har(name: str, data: bytes) -> Iterator[Recorded]:
+    archive = parse_body(data)
+    entries = archive.get("log", {}).get("entries") if isinstance(archive, dict) else None
+    if not isinstance(entries, list):
+        raise InputError(f"{name}: not an HTTP archive (no log.entries)")
+    for number, entry in enumerate(entries, start=1):
+        try:
+            exchange = _har_exchange(entry)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InputError(f"{name}: entry {number} is not a HAR entry ({exc!r})") from exc
+        if exchange is not None:
+            yield Recorded(f"{name}:{number}", exchange.body, exchange)
+
+
+def _har_exchange(entry: dict[str, Any]) -> Exchange | None:
+    request, response = entry["request"], entry["response"]
+    path = urlsplit(request["url"]).path
+    if request["method"].upper() != "POST" or not (
+        path.startswith(_RUN_PATH_PREFIX) and path.endswith(_RUN_PATH_SUFFIX)
+    ):
+        return None
+    content = response.get("content", {})
+    text = content.get("text", "")
+    body = base64.b64decode(text) if content.get("encoding") == "base64" else text.encode("utf-8")
+    started = datetime.fromisoformat(entry["startedDateTime"].replace("Z", "+00:00"))
+    return Exchange(
+        method="POST",
+        deployment_id=unquote(path[len(_RUN_PATH_PREFIX) : -len(_RUN_PATH_SUFFIX)]),
+        request_headers=_headers(request.get("headers", [])),
+        status=int(response["status"]),
+        response_headers=_headers(response.get("headers", [])),
+        body=body,
+        received_at=started + timedelta(milliseconds=float(entry.get("time", 0))),
+    )
+
+
+def _headers(pairs: list[dict[str, str]]) -> dict[str, str]:
+    return {p["name"].lower(): p["value"] for p in pairs}
+
+
+def validate_inputs(paths: Iterable[str], oracle: Oracle | None = None) -> ValidationReport:
+    oracle = oracle or Oracle.default()
+    report = ValidationReport()
+    seen: set[str] = set()
+    for recorded in read_inputs(paths):
+        run = parse_body(recorded.body)
+        evaluation = oracle.evaluate(run, exchange=recorded.exchange, seen_run_ids=seen)
+        if (
+            recorded.exchange is not None
+            and isinstance(run, dict)
+            and isinstance(run.get("id"), str)
+        ):
+            seen.add(run["id"])
+        report.results.append(PayloadResult(recorded.source, evaluation))
+    return report
+
+
+def describe(finding: Finding) -> str:
+    where = finding.pointer or "(payload)"
+    return f"  {finding.level:6} {finding.requirement}  at {where}: {finding.message}"

@@ -1,0 +1,119 @@
+"""The `drun-conformance` command line. Exit status: 0 conformant, 1 not, 2 usage, 3 unreachable."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._errors import DrunError, UsageError
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    import orjson
+
+    from ._validate import describe, validate_inputs
+
+    report = validate_inputs(args.paths)
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(report.to_json()) + b"\n")
+    else:
+        for result in report.results:
+            verdict = "conforms" if result.evaluation.conforms else "VIOLATES"
+            print(f"{result.source}: {verdict}")
+            for finding in result.evaluation.violations:
+                print(describe(finding))
+        summary = report.to_json()["summary"]
+        print(
+            f"{summary['payloads']} payloads: {summary['conforming']} conforming, {summary['violating']} violating"
+        )
+    return 0 if report.conforming == len(report.results) else 1
+
+
+def _cmd_spec(args: argparse.Namespace) -> int:
+    import spec
+
+    from ._spec import build_spec, check_spec, diff_pages
+
+    if args.action == "build":
+        out = Path(args.out) if args.out else spec.SPEC_DIR
+        findings = build_spec(Path(args.source) if args.source else spec.SPEC_DIR / "source", out)
+        print(f"wrote {out}/deployment_run.schema.json, openapi.yaml, requirements.json")
+        for finding in findings:
+            print(
+                f"the page's example response: {finding['level']} {finding['requirement']}: {finding['message']}"
+            )
+        return 0
+    if args.action == "check":
+        stale = check_spec(spec.SPEC_DIR)
+        for name in stale:
+            print(f"spec/{name} differs from a fresh build: run `drun-conformance spec build`")
+        if not stale:
+            print("spec/ is up to date with its sources")
+        return 1 if stale else 0
+    if len(args.pages) != 2:
+        raise UsageError("spec diff takes two pages: OLD_PAGE NEW_PAGE")
+    old, new = (_read_text(p) for p in args.pages)
+    changes = diff_pages(old, new)
+    print("\n".join(changes) if changes else "no change to fields, variants or betas")
+    return 1 if changes else 0
+
+
+def _read_text(path: str) -> str:
+    from ._errors import InputError
+
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="drun-conformance",
+        description="Contract and conformance suite for Run Deployment Now "
+        "(POST /v1/deployments/{deployment_id}/run).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    validate = commands.add_parser("validate", help="check recorded payloads offline")
+    validate.add_argument(
+        "paths", nargs="+", metavar="PATH", help=".json, .jsonl, .har, or - for stdin (JSON lines)"
+    )
+    validate.add_argument("--json", action="store_true", help="machine-readable results")
+    validate.set_defaults(handler=_cmd_validate)
+
+    spec_cmd = commands.add_parser(
+        "spec", help="build, check or diff spec/ from the reference page"
+    )
+    spec_cmd.add_argument("action", choices=["build", "check", "diff"])
+    spec_cmd.add_argument("pages", nargs="*", metavar="PAGE", help="diff: OLD_PAGE NEW_PAGE")
+    spec_cmd.add_argument("--source", help="build: the folder with the page and rules.yaml")
+    spec_cmd.add_argument("--out", help="build: where to write (default: the package's spec/)")
+    spec_cmd.set_defaults(handler=_cmd_spec)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        status: int = args.handler(args)
+    except DrunError as exc:
+        print(f"drun-conformance: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("drun-conformance: interrupted", file=sys.stderr)
+        return 130
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
