@@ -1,0 +1,40 @@
+"""drun-conformance: the contract of Run Deployment Now, its oracle, and the runners.
+
+The public API is what `__all__` lists; everything in an underscored module is private.
+"""
+
+from ._errors import DrunError, InputError, PageError, SpecError, TargetUnreachable, UsageError
+from ._models import AgentReference, DeploymentRun, ManualTriggerContext, RunError, ScheduleTriggerContext
+from ._page import Page, parse_page
+from ._spec import build_spec, check_spec, diff_pages
+from ._validate import PayloadResult, ValidationReport, parse_body, validate_inputs
+from .oracle import UNPARSED, Evaluation, Exchange, Finding, Oracle, parse_rfc3339
+
+__all__ = [
+    "UNPARSED",
+    "AgentReference",
+    "DeploymentRun",
+    "DrunError",
+    "Evaluation",
+    "Exchange",
+    "Finding",
+    "InputError",
+    "ManualTriggerContext",
+    "Oracle",
+    "Page",
+    "PageError",
+    "PayloadResult",
+    "RunError",
+    "ScheduleTriggerContext",
+    "SpecError",
+    "TargetUnreachable",
+    "UsageError",
+    "ValidationReport",
+    "build_spec",
+    "check_spec",
+    "diff_pages",
+    "parse_body",
+    "parse_page",
+    "parse_rfc3339",
+    "validate_inputs",
+]

@@ -224,9 +224,7 @@ def _pointer(path: list[str]) -> str:
     return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in path)
 
 
-def _field_requirements(
-    f: Field, *, path: list[str], when: dict[str, Any] | None
-) -> list[dict[str, Any]]:
+def _field_requirements(f: Field, *, path: list[str], when: dict[str, Any] | None) -> list[dict[str, Any]]:
     here = [*path, f.wire_name]
     rid = "run." + ".".join(here)
     dotted = ".".join(here)
@@ -329,18 +327,14 @@ def _union_requirements(f: Field, shape: UnionShape, path: list[str]) -> list[di
         ),
     ]
     shared = [g for g in shape.variants[0].fields if g.wire_name != tag]
-    shared = [
-        g for g in shared if all(_same_field(g, v.field_named(g.wire_name)) for v in shape.variants)
-    ]
+    shared = [g for g in shared if all(_same_field(g, v.field_named(g.wire_name)) for v in shape.variants)]
     for g in shared:
         out += _field_requirements(g, path=path, when=None)
     shared_names = {g.wire_name for g in shared} | {tag}
     for value, variant in tags:
         for g in variant.fields:
             if g.wire_name not in shared_names:
-                out += _field_requirements(
-                    g, path=path, when={"path": [*path, tag], "equals": value}
-                )
+                out += _field_requirements(g, path=path, when={"path": [*path, tag], "equals": value})
     return out
 
 
@@ -382,9 +376,7 @@ def build_openapi(sources: SpecSources, schema: dict[str, Any]) -> dict[str, Any
         "200": {
             "description": page.returns.description,
             "headers": {"request-id": {"$ref": "#/components/headers/RequestId"}},
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/DeploymentRun"}}
-            },
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DeploymentRun"}}},
         }
     }
     for status, error_type in sorted(conventions["error_types"].items()):
@@ -524,9 +516,7 @@ def render_spec(sources: SpecSources, example_findings: list[dict[str, Any]]) ->
     return {
         "deployment_run.schema.json": _json_bytes(schema),
         "requirements.json": _json_bytes(catalog),
-        "openapi.yaml": yaml.safe_dump(
-            openapi, sort_keys=False, allow_unicode=True, width=100
-        ).encode(),
+        "openapi.yaml": yaml.safe_dump(openapi, sort_keys=False, allow_unicode=True, width=100).encode(),
     }
 
 

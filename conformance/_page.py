@@ -250,7 +250,7 @@ def _to_constant(node: _Node) -> EnumConstant:
 
 
 def _item_kind(node: _Node) -> str:
-    if _CONSTANT.match(node.item):
+    if re.match(r"^[A-Z0-9_]+\(", node.item):
         return "constant"
     if _CLASS.match(node.item):
         return "class"
@@ -286,9 +286,7 @@ def _fenced_json(section: list[tuple[int, str]]) -> tuple[Any, int]:
     try:
         return json.loads("\n".join(body)), start
     except json.JSONDecodeError as exc:
-        raise PageError(
-            f"the example response is not JSON: {exc.msg}", line=start + exc.lineno - 1
-        ) from exc
+        raise PageError(f"the example response is not JSON: {exc.msg}", line=start + exc.lineno - 1) from exc
 
 
 def parse_page(text: str) -> Page:
@@ -297,9 +295,7 @@ def parse_page(text: str) -> Page:
     if not lines or not lines[0].startswith("## "):
         raise PageError("the page must open with a `## Title` heading", line=1)
     sections = _sections(lines)
-    endpoint = next(
-        (m for _, t in sections.get(lines[0][3:].strip(), []) if (m := _ENDPOINT.match(t))), None
-    )
+    endpoint = next((m for _, t in sections.get(lines[0][3:].strip(), []) if (m := _ENDPOINT.match(t))), None)
     if endpoint is None:
         raise PageError("no `**method** `/path`` line under the title", line=1)
     for required in ("Parameters", "Returns"):
@@ -308,9 +304,7 @@ def parse_page(text: str) -> Page:
     params = _bullet_tree([(n, t) for n, t in sections["Parameters"] if not t.startswith("```")])
     returns = _bullet_tree(sections["Returns"])
     if len(returns) != 1:
-        raise PageError(
-            "`### Returns` must hold exactly one class", line=_first_line(sections["Returns"])
-        )
+        raise PageError("`### Returns` must hold exactly one class", line=_first_line(sections["Returns"]))
     parameters = tuple(f for root in params for f in _flatten_params(_to_field(root)))
     example, example_line = _fenced_json(sections.get("Response", []))
     return Page(

@@ -168,11 +168,7 @@ def validate_inputs(paths: Iterable[str], oracle: Oracle | None = None) -> Valid
     for recorded in read_inputs(paths):
         run = parse_body(recorded.body)
         evaluation = oracle.evaluate(run, exchange=recorded.exchange, seen_run_ids=seen)
-        if (
-            recorded.exchange is not None
-            and isinstance(run, dict)
-            and isinstance(run.get("id"), str)
-        ):
+        if recorded.exchange is not None and isinstance(run, dict) and isinstance(run.get("id"), str):
             seen.add(run["id"])
         report.results.append(PayloadResult(recorded.source, evaluation))
     return report

@@ -32,9 +32,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             for finding in result.evaluation.violations:
                 print(describe(finding))
         summary = report.to_json()["summary"]
-        print(
-            f"{summary['payloads']} payloads: {summary['conforming']} conforming, {summary['violating']} violating"
-        )
+        counts = f"{summary['conforming']} conforming, {summary['violating']} violating"
+        print(f"{summary['payloads']} payloads: {counts}")
     return 0 if report.conforming == len(report.results) else 1
 
 
@@ -48,9 +47,8 @@ def _cmd_spec(args: argparse.Namespace) -> int:
         findings = build_spec(Path(args.source) if args.source else spec.SPEC_DIR / "source", out)
         print(f"wrote {out}/deployment_run.schema.json, openapi.yaml, requirements.json")
         for finding in findings:
-            print(
-                f"the page's example response: {finding['level']} {finding['requirement']}: {finding['message']}"
-            )
+            what = f"{finding['level']} {finding['requirement']}: {finding['message']}"
+            print(f"the page's example response: {what}")
         return 0
     if args.action == "check":
         stale = check_spec(spec.SPEC_DIR)
@@ -91,9 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--json", action="store_true", help="machine-readable results")
     validate.set_defaults(handler=_cmd_validate)
 
-    spec_cmd = commands.add_parser(
-        "spec", help="build, check or diff spec/ from the reference page"
-    )
+    spec_cmd = commands.add_parser("spec", help="build, check or diff spec/ from the reference page")
     spec_cmd.add_argument("action", choices=["build", "check", "diff"])
     spec_cmd.add_argument("pages", nargs="*", metavar="PAGE", help="diff: OLD_PAGE NEW_PAGE")
     spec_cmd.add_argument("--source", help="build: the folder with the page and rules.yaml")

@@ -5,10 +5,10 @@ Everything here is read-only at run time; `conformance.build_spec` is what write
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
-from typing import Any
+import json as _json
+from functools import cache as _cache
+from pathlib import Path as _Path
+from typing import Any as _Any
 
 __all__ = [
     "OPENAPI_PATH",
@@ -20,22 +20,22 @@ __all__ = [
     "load_schema",
 ]
 
-SPEC_DIR = Path(__file__).resolve().parent
+SPEC_DIR = _Path(__file__).resolve().parent
 SOURCE_PAGE_PATH = SPEC_DIR / "source" / "run-deployment-now.md"
 SCHEMA_PATH = SPEC_DIR / "deployment_run.schema.json"
 OPENAPI_PATH = SPEC_DIR / "openapi.yaml"
 REQUIREMENTS_PATH = SPEC_DIR / "requirements.json"
 
 
-@cache
-def load_schema() -> dict[str, Any]:
+@_cache
+def load_schema() -> dict[str, _Any]:
     """The DeploymentRun JSON Schema (2020-12), as built from the reference page."""
-    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema: dict[str, _Any] = _json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     return schema
 
 
-@cache
-def load_requirements() -> dict[str, Any]:
+@_cache
+def load_requirements() -> dict[str, _Any]:
     """The requirement catalog: `{"requirements": [...], ...}`."""
-    catalog: dict[str, Any] = json.loads(REQUIREMENTS_PATH.read_text(encoding="utf-8"))
+    catalog: dict[str, _Any] = _json.loads(REQUIREMENTS_PATH.read_text(encoding="utf-8"))
     return catalog

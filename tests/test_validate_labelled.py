@@ -278,8 +278,7 @@ def test_labelled_payload(labelled_run: LabelledRun, number: int, record: dict[s
         problems.append(f"conforms={result.get('conforms')!r}, expected {record['conforms']}")
     if got_must != want_must:
         problems.append(
-            f"MUST missing {sorted(want_must - got_must)}, "
-            f"unexpected {sorted(got_must - want_must)}"
+            f"MUST missing {sorted(want_must - got_must)}, unexpected {sorted(got_must - want_must)}"
         )
     if got_should != want_should:
         problems.append(

@@ -121,9 +121,7 @@ def check_error_message_non_empty(case: Case) -> list[Finding] | None:
         return None
     if error["message"]:
         return []
-    return _one(
-        "http.error.message.non-empty", 'Received: "" / Expected: a message', "/error/message"
-    )
+    return _one("http.error.message.non-empty", 'Received: "" / Expected: a message', "/error/message")
 
 
 def _expect_status(case: Case, requirement: str, status: int, error_type: str) -> list[Finding]:

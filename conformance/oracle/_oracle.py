@@ -101,9 +101,7 @@ class Oracle:
         case = Case(run, self.facts, exchange, frozenset(seen_run_ids), skew, run_now)
         payload_applies = exchange is None or 200 <= exchange.status < 300
         skip_schema = not coverage and payload_applies and self.schema_accepts(run)
-        checks, skipped = self._plan(
-            exchange is not None, payload_applies, skip_schema, run is UNPARSED
-        )
+        checks, skipped = self._plan(exchange is not None, payload_applies, skip_schema, run is UNPARSED)
         findings: list[Finding] = []
         exercised: set[str] = set()
         for check in checks:

@@ -33,9 +33,7 @@ def _found(requirement: str, pointer: str, message: str, level: Level = "MUST") 
 def check_payload_is_json(case: Case) -> list[Finding] | None:
     if case.run is not UNPARSED:
         return []
-    return _found(
-        "payload.json", "", "Received: bytes that are not JSON / Expected: a JSON document"
-    )
+    return _found("payload.json", "", "Received: bytes that are not JSON / Expected: a JSON document")
 
 
 @rule("run.outcome.exactly-one")
@@ -187,9 +185,7 @@ def _timestamps(case: Case) -> Iterator[tuple[str, Timestamp]]:
     return iter(cached)
 
 
-def _edge_timestamps(
-    case: Case, requirement: str, attribute: str, words: str
-) -> list[Finding] | None:
+def _edge_timestamps(case: Case, requirement: str, attribute: str, words: str) -> list[Finding] | None:
     if case.run is UNPARSED:
         return None
     return [

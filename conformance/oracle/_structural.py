@@ -93,9 +93,7 @@ def structural_check(entry: dict[str, Any]) -> Check:
         if (value is None and nullable) or test(value):
             return []
         expected = words + (" or null" if nullable else "")
-        return [
-            Finding(requirement, level, pointer, f"Received: {show(value)} / Expected: {expected}")
-        ]
+        return [Finding(requirement, level, pointer, f"Received: {show(value)} / Expected: {expected}")]
 
     check_value.__name__ = f"check_{spec['kind'].replace('-', '_')}"
     return Check(requirement, check_value)
@@ -110,8 +108,6 @@ def _required(
             return None
         if path[-1] in parent:
             return []
-        return [
-            Finding(requirement, level, pointer, f"Received: no {path[-1]!r} / Expected: the field")
-        ]
+        return [Finding(requirement, level, pointer, f"Received: no {path[-1]!r} / Expected: the field")]
 
     return check_required

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def valid_run() -> dict[str, Any]:
+    """A DeploymentRun that meets every MUST and SHOULD requirement."""
+    return {
+        "id": "drun_01HZX3K4M5N6P7Q8R9S0T1U2V3",
+        "agent": {"id": "agent_011CZkYqphY8vELVzwCUpqiQ", "type": "agent", "version": 3},
+        "created_at": "2026-11-27T18:11:19.117456Z",
+        "deployment_id": "depl_011CZkYqphY8vELVzwCUpqiQ",
+        "error": None,
+        "session_id": "sesn_011CZkYqphY8vELVzwCUpqiQ",
+        "trigger_context": {"type": "manual"},
+        "type": "deployment_run",
+    }
+
+
+def drun_command() -> list[str]:
+    """The installed console script, as a user runs it."""
+    script = shutil.which("drun-conformance") or str(Path(sys.executable).parent / "drun-conformance")
+    return [script]
+
+
+def run_cli(
+    *args: str, stdin: bytes | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [*drun_command(), *args], input=stdin, capture_output=True, cwd=cwd, timeout=120, check=False
+    )
+
+
+def load_json(data: bytes) -> Any:
+    return json.loads(data)

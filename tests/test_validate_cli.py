@@ -1,0 +1,136 @@
+"""`drun-conformance validate`: every input kind, the exit codes, and no crash on bad input."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+from .conftest import run_cli
+
+
+def _har_entry(
+    url: str,
+    status: int,
+    body: bytes,
+    *,
+    method: str = "POST",
+    base64_body: bool = False,
+    response_headers: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    content: dict[str, Any] = {"mimeType": "application/json", "size": len(body)}
+    if base64_body:
+        content.update(text=base64.b64encode(body).decode(), encoding="base64")
+    else:
+        content["text"] = body.decode()
+    return {
+        "startedDateTime": "2026-11-27T18:11:19.000Z",
+        "time": 120.5,
+        "request": {
+            "method": method,
+            "url": url,
+            "headers": [
+                {"name": "X-Api-Key", "value": "sk-secret"},
+                {"name": "anthropic-beta", "value": "managed-agents-2026-04-01"},
+            ],
+        },
+        "response": {
+            "status": status,
+            "headers": response_headers
+            if response_headers is not None
+            else [
+                {"name": "Content-Type", "value": "application/json"},
+                {"name": "request-id", "value": "req_1"},
+            ],
+            "content": content,
+        },
+    }
+
+
+def test_a_json_file_is_one_payload(tmp_path: Path, valid_run: dict[str, Any]) -> None:
+    (tmp_path / "run.json").write_text(json.dumps(valid_run, indent=2))
+    result = run_cli("validate", "--json", "run.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "summary": {"payloads": 1, "conforming": 1, "violating": 0},
+        "results": [{"source": "run.json", "conforms": True, "violations": []}],
+    }
+
+
+def test_standard_input_is_json_lines(valid_run: dict[str, Any]) -> None:
+    both = {**valid_run, "error": {"type": "unknown_error", "message": "boom"}}
+    lines = b"\n".join([json.dumps(valid_run).encode(), b"", json.dumps(both).encode(), b"{not json"])
+    result = run_cli("validate", "--json", "-", stdin=lines)
+    assert result.returncode == 1
+    out = json.loads(result.stdout)
+    assert out["summary"] == {"payloads": 3, "conforming": 1, "violating": 2}
+    assert [r["source"] for r in out["results"]] == ["stdin:1", "stdin:3", "stdin:4"]
+    exactly_one = "Received: session_id and error both non-null / Expected: exactly one of them non-null"
+    assert out["results"][1]["violations"] == [
+        {
+            "requirement": "run.outcome.exactly-one",
+            "level": "MUST",
+            "pointer": "",
+            "message": exactly_one,
+        }
+    ]
+    assert [v["requirement"] for v in out["results"][2]["violations"]] == ["payload.json"]
+
+
+def test_a_har_is_checked_as_exchanges(tmp_path: Path, valid_run: dict[str, Any]) -> None:
+    base = "https://api.example.test/v1/deployments/"
+    echo = {**valid_run, "deployment_id": "depl a/b"}
+    archive = {
+        "log": {
+            "entries": [
+                _har_entry(base + "depl%20a%2Fb/run?beta=true", 200, json.dumps(echo).encode()),
+                _har_entry(base + "depl%20a%2Fb/run", 200, json.dumps(echo).encode(), base64_body=True),
+                _har_entry("https://api.example.test/v1/models", 200, b"{}", method="GET"),
+                _har_entry(base + "depl_x/run", 500, b"<html>oops</html>", response_headers=[]),
+            ]
+        }
+    }
+    (tmp_path / "session.har").write_text(json.dumps(archive))
+    result = run_cli("validate", "--json", "session.har", cwd=tmp_path)
+    assert result.returncode == 1
+    out = json.loads(result.stdout)
+    assert [r["source"] for r in out["results"]] == ["session.har:1", "session.har:2", "session.har:4"]
+    findings = [{v["requirement"] for v in r["violations"]} for r in out["results"]]
+    assert findings[0] == set()
+    assert findings[1] == {"run.id.unique"}  # the same run answered twice in one session
+    assert findings[2] == {"http.error.envelope", "http.no-server-error", "http.request-id"}
+    assert b"sk-secret" not in result.stdout + result.stderr
+
+
+def test_the_human_output_names_requirement_and_pointer(tmp_path: Path, valid_run: dict[str, Any]) -> None:
+    valid_run["agent"]["version"] = "3"
+    (tmp_path / "runs.jsonl").write_text(json.dumps(valid_run) + "\n")
+    result = run_cli("validate", str(tmp_path / "runs.jsonl"))
+    assert result.returncode == 1
+    text = result.stdout.decode()
+    assert "VIOLATES" in text and "run.agent.version.int64" in text and "/agent/version" in text
+    assert "1 payloads: 0 conforming, 1 violating" in text
+
+
+def test_missing_and_unsupported_inputs_exit_2_with_a_clear_message(tmp_path: Path) -> None:
+    missing = run_cli("validate", str(tmp_path / "nope.jsonl"))
+    assert missing.returncode == 2 and b"cannot read" in missing.stderr and b"nope.jsonl" in missing.stderr
+    (tmp_path / "runs.txt").write_text("{}")
+    odd = run_cli("validate", str(tmp_path / "runs.txt"))
+    assert odd.returncode == 2 and b".jsonl" in odd.stderr
+    (tmp_path / "bad.har").write_text('{"log": {}}')
+    bad_har = run_cli("validate", str(tmp_path / "bad.har"))
+    assert bad_har.returncode == 2 and b"not an HTTP archive" in bad_har.stderr
+    for result in (missing, odd, bad_har):
+        assert b"Traceback" not in result.stderr
+    assert run_cli("validate").returncode == 2
+
+
+def test_integers_past_64_bits_are_judged_exactly(valid_run: dict[str, Any]) -> None:
+    lines = []
+    for version in (2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**70):
+        valid_run["agent"]["version"] = version
+        lines.append(json.dumps(valid_run))
+    out = json.loads(run_cli("validate", "--json", "-", stdin="\n".join(lines).encode()).stdout)
+    assert [r["conforms"] for r in out["results"]] == [True, False, True, False, False]
