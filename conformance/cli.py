@@ -37,6 +37,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0 if report.conforming == len(report.results) else 1
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .reference._serve import cmd_serve
+
+    return cmd_serve(args)
+
+
 def _cmd_spec(args: argparse.Namespace) -> int:
     import spec
 
@@ -88,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("--json", action="store_true", help="machine-readable results")
     validate.set_defaults(handler=_cmd_validate)
+
+    serve = commands.add_parser("serve", help="run the embedded reference server in the foreground")
+    serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+    serve.add_argument("--port", type=int, default=0, help="default: 0, a free port (printed)")
+    serve.add_argument("--scenario", metavar="FILE", help="YAML or JSON state (default: the shipped one)")
+    serve.add_argument("--database", metavar="FILE", help="SQLite file for the runs (default: in memory)")
+    serve.set_defaults(handler=_cmd_serve)
 
     spec_cmd = commands.add_parser("spec", help="build, check or diff spec/ from the reference page")
     spec_cmd.add_argument("action", choices=["build", "check", "diff"])

@@ -1,0 +1,27 @@
+"""The embedded reference server: Run Deployment Now over a state model, runs kept in SQLite.
+
+In-process:   httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app()), base_url=...)
+On loopback:  with serve_in_thread(create_app()) as base_url: ...
+Expected:     expected_outcomes() -> ((deployment id, error type or None), ...)
+"""
+
+from ._app import MAX_LIMIT, REQUIRED_BETA, create_app
+from ._scenario import DEFAULT_API_KEY, Scenario, default_scenario, load_scenario, parse_scenario
+from ._serve import serve_in_thread
+from ._world import PRECEDENCE, ExpectedRun, expected_outcomes, run_error_types
+
+__all__ = [
+    "DEFAULT_API_KEY",
+    "MAX_LIMIT",
+    "PRECEDENCE",
+    "REQUIRED_BETA",
+    "ExpectedRun",
+    "Scenario",
+    "create_app",
+    "default_scenario",
+    "expected_outcomes",
+    "load_scenario",
+    "parse_scenario",
+    "run_error_types",
+    "serve_in_thread",
+]

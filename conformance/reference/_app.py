@@ -1,0 +1,269 @@
+"""The reference server as a Starlette ASGI app: Run Deployment Now and reading runs back.
+
+Routes (matched on the raw path, so an id may hold any character, `/` included as %2F):
+
+    POST /v1/deployments/{deployment_id}/run   run now: 200 and the DeploymentRun
+    GET  /v1/deployment_runs/{run_id}          one run, as it was answered
+    GET  /v1/deployment_runs                   runs, newest first, filtered and paged
+
+A request is answered by the first of these that applies:
+
+    1. no such route                      404 not_found_error
+    2. a method the route does not take   405 invalid_request_error (with `allow`)
+    3. no valid key                       401 authentication_error (`x-api-key`, or
+                                              `Authorization: Bearer`; either may carry it)
+    4. no managed-agents beta             400 invalid_request_error (`anthropic-beta`,
+                                              comma-separated, other betas welcome)
+    5. a bad query parameter              400 invalid_request_error
+    6. no such deployment or run          404 not_found_error
+    7. otherwise                          200
+
+A request body is never read: Run Deployment Now takes none, and SDKs differ in whether
+they send `{}`, so any body (garbage included) is ignored. `anthropic-version` is not
+required. Every answer is `application/json` with a `request-id` header; every error uses
+the API's envelope `{"type": "error", "error": {"type", "message"}, "request_id"}`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+import spec
+
+from ..oracle import parse_rfc3339
+from ._ids import new_run_id, rfc3339, tagged_id
+from ._scenario import Scenario, default_scenario
+from ._store import RunQuery, RunStore
+from ._world import Clock, World
+
+__all__ = ["MAX_LIMIT", "REQUIRED_BETA", "create_app"]
+
+REQUIRED_BETA: str = spec.load_requirements()["conventions"]["required_beta"]
+MAX_LIMIT = 1000
+_DEFAULT_LIMIT = 20
+_CREATED_AT_FILTERS = ("created_at_gt", "created_at_gte", "created_at_lt", "created_at_lte")
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, error_type: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.error_type, self.message = status, error_type, message
+        self.headers = headers or {}
+
+
+def _error_response(
+    status: int, error_type: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    request_id = tagged_id("req")
+    body = {"type": "error", "error": {"type": error_type, "message": message}, "request_id": request_id}
+    return JSONResponse(body, status_code=status, headers={**(headers or {}), "request-id": request_id})
+
+
+def _segments(scope: Scope) -> list[str | None]:
+    """The path's segments, each percent-decoded on its own; None for one that is not UTF-8."""
+    raw = scope.get("raw_path") or scope["path"].encode("utf-8")
+    out: list[str | None] = []
+    for part in raw.split(b"?", 1)[0].split(b"/")[1:]:
+        try:
+            out.append(unquote_to_bytes(part).decode("utf-8"))
+        except UnicodeDecodeError:
+            out.append(None)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    name: str
+    methods: tuple[str, ...]
+    ident: str | None = None  # the path's id, None when not UTF-8 (so matches nothing)
+
+
+def _match(segments: list[str | None]) -> _Match | None:
+    match segments:
+        case ["v1", "deployments", ident, "run"]:
+            return _Match("run", ("POST",), ident)
+        case ["v1", "deployment_runs"]:
+            return _Match("list", ("GET",))
+        case ["v1", "deployment_runs", ident]:
+            return _Match("get", ("GET",), ident)
+    return None
+
+
+class _Api:
+    """The one ASGI endpoint behind every path: routing on the raw path is ours, not Starlette's."""
+
+    def __init__(self, world: World, store: RunStore) -> None:
+        self.world, self.store = world, store
+        self.keys = frozenset(world.scenario.api_keys)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        try:
+            response = self.handle(request)
+        except _ApiError as exc:
+            response = _error_response(exc.status, exc.error_type, exc.message, exc.headers)
+        await response(scope, receive, send)
+
+    def handle(self, request: Request) -> Response:
+        match = _match(_segments(request.scope))
+        if match is None:
+            raise _ApiError(404, "not_found_error", f"No route for {request.method} {request.url.path}.")
+        if request.method not in match.methods:
+            raise _ApiError(
+                405,
+                "invalid_request_error",
+                f"Method {request.method} is not allowed here; use {', '.join(match.methods)}.",
+                {"allow": ", ".join(match.methods)},
+            )
+        self.authenticate(request)
+        betas = [b.strip() for h in request.headers.getlist("anthropic-beta") for b in h.split(",")]
+        if REQUIRED_BETA not in betas:
+            raise _ApiError(
+                400,
+                "invalid_request_error",
+                f"This endpoint requires the anthropic-beta header {REQUIRED_BETA}.",
+            )
+        if match.name == "list":
+            return self.list_runs(request)
+        if match.name == "get":
+            run = self.store.get(match.ident) if match.ident is not None else None
+            if run is None:
+                raise _ApiError(404, "not_found_error", "No deployment run with that id.")
+            return _ok(run)
+        return self.run_now(match.ident)
+
+    def authenticate(self, request: Request) -> None:
+        key = request.headers.get("x-api-key", "").strip()
+        scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+        bearer = token.strip() if scheme.lower() == "bearer" else ""
+        if not key and not bearer:
+            raise _ApiError(
+                401, "authentication_error", "Missing API key: send x-api-key or Authorization: Bearer."
+            )
+        if key not in self.keys and bearer not in self.keys:
+            raise _ApiError(401, "authentication_error", "Invalid API key.")
+
+    def run_now(self, deployment_id: str | None) -> Response:
+        deployment = self.world.deployments.get(deployment_id) if deployment_id is not None else None
+        if deployment is None:
+            raise _ApiError(404, "not_found_error", "No deployment with that id.")
+        now = self.world.clock()
+        outcome = self.world.run(deployment, now)
+        error = None
+        if outcome.error_type is not None:
+            error = {"message": outcome.message, "type": outcome.error_type}
+        run = {
+            "id": new_run_id(now),
+            "agent": {"id": outcome.agent_id, "type": "agent", "version": outcome.agent_version},
+            "created_at": rfc3339(now),
+            "deployment_id": deployment.id,
+            "error": error,
+            "session_id": outcome.session_id,
+            "trigger_context": {"type": "manual"},
+            "type": "deployment_run",
+        }
+        self.store.append(run, now)
+        return _ok(run)
+
+    def list_runs(self, request: Request) -> Response:
+        params = request.query_params
+        after_seq = None
+        if "after_id" in params:
+            after_seq = self.store.seq_of(params["after_id"])
+            if after_seq is None:
+                raise _ApiError(400, "invalid_request_error", "after_id: no deployment run with that id.")
+        query = RunQuery(
+            deployment_id=params.get("deployment_id"),
+            has_error=_boolean(params, "has_error"),
+            trigger_type=params.get("trigger_type"),
+            after_seq=after_seq,
+            limit=_limit(params),
+            **{name: _instant(params, name) for name in _CREATED_AT_FILTERS},
+        )
+        runs, has_more = self.store.list(query)
+        first_id = runs[0]["id"] if runs else None
+        last_id = runs[-1]["id"] if runs else None
+        return _ok({"data": runs, "has_more": has_more, "first_id": first_id, "last_id": last_id})
+
+
+def _ok(body: dict[str, Any]) -> Response:
+    return JSONResponse(body, headers={"request-id": tagged_id("req")})
+
+
+def _boolean(params: Any, name: str) -> bool | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    if value not in ("true", "false"):
+        raise _ApiError(400, "invalid_request_error", f"{name}: expected true or false, got {value[:40]!r}.")
+    return bool(value == "true")
+
+
+def _limit(params: Any) -> int:
+    value = params.get("limit")
+    if value is None:
+        return _DEFAULT_LIMIT
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_LIMIT):
+        raise _ApiError(
+            400,
+            "invalid_request_error",
+            f"limit: expected an integer from 1 to {MAX_LIMIT}, got {value[:40]!r}.",
+        )
+    return int(value)
+
+
+def _instant(params: Any, name: str) -> datetime | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    stamp = parse_rfc3339(value)
+    if stamp is None:
+        raise _ApiError(
+            400, "invalid_request_error", f"{name}: expected an RFC 3339 date-time, got {value[:40]!r}."
+        )
+    return stamp.utc
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    # Only the router raises these (a path it cannot even match, like `*`).
+    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    return _error_response(
+        status, "not_found_error" if status == 404 else "invalid_request_error", "No such route."
+    )
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    # A bug of ours: still answer in the envelope (Starlette re-raises it for the log).
+    return _error_response(500, "api_error", "Internal error in the reference server.")
+
+
+def create_app(
+    scenario: Scenario | None = None,
+    *,
+    database: str | Path = ":memory:",
+    clock: Clock | None = None,
+) -> Starlette:
+    """The reference server over `scenario` (default: the shipped one), runs kept in `database`.
+
+    `clock` (a callable giving an aware datetime) stamps runs and drives the rate limit.
+    The app's `state.world` and `state.store` are the state model and the run store.
+    """
+    world = World(scenario or default_scenario(), clock=clock)
+    store = RunStore(database)
+    app = Starlette(
+        routes=[Route("/{path:path}", _Api(world, store))],
+        exception_handlers={HTTPException: _http_exception, Exception: _server_error},
+    )
+    app.state.world, app.state.store = world, store
+    return app

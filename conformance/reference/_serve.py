@@ -1,0 +1,109 @@
+"""Serving the reference app with uvicorn: in a background thread, or in the foreground (`serve`)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from .._errors import TargetUnreachable, UsageError
+from ._app import REQUIRED_BETA, create_app
+from ._scenario import default_scenario, load_scenario
+
+__all__ = ["cmd_serve", "serve_in_thread"]
+
+# Long deployment ids must reach the app: h11's default caps a request head at 16 KiB.
+_MAX_HEAD = 1 << 20
+
+
+def _config(app: ASGIApp, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        lifespan="off",
+        log_level=log_level,
+        timeout_graceful_shutdown=2,
+        h11_max_incomplete_event_size=_MAX_HEAD,
+    )
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A socket bound before uvicorn starts, so the port is known and taken without a race."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    return sock
+
+
+def _base_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+@contextmanager
+def serve_in_thread(
+    app: ASGIApp | None = None, *, host: str = "127.0.0.1", port: int = 0, timeout: float = 10.0
+) -> Iterator[str]:
+    """Serve `app` (default: a fresh reference app) with uvicorn on a background thread.
+
+    Yields the base URL (`http://127.0.0.1:PORT`; port 0 picks a free one) once the server
+    answers, and stops it on exit, waiting for requests in flight.
+    """
+    sock = _bind(host, port)
+    server = uvicorn.Server(_config(app or create_app(), "warning"))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="drun-reference-server", daemon=True
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise TargetUnreachable(f"the reference server did not start within {timeout:g} s")
+            time.sleep(0.005)
+        yield _base_url(sock)
+    finally:
+        server.should_exit = True
+        thread.join(timeout)
+        sock.close()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """`drun-conformance serve`: the reference server in the foreground until Ctrl-C (exit 0)."""
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be from 0 to 65535, got {args.port}")
+    scenario = load_scenario(Path(args.scenario)) if args.scenario else default_scenario()
+    app = create_app(scenario, database=args.database or ":memory:")
+    sock = _bind(args.host, args.port)
+    ids = ", ".join(d.id for d in scenario.deployments) or "(none)"
+    print(
+        "drun-conformance reference server\n"
+        f"  base url: {_base_url(sock)}\n"
+        f"  api key: {scenario.api_keys[0]} (x-api-key or Authorization: Bearer)\n"
+        f"  beta: {REQUIRED_BETA} (anthropic-beta)\n"
+        f"  deployments: {ids}\n"
+        "  Ctrl-C stops it",
+        flush=True,
+    )
+    # uvicorn re-raises the signal it stopped on once it is down: both become KeyboardInterrupt.
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        uvicorn.Server(_config(app, "info")).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        sock.close()
+    print("drun-conformance: reference server stopped", flush=True)
+    return 0
