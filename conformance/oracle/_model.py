@@ -80,7 +80,7 @@ class SpecFacts:
     conventions: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per evaluation, on the hot path
 class Case:
     """Everything one evaluation may look at: the parsed body, and the exchange if any."""
 

@@ -12,6 +12,7 @@ import jsonschema_rs
 
 from .._errors import SpecError
 from . import _http  # noqa: F401  (registers the HTTP checks)
+from ._fastpath import covered, plain_schema
 from ._model import UNPARSED, Case, Exchange, Finding, SpecFacts
 from ._registry import Check, Registry
 from ._rules import RULES
@@ -64,6 +65,8 @@ class Oracle:
         self._in_schema = frozenset(r for r, e in self.requirements.items() if e.get("in_schema"))
         self._payload = frozenset(r for r, e in self.requirements.items() if e["area"] != "http")
         self._schema = jsonschema_rs.validator_for(schema, validate_formats=True)
+        self._plain = jsonschema_rs.validator_for(plain_schema(schema), validate_formats=True)
+        self._plain_covers = self._in_schema | covered()
         self.facts = _facts(catalog)
 
     @classmethod
@@ -75,13 +78,12 @@ class Oracle:
         return cls(spec.load_requirements(), spec.load_schema())
 
     def schema_accepts(self, run: Any) -> bool:
-        """The JSON Schema's verdict (jsonschema-rs), the MUST part of the body's contract."""
-        if run is UNPARSED:
-            return False
-        try:
-            return bool(self._schema.is_valid(run))
-        except (ValueError, OverflowError):  # an integer beyond what the validator holds
-            return False
+        """The JSON Schema's verdict (jsonschema-rs): for a body alone, the MUST verdict."""
+        return _accepts(self._schema, run)
+
+    def is_plain(self, run: Any) -> bool:
+        """No payload check can fire on `run` (see _fastpath): the Python checks may be skipped."""
+        return _accepts(self._plain, run)
 
     def evaluate(
         self,
@@ -95,28 +97,34 @@ class Oracle:
     ) -> Evaluation:
         """Run every check that applies. `run` is the parsed body, or UNPARSED.
 
-        Without `coverage`, a body the schema accepts skips the checks the schema already
-        expresses (they cannot fail: a property test holds them to that) for speed.
+        Without `coverage`, the checks that cannot fail on this body are skipped for speed:
+        those the schema expresses when it accepts the body, and every payload check when
+        the body is plain. Property tests hold both shortcuts to the full run's findings.
         """
         case = Case(run, self.facts, exchange, frozenset(seen_run_ids), skew, run_now)
         payload_applies = exchange is None or 200 <= exchange.status < 300
-        skip_schema = not coverage and payload_applies and self.schema_accepts(run)
-        checks, skipped = self._plan(exchange is not None, payload_applies, skip_schema, run is UNPARSED)
+        skip: frozenset[str] = frozenset()
+        if not coverage and payload_applies and run is not UNPARSED:
+            if run_now and self.is_plain(run):
+                skip = self._plain_covers
+            elif self.schema_accepts(run):
+                skip = self._in_schema
+        checks, skipped = self._plan(exchange is not None, payload_applies, skip, run is UNPARSED)
         findings: list[Finding] = []
-        exercised: set[str] = set()
+        exercised: list[str] = []
         for check in checks:
             result = check.function(case)
             if result is None:
                 continue
-            rid = check.requirement
-            exercised.add(rid)
-            level = self._levels[rid]
-            findings += [f if f.level == level else replace(f, level=level) for f in result]
+            exercised.append(check.requirement)
+            if result:
+                level = self._levels[check.requirement]
+                findings += [f if f.level == level else replace(f, level=level) for f in result]
         return Evaluation(findings, frozenset(exercised), skipped)
 
     @cache  # noqa: B019  (one Oracle per spec; the plans are few and small)
     def _plan(
-        self, has_exchange: bool, payload_applies: bool, skip_schema: bool, unparsed: bool
+        self, has_exchange: bool, payload_applies: bool, skip: frozenset[str], unparsed: bool
     ) -> tuple[tuple[Check, ...], dict[str, str]]:
         """The checks that apply in this situation, and the ones skipped with the reason."""
         checks, skipped = [], {}
@@ -126,13 +134,22 @@ class Oracle:
                 skipped[rid] = "needs an HTTP exchange (offline payload)"
             elif rid in self._payload and not payload_applies:
                 continue
-            elif skip_schema and rid in self._in_schema:
+            elif rid in skip and not check.needs_exchange:
                 continue
             elif unparsed and rid in self._payload and rid != "payload.json":
                 continue
             else:
                 checks.append(check)
         return tuple(checks), skipped
+
+
+def _accepts(validator: Any, run: Any) -> bool:
+    if run is UNPARSED:
+        return False
+    try:
+        return bool(validator.is_valid(run))
+    except (ValueError, OverflowError):  # a value the validator cannot hold
+        return False
 
 
 def _facts(catalog: dict[str, Any]) -> SpecFacts:

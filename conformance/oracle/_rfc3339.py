@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, datetime, timedelta
 
 __all__ = ["Timestamp", "parse_rfc3339"]
@@ -43,8 +44,11 @@ class Timestamp:
 
 def parse_rfc3339(text: object) -> Timestamp | None:
     """The Timestamp `text` denotes, or None when it is not an RFC 3339 date-time."""
-    if not isinstance(text, str):
-        return None
+    return _parse(text) if isinstance(text, str) else None
+
+
+@lru_cache(maxsize=4096)  # several checks read the same timestamps of one body
+def _parse(text: str) -> Timestamp | None:
     match = _DATE_TIME.fullmatch(text)
     if match is None:
         return None

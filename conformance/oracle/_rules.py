@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
+
 from ._model import UNPARSED, Case, Finding, Level, show
 from ._registry import Registry, needs_exchange
 from ._rfc3339 import Timestamp, parse_rfc3339
@@ -219,6 +221,26 @@ def label_unknown_offset(case: Case) -> list[Finding] | None:
     )
 
 
+def _unusual_strings(case: Case) -> list[tuple[str, str]]:
+    """The strings that are long or not ASCII, with their pointers; worked out once a case."""
+    found = case.cache.get("unusual_strings")
+    if found is None:
+        try:
+            text = orjson.dumps(case.run)
+            usual = text.isascii() and len(text) <= LONG_STRING
+        except (TypeError, orjson.JSONEncodeError):  # integers past 64 bits
+            usual = False
+        found = (
+            []
+            if usual
+            else [
+                (pointer, s) for pointer, s in _strings(case.run) if len(s) > LONG_STRING or not s.isascii()
+            ]
+        )
+        case.cache["unusual_strings"] = found
+    return found
+
+
 def _strings(node: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
     if isinstance(node, str):
         yield pointer, node
@@ -236,7 +258,7 @@ def label_long_string(case: Case) -> list[Finding] | None:
         return None
     return [
         Finding("edge.string.long", "EDGE", pointer, f"a string of {len(text)} characters")
-        for pointer, text in _strings(case.run)
+        for pointer, text in _unusual_strings(case)
         if len(text) > LONG_STRING
     ]
 
@@ -247,7 +269,7 @@ def label_non_ascii(case: Case) -> list[Finding] | None:
         return None
     return [
         Finding("edge.string.non-ascii", "EDGE", pointer, f"non-ASCII text {show(text, 40)}")
-        for pointer, text in _strings(case.run)
+        for pointer, text in _unusual_strings(case)
         if not text.isascii()
     ]
 

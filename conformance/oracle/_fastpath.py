@@ -1,0 +1,72 @@
+"""A conservative filter for unremarkable bodies, so bulk validation skips the Python checks.
+
+A body is *plain* when the schema accepts it and no SHOULD or EDGE payload check could fire:
+a `drun_` id, non-empty strings where the SHOULDs want them, a manual trigger, timestamps in
+their everyday form, short ASCII strings. jsonschema-rs decides that in one call. Each
+fragment names the requirements it stands in for; a test requires every payload requirement
+to be covered, and a property test that a plain body gets no finding from the full checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["covered", "plain_schema"]
+
+# Timestamps without a leap second, past-microsecond digits, lowercase letters or -00:00.
+_PLAIN_TIMESTAMP = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](\.[0-9]{1,6})?"
+    r"(Z|\+[0-9]{2}:[0-9]{2}|-(0[1-9]|1[0-9]|2[0-3]):[0-9]{2}|-00:(0[1-9]|[1-5][0-9]))$"
+)
+_PLAIN_STRING = {"type": "string", "maxLength": 1000, "pattern": "^[\\x00-\\x7f]*$"}
+
+# requirement ids -> the schema fragment under which none of them can fire
+FRAGMENTS: dict[tuple[str, ...], dict[str, Any]] = {
+    ("run.id.prefix",): {"properties": {"id": {"pattern": "^drun_"}}},
+    ("run.session_id.non-empty",): {"properties": {"session_id": {"minLength": 1}}},
+    ("run.error.message.non-empty",): {
+        "properties": {"error": {"properties": {"message": {"minLength": 1}}}}
+    },
+    (
+        "run.trigger_context.manual-on-run-now",
+        "run.trigger_context.scheduled-not-after-created",
+        "edge.variant.unknown-trigger-type",
+    ): {
+        "properties": {
+            "trigger_context": {
+                "properties": {"type": {"const": "manual"}},
+                "not": {"required": ["scheduled_at"]},
+            }
+        }
+    },
+    (
+        "edge.timestamp.leap-second",
+        "edge.timestamp.sub-microsecond",
+        "edge.timestamp.lowercase",
+        "edge.timestamp.unknown-offset",
+    ): {"properties": {"created_at": {"pattern": _PLAIN_TIMESTAMP}}},
+    ("edge.string.long", "edge.string.non-ascii"): {"$ref": "#/$defs/_plain_value"},
+    ("edge.variant.unknown-error-type",): {},  # the body's schema admits only the page's types
+}
+
+
+def plain_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The body's schema narrowed by every fragment: accepted only when nothing can fire."""
+    plain_value = {
+        "anyOf": [
+            {"type": ["null", "boolean", "number"]},
+            _PLAIN_STRING,
+            {"type": "array", "items": {"$ref": "#/$defs/_plain_value"}},
+            {"type": "object", "additionalProperties": {"$ref": "#/$defs/_plain_value"}},
+        ]
+    }
+    body = {k: v for k, v in schema.items() if k not in ("$defs", "$schema", "$id")}
+    return {
+        "$schema": schema["$schema"],
+        "allOf": [body, *FRAGMENTS.values()],
+        "$defs": {**schema["$defs"], "_plain_value": plain_value},
+    }
+
+
+def covered() -> frozenset[str]:
+    return frozenset(rid for ids in FRAGMENTS for rid in ids)
