@@ -18,14 +18,14 @@ from .oracle import Evaluation, Finding
 
 __all__ = [
     "RESULTS_SCHEMA_VERSION",
-    "redact",
-    "target_verdict",
     "Counterexample",
     "RequirementResult",
     "RunResults",
     "TargetResult",
     "TargetTally",
+    "redact",
     "run_verdict",
+    "target_verdict",
 ]
 
 RESULTS_SCHEMA_VERSION = 1
