@@ -256,3 +256,26 @@ def test_findings_carry_the_catalogs_level(valid_run: dict[str, Any]) -> None:
 
 def test_the_shipped_spec_loads_from_an_installed_package() -> None:
     assert Path(spec.SCHEMA_PATH).is_file() and Path(spec.REQUIREMENTS_PATH).is_file()
+
+
+def test_the_plain_filter_covers_every_payload_requirement() -> None:
+    """A payload requirement the filter does not stand in for would be skipped unseen."""
+    from conformance.oracle._fastpath import covered
+
+    payload_ids = {
+        c.requirement for c in ORACLE.checks if not c.needs_exchange and not c.requirement.startswith("http.")
+    }
+    in_schema = {e["id"] for e in spec.load_requirements()["requirements"] if e.get("in_schema")}
+    assert payload_ids - in_schema - {"payload.json"} <= covered()
+
+
+def test_a_plain_body_gets_no_finding_from_the_full_run() -> None:
+    plain = 0
+    for line in (FIXTURES / "labelled_payloads.jsonl").read_text(encoding="utf-8").split("\n"):
+        if not line or "raw" in json.loads(line):
+            continue
+        payload = json.loads(line)["payload"]
+        if ORACLE.is_plain(payload):
+            plain += 1
+            assert ORACLE.evaluate(payload, coverage=True).findings == [], line[:80]
+    assert plain >= 20  # the corpus exercises the filter's accepting side too
