@@ -5,7 +5,7 @@ On loopback:  with serve_in_thread(create_app()) as base_url: ...
 Expected:     expected_outcomes() -> ((deployment id, error type or None), ...)
 """
 
-from ._app import MAX_LIMIT, REQUIRED_BETA, create_app
+from ._app import MAX_LIMIT, REQUIRED_BETA, create_app, run_path
 from ._scenario import DEFAULT_API_KEY, Scenario, default_scenario, load_scenario, parse_scenario
 from ._serve import serve_in_thread
 from ._world import PRECEDENCE, ExpectedRun, expected_outcomes, run_error_types
@@ -23,5 +23,6 @@ __all__ = [
     "load_scenario",
     "parse_scenario",
     "run_error_types",
+    "run_path",
     "serve_in_thread",
 ]

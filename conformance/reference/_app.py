@@ -30,13 +30,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_to_bytes
+from urllib.parse import quote, unquote_to_bytes
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 import spec
@@ -47,7 +45,7 @@ from ._scenario import Scenario, default_scenario
 from ._store import RunQuery, RunStore
 from ._world import Clock, World
 
-__all__ = ["MAX_LIMIT", "REQUIRED_BETA", "create_app"]
+__all__ = ["MAX_LIMIT", "REQUIRED_BETA", "create_app", "run_path"]
 
 REQUIRED_BETA: str = spec.load_requirements()["conventions"]["required_beta"]
 MAX_LIMIT = 1000
@@ -68,6 +66,15 @@ def _error_response(
     request_id = tagged_id("req")
     body = {"type": "error", "error": {"type": error_type, "message": message}, "request_id": request_id}
     return JSONResponse(body, status_code=status, headers={**(headers or {}), "request-id": request_id})
+
+
+def run_path(deployment_id: str) -> str:
+    """The Run Deployment Now path for any id: every reserved character percent-encoded.
+
+    `.` and `..` are encoded too, or clients would resolve them as dot segments.
+    """
+    segment = quote(deployment_id, safe="")
+    return f"/v1/deployments/{segment.replace('.', '%2E') if segment in ('.', '..') else segment}/run"
 
 
 def _segments(scope: Scope) -> list[str | None]:
@@ -235,14 +242,6 @@ def _instant(params: Any, name: str) -> datetime | None:
     return stamp.utc
 
 
-async def _http_exception(request: Request, exc: Exception) -> Response:
-    # Only the router raises these (a path it cannot even match, like `*`).
-    status = exc.status_code if isinstance(exc, HTTPException) else 404
-    return _error_response(
-        status, "not_found_error" if status == 404 else "invalid_request_error", "No such route."
-    )
-
-
 async def _server_error(request: Request, exc: Exception) -> Response:
     # A bug of ours: still answer in the envelope (Starlette re-raises it for the log).
     return _error_response(500, "api_error", "Internal error in the reference server.")
@@ -261,9 +260,8 @@ def create_app(
     """
     world = World(scenario or default_scenario(), clock=clock)
     store = RunStore(database)
-    app = Starlette(
-        routes=[Route("/{path:path}", _Api(world, store))],
-        exception_handlers={HTTPException: _http_exception, Exception: _server_error},
-    )
+    app = Starlette(exception_handlers={Exception: _server_error})
+    # No Starlette routes: their patterns match the decoded path (no "\n", no %2F); ours, the raw one.
+    app.router.default = _Api(world, store)
     app.state.world, app.state.store = world, store
     return app
