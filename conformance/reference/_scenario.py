@@ -132,7 +132,7 @@ class Scenario(_Model):
     def _references_resolve(self) -> Scenario:
         problems = [*self._duplicates(), *self._dangling()]
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))
         return self
 
     def _duplicates(self) -> Iterable[str]:
@@ -186,8 +186,14 @@ def parse_scenario(data: Any, *, source: str = "scenario") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{_location(e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
+        lines = [line for e in exc.errors(include_url=False) for line in _describe(e)]
         raise InputError(f"{source} is not a valid scenario:\n  " + "\n  ".join(lines)) from None
+
+
+def _describe(error: Any) -> list[str]:
+    if not error["loc"] and error["type"] == "value_error":  # ours: already "field: problem" lines
+        return str(error["ctx"]["error"]).splitlines()
+    return [f"{_location(error['loc'])}: {error['msg']}"]
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
