@@ -20,6 +20,7 @@ from ._scenario import default_scenario, load_scenario
 
 __all__ = ["cmd_serve", "serve_in_thread"]
 
+_STOP_WAIT = 10.0  # seconds: requests in flight get 2 (timeout_graceful_shutdown), then it closes
 # Long deployment ids must reach the app: h11's default caps a request head at 16 KiB.
 _MAX_HEAD = 1 << 20
 
@@ -75,8 +76,9 @@ def serve_in_thread(
         yield _base_url(sock)
     finally:
         server.should_exit = True
-        thread.join(timeout)
-        sock.close()
+        thread.join(_STOP_WAIT)
+        if not thread.is_alive():  # else uvicorn still holds it; closing under it would crash the loop
+            sock.close()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
