@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ._errors import DrunError, UsageError
 
@@ -35,6 +38,67 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         counts = f"{summary['conforming']} conforming, {summary['violating']} violating"
         print(f"{summary['payloads']} payloads: {counts}")
     return 0 if report.conforming == len(report.results) else 1
+
+
+def _server_options(args: argparse.Namespace) -> Any:
+    from ._server_check import ServerOptions
+
+    if args.max_requests is not None and args.max_requests < 1:
+        raise UsageError("--max-requests must be at least 1")
+    return ServerOptions(
+        base_url=args.base_url,
+        api_key=args.api_key or os.environ.get("ANTHROPIC_API_KEY") or None,
+        deployment_ids=tuple(args.deployment_id),
+        max_requests=args.max_requests,
+        profile=args.profile,
+        seed=args.seed,
+        strict=args.strict,
+        timeout_s=args.timeout,
+        max_response_bytes=args.max_response_bytes,
+    )
+
+
+def _cmd_server(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from ._server_check import check_server
+    from ._session import execute
+
+    options = _server_options(args)
+    return execute(
+        [lambda: check_server(options, note=_note)],
+        argv=argv,
+        seed=args.seed,
+        strict=args.strict,
+        report_dir=_report_dir(args),
+    )
+
+
+def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from ._server_check import ServerOptions, check_server
+    from ._session import execute
+
+    options = ServerOptions(seed=args.seed, strict=args.strict)
+    return execute(
+        [lambda: check_server(options, note=_note)],
+        argv=argv,
+        seed=args.seed,
+        strict=args.strict,
+        report_dir=_report_dir(args),
+    )
+
+
+def _note(text: str) -> None:
+    print(f"  … {text}", file=sys.stderr)
+
+
+def _report_dir(args: argparse.Namespace) -> Path | None:
+    if args.report_dir is None:
+        return None
+    path = Path(args.report_dir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the report folder {path}: {exc.strerror}") from exc
+    return path
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -80,6 +144,12 @@ def _read_text(path: str) -> str:
         raise InputError(f"cannot read {path}: {exc.strerror}") from exc
 
 
+def _common_run_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, help="reproduce a run (default: a fresh one, printed)")
+    parser.add_argument("--strict", action="store_true", help="SHOULD failures gate too")
+    parser.add_argument("--report-dir", metavar="DIR", help="write report.html, results.json, junit.xml")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="drun-conformance",
@@ -102,6 +172,38 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--database", metavar="FILE", help="SQLite file for the runs (default: in memory)")
     serve.set_defaults(handler=_cmd_serve)
 
+    run = commands.add_parser("run", help="the main job: the embedded reference server and the SDK gate")
+    _common_run_flags(run)
+    run.set_defaults(handler=_cmd_run, wants_argv=True)
+
+    server = commands.add_parser("server", help="check a server (default: the embedded reference server)")
+    server.add_argument("--base-url", help="the server to check (default: start the embedded one)")
+    server.add_argument("--api-key", help="default: $ANTHROPIC_API_KEY (never written anywhere)")
+    server.add_argument(
+        "--deployment-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="a deployment to run (repeatable); each is run at least once",
+    )
+    server.add_argument(
+        "--max-requests",
+        type=int,
+        metavar="N",
+        help="never send more (default: 10 for a non-loopback URL, 300 on loopback)",
+    )
+    server.add_argument("--profile", choices=["quick", "default", "thorough"], default="default")
+    server.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per request (default 30)")
+    server.add_argument(
+        "--max-response-bytes",
+        type=int,
+        default=10 * 1024 * 1024,
+        metavar="N",
+        help="larger answers are a finding (default 10 MiB)",
+    )
+    _common_run_flags(server)
+    server.set_defaults(handler=_cmd_server, wants_argv=True)
+
     spec_cmd = commands.add_parser("spec", help="build, check or diff spec/ from the reference page")
     spec_cmd.add_argument("action", choices=["build", "check", "diff"])
     spec_cmd.add_argument("pages", nargs="*", metavar="PAGE", help="diff: OLD_PAGE NEW_PAGE")
@@ -113,8 +215,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
-        status: int = args.handler(args)
+        arguments = list(sys.argv[1:] if argv is None else argv)
+        args = build_parser().parse_args(arguments)
+        if getattr(args, "wants_argv", False):
+            if args.seed is None:
+                args.seed = secrets.randbelow(2**32)
+            status: int = args.handler(args, arguments)
+        else:
+            status = args.handler(args)
     except DrunError as exc:
         print(f"drun-conformance: {exc}", file=sys.stderr)
         return exc.exit_status

@@ -1,5 +1,6 @@
 """The oracle: pure checks, one per requirement id, over a body and, when known, its exchange."""
 
+from ._meaning import differences
 from ._model import UNPARSED, Case, Exchange, Finding, Level, SpecFacts
 from ._oracle import Evaluation, Oracle
 from ._registry import Check, Registry, needs_exchange
@@ -17,6 +18,7 @@ __all__ = [
     "Registry",
     "SpecFacts",
     "Timestamp",
+    "differences",
     "needs_exchange",
     "parse_rfc3339",
 ]

@@ -90,6 +90,7 @@ class Case:
     seen_run_ids: frozenset[str] = frozenset()
     skew: timedelta = timedelta(minutes=5)
     run_now: bool = True  # the body answers Run Deployment Now (not, say, a listing)
+    original: Any = None  # for a read-back: the record first answered
     cache: dict[str, Any] = field(default_factory=dict, compare=False)
 
 

@@ -93,16 +93,20 @@ class Oracle:
         seen_run_ids: Iterable[str] = (),
         skew: timedelta = timedelta(minutes=5),
         run_now: bool = True,
+        original: Any = None,
+        run_body: bool = True,
         coverage: bool = False,
     ) -> Evaluation:
         """Run every check that applies. `run` is the parsed body, or UNPARSED.
 
+        `original` is, for a run read back by id, the record first answered; `run_body`
+        False says the body is no DeploymentRun (a listing), so only HTTP checks apply.
         Without `coverage`, the checks that cannot fail on this body are skipped for speed:
         those the schema expresses when it accepts the body, and every payload check when
         the body is plain. Property tests hold both shortcuts to the full run's findings.
         """
-        case = Case(run, self.facts, exchange, frozenset(seen_run_ids), skew, run_now)
-        payload_applies = exchange is None or 200 <= exchange.status < 300
+        case = Case(run, self.facts, exchange, frozenset(seen_run_ids), skew, run_now, original)
+        payload_applies = run_body and (exchange is None or 200 <= exchange.status < 300)
         skip: frozenset[str] = frozenset()
         if not coverage and payload_applies and run is not UNPARSED:
             if run_now and self.is_plain(run):

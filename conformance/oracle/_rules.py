@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from ._meaning import differences
 from ._model import UNPARSED, Case, Finding, Level, show
 from ._registry import Registry, needs_exchange
 from ._rfc3339 import Timestamp, parse_rfc3339
@@ -80,6 +81,22 @@ def check_run_id_unique(case: Case) -> list[Finding] | None:
         return []
     return _found(
         "run.id.unique", "/id", f"Received: {show(run['id'])} / Expected: an id not answered before"
+    )
+
+
+@rule("run.read-back.same-record")
+@needs_exchange
+def check_read_back_same_record(case: Case) -> list[Finding] | None:
+    if case.original is None or not isinstance(case.run, dict):
+        return None
+    changed = sorted(differences(case.original, case.run, timestamps=case.facts.timestamp_paths))
+    if not changed:
+        return []
+    where = ", ".join(p or "(whole body)" for p in changed[:5])
+    return _found(
+        "run.read-back.same-record",
+        changed[0],
+        f"Received: a record that differs at {where} / Expected: the record first answered",
     )
 
 

@@ -1,0 +1,326 @@
+"""Check a server: plan probes that cover the most requirements per request, send them
+within the budget, judge every exchange with the oracle, and tally a TargetResult.
+
+Order of the plan, most coverage first: each given deployment id once (a session and an
+error cover every body requirement), an unknown id that needs escaping, no credentials, no
+beta; then read-backs and a listing of scheduled runs where the target serves them; then,
+while budget remains, repeats of each id (intermittent faults) and Schemathesis cases.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal
+from urllib.parse import quote, unquote, urlsplit
+
+import spec
+
+from ._results import Counterexample, TargetResult, TargetTally
+from ._transport import BudgetSpent, MiB, Prober, Sent, TransportFault, curl_command, run_path
+from ._validate import parse_body
+from .oracle import UNPARSED, Evaluation, Exchange, Oracle
+
+__all__ = ["PROFILES", "Profile", "ServerOptions", "check_server", "is_loopback"]
+
+Note = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    repeats: int  # extra rounds over the given ids, for intermittent faults
+    fuzz: int  # Schemathesis cases, budget allowing
+
+
+PROFILES = {
+    "quick": Profile(repeats=0, fuzz=0),
+    "default": Profile(repeats=3, fuzz=60),
+    "thorough": Profile(repeats=8, fuzz=300),
+}
+EMBEDDED_BUDGET, LIVE_BUDGET = 300, 10
+_ABORT_AFTER_FAULTS = 2
+_CREDENTIAL_HEADERS = frozenset({"x-api-key", "authorization"})
+
+
+@dataclass(frozen=True, slots=True)
+class ServerOptions:
+    base_url: str | None = None  # None: the embedded reference server
+    api_key: str | None = None
+    deployment_ids: tuple[str, ...] = ()
+    max_requests: int | None = None
+    profile: Literal["quick", "default", "thorough"] = "default"
+    seed: int | None = None
+    strict: bool = False
+    timeout_s: float = 30.0
+    max_response_bytes: int = 10 * MiB
+    deadline_s: float = 100.0  # no new request after this; a run ends within 2 minutes
+    skew: timedelta = timedelta(minutes=5)
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_server(options: ServerOptions, *, note: Note | None = None) -> TargetResult:
+    """Probe one server (the embedded one when `options.base_url` is None)."""
+    if options.base_url is not None:
+        budget = options.max_requests or (EMBEDDED_BUDGET if is_loopback(options.base_url) else LIVE_BUDGET)
+        return _ServerRun(
+            options, options.base_url, options.api_key, options.deployment_ids, budget, "live", note
+        ).execute()
+    from .reference import DEFAULT_API_KEY, expected_outcomes, serve_in_thread
+
+    ids = options.deployment_ids or tuple(expected.deployment_id for expected in expected_outcomes())
+    with serve_in_thread() as base_url:
+        return _ServerRun(
+            options,
+            base_url,
+            options.api_key or DEFAULT_API_KEY,
+            ids,
+            options.max_requests or EMBEDDED_BUDGET,
+            "embedded",
+            note,
+        ).execute()
+
+
+@dataclass(slots=True)
+class _ServerRun:
+    options: ServerOptions
+    base_url: str
+    api_key: str | None
+    deployment_ids: tuple[str, ...]
+    budget: int
+    kind: str
+    note_out: Note | None
+    oracle: Oracle = field(default_factory=Oracle.default)
+    tally: TargetTally = field(init=False)
+    prober: Prober = field(init=False)
+    seen_ids: set[str] = field(default_factory=set)
+    runs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    observed: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    answered: int = 0
+    faults_in_a_row: int = 0
+    stopped: str | None = None
+    _sent_last: Sent | None = None
+
+    def __post_init__(self) -> None:
+        self.tally = TargetTally(spec.load_requirements(), sides={"server"})
+        self.prober = Prober(
+            self.base_url,
+            max_requests=self.budget,
+            timeout_s=self.options.timeout_s,
+            max_response_bytes=self.options.max_response_bytes,
+            deadline_s=self.options.deadline_s,
+        )
+
+    # --- the plan ---------------------------------------------------------------------
+
+    def execute(self) -> TargetResult:
+        with self.prober:
+            for phase in (self._primary, self._read_back, self._repeats, self._fuzz):
+                if self.stopped:
+                    break
+                try:
+                    phase()
+                except BudgetSpent:
+                    self.stopped = f"the budget of {self.budget} requests is spent"
+        return self._result()
+
+    def _primary(self) -> None:
+        if not self.deployment_ids:
+            self._note("no --deployment-id given: the run requirements cannot be exercised")
+        for deployment_id in self.deployment_ids:
+            self._run(deployment_id, self._headers(), known=True)
+        unknown = f"depl_drun_unknown_{secrets.token_hex(4)} a/b?c#d%e é"
+        self._run(unknown, self._headers(), known=False)
+        some_id = self.deployment_ids[0] if self.deployment_ids else unknown
+        self._run(some_id, self._headers(credentials=False), known=None)
+        self._run(some_id, self._headers(beta=False), known=None)
+
+    def _read_back(self) -> None:
+        listing = self._get("/v1/deployment_runs?trigger_type=schedule&limit=5")
+        if listing is not None:
+            self._judge(listing, self._last_sent())
+        if listing is None or listing.status in (404, 405) or not _is_listing(parse_body(listing.body)):
+            reason = "the target serves no /v1/deployment_runs listing to read runs back from"
+            self.tally.skip("run.read-back.same-record", reason)
+            return
+        for item in parse_body(listing.body)["data"]:
+            self._judge_body(item, run_now=False)
+        for deployment_id, run in list(self.runs)[: max(0, self.prober.remaining - 1)]:
+            back = self._get(f"/v1/deployment_runs/{quote(str(run['id']), safe='')}", deployment_id)
+            if back is not None:
+                self._judge(back, self._last_sent(), original=run)
+
+    def _repeats(self) -> None:
+        profile = PROFILES[self.options.profile]
+        for _ in range(profile.repeats):
+            for deployment_id in self.deployment_ids:
+                if self.prober.remaining <= profile.fuzz // 4:  # keep some budget for fuzzing
+                    return
+                self._run(deployment_id, self._headers(), known=True)
+
+    def _fuzz(self) -> None:
+        cases = min(PROFILES[self.options.profile].fuzz, self.prober.remaining)
+        if cases <= 0:
+            return
+        from ._schemathesis import generated_requests
+
+        for path, headers in generated_requests(cases, seed=self.options.seed):
+            deployment_id = _decoded_id(path)
+            known = True if deployment_id in self.deployment_ids else None
+            unauthenticated = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
+            self._run(deployment_id, {**unauthenticated, **self._auth()}, known=known, path=path)
+
+    # --- one request ------------------------------------------------------------------
+
+    def _run(
+        self, deployment_id: str, headers: dict[str, str], *, known: bool | None, path: str | None = None
+    ) -> None:
+        sent, got = self.prober.send(
+            "POST",
+            path or run_path(deployment_id),
+            headers,
+            deployment_id=deployment_id,
+            deployment_known=known,
+        )
+        self._sent_last = sent
+        if isinstance(got, TransportFault):
+            self._fault(got)
+            return
+        self._judge(got, sent)
+
+    def _get(self, path: str, deployment_id: str = "") -> Exchange | None:
+        sent, got = self.prober.send("GET", path, self._headers(), deployment_id=deployment_id)
+        self._sent_last = sent
+        if isinstance(got, TransportFault):
+            self._fault(got)
+            return None
+        return got
+
+    def _last_sent(self) -> Sent:
+        assert self._sent_last is not None
+        return self._sent_last
+
+    def _judge(self, exchange: Exchange, sent: Sent, *, original: Any = None) -> None:
+        self.answered += 1
+        self.faults_in_a_row = 0
+        body = parse_body(exchange.body)
+        is_run = exchange.method == "POST" or original is not None
+        evaluation = self.oracle.evaluate(
+            body,
+            exchange=exchange,
+            seen_run_ids=() if original is not None else self.seen_ids,
+            skew=self.options.skew,
+            original=original,
+            run_body=is_run,
+            coverage=True,
+        )
+        self.tally.record(evaluation, self._example(sent, exchange, body))
+        if exchange.method == "POST" and 200 <= exchange.status < 300 and isinstance(body, dict):
+            self._remember(exchange.deployment_id, body)
+
+    def _judge_body(self, body: Any, *, run_now: bool) -> None:
+        evaluation = self.oracle.evaluate(body, run_now=run_now, coverage=True)
+        example = Counterexample(summary="a run from the listing", payload=body)
+        self.tally.record(Evaluation(evaluation.findings, evaluation.exercised), example)
+        self._observe(body)
+
+    def _remember(self, deployment_id: str, body: dict[str, Any]) -> None:
+        if isinstance(body.get("id"), str):
+            if body["id"] not in self.seen_ids:
+                self.runs.append((deployment_id, body))
+            self.seen_ids.add(body["id"])
+        self._observe(body)
+
+    def _observe(self, body: Any) -> None:
+        if not isinstance(body, dict):
+            return
+        error, trigger = body.get("error"), body.get("trigger_context")
+        if isinstance(error, dict) and isinstance(error.get("type"), str):
+            self.observed.setdefault("error:" + error["type"], "observed")
+        if isinstance(trigger, dict) and isinstance(trigger.get("type"), str):
+            self.observed.setdefault("trigger:" + trigger["type"], "observed")
+
+    def _fault(self, fault: TransportFault) -> None:
+        self.faults_in_a_row += 1
+        self._note(f"{fault.sent.method} {fault.sent.path}: {fault.detail}")
+        if fault.kind == "unreachable" and not self.answered:
+            self.stopped = "unreachable"
+        elif self.faults_in_a_row >= _ABORT_AFTER_FAULTS:
+            self.stopped = f"stopped after {self.faults_in_a_row} requests in a row got no usable answer"
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def _auth(self) -> dict[str, str]:
+        return {"x-api-key": self.api_key} if self.api_key else {}
+
+    def _headers(self, *, credentials: bool = True, beta: bool = True) -> dict[str, str]:
+        conventions = spec.load_requirements()["conventions"]
+        headers = {"anthropic-version": "2023-06-01"}
+        if beta:
+            headers["anthropic-beta"] = conventions["required_beta"]
+        if credentials:
+            headers.update(self._auth())
+        return headers
+
+    def _example(self, sent: Sent, exchange: Exchange, body: Any) -> Counterexample:
+        text = exchange.body[:65536].decode("utf-8", "replace")
+        return Counterexample(
+            summary="",
+            payload=None if body is UNPARSED else body,
+            payload_text=text if body is UNPARSED else None,
+            request=sent.describe(self.base_url),
+            response={"status": exchange.status, "headers": exchange.response_headers, "body": text},
+            curl=curl_command(self.base_url, sent),
+        )
+
+    def _note(self, text: str) -> None:
+        self.notes.append(text)
+        if self.note_out:
+            self.note_out(text)
+
+    def _result(self) -> TargetResult:
+        if self.stopped:
+            self._note(self.stopped)
+        error_types = spec.load_schema()["$defs"]["Error"]["properties"]["type"]["enum"]
+        triggers = spec.load_schema()["$defs"]["BetaManagedAgentsTriggerContext"]["properties"]["type"][
+            "enum"
+        ]
+        coverage = {
+            "error_types": {t: self.observed.get("error:" + t, "missing") for t in error_types},
+            "triggers": {t: self.observed.get("trigger:" + t, "missing") for t in triggers},
+        }
+        reason = "not reached: " + self.stopped if self.stopped else "no probe exercised it"
+        return self.tally.result(
+            target_id=f"server:{self.kind if self.kind == 'embedded' else self.base_url}",
+            kind="server",
+            identity={
+                "url": self.base_url,
+                "embedded": self.kind == "embedded",
+                "reached": self.answered > 0,
+            },
+            strict=self.options.strict,
+            requests=self.prober.sent,
+            coverage=coverage,
+            notes=self.notes,
+            default_skip=reason,
+        )
+
+
+def _is_listing(body: Any) -> bool:
+    return isinstance(body, dict) and isinstance(body.get("data"), list)
+
+
+def _decoded_id(path: str) -> str:
+    return unquote(path.removeprefix("/v1/deployments/").removesuffix("/run"))

@@ -1,0 +1,104 @@
+"""One invocation of a checking command: run its targets, build RunResults, write reports,
+and pick the exit status. An interrupted run still writes its (partial) reports."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import spec
+
+from ._results import RunResults, TargetResult, run_verdict
+
+__all__ = ["SECRET_FLAGS", "execute", "reproduce_command"]
+
+SECRET_FLAGS = frozenset({"--api-key", "--drun-api-key"})
+TargetCheck = Callable[[], TargetResult]
+
+
+def reproduce_command(argv: Sequence[str], *, seed: int | None) -> list[str]:
+    """The command line to run again: secrets dropped (read from the environment), seed pinned."""
+    command, skip = ["drun-conformance"], False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg in SECRET_FLAGS:
+            skip = True
+            continue
+        if any(arg.startswith(flag + "=") for flag in SECRET_FLAGS):
+            continue
+        command.append(arg)
+    if seed is not None and "--seed" not in command and not any(a.startswith("--seed=") for a in command):
+        command += ["--seed", str(seed)]
+    return command
+
+
+def execute(
+    checks: Sequence[TargetCheck],
+    *,
+    argv: Sequence[str],
+    seed: int | None,
+    strict: bool,
+    report_dir: Path | None,
+) -> int:
+    started, clock = datetime.now(UTC), time.monotonic()
+    targets: list[TargetResult] = []
+    partial = False
+    try:
+        for check in checks:
+            targets.append(check())
+    except KeyboardInterrupt:
+        partial = True
+        print("drun-conformance: interrupted; writing what was checked so far", file=sys.stderr)
+    results = RunResults(
+        tool={"name": "drun-conformance", "version": _version()},
+        command=reproduce_command(argv, seed=seed),
+        started_at=started,
+        duration_s=round(time.monotonic() - clock, 3),
+        seed=seed,
+        strict=strict,
+        spec={
+            "sha256": spec.load_requirements()["source"]["sha256"],
+            "catalog_version": spec.load_requirements()["catalog_version"],
+        },
+        partial=partial,
+        verdict=run_verdict(targets, partial=partial),
+        targets=targets,
+    )
+    if report_dir is not None:
+        from reports import write_reports
+
+        write_reports(results, report_dir)
+    _print_summary(results, report_dir)
+    if targets and all(not t.identity.get("reached", True) for t in targets):
+        return 3
+    return 0 if results.verdict == "conformant" else 1
+
+
+def _print_summary(results: RunResults, report_dir: Path | None) -> None:
+    for target in results.targets:
+        counts = target.counts()
+        print(
+            f"{target.id}: {target.verdict} ({counts['passed']} passed, {counts['failed']} failed, "
+            f"{counts['skipped']} skipped, {counts['errored']} errored; {target.requests} requests)"
+        )
+        for requirement in target.requirements:
+            if requirement.status == "failed":
+                print(f"  FAILED {requirement.level:6} {requirement.id}: {requirement.message}")
+        for note in target.notes:
+            print(f"  note: {note}")
+    print(f"verdict: {results.verdict}{' (partial run)' if results.partial else ''}")
+    if report_dir is not None:
+        print(f"report: {report_dir / 'report.html'}")
+
+
+def _version() -> str:
+    try:
+        return version("drun-conformance")
+    except PackageNotFoundError:
+        return "0+unknown"
