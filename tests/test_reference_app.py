@@ -282,6 +282,7 @@ async def test_listing_filters_and_pages_newest_first() -> None:
         "limit=1.5",
         "limit=",
         "limit=%EF%BC%91",  # a full-width digit one
+        "limit=" + "9" * 5000,
         "has_error=yes",
         "has_error=",
         "created_at_gt=yesterday",
@@ -427,3 +428,20 @@ async def test_the_rate_limit_through_the_api() -> None:
         assert outcomes == ["session", "session", "session_rate_limited_error", "session_rate_limited_error"]
         clock.advance(60.001)
         assert (await run(client, "depl")).json()["session_id"] is not None
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "X"]),
+    path=st.text(st.characters(exclude_categories=["Cs"]), max_size=40),
+    query=st.text(st.characters(exclude_categories=["Cs"]), max_size=40),
+    auth=st.booleans(),
+    beta=st.sampled_from(["", REQUIRED_BETA, f"x,{REQUIRED_BETA}", ",", "\t"]),
+)
+async def test_no_request_gets_a_5xx(method: str, path: str, query: str, auth: bool, beta: str) -> None:
+    headers = {"anthropic-beta": beta, **({"x-api-key": DEFAULT_API_KEY} if auth else {})}
+    url = "/v1/" + quote(path, safe="/%?&=") + "?" + quote(query, safe="%&=")
+    async with asgi_client(create_app()) as client:
+        response = await client.request(method, url, headers=headers)
+    assert response.status_code < 500
+    assert response.headers["content-type"] == "application/json" and response.headers["request-id"]

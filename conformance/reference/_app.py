@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
 from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -47,22 +48,22 @@ from ._world import Clock, World
 
 __all__ = ["MAX_LIMIT", "REQUIRED_BETA", "create_app", "run_path"]
 
-REQUIRED_BETA: str = spec.load_requirements()["conventions"]["required_beta"]
+_CONVENTIONS = spec.load_requirements()["conventions"]
+REQUIRED_BETA: str = _CONVENTIONS["required_beta"]
 MAX_LIMIT = 1000
 _DEFAULT_LIMIT = 20
 _CREATED_AT_FILTERS = ("created_at_gt", "created_at_gte", "created_at_lt", "created_at_lte")
 
 
 class _ApiError(Exception):
-    def __init__(self, status: int, error_type: str, message: str, headers: dict[str, str] | None = None):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
-        self.status, self.error_type, self.message = status, error_type, message
-        self.headers = headers or {}
+        self.status, self.message, self.headers = status, message, headers or {}
 
 
-def _error_response(
-    status: int, error_type: str, message: str, headers: dict[str, str] | None = None
-) -> Response:
+def _error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    # The API's type for the status (spec conventions); 405 has none there, so invalid_request.
+    error_type = _CONVENTIONS["error_types"].get(str(status), "invalid_request_error")
     request_id = tagged_id("req")
     body = {"type": "error", "error": {"type": error_type, "message": message}, "request_id": request_id}
     return JSONResponse(body, status_code=status, headers={**(headers or {}), "request-id": request_id})
@@ -119,34 +120,29 @@ class _Api:
         try:
             response = self.handle(request)
         except _ApiError as exc:
-            response = _error_response(exc.status, exc.error_type, exc.message, exc.headers)
+            response = _error_response(exc.status, exc.message, exc.headers)
         await response(scope, receive, send)
 
     def handle(self, request: Request) -> Response:
         match = _match(_segments(request.scope))
         if match is None:
-            raise _ApiError(404, "not_found_error", f"No route for {request.method} {request.url.path}.")
+            raise _ApiError(404, f"No route for {request.method[:20]} {request.url.path[:200]}.")
         if request.method not in match.methods:
             raise _ApiError(
                 405,
-                "invalid_request_error",
-                f"Method {request.method} is not allowed here; use {', '.join(match.methods)}.",
+                f"Method {request.method[:20]} is not allowed here; use {', '.join(match.methods)}.",
                 {"allow": ", ".join(match.methods)},
             )
         self.authenticate(request)
         betas = [b.strip() for h in request.headers.getlist("anthropic-beta") for b in h.split(",")]
         if REQUIRED_BETA not in betas:
-            raise _ApiError(
-                400,
-                "invalid_request_error",
-                f"This endpoint requires the anthropic-beta header {REQUIRED_BETA}.",
-            )
+            raise _ApiError(400, f"This endpoint requires the anthropic-beta header {REQUIRED_BETA}.")
         if match.name == "list":
             return self.list_runs(request)
         if match.name == "get":
             run = self.store.get(match.ident) if match.ident is not None else None
             if run is None:
-                raise _ApiError(404, "not_found_error", "No deployment run with that id.")
+                raise _ApiError(404, "No deployment run with that id.")
             return _ok(run)
         return self.run_now(match.ident)
 
@@ -155,16 +151,14 @@ class _Api:
         scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
         bearer = token.strip() if scheme.lower() == "bearer" else ""
         if not key and not bearer:
-            raise _ApiError(
-                401, "authentication_error", "Missing API key: send x-api-key or Authorization: Bearer."
-            )
+            raise _ApiError(401, "Missing API key: send x-api-key or Authorization: Bearer.")
         if key not in self.keys and bearer not in self.keys:
-            raise _ApiError(401, "authentication_error", "Invalid API key.")
+            raise _ApiError(401, "Invalid API key.")
 
     def run_now(self, deployment_id: str | None) -> Response:
         deployment = self.world.deployments.get(deployment_id) if deployment_id is not None else None
         if deployment is None:
-            raise _ApiError(404, "not_found_error", "No deployment with that id.")
+            raise _ApiError(404, "No deployment with that id.")
         now = self.world.clock()
         outcome = self.world.run(deployment, now)
         error = None
@@ -189,7 +183,7 @@ class _Api:
         if "after_id" in params:
             after_seq = self.store.seq_of(params["after_id"])
             if after_seq is None:
-                raise _ApiError(400, "invalid_request_error", "after_id: no deployment run with that id.")
+                raise _ApiError(400, "after_id: no deployment run with that id.")
         query = RunQuery(
             deployment_id=params.get("deployment_id"),
             has_error=_boolean(params, "has_error"),
@@ -208,43 +202,38 @@ def _ok(body: dict[str, Any]) -> Response:
     return JSONResponse(body, headers={"request-id": tagged_id("req")})
 
 
-def _boolean(params: Any, name: str) -> bool | None:
+def _boolean(params: QueryParams, name: str) -> bool | None:
     value = params.get(name)
     if value is None:
         return None
     if value not in ("true", "false"):
-        raise _ApiError(400, "invalid_request_error", f"{name}: expected true or false, got {value[:40]!r}.")
+        raise _ApiError(400, f"{name}: expected true or false, got {value[:40]!r}.")
     return bool(value == "true")
 
 
-def _limit(params: Any) -> int:
+def _limit(params: QueryParams) -> int:
     value = params.get("limit")
     if value is None:
         return _DEFAULT_LIMIT
-    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_LIMIT):
-        raise _ApiError(
-            400,
-            "invalid_request_error",
-            f"limit: expected an integer from 1 to {MAX_LIMIT}, got {value[:40]!r}.",
-        )
+    # The length check first: int() refuses strings of more than 4300 digits.
+    if not (value.isascii() and value.isdigit() and len(value) <= 4 and 1 <= int(value) <= MAX_LIMIT):
+        raise _ApiError(400, f"limit: expected an integer from 1 to {MAX_LIMIT}, got {value[:40]!r}.")
     return int(value)
 
 
-def _instant(params: Any, name: str) -> datetime | None:
+def _instant(params: QueryParams, name: str) -> datetime | None:
     value = params.get(name)
     if value is None:
         return None
     stamp = parse_rfc3339(value)
     if stamp is None:
-        raise _ApiError(
-            400, "invalid_request_error", f"{name}: expected an RFC 3339 date-time, got {value[:40]!r}."
-        )
+        raise _ApiError(400, f"{name}: expected an RFC 3339 date-time, got {value[:40]!r}.")
     return stamp.utc
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     # A bug of ours: still answer in the envelope (Starlette re-raises it for the log).
-    return _error_response(500, "api_error", "Internal error in the reference server.")
+    return _error_response(500, "Internal error in the reference server.")
 
 
 def create_app(
