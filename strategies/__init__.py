@@ -1,0 +1,43 @@
+"""Hypothesis strategies for Run Deployment Now, driven by the contract in spec/.
+
+    from hypothesis import given
+    from strategies import runs, edge_runs, invalid_runs
+
+    @given(runs())
+    def test_my_sdk_parses_every_valid_run(payload): ...
+
+- `runs()`: valid DeploymentRun payloads, compiled from spec/deployment_run.schema.json.
+- `edge_runs()`: valid-but-rare payloads, each labelled with its edge class (`EdgeRun`).
+- `invalid_runs()`: payloads breaking exactly one MUST requirement (`InvalidRun`).
+- `requests()`: the arguments of one call (`RunRequest`).
+- `http_errors()`: the API's error answers (`HttpError`).
+- `from_schema()`: the schema-to-strategy compiler behind runs(), for any schema in the
+  same subset of JSON Schema.
+
+`EDGE_CLASSES`, `UNKNOWN_VARIANT_CLASSES`, `MUTATION_OPERATORS` and
+`requirement_operators()` say what the edge and invalid strategies can produce.
+"""
+
+from ._compiler import from_schema
+from ._edges import EDGE_CLASSES, UNKNOWN_VARIANT_CLASSES, EdgeRun, edge_runs
+from ._http_errors import HttpError, http_errors
+from ._mutations import MUTATION_OPERATORS, InvalidRun, invalid_runs, requirement_operators
+from ._requests import RunRequest, requests
+from ._runs import runs
+
+__all__ = [
+    "EDGE_CLASSES",
+    "MUTATION_OPERATORS",
+    "UNKNOWN_VARIANT_CLASSES",
+    "EdgeRun",
+    "HttpError",
+    "InvalidRun",
+    "RunRequest",
+    "edge_runs",
+    "from_schema",
+    "http_errors",
+    "invalid_runs",
+    "requests",
+    "requirement_operators",
+    "runs",
+]

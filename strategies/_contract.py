@@ -1,0 +1,86 @@
+"""What the strategies read from spec/: the catalog, the schema and the OpenAPI document.
+
+Nothing here is hard-coded knowledge of the page: error types, trigger types, betas, the
+string fields and the timestamp fields all come from the built files, so a rebuilt spec/
+changes what is generated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import yaml
+
+import spec
+
+__all__ = ["Contract", "contract", "pointer"]
+
+
+def pointer(path: tuple[str, ...] | list[str]) -> str:
+    """The RFC 6901 JSON Pointer of a path of object keys."""
+    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in path)
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    requirements: dict[str, dict[str, Any]]  # id -> catalog entry
+    error_types: tuple[str, ...]  # the run error variants on the page
+    trigger_types: tuple[str, ...]
+    outcome_fields: tuple[str, ...]  # the exactly-one pair, as the schema's oneOf requires them
+    string_paths: tuple[tuple[str, ...], ...]  # fields the catalog types as plain strings
+    timestamp_paths: tuple[tuple[str, ...], ...]
+    http_error_types: dict[int, str]  # status -> the API's error type for it
+    required_beta: str
+    betas: tuple[str, ...]  # the page's anthropic-beta values, in page order
+
+    def check(self, requirement: str) -> dict[str, Any] | None:
+        entry = self.requirements[requirement]
+        check: dict[str, Any] | None = entry.get("check")
+        return check
+
+    @property
+    def payload_must(self) -> tuple[str, ...]:
+        """MUST requirements a payload alone can break: not HTTP, no exchange needed."""
+        return tuple(
+            rid
+            for rid, entry in self.requirements.items()
+            if entry["level"] == "MUST" and entry["area"] not in ("http", "exchange")
+        )
+
+    @property
+    def edge_requirements(self) -> tuple[str, ...]:
+        return tuple(rid for rid, entry in self.requirements.items() if entry["level"] == "EDGE")
+
+
+def _variants(checks: list[dict[str, Any]], path: list[str]) -> tuple[str, ...]:
+    for check in checks:
+        if check["kind"] == "one-of" and check["path"] == path:
+            return tuple(check["expected"])
+    raise LookupError(f"no one-of check for {path} in the catalog")
+
+
+@cache
+def contract() -> Contract:
+    catalog = spec.load_requirements()
+    schema = spec.load_schema()
+    openapi = yaml.safe_load(spec.OPENAPI_PATH.read_text(encoding="utf-8"))
+    entries = catalog["requirements"]
+    checks = [e["check"] for e in entries if "check" in e]
+    beta_items = openapi["components"]["parameters"]["AnthropicBeta"]["schema"]["items"]
+    betas = next(tuple(option["enum"]) for option in beta_items["anyOf"] if "enum" in option)
+    conventions = catalog["conventions"]
+    return Contract(
+        requirements={e["id"]: e for e in entries},
+        error_types=_variants(checks, ["error", "type"]),
+        trigger_types=_variants(checks, ["trigger_context", "type"]),
+        outcome_fields=tuple(branch["required"][0] for branch in schema["oneOf"]),
+        string_paths=tuple(
+            tuple(c["path"]) for c in checks if c["kind"] == "json-type" and c["expected"] == "string"
+        ),
+        timestamp_paths=tuple(tuple(c["path"]) for c in checks if c["kind"] == "rfc3339"),
+        http_error_types={int(status): kind for status, kind in conventions["error_types"].items()},
+        required_beta=conventions["required_beta"],
+        betas=betas,
+    )

@@ -1,0 +1,100 @@
+"""runs(): valid DeploymentRun payloads, compiled from spec/deployment_run.schema.json."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, Literal
+
+from hypothesis import strategies as st
+
+import spec
+
+from ._compiler import from_schema
+from ._contract import contract
+from ._validation import check_bool, check_choice
+from ._values import messages, prefixed_ids
+
+__all__ = ["OUTCOMES", "runs"]
+
+Outcome = Literal["success", "error"]
+OUTCOMES: tuple[Outcome, ...] = ("success", "error")
+
+# Realistic ids, keyed by where they sit in the payload. The prefixes follow the API's
+# conventions (the catalog's SHOULD for run ids is `drun_`); the schema only says "string".
+_REALISTIC_STRINGS = {
+    "/id": ("drun_",),
+    "/agent/id": ("agent_",),
+    "/deployment_id": ("depl_",),
+    "/session_id": ("sesn_",),
+}
+
+
+@cache
+def _realistic_strings() -> dict[str, st.SearchStrategy[str]]:
+    strings: dict[str, st.SearchStrategy[str]] = {
+        where: prefixed_ids(prefix) for where, (prefix,) in _REALISTIC_STRINGS.items()
+    }
+    strings["/error/message"] = messages()
+    return strings
+
+
+def _narrowed_schema(outcome: Outcome | None, trigger: str | None) -> dict[str, Any]:
+    """The spec's schema, intersected (`allOf`) with the outcome and trigger asked for."""
+    schema = spec.load_schema()
+    constraints: list[dict[str, Any]] = []
+    if outcome is not None:
+        session_field, error_field = contract().outcome_fields
+        field = session_field if outcome == "success" else error_field
+        constraints.append({"required": [field], "properties": {field: {"not": {"type": "null"}}}})
+    if trigger is not None:
+        constraints.append({"properties": {"trigger_context": {"properties": {"type": {"const": trigger}}}}})
+    if not constraints:
+        return schema
+    return {"allOf": [schema, *constraints], "$defs": schema["$defs"]}
+
+
+@cache
+def _runs(
+    outcome: Outcome | None, trigger: str | None, extra_fields: bool
+) -> st.SearchStrategy[dict[str, Any]]:
+    return from_schema(
+        _narrowed_schema(outcome, trigger), strings=_realistic_strings(), extra_fields=extra_fields
+    )
+
+
+def runs(
+    *,
+    outcome: Outcome | None = None,
+    trigger: str | None = None,
+    extra_fields: bool = True,
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid DeploymentRun payloads: every one meets every MUST requirement of the catalog.
+
+    Compiled from `spec/deployment_run.schema.json` by `from_schema`: realistic ids
+    (`drun_…`, `agent_…`, `depl_…`, `sesn_…`), `version` over the whole int64 range,
+    ordinary RFC 3339 timestamps, every error type on the page, both trigger contexts, the
+    optional member of the outcome pair both null and absent, and (unless
+    `extra_fields=False`) unknown extra fields at every object level. Strings are printable
+    ASCII and timestamps ordinary, so no EDGE class is hit: the rare kinds are edge_runs()'s.
+    A schedule trigger is a SHOULD finding for Run Deployment Now and its `scheduled_at` may
+    fall after `created_at` (another SHOULD); nothing else is.
+
+    - `outcome`: "success" (a `session_id`, no error) or "error" (an error, no session).
+    - `trigger`: one of the trigger types on the page ("schedule", "manual").
+
+    >>> runs(outcome="error", trigger="manual").example()
+    {'id': 'drun_00000000000000000000Qx3Z', 'agent': {'id': 'agent_0000000000000000000000b1',
+     'type': 'agent', 'version': -3198}, 'created_at': '2000-01-01T00:00:13.52+05:15',
+     'deployment_id': 'depl_000000000000000000000Z7Q', 'trigger_context': {'type': 'manual'},
+     'type': 'deployment_run', 'error': {'type': 'vault_archived_error', 'message': 'M',
+     'region': 7}}
+
+    Compiled once per argument combination and cached. Shrinks towards a success run with a
+    manual trigger... no: towards the schema's first choices: a `session_id` run, a schedule
+    trigger scheduled 2000-01-01T00:00:00Z, the first error type, ids of zeros, version 0,
+    one-character messages and no unknown fields.
+    """
+    check_choice(outcome, OUTCOMES, "outcome")
+    check_choice(trigger, contract().trigger_types, "trigger")
+    check_bool(extra_fields, "extra_fields")
+    return _runs(outcome, trigger, extra_fields)

@@ -1,0 +1,113 @@
+"""Leaf strategies: realistic ids, plain text, unknown-field names and JSON values.
+
+Cheap on purpose: an id is one integer draw written in base 62, not 24 character draws, so
+a whole payload costs a few dozen choices and shrinks to short, readable values.
+"""
+
+from __future__ import annotations
+
+import string
+from functools import cache
+from typing import Any
+
+from hypothesis import strategies as st
+
+__all__ = [
+    "BASE62",
+    "INT64_MAX",
+    "INT64_MIN",
+    "extra_fields",
+    "extra_keys",
+    "json_values",
+    "messages",
+    "plain_text",
+    "prefixed_ids",
+    "to_base62",
+]
+
+BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_ID_DIGITS = 24  # agent_011CZkYqphY8vELVzwCUpqiQ: 24 base-62 digits after the prefix
+
+# Names an API might add to an object later. Never a name the schema defines at that level:
+# the compiler filters those out per object.
+_FUTURE_FIELDS = (
+    "metadata",
+    "labels",
+    "workspace_id",
+    "retry_count",
+    "duration_ms",
+    "region",
+    "x_trace",
+    "archived_at",
+    "details",
+    "links",
+)
+
+
+def to_base62(number: int, width: int) -> str:
+    """`number` in base 62, left-padded with "0" to `width` digits."""
+    digits = []
+    while number:
+        number, rest = divmod(number, 62)
+        digits.append(BASE62[rest])
+    return "".join(reversed(digits)).rjust(width, "0")
+
+
+def _join_id(prefix: str, number: int) -> str:
+    return prefix + to_base62(number, _ID_DIGITS)
+
+
+@cache
+def prefixed_ids(prefix: str) -> st.SearchStrategy[str]:
+    """`prefix` then 24 base-62 digits, e.g. "drun_011CZkYqphY8vELVzwCUpqiQ".
+
+    Shrinks towards the prefix and 24 zeros.
+    """
+    return st.builds(_join_id, st.just(prefix), st.integers(0, 62**_ID_DIGITS - 1))
+
+
+@cache
+def plain_text(*, min_size: int = 0, max_size: int | None = 40) -> st.SearchStrategy[str]:
+    """Printable ASCII text; the non-ASCII, long and escaped kinds are edge_runs()'s job."""
+    return st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=min_size, max_size=max_size)
+
+
+@cache
+def messages() -> st.SearchStrategy[str]:
+    """Non-empty human-readable messages (an empty one is a SHOULD finding, not ordinary)."""
+    return plain_text(min_size=1, max_size=60)
+
+
+@cache
+def extra_keys() -> st.SearchStrategy[str]:
+    """Names of unknown fields: plausible future field names, or short snake_case words."""
+    return st.one_of(
+        st.sampled_from(_FUTURE_FIELDS),
+        st.text(st.sampled_from(string.ascii_lowercase + "_"), min_size=1, max_size=12),
+    )
+
+
+@cache
+def json_values() -> st.SearchStrategy[Any]:
+    """Small JSON values of every type, nested a little; integers within int64 so any JSON
+    library can write them, floats finite."""
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(INT64_MIN, INT64_MAX),
+        st.floats(allow_nan=False, allow_infinity=False),
+        plain_text(max_size=12),
+    )
+    return st.recursive(
+        scalars,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3), st.dictionaries(plain_text(max_size=8), inner, max_size=3)
+        ),
+        max_leaves=4,
+    )
+
+
+def extra_fields(known: frozenset[str]) -> st.SearchStrategy[dict[str, Any]]:
+    """Zero to two unknown fields for an object whose schema names `known`."""
+    return st.dictionaries(extra_keys().filter(lambda key: key not in known), json_values(), max_size=2)
