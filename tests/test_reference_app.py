@@ -20,7 +20,9 @@ from conformance.reference import (
     DEFAULT_API_KEY,
     MAX_LIMIT,
     REQUIRED_BETA,
+    Scenario,
     create_app,
+    default_scenario,
     expected_outcomes,
     parse_scenario,
     run_error_types,
@@ -53,6 +55,13 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+def unscheduled() -> Scenario:
+    """The default scenario without its scheduled firings: a store that starts empty."""
+    scenario = default_scenario()
+    deployments = tuple(d.model_copy(update={"schedule": None}) for d in scenario.deployments)
+    return scenario.model_copy(update={"deployments": deployments})
+
+
 async def run(client: httpx.AsyncClient, deployment_id: str, **headers: str) -> httpx.Response:
     return await client.post(run_path(deployment_id), headers={**HEADERS, **headers})
 
@@ -68,8 +77,22 @@ def test_all_lists_the_public_names() -> None:
 
 def test_the_default_scenario_has_one_deployment_per_outcome() -> None:
     outcomes = expected_outcomes()
-    assert sorted(e.error_type or "" for e in outcomes) == sorted(["", *run_error_types()])
-    assert all(e.deployment_id == f"depl_{e.error_type or 'ok'}" for e in outcomes)
+    failing = [e for e in outcomes if e.error_type]
+    assert sorted(e.error_type or "" for e in failing) == sorted(run_error_types())
+    assert all(e.deployment_id == f"depl_{e.error_type}" for e in failing)
+    assert {e.deployment_id for e in outcomes if not e.error_type} == {"depl_ok", "depl_escape me/?#%é"}
+
+
+async def test_scheduled_firings_are_on_record_from_the_start(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/deployment_runs?trigger_type=schedule", headers=HEADERS)
+    runs = response.json()["data"]
+    assert [r["deployment_id"] for r in runs].count("depl_ok") == 3
+    assert [r["deployment_id"] for r in runs].count("depl_vault_archived_error") == 2
+    for run_record in runs:
+        evaluation = Oracle.default().evaluate(run_record, run_now=False, coverage=True)
+        assert evaluation.findings == [], evaluation.findings
+        assert {"run.trigger_context.scheduled_at.rfc3339",
+                "run.trigger_context.scheduled-not-after-created"} <= evaluation.exercised
 
 
 @pytest.mark.parametrize("expected", expected_outcomes(), ids=lambda e: e.deployment_id)
@@ -135,11 +158,12 @@ async def test_auth_and_beta_envelopes(
 
 
 async def test_unknown_deployment_is_a_404_envelope_and_makes_no_run(client: httpx.AsyncClient) -> None:
+    before = (await client.get("/v1/deployment_runs", headers=HEADERS)).json()["data"]
     response = await run(client, "depl_does_not_exist")
     assert_envelope(response, 404, "not_found_error")
     assert_clean(response, "depl_does_not_exist", known=False)
     listing = await client.get("/v1/deployment_runs", headers=HEADERS)
-    assert listing.json()["data"] == []
+    assert listing.json()["data"] == before
 
 
 @pytest.mark.parametrize(
@@ -234,7 +258,7 @@ async def _listed(client: httpx.AsyncClient, query: str = "") -> dict[str, Any]:
 
 async def test_listing_filters_and_pages_newest_first() -> None:
     clock = FakeClock()
-    async with asgi_client(create_app(clock=clock)) as client:
+    async with asgi_client(create_app(unscheduled(), clock=clock)) as client:
         made = []
         for index in range(25):
             deployment = "depl_ok" if index % 5 else "depl_vault_archived_error"

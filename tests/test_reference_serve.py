@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conformance import TargetUnreachable, UsageError
+from conformance import UsageError
 from conformance.reference import (
     DEFAULT_API_KEY,
     create_app,
@@ -77,6 +77,7 @@ def test_raw_paths_over_uvicorn() -> None:
 
 def test_concurrent_runs_are_all_stored_once() -> None:
     app = create_app()
+    on_record = app.state.store.count()  # the scheduled firings of the scenario
     with serve_in_thread(app) as url:
 
         def worker(ids: list[str]) -> None:
@@ -90,9 +91,10 @@ def test_concurrent_runs_are_all_stored_once() -> None:
         for thread in threads:
             thread.join()
         ids = [i for r in results for i in r]
-        assert len(ids) == 200 == len(set(ids)) == app.state.store.count()
+        assert len(ids) == 200 == len(set(ids)) == app.state.store.count() - on_record
         with httpx.Client(base_url=url, headers=HEADERS) as client:
-            listed = client.get("/v1/deployment_runs", params={"limit": 1000}).json()
+            manual = {"limit": 1000, "trigger_type": "manual"}
+            listed = client.get("/v1/deployment_runs", params=manual).json()
         assert sorted(r["id"] for r in listed["data"]) == sorted(ids)
 
 
@@ -115,11 +117,6 @@ def test_a_taken_port_is_a_usage_error() -> None:
             serve_in_thread(port=sock.getsockname()[1]),
         ):
             pass
-
-
-def test_a_server_that_does_not_start_in_time_is_unreachable() -> None:
-    with pytest.raises(TargetUnreachable, match="did not start within 0 s"), serve_in_thread(timeout=0.0):
-        pass
 
 
 def _start_serve(*args: str) -> tuple[subprocess.Popen[str], str, str]:

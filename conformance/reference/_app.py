@@ -27,7 +27,7 @@ the API's envelope `{"type": "error", "error": {"type", "message"}, "request_id"
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
@@ -42,7 +42,7 @@ import spec
 
 from ..oracle import parse_rfc3339
 from ._ids import new_run_id, rfc3339, tagged_id
-from ._scenario import Scenario, default_scenario
+from ._scenario import Deployment, Scenario, default_scenario
 from ._store import RunQuery, RunStore
 from ._world import Clock, World
 
@@ -159,7 +159,10 @@ class _Api:
         deployment = self.world.deployments.get(deployment_id) if deployment_id is not None else None
         if deployment is None:
             raise _ApiError(404, "No deployment with that id.")
-        now = self.world.clock()
+        return _ok(self.record_run(deployment, self.world.clock(), {"type": "manual"}))
+
+    def record_run(self, deployment: Deployment, now: datetime, trigger: dict[str, Any]) -> dict[str, Any]:
+        """Run `deployment` at `now` and keep the record (append-only)."""
         outcome = self.world.run(deployment, now)
         error = None
         if outcome.error_type is not None:
@@ -171,11 +174,25 @@ class _Api:
             "deployment_id": deployment.id,
             "error": error,
             "session_id": outcome.session_id,
-            "trigger_context": {"type": "manual"},
+            "trigger_context": trigger,
             "type": "deployment_run",
         }
         self.store.append(run, now)
-        return _ok(run)
+        return run
+
+    def fire_history(self) -> None:
+        """Record the past firings of every scheduled deployment, oldest first."""
+        now = self.world.clock()
+        firings = []
+        for deployment in self.world.scenario.deployments:
+            schedule = deployment.schedule
+            if schedule is None:
+                continue
+            for back in range(schedule.history, 0, -1):
+                fired = now - timedelta(seconds=schedule.every_seconds * back)
+                firings.append((fired, deployment, fired + timedelta(milliseconds=schedule.latency_ms)))
+        for fired, deployment, created in sorted(firings, key=lambda f: f[2]):
+            self.record_run(deployment, created, {"scheduled_at": rfc3339(fired), "type": "schedule"})
 
     def list_runs(self, request: Request) -> Response:
         params = request.query_params
@@ -251,6 +268,8 @@ def create_app(
     store = RunStore(database)
     app = Starlette(exception_handlers={Exception: _server_error})
     # No Starlette routes: their patterns match the decoded path (no "\n", no %2F); ours, the raw one.
-    app.router.default = _Api(world, store)
+    api = _Api(world, store)
+    api.fire_history()
+    app.router.default = api
     app.state.world, app.state.store = world, store
     return app

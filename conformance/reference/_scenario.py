@@ -32,6 +32,7 @@ __all__ = [
     "Removable",
     "ResourceRef",
     "Scenario",
+    "Schedule",
     "Workspace",
     "default_scenario",
     "load_scenario",
@@ -101,6 +102,14 @@ class RateLimit(_Model):
     window_seconds: float = Field(gt=0)
 
 
+class Schedule(_Model):
+    """The deployment's cron schedule, as the history of firings the server has on record."""
+
+    every_seconds: float = Field(gt=0, description="how often it fires")
+    history: int = Field(default=0, ge=0, le=1000, description="past firings on record at start")
+    latency_ms: float = Field(default=150, ge=0, description="from firing to the run record")
+
+
 class Deployment(_Identified):
     agent: AgentPin
     environment: str
@@ -112,6 +121,7 @@ class Deployment(_Identified):
         default=False, description="the session create request fails validation"
     )
     inject_unexpected_failure: bool = Field(default=False, description="session creation crashes")
+    schedule: Schedule | None = None
 
 
 class Scenario(_Model):
