@@ -24,7 +24,7 @@ from ._transport import BudgetSpent, MiB, Prober, Sent, TransportFault, curl_com
 from ._validate import parse_body
 from .oracle import UNPARSED, Evaluation, Exchange, Oracle
 
-__all__ = ["PROFILES", "Profile", "ServerOptions", "check_server", "is_loopback"]
+__all__ = ["PROFILES", "Profile", "ServerOptions", "check_server", "default_budget", "is_loopback"]
 
 Note = Callable[[str], None]
 
@@ -56,7 +56,7 @@ class ServerOptions:
     strict: bool = False
     timeout_s: float = 30.0
     max_response_bytes: int = 10 * MiB
-    deadline_s: float = 100.0  # no new request after this; a run ends within 2 minutes
+    deadline_s: float = 80.0  # no request starts later: with the 30 s timeout, done within 2 minutes
     skew: timedelta = timedelta(minutes=5)
 
 
@@ -70,10 +70,15 @@ def is_loopback(url: str) -> bool:
         return False
 
 
+def default_budget(base_url: str) -> int:
+    """Requests a run may send when --max-requests is not given: live endpoints are not free."""
+    return EMBEDDED_BUDGET if is_loopback(base_url) else LIVE_BUDGET
+
+
 def check_server(options: ServerOptions, *, note: Note | None = None) -> TargetResult:
     """Probe one server (the embedded one when `options.base_url` is None)."""
     if options.base_url is not None:
-        budget = options.max_requests or (EMBEDDED_BUDGET if is_loopback(options.base_url) else LIVE_BUDGET)
+        budget = options.max_requests or default_budget(options.base_url)
         return _ServerRun(
             options, options.base_url, options.api_key, options.deployment_ids, budget, "live", note
         ).execute()
@@ -133,7 +138,7 @@ class _ServerRun:
                 try:
                     phase()
                 except BudgetSpent:
-                    self.stopped = f"the budget of {self.budget} requests is spent"
+                    self.stopped = self.stopped or f"the budget of {self.budget} requests is spent"
         return self._result()
 
     def _primary(self) -> None:
@@ -184,25 +189,26 @@ class _ServerRun:
 
     # --- one request ------------------------------------------------------------------
 
+    def _send(self, method: str, path: str, headers: dict[str, str], **exchange: Any) -> tuple[Sent, Any]:
+        if self.stopped:  # the target stopped answering: send nothing more
+            raise BudgetSpent
+        sent, got = self.prober.send(method, path, headers, **exchange)
+        self._sent_last = sent
+        return sent, got
+
     def _run(
         self, deployment_id: str, headers: dict[str, str], *, known: bool | None, path: str | None = None
     ) -> None:
-        sent, got = self.prober.send(
-            "POST",
-            path or run_path(deployment_id),
-            headers,
-            deployment_id=deployment_id,
-            deployment_known=known,
+        sent, got = self._send(
+            "POST", path or run_path(deployment_id), headers, deployment_id=deployment_id, deployment_known=known
         )
-        self._sent_last = sent
         if isinstance(got, TransportFault):
             self._fault(got)
             return
         self._judge(got, sent)
 
     def _get(self, path: str, deployment_id: str = "") -> Exchange | None:
-        sent, got = self.prober.send("GET", path, self._headers(), deployment_id=deployment_id)
-        self._sent_last = sent
+        sent, got = self._send("GET", path, self._headers(), deployment_id=deployment_id)
         if isinstance(got, TransportFault):
             self._fault(got)
             return None
@@ -215,6 +221,11 @@ class _ServerRun:
     def _judge(self, exchange: Exchange, sent: Sent, *, original: Any = None) -> None:
         self.answered += 1
         self.faults_in_a_row = 0
+        if 300 <= exchange.status < 400:
+            where = exchange.response_headers.get("location", "nowhere")
+            self._note(
+                f"{sent.method} {sent.path}: answered {exchange.status} to {where}; redirects are not followed"
+            )
         body = parse_body(exchange.body)
         is_run = exchange.method == "POST" or original is not None
         evaluation = self.oracle.evaluate(
@@ -256,7 +267,7 @@ class _ServerRun:
         self.faults_in_a_row += 1
         self._note(f"{fault.sent.method} {fault.sent.path}: {fault.detail}")
         if fault.kind == "unreachable" and not self.answered:
-            self.stopped = "unreachable"
+            self.stopped = "the target could not be reached"
         elif self.faults_in_a_row >= _ABORT_AFTER_FAULTS:
             self.stopped = f"stopped after {self.faults_in_a_row} requests in a row got no usable answer"
 

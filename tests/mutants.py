@@ -1,0 +1,366 @@
+"""The server mutant catalog: faults injected into the reference server, one requirement each.
+
+Each Mutant rewrites what the reference server answers (or what it is asked) through an ASGI
+middleware, so every fault is the reference behaviour plus exactly one lie. `requirement` is
+the id `drun-conformance server` must report as failed; `also` lists any requirement the
+same lie unavoidably breaks too (kept short and explained).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from urllib.parse import unquote
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+Body = dict[str, Any]
+
+
+@dataclass(slots=True)
+class Reply:
+    """A response the middleware may rewrite before it leaves."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    path: str  # the raw request path, percent-encoded
+    method: str
+    count: int  # how many run requests (POST) came before this one
+
+    @property
+    def is_run(self) -> bool:
+        return self.method == "POST" and self.path.endswith("/run")
+
+    @property
+    def is_read_back(self) -> bool:
+        return self.method == "GET" and self.path.startswith("/v1/deployment_runs/")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def set_json(self, data: Any) -> None:
+        self.body = json.dumps(data).encode()
+
+
+Fault = Callable[[Reply], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Mutant:
+    name: str
+    requirement: str
+    fault: Fault
+    also: frozenset[str] = frozenset()
+    add_key_when_missing: bool = False  # request fault: the server stops checking credentials
+    add_beta_when_missing: bool = False  # request fault: the server stops requiring the beta
+    note: str = ""
+
+
+def on_run_body(change: Callable[[Body], None], *, when: Callable[[Body], bool] = lambda b: True) -> Fault:
+    """A fault that edits successful Run Deployment Now bodies, and those runs read back by id
+    (a server that answers the lie also stores it)."""
+
+    def fault(reply: Reply) -> None:
+        if (reply.is_run or reply.is_read_back) and reply.status == 200:
+            body = reply.json()
+            if when(body):
+                change(body)
+                reply.set_json(body)
+
+    return fault
+
+
+def on_listing_items(change: Callable[[Body], None]) -> Fault:
+    def fault(reply: Reply) -> None:
+        if reply.method == "GET" and reply.status == 200 and "/v1/deployment_runs" in reply.path:
+            body = reply.json()
+            for item in body.get("data", []):
+                change(item)
+            reply.set_json(body)
+
+    return fault
+
+
+def _set(path: str, value: Any) -> Callable[[Body], None]:
+    keys = path.split(".")
+
+    def change(body: Body) -> None:
+        node = body
+        for key in keys[:-1]:
+            node = node[key]
+        node[keys[-1]] = value
+
+    return change
+
+
+def _drop(path: str) -> Callable[[Body], None]:
+    keys = path.split(".")
+
+    def change(body: Body) -> None:
+        node = body
+        for key in keys[:-1]:
+            node = node[key]
+        node.pop(keys[-1], None)
+
+    return change
+
+
+def _errored(body: Body) -> bool:
+    return body.get("error") is not None
+
+
+def _succeeded(body: Body) -> bool:
+    return body.get("session_id") is not None
+
+
+def _unknown_deployment(reply: Reply) -> bool:
+    return reply.is_run and reply.status == 404
+
+
+def _to_500_for_unknown(reply: Reply) -> None:
+    if _unknown_deployment(reply):
+        reply.status = 500
+        reply.set_json({"type": "error", "error": {"type": "api_error", "message": "boom"}, "request_id": "r"})
+
+
+def _to_200_for_unknown(reply: Reply) -> None:
+    if _unknown_deployment(reply):
+        reply.status = 200
+        segment = reply.path.removeprefix("/v1/deployments/").removesuffix("/run")
+        reply.set_json({
+            "id": f"drun_01HZX3K4M5N6P7Q8R9S0T1U{reply.count:03d}",
+            "agent": {"id": "agent_x", "type": "agent", "version": 1},
+            "created_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "deployment_id": unquote(segment),
+            "error": {"type": "unknown_error", "message": "no such deployment"},
+            "session_id": None,
+            "trigger_context": {"type": "manual"},
+            "type": "deployment_run",
+        })
+
+
+def _html_404(reply: Reply) -> None:
+    if reply.status == 404:
+        reply.headers["content-type"] = "text/html; charset=utf-8"
+        reply.body = b"<html><body><h1>404 Not Found</h1></body></html>"
+
+
+def _plain_text_runs(reply: Reply) -> None:
+    if reply.is_run and reply.status == 200:
+        reply.headers["content-type"] = "text/plain"
+
+
+def _truncated_json(reply: Reply) -> None:
+    if reply.is_run and reply.status == 200:
+        reply.body = reply.body[: len(reply.body) // 2]
+
+
+def _every(n: int, fault: Fault) -> Fault:
+    """Apply `fault` to one run request in n (and to that run read back): the others look clean."""
+    hit: set[str] = set()
+
+    def intermittent(reply: Reply) -> None:
+        if reply.is_run and reply.count % n == n - 1:
+            if reply.status == 200:
+                hit.add(reply.json()["id"])
+            fault(reply)
+        elif reply.is_read_back and reply.status == 200 and reply.json()["id"] in hit:
+            fault(reply)
+
+    return intermittent
+
+
+def _both_outcomes(body: Body) -> None:
+    body["session_id"] = body.get("session_id") or "sesn_011CZkYqphY8vELVzwCUpqiQ"
+    body["error"] = body.get("error") or {"type": "unknown_error", "message": "and yet"}
+
+
+def _server_error(reply: Reply) -> None:
+    reply.status = 500
+    reply.set_json({"type": "error", "error": {"type": "api_error", "message": "flaky"}, "request_id": "r"})
+
+
+def _status_for(status: int, error_type: str, when: Callable[[Reply], bool]) -> Fault:
+    def fault(reply: Reply) -> None:
+        if when(reply):
+            reply.status = status
+            body = reply.json()
+            body["error"]["type"] = error_type
+            reply.set_json(body)
+
+    return fault
+
+
+def _repeat_first_id() -> Fault:
+    first: list[str] = []
+
+    def fault(reply: Reply) -> None:
+        if reply.is_run and reply.status == 200:
+            body = reply.json()
+            first.append(first[0] if first else body["id"])
+            body["id"] = first[0]
+            reply.set_json(body)
+
+    return fault
+
+
+def _changed_on_read_back(reply: Reply) -> None:
+    if reply.is_read_back and reply.status == 200:
+        body = reply.json()
+        body["agent"]["version"] += 1
+        reply.set_json(body)
+
+
+def _no_request_id(reply: Reply) -> None:
+    reply.headers.pop("request-id", None)
+
+
+def _empty_envelope_message(reply: Reply) -> None:
+    if reply.status >= 400:
+        body = reply.json()
+        body["error"]["message"] = ""
+        reply.set_json(body)
+
+
+def _a_day_late(body: Body) -> None:
+    body["created_at"] = "2026-01-01T00:00:00Z"
+
+
+MUTANTS: tuple[Mutant, ...] = (
+    # outcome
+    Mutant("both-outcomes", "run.outcome.exactly-one", on_run_body(_both_outcomes)),
+    Mutant("neither-outcome", "run.outcome.exactly-one", on_run_body(lambda b: b.update(session_id=None, error=None))),
+    # timestamps
+    Mutant("naive-created-at", "run.created_at.rfc3339", on_run_body(_set("created_at", "2026-11-27T18:11:19.117456"))),
+    Mutant("numeric-created-at", "run.created_at.rfc3339", on_run_body(_set("created_at", 1795889479))),
+    Mutant("impossible-date", "run.created_at.rfc3339", on_run_body(_set("created_at", "2026-02-30T18:11:19Z"))),
+    Mutant("created-at-missing", "run.created_at.required", on_run_body(_drop("created_at"))),
+    Mutant("created-at-a-day-off", "run.created_at.within-skew", on_run_body(_a_day_late)),
+    # literals and values
+    Mutant("wrong-type-literal", "run.type.literal", on_run_body(_set("type", "deploymentRun"))),
+    Mutant("missing-type", "run.type.required", on_run_body(_drop("type"))),
+    Mutant("unknown-error-type", "run.error.type.known-variant",
+           on_run_body(_set("error.type", "quota_error"), when=_errored)),
+    Mutant("missing-error-message", "run.error.message.required",
+           on_run_body(_drop("error.message"), when=_errored)),
+    Mutant("numeric-error-message", "run.error.message.json-type",
+           on_run_body(_set("error.message", 42), when=_errored)),
+    Mutant("missing-error-type", "run.error.type.required", on_run_body(_drop("error.type"), when=_errored)),
+    Mutant("error-as-string", "run.error.json-type", on_run_body(_set("error", "vault gone"), when=_errored)),
+    Mutant("stringly-version", "run.agent.version.int64", on_run_body(_set("agent.version", "3"))),
+    Mutant("fractional-version", "run.agent.version.int64", on_run_body(_set("agent.version", 2.5))),
+    Mutant("missing-version", "run.agent.version.required", on_run_body(_drop("agent.version"))),
+    Mutant("wrong-agent-literal", "run.agent.type.literal", on_run_body(_set("agent.type", "Agent"))),
+    Mutant("missing-agent-type", "run.agent.type.required", on_run_body(_drop("agent.type"))),
+    Mutant("missing-agent-id", "run.agent.id.required", on_run_body(_drop("agent.id"))),
+    Mutant("numeric-agent-id", "run.agent.id.json-type", on_run_body(_set("agent.id", 7))),
+    Mutant("agent-as-string", "run.agent.json-type", on_run_body(_set("agent", "agent_011CZkYqphY8vELVzwCUpqiQ"))),
+    Mutant("missing-agent", "run.agent.required", on_run_body(_drop("agent"))),
+    Mutant("numeric-run-id", "run.id.json-type", on_run_body(_set("id", 12345))),
+    Mutant("missing-run-id", "run.id.required", on_run_body(_drop("id"))),
+    Mutant("numeric-session-id", "run.session_id.json-type", on_run_body(_set("session_id", 1), when=_succeeded)),
+    Mutant("numeric-deployment-id", "run.deployment_id.json-type", on_run_body(_set("deployment_id", 9))),
+    Mutant("missing-deployment-id", "run.deployment_id.required", on_run_body(_drop("deployment_id"))),
+    Mutant("array-body", "run.json-type",
+           lambda r: r.set_json([r.json()]) if r.is_run and r.status == 200 else None),
+    # echoes and ids
+    Mutant("wrong-deployment-echo", "run.deployment_id.echo", on_run_body(_set("deployment_id", "depl_someone_else"))),
+    Mutant("repeated-run-ids", "run.id.unique", _repeat_first_id()),
+    Mutant("read-back-differs", "run.read-back.same-record", _changed_on_read_back),
+    # trigger_context
+    Mutant("schedule-without-scheduled-at", "run.trigger_context.scheduled_at.required",
+           on_run_body(_set("trigger_context", {"type": "schedule"})),
+           also=frozenset({"run.trigger_context.manual-on-run-now"}),
+           note="a schedule trigger on a run-now answer is also the wrong trigger"),
+    Mutant("no-trigger-context", "run.trigger_context.required", on_run_body(_drop("trigger_context"))),
+    Mutant("trigger-as-string", "run.trigger_context.json-type", on_run_body(_set("trigger_context", "manual"))),
+    Mutant("unknown-trigger-type", "run.trigger_context.type.known-variant",
+           on_run_body(_set("trigger_context", {"type": "webhook"}))),
+    Mutant("trigger-type-missing", "run.trigger_context.type.required", on_run_body(_set("trigger_context", {}))),
+    Mutant("scheduled-at-naive", "run.trigger_context.scheduled_at.rfc3339",
+           on_listing_items(_set("trigger_context.scheduled_at", "2026-11-27 18:00:00"))),
+    Mutant("scheduled-after-created", "run.trigger_context.scheduled-not-after-created",
+           on_listing_items(_set("trigger_context.scheduled_at", "2999-01-01T00:00:00Z"))),
+    Mutant("schedule-trigger-on-run-now", "run.trigger_context.manual-on-run-now",
+           on_run_body(_set("trigger_context", {"type": "schedule", "scheduled_at": "2026-01-01T00:00:00Z"}))),
+    # HTTP behaviour
+    Mutant("500-for-unknown-deployment", "http.no-server-error", _to_500_for_unknown),
+    Mutant("200-for-unknown-deployment", "http.unknown-deployment.no-run", _to_200_for_unknown,
+           also=frozenset({"http.unknown-deployment.404"})),
+    Mutant("no-auth-check", "http.auth.no-run", lambda r: None, add_key_when_missing=True,
+           also=frozenset({"http.auth.401"})),
+    Mutant("html-404", "http.error.envelope", _html_404, also=frozenset({"http.unknown-deployment.404"}),
+           note="a 404 page is no not_found_error envelope either"),
+    Mutant("text-plain-runs", "http.success.content-type", _plain_text_runs),
+    Mutant("truncated-json", "payload.json", _truncated_json),
+    # intermittent faults
+    Mutant("both-outcomes-1-in-4", "run.outcome.exactly-one", _every(4, on_run_body(_both_outcomes))),
+    Mutant("500-1-in-3", "http.no-server-error", _every(3, _server_error),
+           also=frozenset({"http.unknown-deployment.404", "http.auth.401", "http.beta.400"}),
+           note="a 500 in place of the 404/401/400 probes also misses their SHOULD status"),
+    # SHOULDs
+    Mutant("no-request-id", "http.request-id", _no_request_id),
+    Mutant("empty-envelope-message", "http.error.message.non-empty", _empty_envelope_message),
+    Mutant("bad-run-id-prefix", "run.id.prefix", on_run_body(lambda b: b.update(id="run_" + b["id"][5:]))),
+    Mutant("empty-session-id", "run.session_id.non-empty", on_run_body(_set("session_id", ""), when=_succeeded)),
+    Mutant("empty-error-message", "run.error.message.non-empty", on_run_body(_set("error.message", ""), when=_errored)),
+    Mutant("403-without-key", "http.auth.401", _status_for(403, "permission_error", lambda r: r.status == 401)),
+    Mutant("400-for-unknown-deployment", "http.unknown-deployment.404",
+           _status_for(400, "invalid_request_error", _unknown_deployment)),
+    Mutant("no-beta-check", "http.beta.400", lambda r: None, add_beta_when_missing=True),
+)
+
+
+@dataclass
+class FaultInjector:
+    """ASGI middleware: the reference app, with one mutant's lie told on the way out."""
+
+    app: ASGIApp
+    mutant: Mutant
+    runs: int = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope = self._rewrite_request(scope)
+        method, path = scope["method"], scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+        count = self.runs
+        if method == "POST":
+            self.runs += 1
+        started: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                started.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in started["headers"]}
+        reply = Reply(started["status"], headers, b"".join(chunks), path, method, count)
+        self.mutant.fault(reply)
+        reply.headers["content-length"] = str(len(reply.body))
+        await send({
+            "type": "http.response.start",
+            "status": reply.status,
+            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()],
+        })
+        await send({"type": "http.response.body", "body": reply.body})
+
+    def _rewrite_request(self, scope: Scope) -> Scope:
+        headers = list(scope["headers"])
+        names = {name.lower() for name, _ in headers}
+        if self.mutant.add_key_when_missing and b"x-api-key" not in names and b"authorization" not in names:
+            from conformance.reference import DEFAULT_API_KEY
+
+            headers.append((b"x-api-key", DEFAULT_API_KEY.encode()))
+        if self.mutant.add_beta_when_missing and b"anthropic-beta" not in names:
+            headers.append((b"anthropic-beta", b"managed-agents-2026-04-01"))
+        return {**copy.copy(scope), "headers": headers}

@@ -1,0 +1,176 @@
+"""Hostile and broken targets: every run ends in time, with a finding and an exit status,
+never a traceback; and no flag makes the runner exceed its request budget."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from conformance._server_check import ServerOptions, check_server, default_budget, is_loopback
+from conformance.reference import DEFAULT_API_KEY, create_app, serve_in_thread
+
+from .conftest import run_cli
+
+
+@contextmanager
+def raw_tcp_server(behaviour: str) -> Iterator[str]:
+    """A TCP server on loopback that accepts and then hangs ("silent") or hangs up ("reset")."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            if behaviour == "reset":
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                conn.close()
+            else:
+                held.append(conn)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+async def _flood(request: Request) -> Response:
+    async def endless() -> Iterator[bytes]:  # type: ignore[misc]
+        chunk = b"{" * 65536
+        while True:
+            yield chunk
+
+    return StreamingResponse(endless(), media_type="application/json")
+
+
+async def _redirect(request: Request) -> Response:
+    return Response(status_code=307, headers={"location": request.scope["raw_path"].decode("latin-1")})
+
+
+def _app(endpoint: object) -> Starlette:
+    return Starlette(routes=[Route("/{path:path}", endpoint, methods=["GET", "POST"])])  # type: ignore[arg-type]
+
+
+def _cli(base_url: str, tmp_path: Path, *extra: str) -> tuple[int, float, str]:
+    started = time.monotonic()
+    result = run_cli(
+        "server",
+        "--base-url",
+        base_url,
+        "--deployment-id",
+        "depl_ok",
+        "--timeout",
+        "2",
+        "--report-dir",
+        str(tmp_path),
+        *extra,
+    )
+    elapsed = time.monotonic() - started
+    assert b"Traceback" not in result.stderr + result.stdout
+    for name in ("report.html", "results.json", "junit.xml"):
+        assert (tmp_path / name).is_file(), name
+    return result.returncode, elapsed, (tmp_path / "results.json").read_text()
+
+
+@pytest.mark.parametrize("behaviour", ["silent", "reset"])
+def test_a_target_that_hangs_or_hangs_up_ends_the_run_with_exit_3(behaviour: str, tmp_path: Path) -> None:
+    with raw_tcp_server(behaviour) as url:
+        status, elapsed, results = _cli(url, tmp_path)
+    assert status == 3 and elapsed < 120
+    notes = json.loads(results)["targets"][0]["notes"]
+    assert any(word in n for n in notes for word in ("no usable answer", "could not be reached")), notes
+
+
+def test_an_unreachable_target_exits_3(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    status, elapsed, results = _cli(f"http://127.0.0.1:{port}", tmp_path)
+    assert status == 3 and elapsed < 30
+    assert json.loads(results)["verdict"] == "incomplete"
+
+
+def test_a_flood_of_bytes_is_cut_at_the_cap(tmp_path: Path) -> None:
+    with serve_in_thread(_app(_flood)) as url:
+        status, elapsed, results = _cli(url, tmp_path, "--max-response-bytes", "1000000")
+    assert status in (1, 3) and elapsed < 120
+    assert any("passed 1000000 bytes" in n for n in json.loads(results)["targets"][0]["notes"])
+
+
+def test_a_redirect_loop_is_not_followed_and_the_run_is_incomplete(tmp_path: Path) -> None:
+    with serve_in_thread(_app(_redirect)) as url:
+        status, elapsed, results = _cli(url, tmp_path)
+    assert status == 1 and elapsed < 120
+    data = json.loads(results)
+    assert data["verdict"] == "incomplete"
+    assert any("redirects are not followed" in n for n in data["targets"][0]["notes"])
+
+
+class _Counter:
+    """ASGI middleware counting every request that reaches the reference server."""
+
+    def __init__(self) -> None:
+        self.app = create_app()
+        self.count = 0
+
+    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] == "http":
+            self.count += 1
+        await self.app(scope, receive, send)
+
+
+@pytest.mark.parametrize("max_requests", [1, 2, 5, 9, 10, 23, 60])
+@pytest.mark.parametrize("profile", ["quick", "default", "thorough"])
+@pytest.mark.parametrize(
+    "ids", [(), ("depl_ok",), ("depl_ok", "depl_unknown_error", "depl_vault_archived_error")]
+)
+def test_the_budget_is_never_exceeded(max_requests: int, profile: str, ids: tuple[str, ...]) -> None:
+    counter = _Counter()
+    with serve_in_thread(counter) as url:  # type: ignore[arg-type]
+        result = check_server(
+            ServerOptions(
+                base_url=url,
+                api_key=DEFAULT_API_KEY,
+                deployment_ids=ids,
+                max_requests=max_requests,
+                profile=profile,
+                seed=3,
+            )
+        )  # type: ignore[arg-type]
+    assert counter.count == result.requests <= max_requests
+    if max_requests < 5 and ids:
+        assert any(r.status == "skipped" and "budget" in (r.reason or "") for r in result.requirements)
+
+
+def test_live_endpoints_get_a_small_default_budget() -> None:
+    assert (
+        is_loopback("http://127.0.0.1:8000")
+        and is_loopback("http://[::1]:1")
+        and is_loopback("http://localhost")
+    )
+    assert not is_loopback("https://api.anthropic.com")
+    assert default_budget("https://api.anthropic.com") == 10
+    assert default_budget("http://127.0.0.1:8000") == 300

@@ -1,0 +1,66 @@
+"""The suite proves its power: each faulty server is caught by its requirement, and only by it;
+the reference server passes clean."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import spec
+from conformance._server_check import ServerOptions, check_server
+from conformance.reference import DEFAULT_API_KEY, create_app, expected_outcomes, serve_in_thread
+
+from .conftest import run_cli
+from .mutants import MUTANTS, FaultInjector, Mutant
+
+IDS = tuple(e.deployment_id for e in expected_outcomes())
+SERVER_REQUIREMENTS = {e["id"] for e in spec.load_requirements()["requirements"] if e["side"] == "server"}
+
+
+def _failed(base_url: str, profile: str = "quick") -> set[str]:
+    options = ServerOptions(base_url=base_url, api_key=DEFAULT_API_KEY, deployment_ids=IDS, profile=profile, seed=7)
+    result = check_server(options)
+    assert result.identity["reached"]
+    return {r.id for r in result.requirements if r.status == "failed"}
+
+
+@pytest.fixture
+def mutant_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    with serve_in_thread(FaultInjector(create_app(), request.param)) as url:
+        yield url
+
+
+def test_every_server_requirement_is_backed_by_a_mutant() -> None:
+    assert SERVER_REQUIREMENTS - {m.requirement for m in MUTANTS} == set()
+    assert len(MUTANTS) >= 24 and len({m.name for m in MUTANTS}) == len(MUTANTS)
+
+
+@pytest.mark.parametrize("profile", ["quick", "default"])
+def test_the_reference_server_passes_clean(profile: str) -> None:
+    with serve_in_thread() as url:
+        assert _failed(url, profile) == set()
+
+
+@pytest.mark.parametrize("mutant_url", MUTANTS, ids=lambda m: m.name, indirect=True)
+def test_each_mutant_is_caught_by_its_requirement_only(mutant_url: str, request: pytest.FixtureRequest) -> None:
+    mutant: Mutant = request.node.callspec.params["mutant_url"]
+    failed = _failed(mutant_url)
+    assert mutant.requirement in failed, f"{mutant.name} escaped: failed {sorted(failed)}"
+    assert failed - {mutant.requirement} <= mutant.also, f"{mutant.name} also broke {sorted(failed - mutant.also)}"
+
+
+def test_the_cli_names_the_requirement_and_exits_1(tmp_path: Path) -> None:
+    mutant = next(m for m in MUTANTS if m.name == "both-outcomes")
+    with serve_in_thread(FaultInjector(create_app(), mutant)) as url:
+        args = ["server", "--base-url", url, "--api-key", DEFAULT_API_KEY, "--profile", "quick"]
+        args += [a for i in IDS[:3] for a in ("--deployment-id", i)]
+        result = run_cli(*args, "--report-dir", str(tmp_path))
+    assert result.returncode == 1, result.stderr
+    assert b"FAILED MUST   run.outcome.exactly-one" in result.stdout
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["verdict"] == "non-conformant"
+    for name in ("report.html", "results.json", "junit.xml"):
+        assert DEFAULT_API_KEY not in (tmp_path / name).read_text(), name
