@@ -135,6 +135,12 @@ def _cmd_spec(args: argparse.Namespace) -> int:
     return 1 if changes else 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from reports._cli import cmd_report
+
+    return cmd_report(args)
+
+
 def _read_text(path: str) -> str:
     from ._errors import InputError
 
@@ -210,6 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     spec_cmd.add_argument("--source", help="build: the folder with the page and rules.yaml")
     spec_cmd.add_argument("--out", help="build: where to write (default: the package's spec/)")
     spec_cmd.set_defaults(handler=_cmd_spec)
+
+    report = commands.add_parser("report", help="compare two results.json (diff), or render one again")
+    report.add_argument("action", choices=["diff", "render"])
+    report.add_argument("files", nargs="+", metavar="RESULTS_JSON", help="diff: OLD NEW; render: RESULTS")
+    report.add_argument("--report-dir", metavar="DIR", help="render: where to write (default: beside it)")
+    report.set_defaults(handler=_cmd_report)
     return parser
 
 

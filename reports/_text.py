@@ -1,0 +1,150 @@
+"""Plain-text renderings shared by every output: JSON bodies, line diffs, curl, counterexamples.
+
+The HTML report, junit.xml, the pytest plugin's failure text and `report diff` all describe
+a failure the same way, so a user sees the same words in CI logs as in the report.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import shlex
+from typing import Any, Literal
+
+from conformance._results import Counterexample, RequirementResult
+
+__all__ = ["DiffLine", "clip", "counterexample_text", "curl_for", "line_diff", "pretty", "server_curl"]
+
+DiffLine = tuple[Literal["same", "expected", "observed"], str]
+# A body past this many characters is cut in the HTML and text renderings: a 10 MiB flood from
+# a misbehaving server would otherwise make the report unusable. results.json keeps it whole.
+CLIP = 20_000
+
+
+def pretty(value: Any) -> str:
+    """A JSON value, indented, non-ASCII kept readable; anything else by repr."""
+    try:
+        return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def clip(text: str, limit: int = CLIP) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n… {len(text) - limit:,} more characters (whole in results.json)"
+
+
+def line_diff(expected: str, observed: str) -> list[DiffLine]:
+    """Expected against observed, line by line (difflib), without the intraline '?' hints."""
+    out: list[DiffLine] = []
+    for line in difflib.ndiff(expected.splitlines(), observed.splitlines()):
+        tag, text = line[:2], line[2:]
+        if tag == "- ":
+            out.append(("expected", text))
+        elif tag == "+ ":
+            out.append(("observed", text))
+        elif tag == "  ":
+            out.append(("same", text))
+    return out
+
+
+def curl_for(request: dict[str, Any]) -> str | None:
+    """A curl command replaying `request`; the key is read from $ANTHROPIC_API_KEY, never written."""
+    url = request.get("url")
+    if not isinstance(url, str) or not url:
+        return None
+    parts = ["curl", "-sS", "-i", "-X", shlex.quote(str(request.get("method") or "POST")), shlex.quote(url)]
+    headers = request.get("headers") or {}
+    items = headers.items() if isinstance(headers, dict) else headers
+    for name, value in items:
+        lower = str(name).lower()
+        if lower == "x-api-key":
+            parts += ["-H", '"x-api-key: $ANTHROPIC_API_KEY"']
+        elif lower == "authorization":
+            parts += ["-H", '"authorization: Bearer $ANTHROPIC_API_KEY"']
+        elif lower not in {"content-length", "host"}:
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
+    body = request.get("body")
+    if body not in (None, ""):
+        data = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+        parts += ["--data-binary", shlex.quote(data)]
+    return " \\\n  ".join(_pairs(parts))
+
+
+def _pairs(parts: list[str]) -> list[str]:
+    """The command split one flag and its value a line, as people write long curl commands."""
+    lines, i = [" ".join(parts[:6])], 6
+    while i < len(parts):
+        lines.append(" ".join(parts[i : i + 2]))
+        i += 2
+    return lines
+
+
+def server_curl(example: Counterexample) -> str | None:
+    """The curl line for a server finding: the runner's own, unless redaction had to touch it
+    (then one built from the request, which reads the key from $ANTHROPIC_API_KEY)."""
+    from ._secrets import MARK
+
+    if example.curl and MARK not in example.curl:
+        return example.curl
+    return (curl_for(example.request) if example.request else None) or example.curl
+
+
+def counterexample_text(requirement: RequirementResult, *, kind: str = "server") -> str:
+    """A failure as text: the message, the requirement and its page line, the counterexample."""
+    source = requirement.source or {}
+    where = f"{source.get('page', 'the reference page')}:{source['line']}" if source.get("line") else ""
+    lines = [f"{requirement.level} {requirement.id}: {requirement.title}"]
+    if where:
+        lines.append(f"  reference: {where}")
+    if requirement.message:
+        lines.append(f"  {requirement.message}")
+    lines.append(f"  failed {requirement.failures} of {requirement.cases} cases")
+    example = requirement.counterexample
+    if example is None:
+        return "\n".join(lines)
+    lines += ["", f"counterexample: {example.summary}"]
+    if example.pointer:
+        lines.append(f"at {example.pointer}")
+    if example.expected or example.observed:
+        lines += [f"expected: {example.expected}", f"observed: {example.observed}"]
+    if example.request:
+        request = example.request
+        lines += ["", f"request: {request.get('method', '')} {request.get('url', '')}"]
+        for name, value in _header_items(request.get("headers")):
+            lines.append(f"  {name}: {value}")
+        if request.get("body") not in (None, ""):
+            lines.append(clip(pretty(request["body"])))
+    if example.response:
+        response = example.response
+        lines += ["", f"response: {response.get('status', '')}"]
+        for name, value in _header_items(response.get("headers")):
+            lines.append(f"  {name}: {value}")
+        if response.get("body") not in (None, ""):
+            lines.append(clip(pretty(response["body"])))
+    body = _body_text(example)
+    if body is not None:
+        lines += ["", "payload served:" if kind == "client" else "payload:", body]
+    if example.answer is not None:
+        lines += ["", "SDK answer:", clip(pretty(example.answer))]
+    curl = server_curl(example) if kind == "server" else None
+    if curl:
+        lines += ["", "reproduce:", curl]
+    return "\n".join(lines)
+
+
+def _body_text(example: Counterexample) -> str | None:
+    if example.payload is not None:
+        return clip(pretty(example.payload))
+    if example.payload_text is not None:
+        return clip(example.payload_text)
+    return None
+
+
+def _header_items(headers: Any) -> list[tuple[str, str]]:
+    if isinstance(headers, dict):
+        return [(str(k), str(v)) for k, v in headers.items()]
+    if isinstance(headers, list):
+        return [(str(p[0]), str(p[1])) for p in headers if isinstance(p, list | tuple) and len(p) == 2]
+    return []

@@ -1,0 +1,384 @@
+"""What the HTML report shows, worked out in Python so the template stays a plain layout.
+
+Everything here is derived from `RunResults` (already redacted) and the shipped catalog; the
+template only loops and prints.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from conformance._results import RequirementResult, RunResults, TargetResult
+
+from ._text import DiffLine, clip, line_diff, pretty, server_curl
+
+__all__ = ["ReportView", "build_view", "target_order"]
+
+STATUSES = ("failed", "errored", "skipped", "passed")
+LEVELS = ("MUST", "SHOULD", "EDGE")
+_VERDICT_RANK = {"non-conformant": 0, "incomplete": 1, "conformant": 2}
+_LEVEL_RANK = {level: i for i, level in enumerate(LEVELS)}
+_STATUS_RANK = {status: i for i, status in enumerate(STATUSES)}
+
+
+@dataclass(frozen=True)
+class Section:
+    """One labelled block of a counterexample: a body, a request, an answer..."""
+
+    label: str
+    text: str
+
+
+@dataclass
+class FailureView:
+    requirement: RequirementResult
+    anchor: str
+    gating: bool
+    excerpt: list[tuple[int, str]]
+    summary: str = ""
+    pointer: str = ""
+    expected: str = ""
+    observed: str = ""
+    diff: list[DiffLine] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    curl: str | None = None
+
+
+@dataclass
+class AreaView:
+    name: str
+    rows: list[RequirementResult]
+    counts: dict[str, int]
+    # level -> status -> count: the area x level matrix at the top of a target.
+    by_level: dict[str, dict[str, int]]
+
+    @property
+    def worst(self) -> str:
+        return next((s for s in STATUSES if self.counts[s]), "passed")
+
+
+@dataclass
+class CoverageGroup:
+    name: str
+    title: str
+    items: list[tuple[str, str]]  # the page's variants: (name, observed|synthesised|missing)
+    counts: dict[str, int]
+    extra: list[tuple[str, str]]  # variants seen that the page does not list
+
+
+@dataclass
+class TargetView:
+    result: TargetResult
+    anchor: str
+    title: str
+    subtitle: str
+    identity: list[tuple[str, str]]
+    counts: dict[str, int]
+    must_failed: int
+    should_failed: int
+    failures: list[FailureView]
+    errored: list[RequirementResult]
+    skipped: list[RequirementResult]
+    areas: list[AreaView]
+    coverage: list[CoverageGroup]
+
+
+@dataclass
+class MatrixRow:
+    requirement: RequirementResult  # the first target's copy: id, level, area, title
+    cells: list[RequirementResult | None]  # one per target, None: not judged there
+
+
+@dataclass
+class ReportView:
+    results: RunResults
+    verdict: str
+    headline: str
+    detail: str
+    partial: bool
+    strict: bool
+    targets: list[TargetView]
+    counts: dict[str, int]
+    must_failed: int
+    should_failed: int
+    command: str
+    spec_hash: str
+    matrix: list[tuple[str, list[MatrixRow]]]
+    edges: list[MatrixRow]
+    edge_targets: list[TargetView]
+
+
+def build_view(results: RunResults) -> ReportView:
+    catalog = _catalog()
+    order = target_order(results.targets)
+    targets = [_target_view(t, i, results.strict) for i, t in enumerate(order)]
+    counts = {s: sum(t.counts[s] for t in targets) for s in STATUSES}
+    must_failed = sum(t.must_failed for t in targets)
+    should_failed = sum(t.should_failed for t in targets)
+    # A run cut short never reads as passed, whatever the runner wrote in `verdict`.
+    verdict = "incomplete" if results.partial and results.verdict == "conformant" else results.verdict
+    headline, detail = _headline(verdict, results, must_failed, should_failed, len(targets))
+    edge_targets = [t for t in targets if any(r.level == "EDGE" for r in t.result.requirements)]
+    return ReportView(
+        results=results,
+        verdict=verdict,
+        headline=headline,
+        detail=detail,
+        partial=results.partial,
+        strict=results.strict,
+        targets=targets,
+        counts=counts,
+        must_failed=must_failed,
+        should_failed=should_failed,
+        command=_command(results.command),
+        spec_hash=str(results.spec.get("sha256") or results.spec.get("page_sha256") or ""),
+        matrix=_matrix(targets, catalog["order"]) if len(targets) > 1 else [],
+        edges=_rows(edge_targets, catalog["order"], levels={"EDGE"}),
+        edge_targets=edge_targets,
+    )
+
+
+def _command(argv: Sequence[str]) -> str:
+    """The reproduce line: a redacted key becomes "$ANTHROPIC_API_KEY", so the copy still runs."""
+    from ._secrets import MARK
+
+    return " ".join('"$ANTHROPIC_API_KEY"' if arg == MARK else shlex.quote(arg) for arg in argv)
+
+
+def target_order(targets: Iterable[TargetResult]) -> list[TargetResult]:
+    """Worst first, as Bowtie and Autobahn lay out their matrices."""
+
+    def badness(t: TargetResult) -> tuple[int, int, int, int, int, str]:
+        counts = t.counts()
+        must = sum(r.status == "failed" and r.level == "MUST" for r in t.requirements)
+        return (
+            _VERDICT_RANK.get(t.verdict, 0),
+            -must,
+            -counts["failed"],
+            -counts["errored"],
+            -counts["skipped"],
+            t.id,
+        )
+
+    return sorted(targets, key=badness)
+
+
+def _headline(verdict: str, results: RunResults, must: int, should: int, n: int) -> tuple[str, str]:
+    targets = f"{n} target{'s' if n != 1 else ''}"
+    if verdict == "non-conformant":
+        gating = f"{must} MUST requirement{'s' if must != 1 else ''} failed"
+        if results.strict and should:
+            gating += f" and {should} SHOULD (--strict)"
+        return "Non-conformant", f"{gating} across {targets}. Do not ship."
+    if verdict == "incomplete":
+        if results.partial:
+            return "Incomplete", "The run was cut short: what it did not reach is unknown, not passed."
+        return "Incomplete", "MUST requirements were planned but none could be exercised. This is not a pass."
+    extra = f"; {should} SHOULD requirement{'s' if should != 1 else ''} failed (gating only with --strict)"
+    return "Conformant", f"No MUST requirement failed on {targets}{extra if should else ''}."
+
+
+def _target_view(target: TargetResult, index: int, strict: bool) -> TargetView:
+    title, subtitle = _identity_title(target)
+    anchor = f"t{index}"
+    counts = target.counts()
+    gating = {"MUST", "SHOULD"} if strict else {"MUST"}
+    failed = sorted(
+        (r for r in target.requirements if r.status == "failed"),
+        key=lambda r: (_LEVEL_RANK.get(r.level, 9), _catalog()["order"].get(r.id, 1 << 30), r.id),
+    )
+    return TargetView(
+        result=target,
+        anchor=anchor,
+        title=title,
+        subtitle=subtitle,
+        identity=[(str(k), _scalar(v)) for k, v in target.identity.items()],
+        counts=counts,
+        must_failed=sum(r.level == "MUST" for r in failed),
+        should_failed=sum(r.level == "SHOULD" for r in failed),
+        failures=[_failure_view(r, target, anchor, r.level in gating) for r in failed],
+        errored=[r for r in target.requirements if r.status == "errored"],
+        skipped=[r for r in target.requirements if r.status == "skipped"],
+        areas=_areas(target.requirements),
+        coverage=_coverage(target.coverage),
+    )
+
+
+def _identity_title(target: TargetResult) -> tuple[str, str]:
+    identity = target.identity
+    url = identity.get("url") or identity.get("base_url")
+    if target.kind == "server":
+        name = str(url) if url else target.id.removeprefix("server:")
+        embedded = " (embedded reference server)" if identity.get("embedded") else ""
+        return name, f"server{embedded}"
+    name = identity.get("name") or target.id.removeprefix("sdk:")
+    version = identity.get("version")
+    language = identity.get("language")
+    title = f"{name} {version}" if version else str(name)
+    return title, f"SDK{f' · {language}' if language else ''}"
+
+
+def _scalar(value: Any) -> str:
+    return value if isinstance(value, str) else pretty(value)
+
+
+def anchor_for(target_anchor: str, requirement_id: str) -> str:
+    return f"{target_anchor}-{re.sub(r'[^A-Za-z0-9_.-]', '_', requirement_id)}"
+
+
+def _failure_view(
+    r: RequirementResult, target: TargetResult, target_anchor: str, gating: bool
+) -> FailureView:
+    view = FailureView(r, anchor_for(target_anchor, r.id), gating, _excerpt(r.source))
+    example = r.counterexample
+    if example is None:
+        return view
+    # TargetTally writes "<id>: <message>" as the summary: the header already says both.
+    redundant = example.summary in (f"{r.id}: {r.message}", r.message)
+    view.summary, view.pointer = "" if redundant else example.summary, example.pointer
+    view.expected, view.observed = example.expected, example.observed
+    if example.expected or example.observed:
+        view.diff = line_diff(example.expected, example.observed)
+    client = target.kind == "client"
+    response_body = (example.response or {}).get("body")
+    if example.payload is not None and example.payload == response_body:
+        pass  # the body is the response's: shown once, under Response
+    elif example.payload is not None:
+        view.sections.append(
+            Section("Body served to the SDK" if client else "Body", clip(pretty(example.payload)))
+        )
+    elif example.payload_text is not None:
+        label = "Body served to the SDK (not JSON)" if client else "Body (not JSON)"
+        view.sections.append(Section(label, clip(example.payload_text)))
+    if example.request:
+        label = "Request the SDK sent" if client else "Request"
+        view.sections.append(Section(label, _http_text(example.request, request=True)))
+    if example.response:
+        view.sections.append(Section("Response", _http_text(example.response, request=False)))
+    if example.answer is not None:
+        view.sections.append(Section("The SDK's answer (harness)", clip(pretty(example.answer))))
+    view.curl = None if client else server_curl(example)
+    return view
+
+
+def _http_text(message: dict[str, Any], *, request: bool) -> str:
+    first = (
+        f"{message.get('method', '')} {message.get('url', '')}".strip()
+        if request
+        else f"HTTP {message.get('status', '')}".strip()
+    )
+    lines = [first]
+    headers = message.get("headers") or {}
+    items = headers.items() if isinstance(headers, dict) else headers
+    lines += [f"{k}: {v}" for k, v in items]
+    body = message.get("body")
+    if body not in (None, ""):
+        lines += ["", clip(body if isinstance(body, str) else pretty(body))]
+    return "\n".join(lines)
+
+
+def _areas(requirements: Sequence[RequirementResult]) -> list[AreaView]:
+    order = _catalog()["order"]
+    areas: dict[str, list[RequirementResult]] = {}
+    for r in sorted(requirements, key=lambda r: (order.get(r.id, 1 << 30), r.id)):
+        areas.setdefault(r.area, []).append(r)
+    views = []
+    for name, rows in areas.items():
+        counts = {s: sum(r.status == s for r in rows) for s in STATUSES}
+        by_level = {
+            lv: {s: sum(r.status == s and r.level == lv for r in rows) for s in STATUSES} for lv in LEVELS
+        }
+        rows.sort(key=lambda r: (_STATUS_RANK.get(r.status, 9), _LEVEL_RANK.get(r.level, 9)))
+        views.append(AreaView(name, rows, counts, by_level))
+    return views
+
+
+_COVERAGE_TITLES = {"error_types": "Run error types", "triggers": "Trigger types"}
+
+
+def _coverage(coverage: dict[str, dict[str, str]]) -> list[CoverageGroup]:
+    known = _catalog()["variants"]
+    groups = []
+    for name in [*[k for k in known if k in coverage], *sorted(k for k in coverage if k not in known)]:
+        seen = coverage[name]
+        page = known.get(name, ())
+        items = [(n, seen.get(n, "missing")) for n in page] if page else sorted(seen.items())
+        extra = sorted((n, state) for n, state in seen.items() if page and n not in page)
+        counts = {s: sum(state == s for _, state in items) for s in ("observed", "synthesised", "missing")}
+        title = _COVERAGE_TITLES.get(name, name.replace("_", " ").capitalize())
+        groups.append(CoverageGroup(name, title, items, counts, extra))
+    return groups
+
+
+def _rows(
+    targets: Sequence[TargetView], order: dict[str, int], *, levels: set[str] | None = None
+) -> list[MatrixRow]:
+    by_id: dict[str, list[RequirementResult | None]] = {}
+    first: dict[str, RequirementResult] = {}
+    for i, target in enumerate(targets):
+        for r in target.result.requirements:
+            if levels is not None and r.level not in levels:
+                continue
+            first.setdefault(r.id, r)
+            by_id.setdefault(r.id, [None] * len(targets))[i] = r
+    ids = sorted(by_id, key=lambda rid: (order.get(rid, 1 << 30), rid))
+    return [MatrixRow(first[rid], by_id[rid]) for rid in ids]
+
+
+def _matrix(targets: Sequence[TargetView], order: dict[str, int]) -> list[tuple[str, list[MatrixRow]]]:
+    grouped: dict[str, list[MatrixRow]] = {}
+    for row in _rows(targets, order):
+        grouped.setdefault(row.requirement.area, []).append(row)
+    return list(grouped.items())
+
+
+def _excerpt(source: dict[str, Any]) -> list[tuple[int, str]]:
+    """The cited line of the reference page and the description under it, when we ship it."""
+    line = source.get("line")
+    lines = _page_lines()
+    if not isinstance(line, int) or not 1 <= line <= len(lines) or source.get("page") != _catalog()["page"]:
+        return []
+    out = [(line, lines[line - 1].strip())]
+    for n in range(line + 1, min(line + 4, len(lines) + 1)):
+        text = lines[n - 1].strip()
+        if not text:
+            continue
+        if text.startswith("- "):  # the next field: the cited one has no description
+            break
+        out.append((n, text))
+        break
+    return out
+
+
+@cache
+def _catalog() -> dict[str, Any]:
+    import spec
+
+    catalog = spec.load_requirements()
+    variants: dict[str, tuple[str, ...]] = {}
+    for entry in catalog["requirements"]:
+        check = entry.get("check") or {}
+        if entry["id"] == "run.error.type.known-variant":
+            variants["error_types"] = tuple(check.get("expected", ()))
+        elif entry["id"] == "run.trigger_context.type.known-variant":
+            variants["triggers"] = tuple(check.get("expected", ()))
+    return {
+        "order": {e["id"]: i for i, e in enumerate(catalog["requirements"])},
+        "page": catalog["source"]["page"],
+        "variants": variants,
+    }
+
+
+@cache
+def _page_lines() -> list[str]:
+    import spec
+
+    try:
+        return spec.SOURCE_PAGE_PATH.read_text(encoding="utf-8").splitlines()
+    except OSError:  # a wheel without the page: the report still renders, without quotes
+        return []
