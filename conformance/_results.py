@@ -68,6 +68,7 @@ class RequirementResult(_Model):
     cases: int = 0  # cases that exercised the requirement
     failures: int = 0
     reason: str | None = None  # why skipped or errored
+    planned: bool = False  # a probe was meant to exercise it: unexercised, the run is incomplete
     message: str | None = None  # the first failure's message
     counterexample: Counterexample | None = None
 
@@ -116,6 +117,8 @@ def target_verdict(requirements: Iterable[RequirementResult], *, strict: bool) -
     must = [r for r in requirements if r.level == "MUST"]
     if must and not any(r.status in ("passed", "failed") for r in must):
         return "incomplete"  # MUST checks were planned and none could run
+    if any(r.planned and r.status in ("skipped", "errored") for r in must):
+        return "incomplete"  # a probe meant for a MUST got no usable answer
     return "conformant"
 
 
@@ -144,6 +147,7 @@ class TargetTally:
         self._examples: dict[str, Counterexample] = {}
         self._skips: dict[str, str] = {}
         self._errors: dict[str, str] = {}
+        self._planned: set[str] = set()
 
     def record(self, evaluation: Evaluation, example: Counterexample | None = None) -> None:
         """Count one evaluation; `example` describes the case, should any finding fail it."""
@@ -174,6 +178,10 @@ class TargetTally:
 
     def skip(self, requirement: str, reason: str) -> None:
         self._skips[requirement] = reason
+
+    def plan(self, requirements: Iterable[str]) -> None:
+        """These requirements were meant to be exercised: not reaching them is no "does not apply"."""
+        self._planned.update(requirements)
 
     def error(self, requirement: str, reason: str) -> None:
         self._errors.setdefault(requirement, reason)
@@ -228,6 +236,7 @@ class TargetTally:
             cases=cases,
             failures=failures,
             reason=reason,
+            planned=rid in self._planned,
             message=self._messages.get(rid),
             counterexample=self._examples.get(rid),
         )

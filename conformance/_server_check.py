@@ -43,6 +43,15 @@ PROFILES = {
 EMBEDDED_BUDGET, LIVE_BUDGET = 300, 10
 _ABORT_AFTER_FAULTS = 2
 _CREDENTIAL_HEADERS = frozenset({"x-api-key", "authorization"})
+# What every answer to the primary probes exercises, whatever the deployment's outcome.
+_PLANNED_ALWAYS = ("http.no-server-error", "http.unknown-deployment.no-run", "http.auth.no-run")
+_PLANNED_WITH_IDS = (
+    "payload.json",
+    "run.json-type",
+    "run.outcome.exactly-one",
+    "run.deployment_id.echo",
+    "http.success.content-type",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +151,10 @@ class _ServerRun:
         return self._result()
 
     def _primary(self) -> None:
-        if not self.deployment_ids:
+        self.tally.plan(_PLANNED_ALWAYS)
+        if self.deployment_ids:
+            self.tally.plan(_PLANNED_WITH_IDS)
+        else:
             self._note("no --deployment-id given: the run requirements cannot be exercised")
         for deployment_id in self.deployment_ids:
             self._run(deployment_id, self._headers(), known=True)
@@ -200,7 +212,11 @@ class _ServerRun:
         self, deployment_id: str, headers: dict[str, str], *, known: bool | None, path: str | None = None
     ) -> None:
         sent, got = self._send(
-            "POST", path or run_path(deployment_id), headers, deployment_id=deployment_id, deployment_known=known
+            "POST",
+            path or run_path(deployment_id),
+            headers,
+            deployment_id=deployment_id,
+            deployment_known=known,
         )
         if isinstance(got, TransportFault):
             self._fault(got)

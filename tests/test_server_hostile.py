@@ -142,8 +142,8 @@ class _Counter:
         await self.app(scope, receive, send)
 
 
-@pytest.mark.parametrize("max_requests", [1, 2, 5, 9, 10, 23, 60])
-@pytest.mark.parametrize("profile", ["quick", "default", "thorough"])
+@pytest.mark.parametrize("max_requests", [1, 4, 10, 37])
+@pytest.mark.parametrize("profile", ["quick", "thorough"])
 @pytest.mark.parametrize(
     "ids", [(), ("depl_ok",), ("depl_ok", "depl_unknown_error", "depl_vault_archived_error")]
 )
