@@ -27,11 +27,10 @@ A run whose verdict is `incomplete` (MUST checks planned, none exercised) or tha
 short makes pytest exit 1 even if no item failed, as `drun-conformance` would.
 
 The run happens once, when the first drun item runs, through the firstresult hook
-`pytest_drun_results(config, targets) -> RunResults`. The default implementation calls
-`conformance.check_server(base_url=None | URL, api_key=..., max_requests=..., strict=...)`
-per server target and `conformance.check_client(sdk=NAME, strict=...)` per SDK target, each
-returning a TargetResult, in the order of `targets`. A conftest.py can implement the hook to
-supply results another way (tests feed recorded RunResults through it).
+`pytest_drun_results(config, targets) -> RunResults` (one TargetResult per target, in the
+order of `targets`). The default implementation runs the server runner per server target
+and `conformance.check_client(sdk=NAME, strict=...)` per SDK target. A conftest.py can
+implement the hook to supply results another way (the plugin's tests feed RunResults so).
 """
 
 from __future__ import annotations
@@ -137,7 +136,7 @@ def pytest_collection_modifyitems(
     import spec
 
     catalog = spec.load_requirements()["requirements"]
-    root = _Suite.from_parent(session, name="drun")
+    root = _Suite.from_parent(session, name="drun", nodeid="drun")  # not "::drun" under the session
     for index, target in enumerate(run.targets):
         node = _TargetNode.from_parent(root, name=target.id)
         sides = _SIDES[target.kind]
@@ -154,6 +153,16 @@ def pytest_collection_modifyitems(
 def pytest_drun_results(config: pytest.Config, targets: list[DrunTarget]) -> RunResults:
     """The default: the suite's own runners, one per target."""
     return _run_targets(config, targets)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    # pytest renders setup errors as tracebacks into this plugin; the reason is what matters.
+    if isinstance(item, RequirementItem) and call.when == "setup" and call.excinfo is not None:
+        if isinstance(call.excinfo.value, RequirementErrored | DrunRunError):
+            report.longrepr = str(call.excinfo.value)
+    return report
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -271,22 +280,23 @@ def _run_targets(config: pytest.Config, targets: list[DrunTarget]) -> RunResults
     results: list[TargetResult] = []
     for target in targets:
         if target.kind == "server":
-            check_server = getattr(conformance, "check_server", None)
-            if check_server is None:
-                raise DrunRunError("this drun-conformance has no server runner (conformance.check_server)")
-            results.append(
-                check_server(
-                    base_url=None if target.name == "embedded" else target.name,
-                    api_key=_api_key(config),
-                    max_requests=config.getoption("drun_max_requests"),
-                    strict=strict,
-                )
+            from conformance._server_check import ServerOptions, check_server
+
+            options = ServerOptions(
+                base_url=None if target.name == "embedded" else target.name,
+                api_key=_api_key(config),
+                max_requests=config.getoption("drun_max_requests"),
+                strict=strict,
             )
+            results.append(check_server(options))
         else:
+            # The SDK gate lands as conformance.check_client(sdk=NAME, strict=...) -> TargetResult.
             check_client = getattr(conformance, "check_client", None)
             if check_client is None:
-                raise DrunRunError("this drun-conformance has no SDK runner (conformance.check_client)")
-            results.append(check_client(sdk=target.name, strict=strict))
+                reason = "this drun-conformance has no SDK gate (conformance.check_client)"
+                results.append(_unavailable(target, reason))
+            else:
+                results.append(check_client(sdk=target.name, strict=strict))
     catalog = spec.load_requirements()
     return RunResults(
         tool={"name": "drun-conformance", "version": version("drun-conformance")},
@@ -297,6 +307,35 @@ def _run_targets(config: pytest.Config, targets: list[DrunTarget]) -> RunResults
         spec={"sha256": catalog["source"]["sha256"], "catalog_version": catalog["catalog_version"]},
         verdict=run_verdict(results),
         targets=results,
+    )
+
+
+def _unavailable(target: DrunTarget, reason: str) -> TargetResult:
+    """A target the suite cannot check here: every requirement errored, the verdict incomplete."""
+    import spec
+    from conformance._results import RequirementResult, TargetResult
+
+    requirements = [
+        RequirementResult(
+            id=e["id"],
+            level=e["level"],
+            side=e["side"],
+            area=e["area"],
+            title=e["title"],
+            source=e["source"],
+            status="errored",
+            reason=reason,
+        )
+        for e in spec.load_requirements()["requirements"]
+        if e["side"] in _SIDES[target.kind]
+    ]
+    return TargetResult(
+        id=target.id,
+        kind=target.kind,
+        identity={"name": target.name},
+        verdict="incomplete",
+        requirements=requirements,
+        notes=[reason],
     )
 
 
@@ -315,11 +354,11 @@ class _TargetNode(pytest.Collector):
         return list(getattr(self, "requirement_items", []))
 
 
-class _Failed(Exception):
+class RequirementFailed(Exception):
     """A requirement failed on the target: repr_failure shows the counterexample."""
 
 
-class _Errored(Exception):
+class RequirementErrored(Exception):
     """The requirement errored on the target: reported as a pytest error with the reason."""
 
 
@@ -338,7 +377,9 @@ class RequirementItem(pytest.Item):
     def setup(self) -> None:
         result = self._result()  # a run that could not produce results errors here
         if result.status == "errored":
-            raise _Errored(f"{result.level} {result.id} errored: {result.reason or 'no reason recorded'}")
+            raise RequirementErrored(
+                f"{result.level} {result.id} errored: {result.reason or 'no reason recorded'}"
+            )
         if result.status == "skipped":
             pytest.skip(f"{result.level} {result.id}: {result.reason or 'not exercised'}")
 
@@ -351,12 +392,12 @@ class RequirementItem(pytest.Item):
             from reports._text import counterexample_text
 
             run = self.config.stash[_RUN]
-            raise _Failed(counterexample_text(result, kind=run.target(self.index).kind))
+            raise RequirementFailed(counterexample_text(result, kind=run.target(self.index).kind))
         gate = "EDGE: never gating" if result.level == "EDGE" else "SHOULD: gating only with --drun-strict"
         pytest.xfail(f"{result.id} failed ({gate}): {result.message or result.title}")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, _Failed | _Errored | DrunRunError):
+        if isinstance(excinfo.value, RequirementFailed | RequirementErrored | DrunRunError):
             return str(excinfo.value)
         return super().repr_failure(excinfo, style=style)
 
