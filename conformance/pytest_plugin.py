@@ -242,6 +242,10 @@ class _Run:
         if len(results.targets) != len(self.targets):
             self.error = f"asked for {len(self.targets)} targets, the run reported {len(results.targets)}"
             return
+        from reports import redact_results
+
+        # Redacted once, here: failure texts, skip reasons and the report files all come from it.
+        results = redact_results(results, [k for k in [_api_key(self.config)] if k])
         self.results = results
         self._by_target = [{r.id: r for r in t.requirements} for t in results.targets]
         # Requirements the runner judged that the catalog did not lead us to collect: shown in

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["chromium_path", "dump_dom", "screenshot"]
@@ -29,6 +30,17 @@ _FLAGS = (
     "--disable-dev-shm-usage",
     "--hide-scrollbars",
     "--mute-audio",
+    # The browser's own traffic (update checks, network time, safe browsing, sign-in), so that
+    # what a page fetches is all that goes out.
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--disable-breakpad",
+    "--no-pings",
+    "--metrics-recording-only",
+    "--safebrowsing-disable-auto-update",
+    "--disable-features=NetworkTimeServiceQuerying,OptimizationHints,Translate,MediaRouter,"
+    "AutofillServerCommunication,CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions",
 )
 
 
@@ -55,9 +67,9 @@ def _run(args: list[str], *, timeout: float) -> subprocess.CompletedProcess[str]
         )
 
 
-def dump_dom(url: str, *, timeout: float = 60) -> str:
-    """The DOM after the page's scripts ran, serialised as HTML."""
-    return _run(["--virtual-time-budget=2000", "--dump-dom", url], timeout=timeout).stdout
+def dump_dom(url: str, *, timeout: float = 60, extra: Sequence[str] = ()) -> str:
+    """The DOM after the page's scripts ran, serialised as HTML; `extra`: more browser flags."""
+    return _run([*extra, "--virtual-time-budget=2000", "--dump-dom", url], timeout=timeout).stdout
 
 
 def screenshot(url: str, png: Path, *, width: int = 1280, height: int = 1600, timeout: float = 60) -> None:

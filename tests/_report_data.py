@@ -83,7 +83,7 @@ def live_server() -> TargetResult:
         summary="run.outcome.exactly-one: session_id and error both non-null",
         pointer="",
         expected='"session_id": "sesn_011",\n"error": null',
-        observed='"session_id": "sesn_011",\n"error": {"type": "agent_archived_error", "message": "archived"}',
+        observed='"session_id": "sesn_011",\n"error": {"type": "agent_archived_error", "message": "..."}',
         payload=both,
         request=request,
         response={"status": 200, "headers": {"content-type": "application/json"}, "body": both},

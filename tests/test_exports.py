@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-PACKAGES = ["conformance", "conformance.oracle", "spec"]
+PACKAGES = ["conformance", "conformance.oracle", "spec", "reports"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

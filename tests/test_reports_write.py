@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from html import unescape
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -41,7 +41,9 @@ def test_no_secret_in_any_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
         assert "redacted" in text, name
 
 
-def test_secret_headers_redacted_even_when_the_key_is_unknown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secret_headers_redacted_even_when_the_key_is_unknown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     results = one_target(live_server())
     write_reports(results, tmp_path)  # no secrets given: the header names alone must suffice
@@ -59,7 +61,9 @@ def test_a_short_key_is_redacted_where_a_whole_value_equals_it(tmp_path: Path) -
     assert data["targets"][0]["identity"]["url"] == BASE_URL  # "k1" inside other text is left alone
 
 
-def test_an_interrupted_write_leaves_the_previous_file_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_interrupted_write_leaves_the_previous_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_reports(one_target(live_server()), tmp_path)
     before = {name: (tmp_path / name).read_bytes() for name in REPORT_FILES}
 
@@ -118,7 +122,9 @@ def test_html_orders_targets_worst_first(written: Path) -> None:
     html = (written / "report.html").read_text(encoding="utf-8")
     start = html.index('id="matrix"')
     header = html[start : html.index("</thead>", start)]
-    order = [header.index(name) for name in (BASE_URL, "@anthropic-ai/sdk 1.10.0", "anthropic 2.10.0", "127.0.0.1")]
+    order = [
+        header.index(name) for name in (BASE_URL, "@anthropic-ai/sdk 1.10.0", "anthropic 2.10.0", "127.0.0.1")
+    ]
     assert order == sorted(order)
 
 
