@@ -343,16 +343,21 @@ def _excerpt(source: dict[str, Any]) -> list[tuple[int, str]]:
     lines = _page_lines()
     if not isinstance(line, int) or not 1 <= line <= len(lines) or source.get("page") != _catalog()["page"]:
         return []
-    out = [(line, lines[line - 1].strip())]
+    out = [(line, _plain(lines[line - 1]))]
     for n in range(line + 1, min(line + 4, len(lines) + 1)):
         text = lines[n - 1].strip()
         if not text:
             continue
         if text.startswith("- "):  # the next field: the cited one has no description
             break
-        out.append((n, text))
+        out.append((n, _plain(text)))
         break
     return out
+
+
+def _plain(markdown: str) -> str:
+    """A page line without its list marker and code backticks: the words, as a quote."""
+    return markdown.strip().removeprefix("- ").replace("`", "")
 
 
 @cache

@@ -58,10 +58,7 @@ def corpus_results(path: Path, command: list[str]) -> RunResults:
         identity={"source": _display(path), "payloads": len(lines)},
         strict=False,
         coverage=seen,
-        notes=[
-            "Offline payloads: the HTTP requirements need a live exchange and are skipped.",
-            "Each payload's label is its counterexample summary.",
-        ],
+        notes=["Offline payloads: the HTTP requirements need a live exchange and are skipped."],
         default_skip="no payload in the corpus exercised it",
     )
     return RunResults(
@@ -107,6 +104,19 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+def _showcase(results: RunResults) -> str | None:
+    """The failure to show opened: the first whose counterexample is a whole payload (an object
+    with several fields), so the picture shows a body, the diff and the page's line."""
+    from reports._view import build_view
+
+    failures = [f for t in build_view(results).targets for f in t.failures]
+    for failure in failures:
+        example = failure.requirement.counterexample
+        if example is not None and isinstance(example.payload, dict) and len(example.payload) >= 3:
+            return failure.anchor
+    return failures[0].anchor if failures else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     source = parser.add_mutually_exclusive_group(required=True)
@@ -128,7 +138,12 @@ def main(argv: list[str] | None = None) -> int:
         write_reports(results, Path(tmp))
         page = Path(tmp) / "report.html"
         html = page.read_text(encoding="utf-8")
-        page.write_text(html.replace('<details class="failure', '<details open class="failure', 1), "utf-8")
+        anchor = _showcase(results)
+        if anchor:  # open one failure, as a reader's click would
+            html = html.replace(
+                f'<details class="failure" id="{anchor}">', f'<details open class="failure" id="{anchor}">'
+            )
+        page.write_text(html, "utf-8")
         screenshot(page.as_uri(), args.out, width=args.width, height=args.height)
     print(f"wrote {args.out}")
     return 0
