@@ -62,7 +62,7 @@ def serve_in_thread(
     answers, and stops it on exit, waiting for requests in flight.
     """
     sock = _bind(host, port)
-    server = uvicorn.Server(_config(app or create_app(), "warning"))
+    server = uvicorn.Server(_config(app or create_app(), "error"))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="drun-reference-server", daemon=True
     )
