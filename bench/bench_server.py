@@ -37,7 +37,7 @@ def profiles() -> None:
     print("## wall time per profile, embedded server (3 runs each, best)")
     command = [sys.executable, "-m", "conformance", "server", "--seed", "1", "--profile"]
     for profile in ("quick", "default", "thorough"):
-        best = min(_timed(command + [profile]) for _ in range(3))
+        best = min(_timed([*command, profile]) for _ in range(3))
         print(f"  {profile:9} {best:6.2f} s")
 
 
@@ -121,9 +121,10 @@ def kill_rates(examples: int) -> None:
         rows.append((name, caught, ours, flagged, theirs))
     print(f"  {'mutant':34} {'drun':>5} {'s':>6} {'schemathesis':>13} {'s':>6}")
     for name, caught, ours, flagged, theirs in rows:
-        print(
-            f"  {name:34} {'KILL' if caught else '-':>5} {ours:6.2f} {'FLAG' if flagged else '-':>13} {theirs:6.2f}"
+        verdicts = (
+            f"{'KILL' if caught else '-':>5} {ours:6.2f} {'FLAG' if flagged else '-':>13} {theirs:6.2f}"
         )
+        print(f"  {name:34} {verdicts}")
     print(f"  drun-conformance: {ours_killed}/{len(MUTANTS)} killed in {ours_time:.1f} s")
     print(
         f"  schemathesis run: {theirs_killed}/{len(MUTANTS)} flagged in {theirs_time:.1f} s "
