@@ -45,7 +45,7 @@ import pytest
 if TYPE_CHECKING:
     from conformance._results import RequirementResult, RunResults, TargetResult
 
-__all__ = ["DrunHookSpecs", "DrunTarget"]
+__all__ = ["DrunHookSpecs", "DrunRunError", "DrunTarget", "RequirementFailed", "RequirementItem"]
 
 _SIDES = {"server": ("server",), "client": ("client-request", "client-parse")}
 
@@ -153,16 +153,6 @@ def pytest_collection_modifyitems(
 def pytest_drun_results(config: pytest.Config, targets: list[DrunTarget]) -> RunResults:
     """The default: the suite's own runners, one per target."""
     return _run_targets(config, targets)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    report = yield
-    # pytest renders setup errors as tracebacks into this plugin; the reason is what matters.
-    if isinstance(item, RequirementItem) and call.when == "setup" and call.excinfo is not None:
-        if isinstance(call.excinfo.value, RequirementErrored | DrunRunError):
-            report.longrepr = str(call.excinfo.value)
-    return report
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -362,10 +352,6 @@ class RequirementFailed(Exception):
     """A requirement failed on the target: repr_failure shows the counterexample."""
 
 
-class RequirementErrored(Exception):
-    """The requirement errored on the target: reported as a pytest error with the reason."""
-
-
 class RequirementItem(pytest.Item):
     """One requirement on one target; its outcome is read from the run's results."""
 
@@ -379,10 +365,15 @@ class RequirementItem(pytest.Item):
         return self.config.stash[_RUN].requirement(self.index, self.name)
 
     def setup(self) -> None:
-        result = self._result()  # a run that could not produce results errors here
+        # A failure raised in setup is reported as an error; pytrace=False: the reason is the
+        # whole story, a traceback into this plugin is noise (and slow, times every item).
+        try:
+            result = self._result()
+        except DrunRunError as exc:
+            pytest.fail(str(exc), pytrace=False)
         if result.status == "errored":
-            raise RequirementErrored(
-                f"{result.level} {result.id} errored: {result.reason or 'no reason recorded'}"
+            pytest.fail(
+                f"{result.level} {result.id} errored: {result.reason or 'no reason recorded'}", pytrace=False
             )
         if result.status == "skipped":
             pytest.skip(f"{result.level} {result.id}: {result.reason or 'not exercised'}")
@@ -401,7 +392,7 @@ class RequirementItem(pytest.Item):
         pytest.xfail(f"{result.id} failed ({gate}): {result.message or result.title}")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, RequirementFailed | RequirementErrored | DrunRunError):
+        if isinstance(excinfo.value, RequirementFailed | DrunRunError):
             return str(excinfo.value)
         return super().repr_failure(excinfo, style=style)
 

@@ -164,7 +164,7 @@ def _client_target(name: str, version: str, language: str, edge_status: dict[str
             else None,
         ),
     ]
-    for entry in _entries("client-parse"):
+    for entry in _entries("client-request") + _entries("client-parse"):
         status = edge_status.get(entry["id"], "passed")
         reason = "the SDK cannot express this case" if status == "skipped" else None
         requirements.append(_req(entry, status, reason=reason))
