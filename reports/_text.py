@@ -13,7 +13,16 @@ from typing import Any, Literal
 
 from conformance._results import Counterexample, RequirementResult
 
-__all__ = ["DiffLine", "clip", "counterexample_text", "curl_for", "line_diff", "pretty", "server_curl"]
+__all__ = [
+    "DiffLine",
+    "clip",
+    "counterexample_text",
+    "curl_for",
+    "expected_observed",
+    "line_diff",
+    "pretty",
+    "server_curl",
+]
 
 DiffLine = tuple[Literal["same", "expected", "observed"], str]
 # A body past this many characters is cut in the HTML and text renderings: a 10 MiB flood from
@@ -81,6 +90,19 @@ def _pairs(parts: list[str]) -> list[str]:
     return lines
 
 
+def expected_observed(requirement: RequirementResult) -> tuple[str, str]:
+    """The counterexample's expected and observed; when the runner left them empty, read from
+    the oracle's message form "Received: X / Expected: Y"."""
+    example = requirement.counterexample
+    if example is not None and (example.expected or example.observed):
+        return example.expected, example.observed
+    message = requirement.message or ""
+    if message.startswith("Received: ") and " / Expected: " in message:
+        observed, expected = message.removeprefix("Received: ").split(" / Expected: ", 1)
+        return expected, observed
+    return "", ""
+
+
 def server_curl(example: Counterexample) -> str | None:
     """The curl line for a server finding: the runner's own, unless redaction had to touch it
     (then one built from the request, which reads the key from $ANTHROPIC_API_KEY)."""
@@ -107,8 +129,9 @@ def counterexample_text(requirement: RequirementResult, *, kind: str = "server")
     lines += ["", f"counterexample: {example.summary}"]
     if example.pointer:
         lines.append(f"at {example.pointer}")
-    if example.expected or example.observed:
-        lines += [f"expected: {example.expected}", f"observed: {example.observed}"]
+    expected, observed = expected_observed(requirement)
+    if expected or observed:
+        lines += [f"expected: {expected}", f"observed: {observed}"]
     if example.request:
         request = example.request
         lines += ["", f"request: {request.get('method', '')} {request.get('url', '')}"]

@@ -6,6 +6,7 @@ template only loops and prints.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from collections.abc import Iterable, Sequence
@@ -15,7 +16,7 @@ from typing import Any
 
 from conformance._results import RequirementResult, RunResults, TargetResult
 
-from ._text import DiffLine, clip, line_diff, pretty, server_curl
+from ._text import DiffLine, clip, expected_observed, line_diff, pretty, server_curl
 
 __all__ = ["ReportView", "build_view", "target_order"]
 
@@ -241,14 +242,15 @@ def _failure_view(
     # TargetTally writes "<id>: <message>" as the summary: the header already says both.
     redundant = example.summary in (f"{r.id}: {r.message}", r.message)
     view.summary, view.pointer = "" if redundant else example.summary, example.pointer
-    view.expected, view.observed = example.expected, example.observed
-    if example.expected or example.observed:
-        view.diff = line_diff(example.expected, example.observed)
+    view.expected, view.observed = expected_observed(r)
+    if view.expected or view.observed:
+        view.diff = line_diff(view.expected, view.observed)
     client = target.kind == "client"
-    response_body = (example.response or {}).get("body")
-    if example.payload is not None and example.payload == response_body:
-        pass  # the body is the response's: shown once, under Response
-    elif example.payload is not None:
+    # The server's body is usually both the payload (parsed) and the response's (raw): shown once.
+    same_body = example.payload is not None and _same_json(
+        example.payload, (example.response or {}).get("body")
+    )
+    if example.payload is not None:
         view.sections.append(
             Section("Body served to the SDK" if client else "Body", clip(pretty(example.payload)))
         )
@@ -259,14 +261,24 @@ def _failure_view(
         label = "Request the SDK sent" if client else "Request"
         view.sections.append(Section(label, _http_text(example.request, request=True)))
     if example.response:
-        view.sections.append(Section("Response", _http_text(example.response, request=False)))
+        text = _http_text(example.response, request=False, body=not same_body)
+        view.sections.append(Section("Response", text + ("\n\n(body: as above)" if same_body else "")))
     if example.answer is not None:
         view.sections.append(Section("The SDK's answer (harness)", clip(pretty(example.answer))))
     view.curl = None if client else server_curl(example)
     return view
 
 
-def _http_text(message: dict[str, Any], *, request: bool) -> str:
+def _same_json(payload: Any, body: Any) -> bool:
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return False
+    return bool(payload == body)
+
+
+def _http_text(message: dict[str, Any], *, request: bool, body: bool = True) -> str:
     first = (
         f"{message.get('method', '')} {message.get('url', '')}".strip()
         if request
@@ -276,9 +288,9 @@ def _http_text(message: dict[str, Any], *, request: bool) -> str:
     headers = message.get("headers") or {}
     items = headers.items() if isinstance(headers, dict) else headers
     lines += [f"{k}: {v}" for k, v in items]
-    body = message.get("body")
-    if body not in (None, ""):
-        lines += ["", clip(body if isinstance(body, str) else pretty(body))]
+    content = message.get("body") if body else None
+    if content not in (None, ""):
+        lines += ["", clip(content if isinstance(content, str) else pretty(content))]
     return "\n".join(lines)
 
 

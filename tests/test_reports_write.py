@@ -159,3 +159,13 @@ def test_renders_100_requirements_by_4_targets_quickly() -> None:
     html = render_html(results)
     assert time.perf_counter() - started < 2.0
     assert len(html) < 3_000_000
+
+
+def test_expected_and_observed_are_read_from_the_oracles_message() -> None:
+    target = live_server()
+    requirement = next(r for r in target.requirements if r.id == "http.no-server-error")
+    requirement.message = "Received: 500 / Expected: no 5xx"  # the runner left no counterexample fields
+    html = render_html(one_target(target))
+    start = html.index('id="t0-http.no-server-error"')
+    failure = html[start : html.index("</details>", start)]
+    assert '<div class="expected">no 5xx</div>' in failure and '<div class="observed">500</div>' in failure
