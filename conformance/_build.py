@@ -204,6 +204,7 @@ def _requirement(
     check: dict[str, Any] | None,
     side: str = "server",
     area: str = "payload",
+    document: str = "api-conventions",
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "id": rid,
@@ -212,7 +213,7 @@ def _requirement(
         "area": area,
         "pointer": pointer,
         "title": title,
-        "source": {"page": PAGE_NAME, "line": line} if line else {"page": "api-conventions"},
+        "source": {"page": PAGE_NAME, "line": line} if line else {"page": document},
     }
     if check is not None:
         entry["check"] = check
@@ -353,6 +354,8 @@ def _rule_requirement(rule: dict[str, Any], sources: SpecSources) -> dict[str, A
         check=None,
         side=rule["side"],
         area=rule["area"],
+        # Without a quote: the API's conventions, or a document of ours (the harness protocol).
+        document=rule.get("source", "api-conventions"),
     )
     if rule.get("schema") == "exactly-one":
         entry["in_schema"] = True

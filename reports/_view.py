@@ -236,15 +236,15 @@ def _failure_view(
     r: RequirementResult, target: TargetResult, target_anchor: str, gating: bool
 ) -> FailureView:
     view = FailureView(r, anchor_for(target_anchor, r.id), gating, _excerpt(r.source))
+    view.expected, view.observed = expected_observed(r)
+    if view.expected or view.observed:
+        view.diff = line_diff(view.expected, view.observed)
     example = r.counterexample
     if example is None:
         return view
     # TargetTally writes "<id>: <message>" as the summary: the header already says both.
     redundant = example.summary in (f"{r.id}: {r.message}", r.message)
     view.summary, view.pointer = "" if redundant else example.summary, example.pointer
-    view.expected, view.observed = expected_observed(r)
-    if view.expected or view.observed:
-        view.diff = line_diff(view.expected, view.observed)
     client = target.kind == "client"
     # The server's body is usually both the payload (parsed) and the response's (raw): shown once.
     same_body = example.payload is not None and _same_json(

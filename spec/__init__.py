@@ -11,6 +11,7 @@ from pathlib import Path as _Path
 from typing import Any as _Any
 
 __all__ = [
+    "HARNESS_SCHEMA_DIR",
     "OPENAPI_PATH",
     "REQUIREMENTS_PATH",
     "SCHEMA_PATH",
@@ -25,6 +26,8 @@ SOURCE_PAGE_PATH = SPEC_DIR / "source" / "run-deployment-now.md"
 SCHEMA_PATH = SPEC_DIR / "deployment_run.schema.json"
 OPENAPI_PATH = SPEC_DIR / "openapi.yaml"
 REQUIREMENTS_PATH = SPEC_DIR / "requirements.json"
+# The SDK harness protocol's JSON Schemas (hand-written, not built): protocol.json, commands/*.json.
+HARNESS_SCHEMA_DIR = SPEC_DIR / "harness"
 
 
 @_cache

@@ -1,5 +1,7 @@
-"""The oracle: pure checks, one per requirement id, over a body and, when known, its exchange."""
+"""The oracle: pure checks, one per requirement id, over a body and, when known, its exchange
+or the SDK call around it."""
 
+from ._call import ClientCall, RecordedRequest
 from ._meaning import differences
 from ._model import UNPARSED, Case, Exchange, Finding, Level, SpecFacts
 from ._oracle import Evaluation, Oracle
@@ -10,11 +12,13 @@ __all__ = [
     "UNPARSED",
     "Case",
     "Check",
+    "ClientCall",
     "Evaluation",
     "Exchange",
     "Finding",
     "Level",
     "Oracle",
+    "RecordedRequest",
     "Registry",
     "SpecFacts",
     "Timestamp",

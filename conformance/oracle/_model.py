@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from ._call import ClientCall
+
 __all__ = ["UNPARSED", "Case", "Exchange", "Finding", "Level", "SpecFacts", "show"]
 
 Level = Literal["MUST", "SHOULD", "EDGE"]
@@ -78,6 +80,7 @@ class SpecFacts:
     timestamp_paths: tuple[tuple[str, ...], ...]
     variants: dict[tuple[str, ...], tuple[str, ...]]  # tag path -> the tags on the page
     conventions: dict[str, Any]
+    known_paths: frozenset[tuple[str, ...]] = frozenset()  # every field the page defines
 
 
 @dataclass(slots=True)  # not frozen: built once per evaluation, on the hot path
@@ -92,6 +95,7 @@ class Case:
     run_now: bool = True  # the body answers Run Deployment Now (not, say, a listing)
     original: Any = None  # for a read-back: the record first answered
     cache: dict[str, Any] = field(default_factory=dict, compare=False)
+    client: ClientCall | None = None  # set in a client evaluation: the SDK call around `run`
 
 
 def show(value: Any, limit: int = 80) -> str:

@@ -12,6 +12,8 @@ import jsonschema_rs
 
 from .._errors import SpecError
 from . import _http  # noqa: F401  (registers the HTTP checks)
+from ._call import ClientCall
+from ._client import CLIENT, judge_edge
 from ._fastpath import covered, plain_schema
 from ._model import UNPARSED, Case, Exchange, Finding, SpecFacts
 from ._registry import Check, Registry
@@ -51,7 +53,7 @@ class Oracle:
         for entry in catalog["requirements"]:
             if "check" in entry:
                 registry.add(structural_check(entry))
-        for check in RULES:
+        for check in (*RULES, *CLIENT):
             registry.add(check)
         unchecked = self.requirements.keys() - {c.requirement for c in registry}
         unlisted = {c.requirement for c in registry} - self.requirements.keys()
@@ -64,6 +66,11 @@ class Oracle:
         self._levels = {rid: entry["level"] for rid, entry in self.requirements.items()}
         self._in_schema = frozenset(r for r, e in self.requirements.items() if e.get("in_schema"))
         self._payload = frozenset(r for r, e in self.requirements.items() if e["area"] != "http")
+        # Chosen by side. The EDGE labels (side client-parse) describe a payload wherever it
+        # is seen, so a server or offline evaluation runs them too; in a client evaluation
+        # they are judged by what the SDK made of the labelled value.
+        self._client_side = frozenset(r for r, e in self.requirements.items() if e["side"] != "server")
+        self._client_only = frozenset(r for r in self._client_side if self._levels[r] != "EDGE")
         self._schema = jsonschema_rs.validator_for(schema, validate_formats=True)
         self._plain = jsonschema_rs.validator_for(plain_schema(schema), validate_formats=True)
         self._plain_covers = self._in_schema | covered()
@@ -96,8 +103,12 @@ class Oracle:
         original: Any = None,
         run_body: bool = True,
         coverage: bool = False,
+        client: ClientCall | None = None,
     ) -> Evaluation:
         """Run every check that applies. `run` is the parsed body, or UNPARSED.
+
+        With `client`, `run` is the body a scripted mock server served to an SDK and the
+        evaluation is a client one: only the client-side checks run (see `_evaluate_client`).
 
         `original` is, for a run read back by id, the record first answered; `run_body`
         False says the body is no DeploymentRun (a listing), so only HTTP checks apply.
@@ -105,6 +116,8 @@ class Oracle:
         those the schema expresses when it accepts the body, and every payload check when
         the body is plain. Property tests hold both shortcuts to the full run's findings.
         """
+        if client is not None:
+            return self._evaluate_client(run, client)
         case = Case(run, self.facts, exchange, frozenset(seen_run_ids), skew, run_now, original)
         payload_applies = run_body and (exchange is None or 200 <= exchange.status < 300)
         skip: frozenset[str] = frozenset()
@@ -134,6 +147,8 @@ class Oracle:
         checks, skipped = [], {}
         for check in self.checks:
             rid = check.requirement
+            if rid in self._client_only:
+                continue
             if check.needs_exchange and not has_exchange:
                 skipped[rid] = "needs an HTTP exchange (offline payload)"
             elif rid in self._payload and not payload_applies:
@@ -145,6 +160,37 @@ class Oracle:
             else:
                 checks.append(check)
         return tuple(checks), skipped
+
+    def _evaluate_client(self, served: Any, call: ClientCall) -> Evaluation:
+        """The client-side checks over one SDK call. The EDGE labels first mark the rare values
+        of a served run (their pointers go in the case's cache, where the read-back checks find
+        them); then every EDGE class present is judged by the SDK's answer."""
+        case = Case(served, self.facts, client=call)
+        edge_checks = [c for c in self.checks if c.requirement in self._client_side - self._client_only]
+        labels: dict[str, list[Finding]] = {}
+        if 200 <= call.status < 300 and isinstance(served, dict):
+            for check in edge_checks:
+                labels[check.requirement] = check.function(case) or []
+            case.cache["edge_labels"] = {
+                rid: [f.pointer for f in found] for rid, found in labels.items() if found
+            }
+        findings: list[Finding] = []
+        exercised: list[str] = []
+        for check in self.checks:
+            rid = check.requirement
+            if rid not in self._client_side:
+                continue
+            result = (
+                judge_edge(case, rid, labels.get(rid, []))
+                if rid not in self._client_only
+                else check.function(case)
+            )
+            if result is None:
+                continue
+            exercised.append(rid)
+            level = self._levels[rid]
+            findings += [f if f.level == level else replace(f, level=level) for f in result]
+        return Evaluation(findings, frozenset(exercised))
 
 
 def _accepts(validator: Any, run: Any) -> bool:
@@ -166,4 +212,5 @@ def _facts(catalog: dict[str, Any]) -> SpecFacts:
             if c["kind"] == "one-of" and c["path"][-1] == "type"
         },
         conventions=catalog["conventions"],
+        known_paths=frozenset(tuple(c["path"]) for c in checks if c["path"]),
     )

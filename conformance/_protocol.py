@@ -1,0 +1,71 @@
+"""The SDK harness protocol's messages, validated against spec/harness/ in both directions.
+
+A command that does not validate is our bug (ProtocolBug); a response that does not
+validate is the harness's fault, returned as a message for the caller to report.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any, Literal
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+import spec
+
+__all__ = ["COMMANDS", "PROTOCOL_VERSION", "ProtocolBug", "check_command", "response_problem"]
+
+PROTOCOL_VERSION = 1
+Command = Literal["start", "run", "stop"]
+COMMANDS: tuple[Command, ...] = ("start", "run", "stop")
+_BASE = "urn:drun-conformance:harness:"
+
+
+class ProtocolBug(AssertionError):
+    """The suite was about to send a command its own schema refuses."""
+
+
+@cache
+def _registry() -> Registry[Any]:
+    files = [spec.HARNESS_SCHEMA_DIR / "protocol.json"]
+    files += [spec.HARNESS_SCHEMA_DIR / "commands" / f"{name}.json" for name in COMMANDS]
+    resources = []
+    for path in files:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        resources.append((schema["$id"], Resource.from_contents(schema)))
+    return Registry().with_resources(resources)
+
+
+@cache
+def _validator(command: Command, direction: Literal["command", "response"]) -> Draft202012Validator:
+    ref = {"$ref": f"{_BASE}commands:{command}#/$defs/{direction}"}
+    return Draft202012Validator(ref, registry=_registry())
+
+
+def check_command(message: dict[str, Any]) -> None:
+    """Validate a command before it is sent (ProtocolBug when the suite got it wrong)."""
+    name = message.get("cmd")
+    if name not in COMMANDS:
+        raise ProtocolBug(f"unknown command {name!r}")
+    errors = sorted(_validator(name, "command").iter_errors(message), key=str)
+    if errors:
+        raise ProtocolBug(f"{name} command does not validate: {errors[0].message}")
+
+
+def response_problem(command: Command, message: Any) -> str | None:
+    """Why `message` is no valid response to `command` (None when it is)."""
+    error = next(iter(_validator(command, "response").iter_errors(message)), None)
+    if error is None:
+        return None
+    best = _deepest(error)
+    where = "/".join(str(p) for p in best.absolute_path)
+    return f"{best.message}{f' at /{where}' if where else ''}"
+
+
+def _deepest(error: Any) -> Any:
+    """Of a oneOf's alternatives, the error that got furthest: usually the one meant."""
+    while error.context:
+        error = max(error.context, key=lambda e: (len(e.absolute_path), -len(e.message)))
+    return error
