@@ -78,6 +78,7 @@ class SpecFacts:
     """What some checks need from the catalog, worked out once per Oracle."""
 
     timestamp_paths: tuple[tuple[str, ...], ...]
+    int64_paths: tuple[tuple[str, ...], ...]
     variants: dict[tuple[str, ...], tuple[str, ...]]  # tag path -> the tags on the page
     conventions: dict[str, Any]
     known_paths: frozenset[tuple[str, ...]] = frozenset()  # every field the page defines

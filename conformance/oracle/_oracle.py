@@ -13,7 +13,8 @@ import jsonschema_rs
 from .._errors import SpecError
 from . import _http  # noqa: F401  (registers the HTTP checks)
 from ._call import ClientCall
-from ._client import CLIENT, judge_edge
+from ._client import CLIENT
+from ._client_parse import judge_edge
 from ._fastpath import covered, plain_schema
 from ._model import UNPARSED, Case, Exchange, Finding, SpecFacts
 from ._registry import Check, Registry
@@ -87,6 +88,16 @@ class Oracle:
     def schema_accepts(self, run: Any) -> bool:
         """The JSON Schema's verdict (jsonschema-rs): for a body alone, the MUST verdict."""
         return _accepts(self._schema, run)
+
+    def rounded_int64(self, run: Any) -> bool:
+        """Whether an int64 field holds a float too large to be exact (a rounded integer)."""
+        for path in self.facts.int64_paths:
+            node = run
+            for key in path:
+                node = node.get(key) if isinstance(node, dict) else None
+            if isinstance(node, float) and abs(node) >= 2**53:
+                return True
+        return False
 
     def is_plain(self, run: Any) -> bool:
         """No payload check can fire on `run` (see _fastpath): the Python checks may be skipped."""
@@ -206,6 +217,7 @@ def _facts(catalog: dict[str, Any]) -> SpecFacts:
     checks = [e["check"] for e in catalog["requirements"] if "check" in e]
     return SpecFacts(
         timestamp_paths=tuple(tuple(c["path"]) for c in checks if c["kind"] == "rfc3339"),
+        int64_paths=tuple(tuple(c["path"]) for c in checks if c["kind"] == "int64"),
         variants={
             tuple(c["path"]): tuple(c["expected"])
             for c in checks
