@@ -18,7 +18,14 @@ import orjson
 from ._errors import InputError, UsageError
 from .oracle import UNPARSED, Evaluation, Exchange, Finding, Oracle
 
-__all__ = ["PayloadResult", "ValidationReport", "parse_body", "payload_conforms", "read_inputs", "validate_inputs"]
+__all__ = [
+    "PayloadResult",
+    "ValidationReport",
+    "parse_body",
+    "payload_conforms",
+    "read_inputs",
+    "validate_inputs",
+]
 
 _RUN_PATH_PREFIX, _RUN_PATH_SUFFIX = "/v1/deployments/", "/run"
 SUFFIXES = (".json", ".jsonl", ".ndjson", ".har")
