@@ -7,7 +7,7 @@ from ._errors import DrunError, InputError, PageError, SpecError, TargetUnreacha
 from ._models import AgentReference, DeploymentRun, ManualTriggerContext, RunError, ScheduleTriggerContext
 from ._page import Page, parse_page
 from ._spec import build_spec, check_spec, diff_pages
-from ._validate import PayloadResult, ValidationReport, parse_body, validate_inputs
+from ._validate import PayloadResult, ValidationReport, parse_body, payload_conforms, validate_inputs
 from .oracle import UNPARSED, Evaluation, Exchange, Finding, Oracle, parse_rfc3339
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "diff_pages",
     "parse_body",
     "parse_page",
+    "payload_conforms",
     "parse_rfc3339",
     "validate_inputs",
 ]

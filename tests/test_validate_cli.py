@@ -134,3 +134,19 @@ def test_integers_past_64_bits_are_judged_exactly(valid_run: dict[str, Any]) -> 
         lines.append(json.dumps(valid_run))
     out = json.loads(run_cli("validate", "--json", "-", stdin="\n".join(lines).encode()).stdout)
     assert [r["conforms"] for r in out["results"]] == [True, False, True, False, False]
+
+
+def test_the_verdict_path_agrees_with_full_validation(valid_run: dict[str, Any]) -> None:
+    from conformance import Oracle, parse_body, payload_conforms
+
+    from .conftest import FIXTURES
+
+    bodies = [b"{not json", b"[]", b"NaN"]
+    for version in (2**63 - 1, 2**63, -(2**63), -(2**63) - 1, -(2**63) - 1000, 2**64, 2**70, 3.0):
+        bodies.append(json.dumps({**valid_run, "agent": {**valid_run["agent"], "version": version}}).encode())
+    for line in (FIXTURES / "labelled_payloads.jsonl").read_text("utf-8").split("\n"):
+        if line:
+            record = json.loads(line)
+            bodies.append(record["raw"].encode() if "raw" in record else json.dumps(record["payload"]).encode())
+    for body in bodies:
+        assert payload_conforms(body) == Oracle.default().evaluate(parse_body(body)).conforms, body[:100]
