@@ -60,7 +60,7 @@ def raw_tcp_server(behaviour: str) -> Iterator[str]:
 async def _flood(request: Request) -> Response:
     async def endless() -> Iterator[bytes]:  # type: ignore[misc]
         chunk = b"{" * 65536
-        while True:
+        while not await request.is_disconnected():  # endless for the client; the server may stop
             yield chunk
 
     return StreamingResponse(endless(), media_type="application/json")
