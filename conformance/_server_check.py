@@ -36,7 +36,7 @@ class Profile:
 
 
 PROFILES = {
-    "quick": Profile(repeats=0, fuzz=0),
+    "quick": Profile(repeats=0, fuzz=10),
     "default": Profile(repeats=3, fuzz=60),
     "thorough": Profile(repeats=8, fuzz=300),
 }
