@@ -226,42 +226,26 @@ def _pointer(path: list[str]) -> str:
 
 
 def _field_requirements(f: Field, *, path: list[str], when: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Presence (unless Optional) and the value's one check, then the field's own children."""
     here = [*path, f.wire_name]
-    rid = "run." + ".".join(here)
-    dotted = ".".join(here)
     suffix = f" when {when['path'][-2]}.{when['path'][-1]} is {when['equals']!r}" if when else ""
-    area = _area(f)
-    out = []
-    if f.required:
-        out.append(
-            _requirement(
-                f"{rid}.required",
-                "MUST",
-                pointer=_pointer(here),
-                title=f"{dotted} is present{suffix}.",
-                line=f.line,
-                check={"kind": "required", "path": here, "when": when},
-                area=area,
-            )
+
+    def structural(kind: str, words: str, check: dict[str, Any]) -> dict[str, Any]:
+        return _requirement(
+            f"run.{'.'.join(here)}.{kind}",
+            "MUST",
+            pointer=_pointer(here),
+            title=f"{'.'.join(here)} is {words}{suffix}.",
+            line=f.line,
+            check={"kind": kind, "path": here, **check, "when": when},
+            area=_area(f),
         )
+
+    out = [structural("required", "present", {})] if f.required else []
     kind, expected, words = _value_check(f)
     nullable = not f.required
     out.append(
-        _requirement(
-            f"{rid}.{kind}",
-            "MUST",
-            pointer=_pointer(here),
-            title=f"{dotted} is {words}{' or null' if nullable else ''}{suffix}.",
-            line=f.line,
-            check={
-                "kind": kind,
-                "path": here,
-                "expected": expected,
-                "nullable": nullable,
-                "when": when,
-            },
-            area=area,
-        )
+        structural(kind, words + (" or null" if nullable else ""), {"expected": expected, "nullable": nullable})
     )
     if isinstance(f.shape, ClassShape):
         for child in f.shape.fields:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import subprocess
@@ -13,19 +14,22 @@ FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]
 
 
+# A DeploymentRun that meets every MUST and SHOULD requirement (the labelled corpus's base).
+VALID_RUN: dict[str, Any] = {
+    "id": "drun_01HZX3K4M5N6P7Q8R9S0T1U2V3",
+    "agent": {"id": "agent_011CZkYqphY8vELVzwCUpqiQ", "type": "agent", "version": 3},
+    "created_at": "2026-11-27T18:11:19.117456Z",
+    "deployment_id": "depl_011CZkYqphY8vELVzwCUpqiQ",
+    "error": None,
+    "session_id": "sesn_011CZkYqphY8vELVzwCUpqiQ",
+    "trigger_context": {"type": "manual"},
+    "type": "deployment_run",
+}
+
+
 @pytest.fixture
 def valid_run() -> dict[str, Any]:
-    """A DeploymentRun that meets every MUST and SHOULD requirement."""
-    return {
-        "id": "drun_01HZX3K4M5N6P7Q8R9S0T1U2V3",
-        "agent": {"id": "agent_011CZkYqphY8vELVzwCUpqiQ", "type": "agent", "version": 3},
-        "created_at": "2026-11-27T18:11:19.117456Z",
-        "deployment_id": "depl_011CZkYqphY8vELVzwCUpqiQ",
-        "error": None,
-        "session_id": "sesn_011CZkYqphY8vELVzwCUpqiQ",
-        "trigger_context": {"type": "manual"},
-        "type": "deployment_run",
-    }
+    return copy.deepcopy(VALID_RUN)
 
 
 def drun_command() -> list[str]:

@@ -27,20 +27,13 @@ from typing import Any
 
 import pytest
 
+from .conftest import VALID_RUN
+
 FIXTURES = Path(__file__).parent / "fixtures"
 LABELLED = FIXTURES / "labelled_payloads.jsonl"
 DATE_TIMES = FIXTURES / "date_time_cases.json"
 
-BASE_PAYLOAD: dict[str, Any] = {
-    "id": "drun_01HZX3K4M5N6P7Q8R9S0T1U2V3",
-    "agent": {"id": "agent_011CZkYqphY8vELVzwCUpqiQ", "type": "agent", "version": 3},
-    "created_at": "2026-11-27T18:11:19.117456Z",
-    "deployment_id": "depl_011CZkYqphY8vELVzwCUpqiQ",
-    "error": None,
-    "session_id": "sesn_011CZkYqphY8vELVzwCUpqiQ",
-    "trigger_context": {"type": "manual"},
-    "type": "deployment_run",
-}
+BASE_PAYLOAD = VALID_RUN
 
 # The only requirement ids an offline payload can break (no exchange, so no HTTP ones).
 OFFLINE_MUST = frozenset(
