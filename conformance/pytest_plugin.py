@@ -36,9 +36,11 @@ implement the hook to supply results another way (the plugin's tests feed RunRes
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import pytest
 
@@ -265,7 +267,6 @@ def _run_targets(config: pytest.Config, targets: list[DrunTarget]) -> RunResults
     from datetime import UTC, datetime
     from importlib.metadata import version
 
-    import conformance
     import spec
     from conformance._results import RunResults, run_verdict
 
@@ -284,8 +285,7 @@ def _run_targets(config: pytest.Config, targets: list[DrunTarget]) -> RunResults
             )
             results.append(check_server(options))
         else:
-            # The SDK gate lands as conformance.check_client(sdk=NAME, strict=...) -> TargetResult.
-            check_client = getattr(conformance, "check_client", None)
+            check_client = _client_gate()
             if check_client is None:
                 reason = "this drun-conformance has no SDK gate (conformance.check_client)"
                 results.append(_unavailable(target, reason))
@@ -302,6 +302,19 @@ def _run_targets(config: pytest.Config, targets: list[DrunTarget]) -> RunResults
         verdict=run_verdict(results),
         targets=results,
     )
+
+
+def _client_gate() -> Callable[..., TargetResult] | None:
+    """The SDK gate, `check_client(sdk=NAME, strict=...) -> TargetResult`, wherever it is exported."""
+    import conformance
+
+    gate = getattr(conformance, "check_client", None)
+    if gate is None:
+        try:
+            gate = getattr(import_module("conformance._client_check"), "check_client", None)
+        except ImportError:  # a drun-conformance without the SDK gate
+            return None
+    return cast("Callable[..., TargetResult] | None", gate)
 
 
 def _unavailable(target: DrunTarget, reason: str) -> TargetResult:

@@ -24,7 +24,7 @@ __all__ = [
     "server_curl",
 ]
 
-DiffLine = tuple[Literal["same", "expected", "observed"], str]
+DiffLine = tuple[Literal["same", "expected", "observed", "skip"], str]
 # A body past this many characters is cut in the HTML and text renderings: a 10 MiB flood from
 # a misbehaving server would otherwise make the report unusable. results.json keeps it whole.
 CLIP = 20_000
@@ -44,17 +44,41 @@ def clip(text: str, limit: int = CLIP) -> str:
     return f"{text[:limit]}\n… {len(text) - limit:,} more characters (whole in results.json)"
 
 
-def line_diff(expected: str, observed: str) -> list[DiffLine]:
-    """Expected against observed, line by line (difflib), without the intraline '?' hints."""
-    out: list[DiffLine] = []
+def line_diff(expected: str, observed: str, *, context: int = 3) -> list[DiffLine]:
+    """Expected against observed, line by line (difflib), without the intraline '?' hints.
+
+    Runs of unchanged lines longer than 2 x `context` become one ("skip", "N unchanged lines")
+    entry, so a one-field difference in a whole payload is not lost in forty equal lines.
+    """
+    lines: list[DiffLine] = []
     for line in difflib.ndiff(expected.splitlines(), observed.splitlines()):
         tag, text = line[:2], line[2:]
         if tag == "- ":
-            out.append(("expected", text))
+            lines.append(("expected", text))
         elif tag == "+ ":
-            out.append(("observed", text))
+            lines.append(("observed", text))
         elif tag == "  ":
-            out.append(("same", text))
+            lines.append(("same", text))
+    out: list[DiffLine] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and lines[j][0] == "same":
+            j += 1
+        run = lines[i:j]
+        if run:
+            head = context if i > 0 else 0  # context after a change
+            tail = context if j < len(lines) else 0  # context before the next change
+            if len(run) > head + tail + 1:
+                out += run[:head]
+                out.append(("skip", f"{len(run) - head - tail} unchanged lines"))
+                out += run[len(run) - tail :] if tail else []
+            else:
+                out += run
+            i = j
+        else:
+            out.append(lines[i])
+            i += 1
     return out
 
 

@@ -169,3 +169,14 @@ def test_expected_and_observed_are_read_from_the_oracles_message() -> None:
     start = html.index('id="t0-http.no-server-error"')
     failure = html[start : html.index("</details>", start)]
     assert '<div class="expected">no 5xx</div>' in failure and '<div class="observed">500</div>' in failure
+
+
+def test_a_one_field_difference_in_a_whole_payload_stays_visible() -> None:
+    from reports._text import line_diff
+
+    expected = json.dumps({f"field_{i}": i for i in range(30)}, indent=2)
+    observed = expected.replace('"field_15": 15', '"field_15": 16')
+    diff = line_diff(expected, observed)
+    assert ("expected", '  "field_15": 15,') in diff and ("observed", '  "field_15": 16,') in diff
+    assert [kind for kind, _ in diff].count("skip") == 2 and len(diff) == 10  # 3 lines of context a side
+    assert line_diff("a", "b") == [("expected", "a"), ("observed", "b")]
