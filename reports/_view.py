@@ -80,8 +80,9 @@ class TargetView:
     subtitle: str
     identity: list[tuple[str, str]]
     counts: dict[str, int]
-    must_failed: int
+    must_failed: int  # not counting known failures (the SDK's expectations file lists them)
     should_failed: int
+    known_failed: int
     failures: list[FailureView]
     errored: list[RequirementResult]
     skipped: list[RequirementResult]
@@ -107,6 +108,7 @@ class ReportView:
     counts: dict[str, int]
     must_failed: int
     should_failed: int
+    known_failed: int
     command: str
     spec_hash: str
     matrix: list[tuple[str, list[MatrixRow]]]
@@ -136,6 +138,7 @@ def build_view(results: RunResults) -> ReportView:
         counts=counts,
         must_failed=must_failed,
         should_failed=should_failed,
+        known_failed=sum(t.known_failed for t in targets),
         command=_command(results.command),
         spec_hash=str(results.spec.get("sha256") or results.spec.get("page_sha256") or ""),
         matrix=_matrix(targets, catalog["order"]) if len(targets) > 1 else [],
@@ -200,9 +203,10 @@ def _target_view(target: TargetResult, index: int, strict: bool) -> TargetView:
         subtitle=subtitle,
         identity=[(str(k), _scalar(v)) for k, v in target.identity.items()],
         counts=counts,
-        must_failed=sum(r.level == "MUST" for r in failed),
-        should_failed=sum(r.level == "SHOULD" for r in failed),
-        failures=[_failure_view(r, target, anchor, r.level in gating) for r in failed],
+        must_failed=sum(r.level == "MUST" and r.expected is None for r in failed),
+        should_failed=sum(r.level == "SHOULD" and r.expected is None for r in failed),
+        known_failed=sum(r.expected is not None for r in failed),
+        failures=[_failure_view(r, target, anchor, r.level in gating and r.expected is None) for r in failed],
         errored=[r for r in target.requirements if r.status == "errored"],
         skipped=[r for r in target.requirements if r.status == "skipped"],
         areas=_areas(target.requirements),

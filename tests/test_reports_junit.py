@@ -71,3 +71,17 @@ def test_control_characters_from_a_target_keep_the_xml_readable(tmp_path: Path) 
     suite = _suites(tmp_path / "junit.xml")["server:https://staging.example.test"]
     case = next(iter(suite))  # type: ignore[call-overload]
     assert "\\x00\\x1b[31m" in case.result[0].message
+
+
+def test_a_known_failure_is_skipped_with_its_listed_reason(tmp_path: Path) -> None:
+    results = four_targets()
+    sdk = next(t for t in results.targets if t.id == "sdk:typescript")
+    known = next(r for r in sdk.requirements if r.id == "client.parse.version-exact")
+    known.expected = "JavaScript numbers lose int64 precision"
+    write_reports(results, tmp_path)
+    cases = {c.name: c for c in _suites(tmp_path / "junit.xml")["sdk:typescript"]}  # type: ignore[attr-defined]
+    (skip,) = cases["client.parse.version-exact"].result
+    assert isinstance(skip, Skipped) and skip.type == "known-failure"
+    assert "JavaScript numbers lose int64 precision" in (skip.message or "")
+    html = (tmp_path / "report.html").read_text()
+    assert "known failure" in html and "JavaScript numbers lose int64 precision" in html

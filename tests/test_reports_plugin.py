@@ -189,3 +189,16 @@ def test_the_real_embedded_server(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=len(_sides("server")))
     assert "verdict: conformant" in result.stdout.str()
     assert (report / "report.html").is_file()
+
+
+def test_a_known_failure_is_xfailed_with_its_reason(pytester: pytest.Pytester) -> None:
+    results = four_targets()
+    live = results.targets[1]
+    for requirement in live.requirements:
+        if requirement.status == "failed":
+            requirement.expected = "tracked upstream"
+    _feed(pytester, results)
+    result = pytester.runpytest("-rx", "-k", "staging", *TARGET_FLAGS)
+    outcomes = result.parseoutcomes()
+    assert "failed" not in outcomes and outcomes["xfailed"] == 3
+    assert "known failure (tracked upstream)" in result.stdout.str()
