@@ -126,6 +126,9 @@ def build_view(results: RunResults) -> ReportView:
     # A run cut short never reads as passed, whatever the runner wrote in `verdict`.
     verdict = "incomplete" if results.partial and results.verdict == "conformant" else results.verdict
     headline, detail = _headline(verdict, results, must_failed, should_failed, len(targets))
+    known = sum(t.known_failed for t in targets)
+    if known:
+        detail += f" {known} known failure{'s' if known != 1 else ''} (listed in expectations) not counted."
     edge_targets = [t for t in targets if any(r.level == "EDGE" for r in t.result.requirements)]
     return ReportView(
         results=results,
