@@ -35,7 +35,7 @@ __all__ = [
     "diff_pages",
     "parse_body",
     "parse_page",
-    "payload_conforms",
     "parse_rfc3339",
+    "payload_conforms",
     "validate_inputs",
 ]

@@ -244,9 +244,8 @@ def _field_requirements(f: Field, *, path: list[str], when: dict[str, Any] | Non
     out = [structural("required", "present", {})] if f.required else []
     kind, expected, words = _value_check(f)
     nullable = not f.required
-    out.append(
-        structural(kind, words + (" or null" if nullable else ""), {"expected": expected, "nullable": nullable})
-    )
+    value = {"expected": expected, "nullable": nullable}
+    out.append(structural(kind, words + (" or null" if nullable else ""), value))
     if isinstance(f.shape, ClassShape):
         for child in f.shape.fields:
             out += _field_requirements(child, path=here, when=None)

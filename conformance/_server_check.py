@@ -201,7 +201,9 @@ class _ServerRun:
 
     # --- one request ------------------------------------------------------------------
 
-    def _send(self, method: str, path: str, headers: dict[str, str], **exchange: Any) -> tuple[Sent, Any]:
+    def _send(
+        self, method: str, path: str, headers: dict[str, str], **exchange: Any
+    ) -> tuple[Sent, Exchange | TransportFault]:
         if self.stopped:  # the target stopped answering: send nothing more
             raise BudgetSpent
         sent, got = self.prober.send(method, path, headers, **exchange)
@@ -224,7 +226,7 @@ class _ServerRun:
         self._judge(got, sent)
 
     def _get(self, path: str, deployment_id: str = "") -> Exchange | None:
-        sent, got = self._send("GET", path, self._headers(), deployment_id=deployment_id)
+        _, got = self._send("GET", path, self._headers(), deployment_id=deployment_id)
         if isinstance(got, TransportFault):
             self._fault(got)
             return None
@@ -239,9 +241,8 @@ class _ServerRun:
         self.faults_in_a_row = 0
         if 300 <= exchange.status < 400:
             where = exchange.response_headers.get("location", "nowhere")
-            self._note(
-                f"{sent.method} {sent.path}: answered {exchange.status} to {where}; redirects are not followed"
-            )
+            answer = f"answered {exchange.status} to {where}"
+            self._note(f"{sent.method} {sent.path}: {answer}; redirects are not followed")
         body = parse_body(exchange.body)
         is_run = exchange.method == "POST" or original is not None
         evaluation = self.oracle.evaluate(

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime
-from urllib.parse import unquote
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -125,23 +125,27 @@ def _unknown_deployment(reply: Reply) -> bool:
 def _to_500_for_unknown(reply: Reply) -> None:
     if _unknown_deployment(reply):
         reply.status = 500
-        reply.set_json({"type": "error", "error": {"type": "api_error", "message": "boom"}, "request_id": "r"})
+        reply.set_json(
+            {"type": "error", "error": {"type": "api_error", "message": "boom"}, "request_id": "r"}
+        )
 
 
 def _to_200_for_unknown(reply: Reply) -> None:
     if _unknown_deployment(reply):
         reply.status = 200
         segment = reply.path.removeprefix("/v1/deployments/").removesuffix("/run")
-        reply.set_json({
-            "id": f"drun_01HZX3K4M5N6P7Q8R9S0T1U{reply.count:03d}",
-            "agent": {"id": "agent_x", "type": "agent", "version": 1},
-            "created_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-            "deployment_id": unquote(segment),
-            "error": {"type": "unknown_error", "message": "no such deployment"},
-            "session_id": None,
-            "trigger_context": {"type": "manual"},
-            "type": "deployment_run",
-        })
+        reply.set_json(
+            {
+                "id": f"drun_01HZX3K4M5N6P7Q8R9S0T1U{reply.count:03d}",
+                "agent": {"id": "agent_x", "type": "agent", "version": 1},
+                "created_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+                "deployment_id": unquote(segment),
+                "error": {"type": "unknown_error", "message": "no such deployment"},
+                "session_id": None,
+                "trigger_context": {"type": "manual"},
+                "type": "deployment_run",
+            }
+        )
 
 
 def _html_404(reply: Reply) -> None:
@@ -234,22 +238,41 @@ def _a_day_late(body: Body) -> None:
 MUTANTS: tuple[Mutant, ...] = (
     # outcome
     Mutant("both-outcomes", "run.outcome.exactly-one", on_run_body(_both_outcomes)),
-    Mutant("neither-outcome", "run.outcome.exactly-one", on_run_body(lambda b: b.update(session_id=None, error=None))),
+    Mutant(
+        "neither-outcome",
+        "run.outcome.exactly-one",
+        on_run_body(lambda b: b.update(session_id=None, error=None)),
+    ),
     # timestamps
-    Mutant("naive-created-at", "run.created_at.rfc3339", on_run_body(_set("created_at", "2026-11-27T18:11:19.117456"))),
+    Mutant(
+        "naive-created-at",
+        "run.created_at.rfc3339",
+        on_run_body(_set("created_at", "2026-11-27T18:11:19.117456")),
+    ),
     Mutant("numeric-created-at", "run.created_at.rfc3339", on_run_body(_set("created_at", 1795889479))),
-    Mutant("impossible-date", "run.created_at.rfc3339", on_run_body(_set("created_at", "2026-02-30T18:11:19Z"))),
+    Mutant(
+        "impossible-date", "run.created_at.rfc3339", on_run_body(_set("created_at", "2026-02-30T18:11:19Z"))
+    ),
     Mutant("created-at-missing", "run.created_at.required", on_run_body(_drop("created_at"))),
     Mutant("created-at-a-day-off", "run.created_at.within-skew", on_run_body(_a_day_late)),
     # literals and values
     Mutant("wrong-type-literal", "run.type.literal", on_run_body(_set("type", "deploymentRun"))),
     Mutant("missing-type", "run.type.required", on_run_body(_drop("type"))),
-    Mutant("unknown-error-type", "run.error.type.known-variant",
-           on_run_body(_set("error.type", "quota_error"), when=_errored)),
-    Mutant("missing-error-message", "run.error.message.required",
-           on_run_body(_drop("error.message"), when=_errored)),
-    Mutant("numeric-error-message", "run.error.message.json-type",
-           on_run_body(_set("error.message", 42), when=_errored)),
+    Mutant(
+        "unknown-error-type",
+        "run.error.type.known-variant",
+        on_run_body(_set("error.type", "quota_error"), when=_errored),
+    ),
+    Mutant(
+        "missing-error-message",
+        "run.error.message.required",
+        on_run_body(_drop("error.message"), when=_errored),
+    ),
+    Mutant(
+        "numeric-error-message",
+        "run.error.message.json-type",
+        on_run_body(_set("error.message", 42), when=_errored),
+    ),
     Mutant("missing-error-type", "run.error.type.required", on_run_body(_drop("error.type"), when=_errored)),
     Mutant("error-as-string", "run.error.json-type", on_run_body(_set("error", "vault gone"), when=_errored)),
     Mutant("stringly-version", "run.agent.version.int64", on_run_body(_set("agent.version", "3"))),
@@ -259,59 +282,118 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("missing-agent-type", "run.agent.type.required", on_run_body(_drop("agent.type"))),
     Mutant("missing-agent-id", "run.agent.id.required", on_run_body(_drop("agent.id"))),
     Mutant("numeric-agent-id", "run.agent.id.json-type", on_run_body(_set("agent.id", 7))),
-    Mutant("agent-as-string", "run.agent.json-type", on_run_body(_set("agent", "agent_011CZkYqphY8vELVzwCUpqiQ"))),
+    Mutant(
+        "agent-as-string", "run.agent.json-type", on_run_body(_set("agent", "agent_011CZkYqphY8vELVzwCUpqiQ"))
+    ),
     Mutant("missing-agent", "run.agent.required", on_run_body(_drop("agent"))),
     Mutant("numeric-run-id", "run.id.json-type", on_run_body(_set("id", 12345))),
     Mutant("missing-run-id", "run.id.required", on_run_body(_drop("id"))),
-    Mutant("numeric-session-id", "run.session_id.json-type", on_run_body(_set("session_id", 1), when=_succeeded)),
+    Mutant(
+        "numeric-session-id", "run.session_id.json-type", on_run_body(_set("session_id", 1), when=_succeeded)
+    ),
     Mutant("numeric-deployment-id", "run.deployment_id.json-type", on_run_body(_set("deployment_id", 9))),
     Mutant("missing-deployment-id", "run.deployment_id.required", on_run_body(_drop("deployment_id"))),
-    Mutant("array-body", "run.json-type",
-           lambda r: r.set_json([r.json()]) if r.is_run and r.status == 200 else None),
+    Mutant(
+        "array-body",
+        "run.json-type",
+        lambda r: r.set_json([r.json()]) if r.is_run and r.status == 200 else None,
+    ),
     # echoes and ids
-    Mutant("wrong-deployment-echo", "run.deployment_id.echo", on_run_body(_set("deployment_id", "depl_someone_else"))),
+    Mutant(
+        "wrong-deployment-echo",
+        "run.deployment_id.echo",
+        on_run_body(_set("deployment_id", "depl_someone_else")),
+    ),
     Mutant("repeated-run-ids", "run.id.unique", _repeat_first_id()),
     Mutant("read-back-differs", "run.read-back.same-record", _changed_on_read_back),
     # trigger_context
-    Mutant("schedule-without-scheduled-at", "run.trigger_context.scheduled_at.required",
-           on_run_body(_set("trigger_context", {"type": "schedule"})),
-           also=frozenset({"run.trigger_context.manual-on-run-now"}),
-           note="a schedule trigger on a run-now answer is also the wrong trigger"),
+    Mutant(
+        "schedule-without-scheduled-at",
+        "run.trigger_context.scheduled_at.required",
+        on_run_body(_set("trigger_context", {"type": "schedule"})),
+        also=frozenset({"run.trigger_context.manual-on-run-now"}),
+        note="a schedule trigger on a run-now answer is also the wrong trigger",
+    ),
     Mutant("no-trigger-context", "run.trigger_context.required", on_run_body(_drop("trigger_context"))),
-    Mutant("trigger-as-string", "run.trigger_context.json-type", on_run_body(_set("trigger_context", "manual"))),
-    Mutant("unknown-trigger-type", "run.trigger_context.type.known-variant",
-           on_run_body(_set("trigger_context", {"type": "webhook"}))),
-    Mutant("trigger-type-missing", "run.trigger_context.type.required", on_run_body(_set("trigger_context", {}))),
-    Mutant("scheduled-at-naive", "run.trigger_context.scheduled_at.rfc3339",
-           on_listing_items(_set("trigger_context.scheduled_at", "2026-11-27 18:00:00"))),
-    Mutant("scheduled-after-created", "run.trigger_context.scheduled-not-after-created",
-           on_listing_items(_set("trigger_context.scheduled_at", "2999-01-01T00:00:00Z"))),
-    Mutant("schedule-trigger-on-run-now", "run.trigger_context.manual-on-run-now",
-           on_run_body(_set("trigger_context", {"type": "schedule", "scheduled_at": "2026-01-01T00:00:00Z"}))),
+    Mutant(
+        "trigger-as-string", "run.trigger_context.json-type", on_run_body(_set("trigger_context", "manual"))
+    ),
+    Mutant(
+        "unknown-trigger-type",
+        "run.trigger_context.type.known-variant",
+        on_run_body(_set("trigger_context", {"type": "webhook"})),
+    ),
+    Mutant(
+        "trigger-type-missing", "run.trigger_context.type.required", on_run_body(_set("trigger_context", {}))
+    ),
+    Mutant(
+        "scheduled-at-naive",
+        "run.trigger_context.scheduled_at.rfc3339",
+        on_listing_items(_set("trigger_context.scheduled_at", "2026-11-27 18:00:00")),
+    ),
+    Mutant(
+        "scheduled-after-created",
+        "run.trigger_context.scheduled-not-after-created",
+        on_listing_items(_set("trigger_context.scheduled_at", "2999-01-01T00:00:00Z")),
+    ),
+    Mutant(
+        "schedule-trigger-on-run-now",
+        "run.trigger_context.manual-on-run-now",
+        on_run_body(_set("trigger_context", {"type": "schedule", "scheduled_at": "2026-01-01T00:00:00Z"})),
+    ),
     # HTTP behaviour
     Mutant("500-for-unknown-deployment", "http.no-server-error", _to_500_for_unknown),
-    Mutant("200-for-unknown-deployment", "http.unknown-deployment.no-run", _to_200_for_unknown,
-           also=frozenset({"http.unknown-deployment.404"})),
-    Mutant("no-auth-check", "http.auth.no-run", lambda r: None, add_key_when_missing=True,
-           also=frozenset({"http.auth.401"})),
-    Mutant("html-404", "http.error.envelope", _html_404, also=frozenset({"http.unknown-deployment.404"}),
-           note="a 404 page is no not_found_error envelope either"),
+    Mutant(
+        "200-for-unknown-deployment",
+        "http.unknown-deployment.no-run",
+        _to_200_for_unknown,
+        also=frozenset({"http.unknown-deployment.404"}),
+    ),
+    Mutant(
+        "no-auth-check",
+        "http.auth.no-run",
+        lambda r: None,
+        add_key_when_missing=True,
+        also=frozenset({"http.auth.401"}),
+    ),
+    Mutant(
+        "html-404",
+        "http.error.envelope",
+        _html_404,
+        also=frozenset({"http.unknown-deployment.404"}),
+        note="a 404 page is no not_found_error envelope either",
+    ),
     Mutant("text-plain-runs", "http.success.content-type", _plain_text_runs),
     Mutant("truncated-json", "payload.json", _truncated_json),
     # intermittent faults
     Mutant("both-outcomes-1-in-4", "run.outcome.exactly-one", _every(4, on_run_body(_both_outcomes))),
-    Mutant("500-1-in-3", "http.no-server-error", _every(3, _server_error),
-           also=frozenset({"http.unknown-deployment.404", "http.auth.401", "http.beta.400"}),
-           note="a 500 in place of the 404/401/400 probes also misses their SHOULD status"),
+    Mutant(
+        "500-1-in-3",
+        "http.no-server-error",
+        _every(3, _server_error),
+        also=frozenset({"http.unknown-deployment.404", "http.auth.401", "http.beta.400"}),
+        note="a 500 in place of the 404/401/400 probes also misses their SHOULD status",
+    ),
     # SHOULDs
     Mutant("no-request-id", "http.request-id", _no_request_id),
     Mutant("empty-envelope-message", "http.error.message.non-empty", _empty_envelope_message),
     Mutant("bad-run-id-prefix", "run.id.prefix", on_run_body(lambda b: b.update(id="run_" + b["id"][5:]))),
-    Mutant("empty-session-id", "run.session_id.non-empty", on_run_body(_set("session_id", ""), when=_succeeded)),
-    Mutant("empty-error-message", "run.error.message.non-empty", on_run_body(_set("error.message", ""), when=_errored)),
-    Mutant("403-without-key", "http.auth.401", _status_for(403, "permission_error", lambda r: r.status == 401)),
-    Mutant("400-for-unknown-deployment", "http.unknown-deployment.404",
-           _status_for(400, "invalid_request_error", _unknown_deployment)),
+    Mutant(
+        "empty-session-id", "run.session_id.non-empty", on_run_body(_set("session_id", ""), when=_succeeded)
+    ),
+    Mutant(
+        "empty-error-message",
+        "run.error.message.non-empty",
+        on_run_body(_set("error.message", ""), when=_errored),
+    ),
+    Mutant(
+        "403-without-key", "http.auth.401", _status_for(403, "permission_error", lambda r: r.status == 401)
+    ),
+    Mutant(
+        "400-for-unknown-deployment",
+        "http.unknown-deployment.404",
+        _status_for(400, "invalid_request_error", _unknown_deployment),
+    ),
     Mutant("no-beta-check", "http.beta.400", lambda r: None, add_beta_when_missing=True),
 )
 
@@ -347,11 +429,13 @@ class FaultInjector:
         reply = Reply(started["status"], headers, b"".join(chunks), path, method, count)
         self.mutant.fault(reply)
         reply.headers["content-length"] = str(len(reply.body))
-        await send({
-            "type": "http.response.start",
-            "status": reply.status,
-            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()],
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": reply.status,
+                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()],
+            }
+        )
         await send({"type": "http.response.body", "body": reply.body})
 
     def _rewrite_request(self, scope: Scope) -> Scope:

@@ -265,7 +265,8 @@ def test_the_plain_filter_covers_every_payload_requirement() -> None:
     payload_ids = {
         c.requirement
         for c in ORACLE.checks
-        if not c.needs_exchange and not c.requirement.startswith(("http.", "client."))  # client: SDK calls only
+        if not c.needs_exchange
+        and not c.requirement.startswith(("http.", "client."))  # client: SDK calls only
     }
     in_schema = {e["id"] for e in spec.load_requirements()["requirements"] if e.get("in_schema")}
     assert payload_ids - in_schema - {"payload.json"} <= covered()

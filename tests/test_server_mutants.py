@@ -21,7 +21,9 @@ SERVER_REQUIREMENTS = {e["id"] for e in spec.load_requirements()["requirements"]
 
 
 def _failed(base_url: str, profile: str = "quick") -> set[str]:
-    options = ServerOptions(base_url=base_url, api_key=DEFAULT_API_KEY, deployment_ids=IDS, profile=profile, seed=7)
+    options = ServerOptions(
+        base_url=base_url, api_key=DEFAULT_API_KEY, deployment_ids=IDS, profile=profile, seed=7
+    )
     result = check_server(options)
     assert result.identity["reached"]
     return {r.id for r in result.requirements if r.status == "failed"}
@@ -45,11 +47,15 @@ def test_the_reference_server_passes_clean(profile: str) -> None:
 
 
 @pytest.mark.parametrize("mutant_url", MUTANTS, ids=lambda m: m.name, indirect=True)
-def test_each_mutant_is_caught_by_its_requirement_only(mutant_url: str, request: pytest.FixtureRequest) -> None:
+def test_each_mutant_is_caught_by_its_requirement_only(
+    mutant_url: str, request: pytest.FixtureRequest
+) -> None:
     mutant: Mutant = request.node.callspec.params["mutant_url"]
     failed = _failed(mutant_url)
     assert mutant.requirement in failed, f"{mutant.name} escaped: failed {sorted(failed)}"
-    assert failed - {mutant.requirement} <= mutant.also, f"{mutant.name} also broke {sorted(failed - mutant.also)}"
+    assert failed - {mutant.requirement} <= mutant.also, (
+        f"{mutant.name} also broke {sorted(failed - mutant.also)}"
+    )
 
 
 def test_the_cli_names_the_requirement_and_exits_1(tmp_path: Path) -> None:

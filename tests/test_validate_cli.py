@@ -147,6 +147,8 @@ def test_the_verdict_path_agrees_with_full_validation(valid_run: dict[str, Any])
     for line in (FIXTURES / "labelled_payloads.jsonl").read_text("utf-8").split("\n"):
         if line:
             record = json.loads(line)
-            bodies.append(record["raw"].encode() if "raw" in record else json.dumps(record["payload"]).encode())
+            bodies.append(
+                record["raw"].encode() if "raw" in record else json.dumps(record["payload"]).encode()
+            )
     for body in bodies:
         assert payload_conforms(body) == Oracle.default().evaluate(parse_body(body)).conforms, body[:100]
