@@ -40,19 +40,6 @@ class Contract:
         check: dict[str, Any] | None = entry.get("check")
         return check
 
-    @property
-    def payload_must(self) -> tuple[str, ...]:
-        """MUST requirements a payload alone can break: not HTTP, no exchange needed."""
-        return tuple(
-            rid
-            for rid, entry in self.requirements.items()
-            if entry["level"] == "MUST" and entry["area"] not in ("http", "exchange")
-        )
-
-    @property
-    def edge_requirements(self) -> tuple[str, ...]:
-        return tuple(rid for rid, entry in self.requirements.items() if entry["level"] == "EDGE")
-
 
 def _variants(checks: list[dict[str, Any]], path: list[str]) -> tuple[str, ...]:
     for check in checks:

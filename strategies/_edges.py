@@ -63,7 +63,8 @@ _NON_ASCII_SAMPLES = (
     "\ufeff",  # byte order mark
     "\U0001d518\U0001d52b\U0001d526\U0001d520\U0001d52c\U0001d521\U0001d522",  # astral plane letters
 )
-_ESCAPED = '"\\/\b\f\n\r\t\x00\x01\x1b\x1f\x7f\u2028\u2029'
+_MUST_ESCAPE = '"\\\b\f\n\r\t\x00\x01\x1b\x1f'  # RFC 8259 section 7
+_ESCAPED = _MUST_ESCAPE + "/\x7f\u2028\u2029"  # escaped by some writers, not all
 _FUTURE_ERROR_TYPES = (
     "quota_exceeded_error",
     "deployment_paused_error",
@@ -147,8 +148,14 @@ def _non_ascii_strings() -> st.SearchStrategy[str]:
 
 @cache
 def _escaped_strings() -> st.SearchStrategy[str]:
-    escapes = st.text(st.sampled_from(_ESCAPED), min_size=1, max_size=12)
-    return st.builds(lambda a, b, c: a + b + c, plain_text(max_size=6), escapes, plain_text(max_size=6))
+    # At least one character JSON must escape, then any mix with the optional ones (/, U+2028).
+    return st.builds(
+        lambda a, must, more, c: a + must + more + c,
+        plain_text(max_size=6),
+        st.sampled_from(_MUST_ESCAPE),
+        st.text(st.sampled_from(_ESCAPED), max_size=11),
+        plain_text(max_size=6),
+    )
 
 
 def _unknown_name(known: tuple[str, ...], samples: tuple[str, ...], suffix: str) -> st.SearchStrategy[str]:

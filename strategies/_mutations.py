@@ -308,7 +308,7 @@ def _needs(path: tuple[str, ...], check: Mapping[str, Any]) -> tuple[Outcome | N
 def _registry() -> dict[str, tuple[Mutation, ...]]:
     registry: dict[str, tuple[Mutation, ...]] = {}
     for rid, entry in contract().requirements.items():
-        if entry["level"] != "MUST":
+        if entry["level"] != "MUST" or entry["side"] != "server":
             continue
         check = entry.get("check")
         if check is not None:
