@@ -3,6 +3,7 @@
 The public API is what `__all__` lists; everything in an underscored module is private.
 """
 
+from ._client_check import ClientOptions, check_client
 from ._errors import DrunError, InputError, PageError, SpecError, TargetUnreachable, UsageError
 from ._models import AgentReference, DeploymentRun, ManualTriggerContext, RunError, ScheduleTriggerContext
 from ._page import Page, parse_page
@@ -13,6 +14,7 @@ from .oracle import UNPARSED, Evaluation, Exchange, Finding, Oracle, parse_rfc33
 __all__ = [
     "UNPARSED",
     "AgentReference",
+    "ClientOptions",
     "DeploymentRun",
     "DrunError",
     "Evaluation",
@@ -31,6 +33,7 @@ __all__ = [
     "UsageError",
     "ValidationReport",
     "build_spec",
+    "check_client",
     "check_spec",
     "diff_pages",
     "parse_body",

@@ -73,16 +73,39 @@ def _cmd_server(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from ._client_check import runnable_sdk_gates
     from ._server_check import ServerOptions, check_server
     from ._session import execute
 
     options = ServerOptions(seed=args.seed, strict=args.strict)
+    checks = [lambda: check_server(options, note=_note)]
+    checks += runnable_sdk_gates(seed=args.seed, strict=args.strict, note=_note)
+    return execute(checks, argv=argv, seed=args.seed, strict=args.strict, report_dir=_report_dir(args))
+
+
+def _cmd_client(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from ._client_check import ClientOptions, check_client
+    from ._session import execute
+
+    if args.examples < 0:
+        raise UsageError("--examples must be 0 or more")
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be more than 0")
+    options = ClientOptions(
+        sdk=args.sdk,
+        harness=args.harness,
+        examples=args.examples,
+        seed=args.seed,
+        strict=args.strict,
+        call_timeout=args.timeout,
+    )
+    report_dir = _report_dir(args)
     return execute(
-        [lambda: check_server(options, note=_note)],
+        [lambda: check_client(options, note=_note)],
         argv=argv,
         seed=args.seed,
         strict=args.strict,
-        report_dir=_report_dir(args),
+        report_dir=report_dir,
     )
 
 
@@ -181,6 +204,25 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="the main job: the embedded reference server and the SDK gate")
     _common_run_flags(run)
     run.set_defaults(handler=_cmd_run, wants_argv=True)
+
+    client = commands.add_parser("client", help="the SDK gate: an SDK harness against a scripted mock server")
+    target = client.add_mutually_exclusive_group(required=True)
+    target.add_argument(
+        "--sdk", metavar="NAME", help="a shipped harness: python, typescript; NAME@VERSION for a release"
+    )
+    target.add_argument("--harness", metavar="CMD", help="any command speaking the harness protocol")
+    client.add_argument(
+        "--examples",
+        type=int,
+        default=100,
+        metavar="N",
+        help="drawn cases after the coverage ones (default 100)",
+    )
+    client.add_argument(
+        "--timeout", type=float, default=20.0, metavar="S", help="per harness call (default 20)"
+    )
+    _common_run_flags(client)
+    client.set_defaults(handler=_cmd_client, wants_argv=True)
 
     server = commands.add_parser("server", help="check a server (default: the embedded reference server)")
     server.add_argument("--base-url", help="the server to check (default: start the embedded one)")

@@ -1,0 +1,110 @@
+"""The SDK gate's public entry: `check_client`, the options, and the gates `drun-conformance run`
+adds. The gate itself (`_gate`) is imported on first use: it brings Hypothesis and the
+strategies, which `import conformance` should not pay for.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import spec
+
+from ._errors import UsageError
+from ._sdks import SDKS, HarnessCommand, SdkUnavailable, harness_environment, parse_sdk, prepare_sdk
+
+if TYPE_CHECKING:
+    from ._results import TargetResult
+
+__all__ = ["DEFAULT_EXAMPLES", "ClientOptions", "check_client", "harness_command", "runnable_sdk_gates"]
+
+DEFAULT_EXAMPLES = 100
+Note = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOptions:
+    sdk: str | None = None  # "python", "python@2.10.0", "typescript"
+    harness: str | None = None  # any command speaking the protocol (shell words)
+    examples: int = DEFAULT_EXAMPLES
+    seed: int | None = None
+    strict: bool = False
+    call_timeout: float = 20.0
+    start_timeout: float = 120.0
+    coverage: bool = True  # run the coverage cases first
+    shrink_calls: int = 150  # per failed requirement
+    shrink_seconds: float = 60.0  # for all of them
+    expectations: Path | None = None  # default: the shipped SDK's file; none for --harness
+
+
+def harness_command(options: ClientOptions, *, note: Note | None = None) -> HarnessCommand:
+    """The command to start: a shipped SDK (installed on first use) or the --harness given."""
+    if (options.sdk is None) == (options.harness is None):
+        raise UsageError("give exactly one of --sdk NAME and --harness CMD")
+    if options.sdk is not None:
+        sdk, version = parse_sdk(options.sdk)
+        return prepare_sdk(sdk, version, note=note)
+    assert options.harness is not None
+    try:
+        argv = tuple(shlex.split(options.harness))
+    except ValueError as exc:
+        raise UsageError(f"--harness {options.harness!r}: {exc}") from exc
+    if not argv:
+        raise UsageError("--harness needs a command")
+    return HarnessCommand(argv, harness_environment(), options.harness)
+
+
+def check_client(
+    options: ClientOptions | None = None, *, note: Note | None = None, **fields: Any
+) -> TargetResult:
+    """Run the SDK gate: `check_client(sdk="python", strict=True)` or with ClientOptions."""
+    options = options or ClientOptions(**fields)
+    if options.examples < 0:
+        raise UsageError("--examples must be 0 or more")
+    return _run_gate(options, harness_command(options, note=note), note)
+
+
+def _run_gate(options: ClientOptions, command: HarnessCommand, note: Note | None) -> TargetResult:
+    catalog = spec.load_requirements()
+    expectations_file = options.expectations or command.expectations
+    from ._expectations import apply_expectations, load_expectations
+    from ._gate import Gate
+
+    result = Gate(options, command, note).execute()
+    if expectations_file is not None and expectations_file.is_file():
+        # The release the harness reports it drives, which is the one installed.
+        expected = load_expectations(
+            expectations_file, version=result.identity.get("version"), catalog=catalog
+        )
+        result = apply_expectations(result, expected, strict=options.strict)
+    return result
+
+
+def runnable_sdk_gates(
+    *, seed: int | None, strict: bool, note: Note | None = None
+) -> list[Callable[[], TargetResult]]:
+    """For `drun-conformance run`: a gate per shipped SDK whose default release can run here
+    (installed now if need be). One that cannot (no Node.js, no registry) is named and left out."""
+    gates: list[Callable[[], TargetResult]] = []
+    for name, sdk in SDKS.items():
+        try:
+            command = prepare_sdk(sdk, sdk.default_version, note=note)
+        except SdkUnavailable as exc:
+            _say(note, f"the {name} SDK gate cannot run here, left out: {exc}")
+            continue
+        gates.append(_gate_for(ClientOptions(sdk=name, seed=seed, strict=strict), command, note))
+    return gates
+
+
+def _gate_for(
+    options: ClientOptions, command: HarnessCommand, note: Note | None
+) -> Callable[[], TargetResult]:
+    return lambda: _run_gate(options, command, note)
+
+
+def _say(note: Note | None, text: str) -> None:
+    if note is not None:
+        note(text)

@@ -1,0 +1,85 @@
+"""Expectation files: the known failures of an SDK, checked in, as web-platform-tests keeps them.
+
+    # conformance/expectations/typescript.yaml
+    sdk: typescript
+    failures:
+      - requirement: client.parse.int64
+        reason: JSON.parse reads numbers as doubles; 9007199254740993 comes back ...-992.
+        versions: ["1.10.0"]        # optional: the releases it applies to (default: all)
+
+A listed failure is still reported, with its reason, and does not gate; a failure not listed
+gates as usual; a listed requirement that now passes is pointed out, so the list shrinks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ._errors import InputError
+from ._results import TargetResult, target_verdict
+
+__all__ = ["Expectations", "apply_expectations", "load_expectations"]
+
+
+@dataclass(frozen=True, slots=True)
+class Expectations:
+    source: str  # the file, as named in notes
+    failures: dict[str, str]  # requirement id -> reason, for the release under test
+
+
+def load_expectations(path: Path, *, version: str | None, catalog: dict[str, Any]) -> Expectations:
+    """The failures `path` lists for `version` (InputError for a file that is not one)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"cannot read the expectations file {path}: {exc}") from exc
+    known = {e["id"] for e in catalog["requirements"]}
+    failures: dict[str, str] = {}
+    for index, item in enumerate(data.get("failures") or []):
+        where = f"{path}: failures[{index}]"
+        if not isinstance(item, dict) or not isinstance(item.get("requirement"), str):
+            raise InputError(f"{where}: each failure needs a requirement and a reason")
+        if item["requirement"] not in known:
+            raise InputError(f"{where}: {item['requirement']!r} is no requirement of the catalog")
+        if not isinstance(item.get("reason"), str) or not item["reason"].strip():
+            raise InputError(f"{where}: {item['requirement']} needs a reason")
+        versions = item.get("versions")
+        if versions is None or version in [str(v) for v in versions]:
+            failures[item["requirement"]] = " ".join(item["reason"].split())
+    return Expectations(path.name, failures)
+
+
+def apply_expectations(result: TargetResult, expectations: Expectations, *, strict: bool) -> TargetResult:
+    """The result with listed failures marked expected, the verdict recomputed, and notes."""
+    notes = list(result.notes)
+    requirements = []
+    for requirement in result.requirements:
+        reason = expectations.failures.get(requirement.id)
+        if reason is None:
+            requirements.append(requirement)
+            continue
+        if requirement.status == "failed":
+            requirements.append(requirement.model_copy(update={"expected": reason}))
+            notes.append(f"expected failure ({expectations.source}): {requirement.id}: {reason}")
+        else:
+            requirements.append(requirement)
+            if requirement.status == "passed":
+                notes.append(
+                    f"{requirement.id} is listed in {expectations.source} as a known failure but now passes:"
+                    " remove it from the list"
+                )
+            else:
+                notes.append(
+                    f"{requirement.id} is listed in {expectations.source} but was {requirement.status}"
+                )
+    return result.model_copy(
+        update={
+            "requirements": requirements,
+            "verdict": target_verdict(requirements, strict=strict),
+            "notes": notes,
+        }
+    )

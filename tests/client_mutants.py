@@ -1,0 +1,110 @@
+"""The client mutant catalog: faulty SDK harnesses, one requirement each.
+
+Each mutant is tests/harnesses/model_sdk.py (a faithful client of Run Deployment Now) with
+one fault switched on (`--fault NAME`). `requirement` is the id the gate must report as
+failed; `also` lists what the same lie unavoidably breaks too (kept short and explained).
+An EDGE mutant must be reported at EDGE and gate on nothing. The misbehaving harnesses of
+tests/harnesses/misbehaving.py must each be a client.harness.protocol finding.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+HARNESSES = Path(__file__).resolve().parent / "harnesses"
+MODEL_SDK = HARNESSES / "model_sdk.py"
+MISBEHAVING = HARNESSES / "misbehaving.py"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientMutant:
+    name: str  # the --fault of model_sdk.py
+    requirement: str
+    also: frozenset[str] = frozenset()
+    note: str = ""
+
+    @property
+    def command(self) -> str:
+        return shlex.join([sys.executable, str(MODEL_SDK), "--fault", self.name])
+
+
+def faithful_command() -> str:
+    return shlex.join([sys.executable, str(MODEL_SDK)])
+
+
+def misbehaving_command(mode: str) -> str:
+    return shlex.join([sys.executable, str(MISBEHAVING), "--mode", mode])
+
+
+CLIENT_MUTANTS: tuple[ClientMutant, ...] = (
+    # the request
+    ClientMutant(
+        "no-beta-header",
+        "client.request.beta.managed",
+        frozenset({"client.request.beta.requested"}),
+        "no header at all: the betas passed are missing too",
+    ),
+    ClientMutant("user-betas-dropped", "client.request.beta.requested"),
+    ClientMutant(
+        "managed-beta-dropped",
+        "client.request.beta.managed",
+        frozenset({"client.request.beta.requested"}),
+        "a caller who passes managed-agents-2026-04-01 itself loses it too",
+    ),
+    ClientMutant("no-percent-encoding", "client.request.path"),
+    ClientMutant("get-instead-of-post", "client.request.method"),
+    ClientMutant("no-api-key", "client.request.api-key"),
+    ClientMutant("no-version-header", "client.request.version-header"),
+    ClientMutant("body-sent", "client.request.no-body"),
+    ClientMutant("retried", "client.request.once"),
+    # reading a run
+    ClientMutant("offset-dropped", "client.parse.timestamp"),
+    ClientMutant("micros-to-millis", "client.parse.timestamp"),
+    ClientMutant("version-through-float", "client.parse.int64"),
+    ClientMutant("crash-on-unknown-error-type", "client.parse.unknown-error-type"),
+    ClientMutant("crash-on-unknown-fields", "client.parse.unknown-fields"),
+    ClientMutant(
+        "crash-on-failed-runs",
+        "client.parse.ok",
+        frozenset({"client.parse.unknown-error-type", "client.parse.unknown-fields"}),
+        "failed runs come with unknown error types and unknown fields too",
+    ),
+    ClientMutant("null-session-id-as-empty", "client.parse.session-id"),
+    ClientMutant(
+        "schedule-read-as-manual",
+        "client.parse.trigger",
+        frozenset({"client.parse.variant-class"}),
+        "it holds the schedule trigger as the manual variant, and says so",
+    ),
+    ClientMutant(
+        "error-types-confused",
+        "client.parse.error",
+        frozenset({"client.parse.variant-class"}),
+        "it holds each vault error as the other variant, and says so",
+    ),
+    ClientMutant("deployment-id-dropped", "client.parse.fields"),
+    ClientMutant("unknown-variant-as-first-class", "client.parse.variant-class"),
+    # reporting an HTTP error
+    ClientMutant("http-error-as-ok", "client.error.api-error"),
+    ClientMutant("wrong-error-type", "client.error.type"),
+    ClientMutant("wrong-status", "client.error.status"),
+    ClientMutant("error-message-dropped", "client.error.message"),
+    ClientMutant("request-id-dropped", "client.error.request-id"),
+    # EDGE classes: reported, never gating
+    ClientMutant("crash-on-leap-second", "edge.timestamp.leap-second"),
+    ClientMutant("nanos-truncated", "edge.timestamp.sub-microsecond"),
+    ClientMutant("crash-on-lowercase", "edge.timestamp.lowercase"),
+    ClientMutant("crash-on-unknown-offset", "edge.timestamp.unknown-offset"),
+    ClientMutant("long-strings-truncated", "edge.string.long"),
+    ClientMutant("non-ascii-mangled", "edge.string.non-ascii"),
+    ClientMutant("crash-on-unknown-trigger-type", "edge.variant.unknown-trigger-type"),
+)
+
+# crash-on-unknown-error-type breaks edge.variant.unknown-error-type too (that EDGE label is
+# the same class), so that EDGE requirement is backed by it.
+EDGE_ALSO = {"crash-on-unknown-error-type": "edge.variant.unknown-error-type"}
+
+MISBEHAVIOURS = ("garbage", "off-schema", "wrong-seq", "hang", "die", "chatty")

@@ -1,0 +1,215 @@
+"""A model SDK harness for the client mutant catalog: a faithful client of Run Deployment Now
+written with httpx and the standard library, plus one fault at a time (`--fault NAME`).
+
+The faithful client escapes the id as one path segment, sends POST with the key, the
+version header and the betas, no body; reads the run as the JSON it was served (integers
+exact, strings as they are) and reports HTTP errors from their envelope. Each fault below is
+that behaviour plus exactly one lie, so the gate must name exactly its requirement.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+KNOWN_ERRORS = {
+    "environment_archived_error", "agent_archived_error", "environment_not_found_error",
+    "vault_not_found_error", "vault_archived_error", "file_not_found_error",
+    "memory_store_archived_error", "skill_not_found_error", "session_resource_not_found_error",
+    "workspace_archived_error", "organization_disabled_error", "session_rate_limited_error",
+    "session_creation_rejected_error", "unknown_error", "self_hosted_resources_unsupported_error",
+    "mcp_egress_blocked_error",
+}
+KNOWN_TRIGGERS = {"schedule", "manual"}
+KNOWN_FIELDS = {
+    (): {"id", "agent", "created_at", "deployment_id", "error", "session_id", "trigger_context", "type"},
+    ("agent",): {"id", "type", "version"},
+    ("error",): {"type", "message"},
+    ("trigger_context",): {"type", "scheduled_at"},
+}
+MANAGED_BETA = "managed-agents-2026-04-01"
+FAULT = sys.argv[sys.argv.index("--fault") + 1] if "--fault" in sys.argv else None
+_client = httpx.Client(timeout=10.0)
+
+
+class Refused(Exception):
+    """The model SDK refuses a payload (a crash fault)."""
+
+
+# --- the request ------------------------------------------------------------------------------
+
+
+def build_request(command: dict[str, Any]) -> tuple[str, str, dict[str, str], bytes]:
+    betas = command["betas"]
+    segment = command["deployment_id"] if FAULT == "no-percent-encoding" else quote(command["deployment_id"], safe="")
+    url = f"{command['base_url']}/v1/deployments/{segment}/run"
+    headers = {"x-api-key": command["api_key"], "anthropic-version": "2023-06-01"}
+    sent_betas = [*(betas or []), MANAGED_BETA]
+    if FAULT == "user-betas-dropped":
+        sent_betas = [MANAGED_BETA]
+    if FAULT == "managed-beta-dropped":
+        sent_betas = [b for b in sent_betas if b != MANAGED_BETA]
+    if sent_betas and FAULT != "no-beta-header":
+        headers["anthropic-beta"] = ",".join(sent_betas)
+    if FAULT == "no-api-key":
+        del headers["x-api-key"]
+    if FAULT == "no-version-header":
+        del headers["anthropic-version"]
+    method = "GET" if FAULT == "get-instead-of-post" else "POST"
+    return method, url, headers, b"{}" if FAULT == "body-sent" else b""
+
+
+# --- reading a run ----------------------------------------------------------------------------
+
+_OFFSET = re.compile(r"([zZ]|[+-]\d\d:\d\d)$")
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+def read_run(run: dict[str, Any]) -> dict[str, Any]:
+    error, trigger = run.get("error"), run.get("trigger_context") or {}
+    if FAULT == "crash-on-unknown-error-type" and error and error.get("type") not in KNOWN_ERRORS:
+        raise Refused(f"unknown error type {error.get('type')!r}")
+    if FAULT == "crash-on-unknown-trigger-type" and trigger.get("type") not in KNOWN_TRIGGERS:
+        raise Refused(f"unknown trigger type {trigger.get('type')!r}")
+    if FAULT == "crash-on-unknown-fields" and _unknown_fields(run):
+        raise Refused("unexpected field")
+    if FAULT == "crash-on-failed-runs" and error:
+        raise Refused("a run with an error")
+    for text in _timestamps(run):
+        if FAULT == "crash-on-leap-second" and ":60" in text:
+            raise Refused(f"second out of range in {text}")
+        if FAULT == "crash-on-lowercase" and text != text.upper():
+            raise Refused(f"bad date-time {text}")
+        if FAULT == "crash-on-unknown-offset" and text.endswith("-00:00"):
+            raise Refused(f"unknown offset in {text}")
+    if FAULT == "offset-dropped":
+        _map_timestamps(run, lambda t: _OFFSET.sub("", t))
+    if FAULT == "micros-to-millis":
+        _map_timestamps(run, lambda t: _FRACTION.sub(lambda m: "." + m[1][:3], t, count=1))
+    if FAULT == "nanos-truncated":
+        _map_timestamps(run, lambda t: _FRACTION.sub(lambda m: "." + m[1][:6], t, count=1))
+    if FAULT == "version-through-float":
+        run["agent"]["version"] = float(run["agent"]["version"])
+    if FAULT == "null-session-id-as-empty" and run.get("session_id") is None:
+        run["session_id"] = ""
+    if FAULT == "schedule-read-as-manual" and trigger.get("type") == "schedule":
+        run["trigger_context"] = {"type": "manual"}
+    if FAULT == "error-types-confused" and error:
+        swap = {"vault_archived_error": "vault_not_found_error", "vault_not_found_error": "vault_archived_error"}
+        error["type"] = swap.get(error["type"], error["type"])
+    if FAULT == "deployment-id-dropped":
+        run.pop("deployment_id", None)
+    if FAULT == "long-strings-truncated":
+        _map_strings(run, lambda s: s[:1000])
+    if FAULT == "non-ascii-mangled":
+        _map_strings(run, lambda s: s.encode("ascii", "replace").decode())
+    return run
+
+
+def variants(run: dict[str, Any]) -> dict[str, str | None]:
+    held: dict[str, str | None] = {}
+    for pointer, member, known in (("/error", "error", KNOWN_ERRORS), ("/trigger_context", "trigger_context", KNOWN_TRIGGERS)):
+        value = run.get(member)
+        if isinstance(value, dict):
+            tag = value.get("type")
+            held[pointer] = tag if tag in known else None
+            if FAULT == "unknown-variant-as-first-class" and tag not in known:
+                held[pointer] = sorted(known)[0]
+    return held
+
+
+def _unknown_fields(node: Any, path: tuple[str, ...] = ()) -> bool:
+    if not isinstance(node, dict):
+        return False
+    allowed = KNOWN_FIELDS.get(path)
+    if allowed is None:
+        return False
+    return any(key not in allowed or _unknown_fields(value, (*path, key)) for key, value in node.items())
+
+
+def _timestamps(run: dict[str, Any]) -> list[str]:
+    found = [run.get("created_at")]
+    found.append((run.get("trigger_context") or {}).get("scheduled_at"))
+    return [t for t in found if isinstance(t, str)]
+
+
+def _map_timestamps(run: dict[str, Any], change: Any) -> None:
+    if isinstance(run.get("created_at"), str):
+        run["created_at"] = change(run["created_at"])
+    trigger = run.get("trigger_context") or {}
+    if isinstance(trigger.get("scheduled_at"), str):
+        trigger["scheduled_at"] = change(trigger["scheduled_at"])
+
+
+def _map_strings(node: Any, change: Any) -> Any:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            node[key] = _map_strings(value, change)
+    elif isinstance(node, str):
+        return change(node)
+    return node
+
+
+# --- the loop -------------------------------------------------------------------------------
+
+
+def cmd_start(command: dict[str, Any]) -> dict[str, Any]:
+    version = f"1.0.0+{FAULT}" if FAULT else "1.0.0"
+    return {"ok": True, "implementation": {"name": "model-sdk", "version": version, "language": "python"}}
+
+
+def cmd_run(command: dict[str, Any]) -> dict[str, Any]:
+    seq = command["seq"]
+    method, url, headers, body = build_request(command)
+    try:
+        response = _client.request(method, url, headers=headers, content=body)
+        if FAULT == "retried":
+            response = _client.request(method, url, headers=headers, content=body)
+        data = json.loads(response.content)
+        if response.status_code >= 400 and FAULT != "http-error-as-ok":
+            return api_error(seq, response, data)
+        run = read_run(data)
+    except Exception as exc:
+        return {"seq": seq, "outcome": "client_error", "message": f"{type(exc).__name__}: {exc}"}
+    return {"seq": seq, "outcome": "ok", "run": run, "variants": variants(run)}
+
+
+def api_error(seq: int, response: httpx.Response, body: Any) -> dict[str, Any]:
+    error = body.get("error") if isinstance(body, dict) else None
+    error = error if isinstance(error, dict) else {}
+    status = response.status_code
+    error_type = error.get("type")
+    if FAULT == "wrong-error-type":
+        error_type = "invalid_request_error" if error_type != "invalid_request_error" else "api_error"
+    if FAULT == "wrong-status" and status == 529:
+        status = 500
+    return {
+        "seq": seq,
+        "outcome": "api_error",
+        "status": status,
+        "error_type": error_type,
+        "message": None if FAULT == "error-message-dropped" else error.get("message"),
+        "request_id": None if FAULT == "request-id-dropped" else response.headers.get("request-id"),
+    }
+
+
+COMMANDS = {"start": cmd_start, "run": cmd_run}
+
+
+def main() -> int:
+    for line in sys.stdin:
+        command = json.loads(line)
+        if command["cmd"] == "stop":
+            return 0
+        sys.stdout.write(json.dumps(COMMANDS[command["cmd"]](command)) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
