@@ -34,6 +34,7 @@ from strategies import (
 from strategies._contract import contract
 
 ORACLE = Oracle.default()
+OPENAPI = yaml.safe_load(spec.OPENAPI_PATH.read_text(encoding="utf-8"))
 SMALL = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -161,8 +162,7 @@ def test_edge_and_invalid_runs_unpack_as_pairs() -> None:
 
 
 def test_the_betas_come_from_the_spec() -> None:
-    openapi = yaml.safe_load(spec.OPENAPI_PATH.read_text(encoding="utf-8"))
-    items = openapi["components"]["parameters"]["AnthropicBeta"]["schema"]["items"]["anyOf"]
+    items = OPENAPI["components"]["parameters"]["AnthropicBeta"]["schema"]["items"]["anyOf"]
     assert contract().betas == tuple(items[0]["enum"]) and len(contract().betas) == 28
     assert contract().required_beta in contract().betas
 
@@ -213,8 +213,7 @@ def test_requests_take_the_callers_deployment_ids() -> None:
 @given(http_errors())
 def test_http_errors_are_the_apis_envelope(error: Any) -> None:
     assert contract().http_error_types[error.status] == error.error_type
-    openapi = yaml.safe_load(spec.OPENAPI_PATH.read_text(encoding="utf-8"))
-    response = openapi["paths"]["/v1/deployments/{deployment_id}/run"]["post"]["responses"][str(error.status)]
+    response = OPENAPI["paths"]["/v1/deployments/{deployment_id}/run"]["post"]["responses"][str(error.status)]
     jsonschema.validate(json.loads(error.content), response["content"]["application/json"]["schema"])
     exchange = Exchange(
         method="POST",
