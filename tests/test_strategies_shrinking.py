@@ -107,5 +107,5 @@ def test_jsonschema_as_a_broken_oracle_shrinks_to_the_plainest_leap_second() -> 
         return bool(reference.is_valid(payload)) == ORACLE.evaluate(payload).conforms
 
     found = minimal_counterexample(edge_runs().map(lambda edge: edge.payload), agrees)
-    _assert_plain(found)
+    _assert_plain(found)  # (ids not all zeros: Hypothesis stops after 500 improvements)
     assert found["created_at"] == "1972-06-30T23:59:60Z"
