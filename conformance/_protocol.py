@@ -59,13 +59,27 @@ def response_problem(command: Command, message: Any) -> str | None:
     error = next(iter(_validator(command, "response").iter_errors(message)), None)
     if error is None:
         return None
-    best = _deepest(error)
-    where = "/".join(str(p) for p in best.absolute_path)
-    return f"{best.message}{f' at /{where}' if where else ''}"
+    # A oneOf's errors are about every branch: judge the answer by the branch it claims.
+    branch = _claimed_branch(command, message)
+    if branch is not None:
+        error = next(iter(_branch_validator(command, branch).iter_errors(message)), error)
+    elif command == "run" and isinstance(message, dict):
+        return f"outcome {message.get('outcome')!r} is none of ok, api_error, client_error, skipped"
+    where = "/".join(str(p) for p in error.absolute_path)
+    return f"{error.message}{f' at /{where}' if where else ''}"
 
 
-def _deepest(error: Any) -> Any:
-    """Of a oneOf's alternatives, the error that got furthest: usually the one meant."""
-    while error.context:
-        error = max(error.context, key=lambda e: (len(e.absolute_path), -len(e.message)))
-    return error
+_RUN_OUTCOMES = ("ok", "api_error", "client_error", "skipped")
+
+
+def _claimed_branch(command: Command, message: Any) -> str | None:
+    if command != "run" or not isinstance(message, dict):
+        return None
+    outcome = message.get("outcome")
+    return outcome if outcome in _RUN_OUTCOMES else None
+
+
+@cache
+def _branch_validator(command: Command, branch: str) -> Draft202012Validator:
+    ref = {"$ref": f"{_BASE}commands:{command}#/$defs/{branch}"}
+    return Draft202012Validator(ref, registry=_registry())

@@ -179,12 +179,17 @@ class TargetTally:
             self._messages[rid] = finding.message
 
     def shrunk(self, finding: Finding, example: Counterexample) -> None:
-        """The minimal counterexample for a failure already counted (found by shrinking)."""
+        """A shrunk counterexample for a failure already counted: kept unless the one on
+        record is smaller (a hand-made case may be)."""
         rid = finding.requirement
-        if rid in self._entries and self._failures[rid]:
-            self._examples[rid] = example.model_copy(
-                update={"pointer": finding.pointer, "summary": f"{rid}: {finding.message}"}
-            )
+        if rid not in self._entries or not self._failures[rid]:
+            return
+        candidate = example.model_copy(
+            update={"pointer": finding.pointer, "summary": f"{rid}: {finding.message}"}
+        )
+        best = self._examples.get(rid)
+        if best is None or candidate.size <= best.size:
+            self._examples[rid] = candidate
             self._messages[rid] = finding.message
 
     def skip(self, requirement: str, reason: str) -> None:

@@ -89,7 +89,8 @@ def _print_summary(results: RunResults, report_dir: Path | None) -> None:
         )
         for requirement in target.requirements:
             if requirement.status == "failed":
-                print(f"  FAILED {requirement.level:6} {requirement.id}: {requirement.message}")
+                expected = " (expected)" if requirement.expected else ""  # listed in the SDK's expectations
+                print(f"  FAILED{expected} {requirement.level:6} {requirement.id}: {requirement.message}")
         for note in target.notes:
             print(f"  note: {note}")
     print(f"verdict: {results.verdict}{' (partial run)' if results.partial else ''}")

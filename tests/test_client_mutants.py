@@ -41,7 +41,9 @@ def test_every_client_requirement_is_backed_by_a_mutant() -> None:
 
 def test_the_faithful_harness_passes_clean() -> None:
     result = gate(faithful_command(), examples=40)
-    assert failed(result, "MUST", "SHOULD", "EDGE") == set(), [r.message for r in result.requirements if r.message]
+    assert failed(result, "MUST", "SHOULD", "EDGE") == set(), [
+        r.message for r in result.requirements if r.message
+    ]
     assert result.verdict == "conformant"
     unexercised = {r.id for r in result.requirements if r.status != "passed"}
     assert unexercised == set(), "the coverage cases must exercise every client requirement"
@@ -57,7 +59,9 @@ def test_each_mutant_is_caught_by_its_requirement_only(mutant: ClientMutant) -> 
         assert result.verdict == "conformant"
         return
     assert mutant.requirement in gating, f"{mutant.name} escaped: failed {sorted(gating)}"
-    assert gating - {mutant.requirement} <= mutant.also, f"{mutant.name} also broke {sorted(gating - mutant.also)}"
+    assert gating - {mutant.requirement} <= mutant.also, (
+        f"{mutant.name} also broke {sorted(gating - mutant.also)}"
+    )
     if LEVELS[mutant.requirement] == "MUST":
         assert result.verdict == "non-conformant"
     also_edge = EDGE_ALSO.get(mutant.name)

@@ -1,13 +1,13 @@
 """A deliberately misbehaving harness (as Bowtie's fauxmplementations): `--mode MODE` picks how.
 
-    garbage      answers each run with a line that is not JSON
-    off-schema   answers a run with JSON that breaks spec/harness (an unknown outcome)
-    wrong-seq    answers a run with another seq
-    hang         never answers a run
-    die          exits with status 3 on the first run, after a word on standard error
-    refuse       answers start with ok: false
-    no-start     exits before answering start
-    chatty       writes a log line to standard output before every answer
+garbage      answers each run with a line that is not JSON
+off-schema   answers a run with JSON that breaks spec/harness (an unknown outcome)
+wrong-seq    answers a run with another seq
+hang         never answers a run
+die          exits with status 3 on the first run, after a word on standard error
+refuse       answers start with ok: false
+no-start     exits before answering start
+chatty       writes a log line to standard output before every answer
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ def main() -> int:
             if MODE == "refuse":
                 answer({"ok": False, "message": "this harness refuses to run"})
                 continue
-            answer({"ok": True, "implementation": {"name": "misbehaving", "version": MODE, "language": "python"}})
+            answer(
+                {"ok": True, "implementation": {"name": "misbehaving", "version": MODE, "language": "python"}}
+            )
             continue
         seq = command["seq"]
         if MODE == "garbage":

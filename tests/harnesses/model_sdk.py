@@ -18,11 +18,21 @@ from urllib.parse import quote
 import httpx
 
 KNOWN_ERRORS = {
-    "environment_archived_error", "agent_archived_error", "environment_not_found_error",
-    "vault_not_found_error", "vault_archived_error", "file_not_found_error",
-    "memory_store_archived_error", "skill_not_found_error", "session_resource_not_found_error",
-    "workspace_archived_error", "organization_disabled_error", "session_rate_limited_error",
-    "session_creation_rejected_error", "unknown_error", "self_hosted_resources_unsupported_error",
+    "environment_archived_error",
+    "agent_archived_error",
+    "environment_not_found_error",
+    "vault_not_found_error",
+    "vault_archived_error",
+    "file_not_found_error",
+    "memory_store_archived_error",
+    "skill_not_found_error",
+    "session_resource_not_found_error",
+    "workspace_archived_error",
+    "organization_disabled_error",
+    "session_rate_limited_error",
+    "session_creation_rejected_error",
+    "unknown_error",
+    "self_hosted_resources_unsupported_error",
     "mcp_egress_blocked_error",
 }
 KNOWN_TRIGGERS = {"schedule", "manual"}
@@ -46,7 +56,11 @@ class Refused(Exception):
 
 def build_request(command: dict[str, Any]) -> tuple[str, str, dict[str, str], bytes]:
     betas = command["betas"]
-    segment = command["deployment_id"] if FAULT == "no-percent-encoding" else quote(command["deployment_id"], safe="")
+    segment = (
+        command["deployment_id"]
+        if FAULT == "no-percent-encoding"
+        else quote(command["deployment_id"], safe="")
+    )
     url = f"{command['base_url']}/v1/deployments/{segment}/run"
     headers = {"x-api-key": command["api_key"], "anthropic-version": "2023-06-01"}
     sent_betas = [*(betas or []), MANAGED_BETA]
@@ -100,7 +114,10 @@ def read_run(run: dict[str, Any]) -> dict[str, Any]:
     if FAULT == "schedule-read-as-manual" and trigger.get("type") == "schedule":
         run["trigger_context"] = {"type": "manual"}
     if FAULT == "error-types-confused" and error:
-        swap = {"vault_archived_error": "vault_not_found_error", "vault_not_found_error": "vault_archived_error"}
+        swap = {
+            "vault_archived_error": "vault_not_found_error",
+            "vault_not_found_error": "vault_archived_error",
+        }
         error["type"] = swap.get(error["type"], error["type"])
     if FAULT == "deployment-id-dropped":
         run.pop("deployment_id", None)
@@ -113,7 +130,10 @@ def read_run(run: dict[str, Any]) -> dict[str, Any]:
 
 def variants(run: dict[str, Any]) -> dict[str, str | None]:
     held: dict[str, str | None] = {}
-    for pointer, member, known in (("/error", "error", KNOWN_ERRORS), ("/trigger_context", "trigger_context", KNOWN_TRIGGERS)):
+    for pointer, member, known in (
+        ("/error", "error", KNOWN_ERRORS),
+        ("/trigger_context", "trigger_context", KNOWN_TRIGGERS),
+    ):
         value = run.get(member)
         if isinstance(value, dict):
             tag = value.get("type")

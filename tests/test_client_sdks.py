@@ -1,0 +1,97 @@
+"""The gate on the real SDKs: anthropic (Python) and @anthropic-ai/sdk (TypeScript).
+
+Each release is installed once into drun-conformance's cache folder (from PyPI, from npm).
+Without a registry or Node.js these tests skip with the reason, unless DRUN_REQUIRE_SDKS=1
+(CI sets it), where they fail instead: CI has both and must run them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import spec
+from conformance._client_check import ClientOptions, check_client
+from conformance._expectations import load_expectations
+from conformance._results import TargetResult
+from conformance._sdks import SDKS, SdkUnavailable
+
+from .conftest import run_cli
+
+pytestmark = pytest.mark.slow
+REQUIRED = os.environ.get("DRUN_REQUIRE_SDKS") == "1"
+
+
+def gate(sdk: str, **options: object) -> TargetResult:
+    try:
+        settings = {"examples": 40, "seed": 5, **options}
+        return check_client(ClientOptions(sdk=sdk, **settings))  # type: ignore[arg-type]
+    except SdkUnavailable as exc:
+        if REQUIRED:
+            raise
+        pytest.skip(f"the {sdk} SDK cannot be installed here: {exc}")
+
+
+def failed(result: TargetResult) -> set[str]:
+    return {r.id for r in result.requirements if r.status == "failed"}
+
+
+def listed(name: str, version: str) -> dict[str, str]:
+    path = SDKS[name].expectations
+    return load_expectations(path, version=version, catalog=spec.load_requirements()).failures
+
+
+@pytest.mark.parametrize("release", ["python", "python@0.109.0"])
+def test_the_python_sdk_fails_only_what_its_expectations_list(release: str) -> None:
+    result = gate(release)
+    version = result.identity["version"]
+    assert result.identity["name"] == "anthropic" and release.endswith(("python", version))
+    assert result.verdict == "conformant", result.notes
+    assert failed(result) == set(listed("python", version))
+    assert all(r.expected for r in result.requirements if r.status == "failed")
+    # What 2.x sends and 0.x does not: Bearer and the newer version header are both fine.
+    passed = {r.id for r in result.requirements if r.status == "passed"}
+    assert {"client.request.api-key", "client.request.version-header", "client.parse.int64"} <= passed
+
+
+def test_the_python_sdk_misreads_unknown_variants_as_known_classes() -> None:
+    result = gate("python", examples=0)
+    variant = next(r for r in result.requirements if r.id == "client.parse.variant-class")
+    assert variant.status == "failed" and variant.level == "SHOULD" and variant.expected
+    example = variant.counterexample
+    assert example is not None and example.answer is not None
+    member = example.pointer.lstrip("/")
+    served_type = example.payload[member]["type"]
+    schema = spec.load_schema()["$defs"]
+    known = {*schema["Error"]["properties"]["type"]["enum"], "schedule", "manual"}
+    # An unknown type, held as the class of a known one (the union's first).
+    assert served_type not in known and example.answer["variants"][example.pointer] in known
+    assert example.answer["run"][member]["type"] == served_type  # yet the type stays readable
+    assert gate("python", examples=0, strict=True, expectations=False).verdict == "non-conformant"
+
+
+def test_the_typescript_sdk_rounds_int64_versions() -> None:
+    result = gate("typescript")
+    assert result.identity["name"] == "@anthropic-ai/sdk" and result.identity["version"] == "1.10.0"
+    assert failed(result) == set(listed("typescript", "1.10.0")) == {"client.parse.int64"}
+    int64 = next(r for r in result.requirements if r.id == "client.parse.int64")
+    assert int64.message == "Received: 9007199254740992 / Expected: 9007199254740993"
+    assert int64.expected and result.verdict == "conformant"
+    skipped = {r.id for r in result.requirements if r.status == "skipped"}
+    assert skipped == {"client.parse.variant-class"}  # plain JSON objects: no classes to judge
+
+
+def test_run_checks_the_server_and_every_sdk_that_can_run_here(tmp_path: Path) -> None:
+    done = run_cli("run", "--seed", "2", "--report-dir", str(tmp_path))
+    results = json.loads((tmp_path / "results.json").read_text())
+    ids = [t["id"] for t in results["targets"]]
+    if "sdk:python" not in ids and not REQUIRED:
+        pytest.skip("the python SDK cannot be installed here: " + done.stderr.decode()[-300:])
+    assert ids[0] == "server:embedded" and "sdk:python" in ids
+    if REQUIRED:
+        assert "sdk:typescript" in ids
+    assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
+    assert results["verdict"] == "conformant"
