@@ -1,0 +1,104 @@
+"""SDK gate benchmark: examples per second per SDK, against the bare HTTP round trip, one run.
+
+1. Baseline: the bare HTTP round trip to the scripted mock server (arm a case, one POST with
+   httpx from this process, take the recorded request), with the same drawn cases: what the
+   gate could do with a free SDK and a free oracle.
+2. The gate's exploration phase (a Hypothesis draw, the harness call, the oracle's judgement,
+   the tally) per harness: the model SDK of tests/harnesses (httpx in a subprocess), then the
+   shipped Python and TypeScript SDKs. Harness start-up is timed apart.
+
+    python bench/bench_client_gate.py [--examples N] [--seed N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import httpx  # noqa: E402
+from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
+
+from conformance._client_cases import GateCase, gate_cases  # noqa: E402
+from conformance._client_check import ClientOptions, harness_command  # noqa: E402
+from conformance._gate import Gate  # noqa: E402
+from conformance._mock import ScriptedServer  # noqa: E402
+from conformance._sdks import SdkUnavailable  # noqa: E402
+from conformance.reference import run_path, serve_in_thread  # noqa: E402
+from tests.client_mutants import faithful_command  # noqa: E402
+
+
+def drawn_cases(examples: int, at: int) -> list[GateCase]:
+    cases: list[GateCase] = []
+
+    @seed(at)
+    @settings(
+        max_examples=examples,
+        phases=(Phase.generate,),
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(gate_cases())
+    def draw(case: GateCase) -> None:
+        cases.append(case)
+
+    draw()
+    return cases
+
+
+def baseline(cases: list[GateCase]) -> float:
+    """Examples/s of the HTTP round trip alone, the same cases."""
+    mock = ScriptedServer()
+    with serve_in_thread(mock) as url, httpx.Client(base_url=url) as client:
+        started = time.perf_counter()
+        for case in cases:
+            mock.arm(case.deployment_id, case.served.scripted())
+            client.post(run_path(case.deployment_id))
+            mock.take(case.deployment_id)
+        return len(cases) / (time.perf_counter() - started)
+
+
+def gate_rate(options: ClientOptions) -> tuple[float, float, int]:
+    """(examples/s of the exploration phase, harness start-up in s, cases run)."""
+    gate = Gate(options, harness_command(options), None)
+    with gate.harness, serve_in_thread(gate.mock) as gate.base_url:
+        started = time.perf_counter()
+        gate.harness.start()
+        start_up = time.perf_counter() - started
+        started = time.perf_counter()
+        gate._explore()  # the Hypothesis property, as the gate runs it
+        elapsed = time.perf_counter() - started
+    return gate.cases / elapsed, start_up, gate.cases
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    cases = drawn_cases(args.examples, args.seed)
+    print(f"## SDK gate, {len(cases)} drawn cases (seed {args.seed}), examples per second")
+    print(f"  {'bare HTTP round trip (baseline)':38} {baseline(cases):8.0f} /s")
+    targets = [
+        ("model SDK (httpx, tests/harnesses)", ClientOptions(harness=faithful_command())),
+        ("python: anthropic 2.10.0", ClientOptions(sdk="python")),
+        ("typescript: @anthropic-ai/sdk 1.10.0", ClientOptions(sdk="typescript")),
+    ]
+    for label, options in targets:
+        options = ClientOptions(
+            sdk=options.sdk, harness=options.harness, examples=args.examples, seed=args.seed, coverage=False
+        )
+        try:
+            rate, start_up, ran = gate_rate(options)
+        except SdkUnavailable as exc:
+            print(f"  {label:38} unavailable: {exc}")
+            continue
+        print(f"  {label:38} {rate:8.0f} /s   ({ran} cases; harness start {start_up:.2f} s)")
+
+
+if __name__ == "__main__":
+    main()
