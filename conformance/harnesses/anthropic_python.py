@@ -5,22 +5,26 @@ flush. Runs inside the SDK's own virtual environment (`python -I`), so it import
 drun-conformance and only the standard library besides the SDK. Retries are off.
 """
 
+from __future__ import annotations
+
 import inspect
 import json
 import sys
 import typing
+from typing import Any
 
-anthropic = None
-_clients = {}
+Message = dict[str, Any]
+sdk: Any = None  # the anthropic module, imported by cmd_start
+_clients: dict[tuple[str, str], Any] = {}
 
 
-def cmd_start(command):
-    global anthropic
+def cmd_start(command: Message) -> Message:
+    global sdk
     try:
-        import anthropic as sdk
+        import anthropic  # type: ignore[import-not-found, unused-ignore]
     except ImportError as exc:
         return {"ok": False, "message": f"cannot import anthropic: {exc}"}
-    anthropic = sdk
+    sdk = anthropic
     probe = sdk.Anthropic(api_key="probe", base_url="http://127.0.0.1:9")
     deployments = getattr(probe.beta, "deployments", None)
     if deployments is None or not hasattr(deployments, "run"):
@@ -31,29 +35,26 @@ def cmd_start(command):
     }
 
 
-def _client(base_url, api_key):
+def _client(base_url: str, api_key: str) -> Any:
     key = (base_url, api_key)
     if key not in _clients:
-        _clients[key] = anthropic.Anthropic(api_key=api_key, base_url=base_url, max_retries=0)
+        _clients[key] = sdk.Anthropic(api_key=api_key, base_url=base_url, max_retries=0)
     return _clients[key]
 
 
-def cmd_run(command):
+def cmd_run(command: Message) -> Message:
     seq = command["seq"]
     run_call = _client(command["base_url"], command["api_key"]).beta.deployments.run
     kwargs = {}
     if command["betas"] is not None:
         if "betas" not in inspect.signature(run_call).parameters:
-            return {
-                "seq": seq,
-                "outcome": "skipped",
-                "message": "this release's deployments.run takes no betas",
-            }
+            message = "this release's deployments.run takes no betas"
+            return {"seq": seq, "outcome": "skipped", "message": message}
         kwargs["betas"] = command["betas"]
     try:
         run = run_call(command["deployment_id"], **kwargs)
         written = run.to_dict(mode="json", warnings=False)
-    except anthropic.APIStatusError as exc:
+    except sdk.APIStatusError as exc:
         return {
             "seq": seq,
             "outcome": "api_error",
@@ -67,7 +68,7 @@ def cmd_run(command):
     return {"seq": seq, "outcome": "ok", "run": written, "variants": _variants(run)}
 
 
-def _envelope(exc, field):
+def _envelope(exc: Any, field: str) -> str | None:
     """The envelope's error field as the SDK exposes it: its attribute (`type`, and
     `api_message` since 2.x), else the decoded body it keeps."""
     attribute = getattr(exc, "api_message" if field == "message" else field, None)
@@ -78,7 +79,7 @@ def _envelope(exc, field):
     return value if isinstance(value, str) else None
 
 
-def _variants(run):
+def _variants(run: Any) -> dict[str, str | None]:
     """The type tag of the class the SDK built for each union member (None: no known one)."""
     held = {}
     for pointer, attribute in (("/error", "error"), ("/trigger_context", "trigger_context")):
@@ -88,7 +89,7 @@ def _variants(run):
     return held
 
 
-def _tag(value):
+def _tag(value: Any) -> str | None:
     fields = getattr(type(value), "model_fields", None) or {}
     annotation = fields["type"].annotation if "type" in fields else None
     tags = typing.get_args(annotation) if typing.get_origin(annotation) is typing.Literal else ()
@@ -98,7 +99,7 @@ def _tag(value):
 COMMANDS = {"start": cmd_start, "run": cmd_run}
 
 
-def main():
+def main() -> int:
     for line in sys.stdin:
         command = json.loads(line)
         if command["cmd"] == "stop":
