@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-PACKAGES = ["conformance", "conformance.oracle", "spec", "reports"]
+PACKAGES = ["conformance", "conformance.oracle", "conformance.reference", "spec", "strategies", "reports"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

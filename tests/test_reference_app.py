@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import types
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
@@ -14,7 +13,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import conformance.reference as reference
 from conformance.oracle import Oracle
 from conformance.reference import (
     DEFAULT_API_KEY,
@@ -64,15 +62,6 @@ def unscheduled() -> Scenario:
 
 async def run(client: httpx.AsyncClient, deployment_id: str, **headers: str) -> httpx.Response:
     return await client.post(run_path(deployment_id), headers={**HEADERS, **headers})
-
-
-def test_all_lists_the_public_names() -> None:
-    public = {
-        name
-        for name, value in vars(reference).items()
-        if not name.startswith("_") and not isinstance(value, types.ModuleType) and name != "annotations"
-    }
-    assert set(reference.__all__) == public
 
 
 def test_the_default_scenario_has_one_deployment_per_outcome() -> None:
