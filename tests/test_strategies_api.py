@@ -42,7 +42,8 @@ SMALL = settings(max_examples=200, deadline=None, suppress_health_check=[HealthC
 
 def test_the_issue_names_are_public() -> None:
     # tests/test_exports.py holds __all__ to exactly the public names
-    assert {"runs", "edge_runs", "invalid_runs", "requests", "http_errors", "from_schema"} <= set(strategies.__all__)
+    issue_names = {"runs", "edge_runs", "invalid_runs", "requests", "http_errors", "from_schema"}
+    assert issue_names <= set(strategies.__all__)
 
 
 def test_every_private_module_declares_its_exports() -> None:
