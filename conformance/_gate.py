@@ -62,6 +62,7 @@ class Gate:
     stopped: str | None = None
     implementation: Implementation | None = None
     notes: list[str] = field(default_factory=list)
+    coverage: dict[str, dict[str, str]] = field(default_factory=dict)
     to_shrink: dict[str, tuple[Finding, bytes]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -144,6 +145,7 @@ class Gate:
     def _record(self, case: GateCase) -> Evaluation:
         evaluation, example = self.run_case(case)
         self.cases += 1
+        self._served(case)
         self.tally.record(evaluation, example)
         for finding in evaluation.edges:  # in a client evaluation an EDGE finding is a mishandling
             self.tally.fail(finding, example)
@@ -175,6 +177,11 @@ class Gate:
             self.faults_in_a_row = 0
             if valid is not None and valid.get("outcome") == "skipped":
                 self.skipped_answers += 1
+            if valid is not None and valid.get("outcome") == "ok" and "variants" not in valid:
+                self.tally.skip(
+                    "client.parse.variant-class",
+                    "the harness reports no variant classes: its SDK's objects are plain data",
+                )
         served = json.loads(scripted.body)
         call = ClientCall(
             deployment_id=case.deployment_id,
@@ -243,9 +250,19 @@ class Gate:
             identity=identity,
             strict=self.options.strict,
             requests=self.requests,
+            coverage=self.coverage,
             notes=self.notes,
             default_skip=reason if reached else "the harness did not start",
         )
+
+    def _served(self, case: GateCase) -> None:
+        """Which error types and triggers the SDK was served (the report's coverage)."""
+        if isinstance(case.served, ServedError):
+            return
+        for member, group in (("error", "error_types"), ("trigger_context", "triggers")):
+            node = case.served.payload.get(member)
+            if isinstance(node, dict) and isinstance(node.get("type"), str):
+                self.coverage.setdefault(group, {})[node["type"]] = "observed"
 
     def _note(self, text: str) -> None:
         self.notes.append(text)
