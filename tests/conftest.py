@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,17 @@ from typing import Any
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# CI has a browser: there a missing one fails the browser tests instead of skipping them.
+REQUIRE_BROWSER = os.environ.get("DRUN_REQUIRE_BROWSER") == "1"
+
+
+def needs_chromium() -> pytest.MarkDecorator:
+    from reports._chromium import chromium_path
+
+    return pytest.mark.skipif(
+        chromium_path() is None and not REQUIRE_BROWSER,
+        reason="headless Chromium not installed (apt-get install chromium)",
+    )
 REPO = Path(__file__).resolve().parents[1]
 
 

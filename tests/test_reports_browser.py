@@ -11,16 +11,12 @@ from pathlib import Path
 import pytest
 
 from reports import write_reports
-from reports._chromium import chromium_path, dump_dom, screenshot
+from reports._chromium import dump_dom, screenshot
 from tests._png import distinct_colours, read_png
 from tests._report_data import SECRET, four_targets
+from tests.conftest import needs_chromium
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        chromium_path() is None, reason="headless Chromium not installed (apt-get install chromium)"
-    ),
-]
+pytestmark = [pytest.mark.slow, needs_chromium()]
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import jsonschema
 import pytest
 
 from reports import results_schema
-from reports._chromium import chromium_path
 from tests._png import distinct_colours
+from tests.conftest import needs_chromium
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "tests" / "fixtures" / "labelled_payloads.jsonl"
@@ -41,9 +41,7 @@ def test_corpus_results_are_the_oracles_findings() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    chromium_path() is None, reason="headless Chromium not installed (apt-get install chromium)"
-)
+@needs_chromium()
 def test_the_script_writes_a_picture(tmp_path: Path) -> None:
     png = tmp_path / "report.png"
     assert (
