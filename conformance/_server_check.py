@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 import spec
@@ -24,9 +23,23 @@ from ._transport import BudgetSpent, MiB, Prober, Sent, TransportFault, curl_com
 from ._validate import parse_body
 from .oracle import UNPARSED, Evaluation, Exchange, Oracle
 
-__all__ = ["PROFILES", "Profile", "ServerOptions", "check_server", "default_budget", "is_loopback"]
+__all__ = [
+    "PROFILES",
+    "Profile",
+    "ProgressSink",
+    "ServerOptions",
+    "budget_of",
+    "check_server",
+    "default_budget",
+    "is_loopback",
+]
 
-Note = Callable[[str], None]
+class ProgressSink(Protocol):
+    """Where a run reports as it goes: `reports.Progress` is one."""
+
+    def advance(self, n: int = 1) -> None: ...
+
+    def note(self, text: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +97,27 @@ def default_budget(base_url: str) -> int:
     return EMBEDDED_BUDGET if is_loopback(base_url) else LIVE_BUDGET
 
 
-def check_server(options: ServerOptions, *, note: Note | None = None) -> TargetResult:
-    """Probe one server (the embedded one when `options.base_url` is None)."""
+def budget_of(options: ServerOptions) -> int:
+    """The most requests this run may send."""
+    if options.max_requests:
+        return options.max_requests
+    return default_budget(options.base_url) if options.base_url else EMBEDDED_BUDGET
+
+
+def check_server(options: ServerOptions, *, progress: ProgressSink | None = None) -> TargetResult:
+    """Probe one server (the embedded one when `options.base_url` is None).
+
+    `progress` (a `reports.Progress`, say) is advanced once a request and told every note.
+    """
     if options.base_url is not None:
-        budget = options.max_requests or default_budget(options.base_url)
         return _ServerRun(
-            options, options.base_url, options.api_key, options.deployment_ids, budget, "live", note
+            options,
+            options.base_url,
+            options.api_key,
+            options.deployment_ids,
+            budget_of(options),
+            "live",
+            progress,
         ).execute()
     from .reference import DEFAULT_API_KEY, expected_outcomes, serve_in_thread
 
@@ -100,9 +128,9 @@ def check_server(options: ServerOptions, *, note: Note | None = None) -> TargetR
             base_url,
             options.api_key or DEFAULT_API_KEY,
             ids,
-            options.max_requests or EMBEDDED_BUDGET,
+            budget_of(options),
             "embedded",
-            note,
+            progress,
         ).execute()
 
 
@@ -114,7 +142,7 @@ class _ServerRun:
     deployment_ids: tuple[str, ...]
     budget: int
     kind: str
-    note_out: Note | None
+    progress: ProgressSink | None
     oracle: Oracle = field(default_factory=Oracle.default)
     tally: TargetTally = field(init=False)
     prober: Prober = field(init=False)
@@ -208,6 +236,8 @@ class _ServerRun:
             raise BudgetSpent
         sent, got = self.prober.send(method, path, headers, **exchange)
         self._sent_last = sent
+        if self.progress:
+            self.progress.advance()
         return sent, got
 
     def _run(
@@ -315,8 +345,8 @@ class _ServerRun:
 
     def _note(self, text: str) -> None:
         self.notes.append(text)
-        if self.note_out:
-            self.note_out(text)
+        if self.progress:
+            self.progress.note(text)
 
     def _result(self) -> TargetResult:
         if self.stopped:

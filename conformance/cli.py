@@ -59,12 +59,11 @@ def _server_options(args: argparse.Namespace) -> Any:
 
 
 def _cmd_server(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from ._server_check import check_server
     from ._session import execute
 
     options = _server_options(args)
     return execute(
-        [lambda: check_server(options, note=_note)],
+        [lambda: _checked_server(options)],
         argv=argv,
         seed=args.seed,
         strict=args.strict,
@@ -74,11 +73,11 @@ def _cmd_server(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from ._client_check import runnable_sdk_gates
-    from ._server_check import ServerOptions, check_server
+    from ._server_check import ServerOptions
     from ._session import execute
 
     options = ServerOptions(seed=args.seed, strict=args.strict)
-    checks = [lambda: check_server(options, note=_note)]
+    checks = [lambda: _checked_server(options)]
     checks += runnable_sdk_gates(seed=args.seed, strict=args.strict, note=_note)
     return execute(checks, argv=argv, seed=args.seed, strict=args.strict, report_dir=_report_dir(args))
 
@@ -107,6 +106,17 @@ def _cmd_client(args: argparse.Namespace, argv: Sequence[str]) -> int:
         strict=args.strict,
         report_dir=report_dir,
     )
+
+
+def _checked_server(options: Any) -> Any:
+    """check_server with live progress on standard error."""
+    from reports import progress
+
+    from ._server_check import budget_of, check_server
+
+    label = f"server {options.base_url or 'embedded'}"
+    with progress(total=budget_of(options), label=label) as bar:
+        return check_server(options, progress=bar)
 
 
 def _note(text: str) -> None:
