@@ -25,9 +25,9 @@ from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
 from conformance._client_cases import GateCase, gate_cases  # noqa: E402
 from conformance._client_check import ClientOptions, harness_command  # noqa: E402
+from conformance._errors import SdkUnavailable  # noqa: E402
 from conformance._gate import Gate  # noqa: E402
 from conformance._mock import ScriptedServer  # noqa: E402
-from conformance._sdks import SdkUnavailable  # noqa: E402
 from conformance.reference import run_path, serve_in_thread  # noqa: E402
 from tests.client_mutants import faithful_command  # noqa: E402
 

@@ -4,7 +4,15 @@ The public API is what `__all__` lists; everything in an underscored module is p
 """
 
 from ._client_check import ClientOptions, check_client
-from ._errors import DrunError, InputError, PageError, SpecError, TargetUnreachable, UsageError
+from ._errors import (
+    DrunError,
+    InputError,
+    PageError,
+    SdkUnavailable,
+    SpecError,
+    TargetUnreachable,
+    UsageError,
+)
 from ._models import AgentReference, DeploymentRun, ManualTriggerContext, RunError, ScheduleTriggerContext
 from ._page import Page, parse_page
 from ._spec import build_spec, check_spec, diff_pages
@@ -28,6 +36,7 @@ __all__ = [
     "PayloadResult",
     "RunError",
     "ScheduleTriggerContext",
+    "SdkUnavailable",
     "SpecError",
     "TargetUnreachable",
     "UsageError",

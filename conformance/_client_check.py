@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import spec
 
-from ._errors import UsageError
-from ._sdks import SDKS, HarnessCommand, SdkUnavailable, harness_environment, parse_sdk, prepare_sdk
+from ._errors import SdkUnavailable, UsageError
+from ._sdks import SDKS, HarnessCommand, harness_environment, parse_sdk, prepare_sdk
 
 if TYPE_CHECKING:
     from ._results import TargetResult
@@ -63,7 +63,25 @@ def check_client(
     options = options or ClientOptions(**fields)
     if options.examples < 0:
         raise UsageError("--examples must be 0 or more")
-    return _run_gate(options, harness_command(options, note=note), note)
+    try:
+        command = harness_command(options, note=note)
+    except SdkUnavailable as exc:  # the SDK cannot run here: an unreached target, with reports
+        return _not_installed(options, str(exc))
+    return _run_gate(options, command, note)
+
+
+def _not_installed(options: ClientOptions, reason: str) -> TargetResult:
+    from ._results import TargetTally
+
+    tally = TargetTally(spec.load_requirements(), sides={"client-request", "client-parse"})
+    return tally.result(
+        target_id=f"sdk:{options.sdk}",
+        kind="client",
+        identity={"sdk": options.sdk, "reached": False},
+        strict=options.strict,
+        notes=[reason],
+        default_skip=reason,
+    )
 
 
 def _run_gate(options: ClientOptions, command: HarnessCommand, note: Note | None) -> TargetResult:

@@ -8,11 +8,20 @@ A fault in a target (server, SDK, harness) is never an exception: it is a findin
     │   └── PageError          the reference page cannot be parsed (names the line)
     ├── SpecError              spec/ differs from a fresh build, or is missing (exit 1)
     └── TargetUnreachable      the target could not be reached or did not answer (exit 3)
+        └── SdkUnavailable     a shipped SDK harness cannot run here (no Node.js, no registry)
 """
 
 from __future__ import annotations
 
-__all__ = ["DrunError", "InputError", "PageError", "SpecError", "TargetUnreachable", "UsageError"]
+__all__ = [
+    "DrunError",
+    "InputError",
+    "PageError",
+    "SdkUnavailable",
+    "SpecError",
+    "TargetUnreachable",
+    "UsageError",
+]
 
 
 class DrunError(Exception):
@@ -41,3 +50,7 @@ class SpecError(DrunError):
 
 class TargetUnreachable(DrunError):
     exit_status = 3
+
+
+class SdkUnavailable(TargetUnreachable):
+    """A shipped SDK cannot run here: its runtime is missing or its release would not install."""

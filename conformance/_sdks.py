@@ -19,12 +19,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._errors import TargetUnreachable, UsageError
+from ._errors import SdkUnavailable, UsageError
 
 __all__ = [
     "SDKS",
     "HarnessCommand",
-    "SdkUnavailable",
     "ShippedSdk",
     "cache_dir",
     "harness_environment",
@@ -48,10 +47,6 @@ _SCRUBBED = (
 )
 _VERSION = re.compile(r"^\d+(\.\d+){0,2}([.-]?[0-9A-Za-z.]+)?$")
 Note = Callable[[str], None]
-
-
-class SdkUnavailable(TargetUnreachable):
-    """A shipped SDK cannot run here: its runtime is missing or its release would not install."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from .client_mutants import CLIENT_MUTANTS, MISBEHAVING, faithful_command, misbehaving_command
-from .conftest import run_cli
+from .conftest import drun_command, run_cli
 
 
 def client(*args: str) -> tuple[int, str, str]:
@@ -87,3 +89,19 @@ def test_usage_errors_exit_2(args: list[str], words: str) -> None:
 
 def test_the_misbehaving_harness_is_a_real_file() -> None:
     assert MISBEHAVING.is_file() and shlex.split(misbehaving_command("die"))[0] == sys.executable
+
+
+def test_an_sdk_that_cannot_be_installed_is_unreached_with_reports(tmp_path: Path) -> None:
+    env_path = tmp_path / "bin"
+    env_path.mkdir()  # a PATH with no node and no npm
+    done = subprocess.run(
+        [*drun_command(), "client", "--sdk", "typescript", "--report-dir", str(tmp_path / "rep")],
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "PATH": str(env_path), "DRUN_CACHE_DIR": str(tmp_path / "cache")},
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr
+    assert b"needs Node.js" in done.stdout and b"Traceback" not in done.stderr
+    results = json.loads((tmp_path / "rep" / "results.json").read_text())
+    assert results["targets"][0]["identity"]["reached"] is False

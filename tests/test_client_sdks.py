@@ -17,7 +17,7 @@ import spec
 from conformance._client_check import ClientOptions, check_client
 from conformance._expectations import load_expectations
 from conformance._results import TargetResult
-from conformance._sdks import SDKS, SdkUnavailable
+from conformance._sdks import SDKS
 
 from .conftest import run_cli
 
@@ -26,13 +26,14 @@ REQUIRED = os.environ.get("DRUN_REQUIRE_SDKS") == "1"
 
 
 def gate(sdk: str, **options: object) -> TargetResult:
-    try:
-        settings = {"examples": 40, "seed": 5, **options}
-        return check_client(ClientOptions(sdk=sdk, **settings))  # type: ignore[arg-type]
-    except SdkUnavailable as exc:
+    settings = {"examples": 40, "seed": 5, **options}
+    result = check_client(ClientOptions(sdk=sdk, **settings))  # type: ignore[arg-type]
+    if not result.identity["reached"]:
+        reason = f"the {sdk} SDK cannot run here: {' '.join(result.notes)}"
         if REQUIRED:
-            raise
-        pytest.skip(f"the {sdk} SDK cannot be installed here: {exc}")
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return result
 
 
 def failed(result: TargetResult) -> set[str]:
