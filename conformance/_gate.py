@@ -46,6 +46,8 @@ Note = Callable[[str], None]
 
 @dataclass(slots=True)
 class Gate:
+    """One gate run: one harness, one mock server, one tally; `execute()` gives the result."""
+
     options: ClientOptions
     command: HarnessCommand
     note_out: Note | None
@@ -118,7 +120,7 @@ class Gate:
             if gate.stopped:
                 return
             evaluation = gate._record(case)
-            for finding in _failures(evaluation):
+            for finding in evaluation.findings:
                 if finding.requirement not in gate.to_shrink:
                     gate.to_shrink[finding.requirement] = (finding, _current_choices())
 
@@ -326,10 +328,6 @@ class _Shrinker:
 class _BudgetSpent(BaseException):
     """Ends a shrink early. A BaseException: Hypothesis lets it through instead of taking it
     for a failure of the property (and shrinking that)."""
-
-
-def _failures(evaluation: Evaluation) -> list[Finding]:
-    return list(evaluation.findings)
 
 
 def _current_choices() -> bytes:
