@@ -34,6 +34,7 @@ __all__ = [
     "is_loopback",
 ]
 
+
 class ProgressSink(Protocol):
     """Where a run reports as it goes: `reports.Progress` is one."""
 

@@ -23,6 +23,8 @@ def needs_chromium() -> pytest.MarkDecorator:
         chromium_path() is None and not REQUIRE_BROWSER,
         reason="headless Chromium not installed (apt-get install chromium)",
     )
+
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -80,8 +80,10 @@ async def test_scheduled_firings_are_on_record_from_the_start(client: httpx.Asyn
     for run_record in runs:
         evaluation = Oracle.default().evaluate(run_record, run_now=False, coverage=True)
         assert evaluation.findings == [], evaluation.findings
-        assert {"run.trigger_context.scheduled_at.rfc3339",
-                "run.trigger_context.scheduled-not-after-created"} <= evaluation.exercised
+        assert {
+            "run.trigger_context.scheduled_at.rfc3339",
+            "run.trigger_context.scheduled-not-after-created",
+        } <= evaluation.exercised
 
 
 @pytest.mark.parametrize("expected", expected_outcomes(), ids=lambda e: e.deployment_id)
