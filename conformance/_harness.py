@@ -28,17 +28,6 @@ __all__ = ["Harness", "HarnessFault", "Implementation"]
 MAX_LINE = 64 * 1024 * 1024  # a run with 10,000-character strings is far below this
 _STDERR_TAIL = 4096
 _STOP_GRACE = 2.0
-# Variables that would point an SDK at a real account or endpoint, or route loopback elsewhere.
-_SCRUBBED = (
-    "ANTHROPIC_",
-    "CLAUDE_",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-)
 
 
 @dataclass(frozen=True, slots=True)

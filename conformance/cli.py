@@ -6,7 +6,7 @@ import argparse
 import os
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,33 +58,30 @@ def _server_options(args: argparse.Namespace) -> Any:
     )
 
 
-def _cmd_server(args: argparse.Namespace, argv: Sequence[str]) -> int:
+def _execute(args: argparse.Namespace, argv: Sequence[str], checks: list[Callable[[], Any]]) -> int:
+    """Run the targets' checks as one run: results, reports and the exit status."""
     from ._session import execute
 
+    return execute(checks, argv=argv, seed=args.seed, strict=args.strict, report_dir=_report_dir(args))
+
+
+def _cmd_server(args: argparse.Namespace, argv: Sequence[str]) -> int:
     options = _server_options(args)
-    return execute(
-        [lambda: _checked_server(options)],
-        argv=argv,
-        seed=args.seed,
-        strict=args.strict,
-        report_dir=_report_dir(args),
-    )
+    return _execute(args, argv, [lambda: _checked_server(options)])
 
 
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from ._client_check import runnable_sdk_gates
     from ._server_check import ServerOptions
-    from ._session import execute
 
     options = ServerOptions(seed=args.seed, strict=args.strict)
-    checks = [lambda: _checked_server(options)]
+    checks: list[Callable[[], Any]] = [lambda: _checked_server(options)]
     checks += runnable_sdk_gates(seed=args.seed, strict=args.strict, note=_note)
-    return execute(checks, argv=argv, seed=args.seed, strict=args.strict, report_dir=_report_dir(args))
+    return _execute(args, argv, checks)
 
 
 def _cmd_client(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from ._client_check import ClientOptions, check_client
-    from ._session import execute
 
     if args.examples < 0:
         raise UsageError("--examples must be 0 or more")
@@ -98,14 +95,7 @@ def _cmd_client(args: argparse.Namespace, argv: Sequence[str]) -> int:
         strict=args.strict,
         call_timeout=args.timeout,
     )
-    report_dir = _report_dir(args)
-    return execute(
-        [lambda: check_client(options, note=_note)],
-        argv=argv,
-        seed=args.seed,
-        strict=args.strict,
-        report_dir=report_dir,
-    )
+    return _execute(args, argv, [lambda: check_client(options, note=_note)])
 
 
 def _checked_server(options: Any) -> Any:
