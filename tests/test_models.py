@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from conformance import DeploymentRun, Oracle
+from strategies import edge_runs, invalid_runs, runs
 
 from .conftest import FIXTURES
 
@@ -35,3 +38,15 @@ def test_the_typed_view_reads_the_fields() -> None:
     run = DeploymentRun.model_validate(record["payload"])
     assert run.agent.version == 3 and run.trigger_context.type == "manual"
     assert run.created.utc.microsecond == 117456
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    payload=st.one_of(
+        runs(),
+        edge_runs().map(lambda edge: edge.payload),
+        invalid_runs().filter(lambda bad: not isinstance(bad.payload, bytes)).map(lambda bad: bad.payload),
+    )
+)
+def test_models_and_schema_agree_on_generated_payloads(payload: object) -> None:
+    assert _model_accepts(payload) is Oracle.default().schema_accepts(payload)

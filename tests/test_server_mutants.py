@@ -70,3 +70,19 @@ def test_the_cli_names_the_requirement_and_exits_1(tmp_path: Path) -> None:
     assert results["verdict"] == "non-conformant"
     for name in ("report.html", "results.json", "junit.xml"):
         assert DEFAULT_API_KEY not in (tmp_path / name).read_text(), name
+
+
+def test_the_default_target_covers_every_server_requirement_and_every_error_type() -> None:
+    result = check_server(ServerOptions(seed=3))
+    assert result.verdict == "conformant"
+    assert {r.id: r.status for r in result.requirements if r.status != "passed"} == {}
+    assert set(result.coverage["error_types"].values()) == {"observed"}
+    assert len(result.coverage["error_types"]) == 16
+    assert result.coverage["triggers"] == {"schedule": "observed", "manual": "observed"}
+
+
+def test_the_server_command_on_the_embedded_default_exits_0(tmp_path: Path) -> None:
+    result = run_cli("server", "--report-dir", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    target = json.loads((tmp_path / "results.json").read_text())["targets"][0]
+    assert target["verdict"] == "conformant" and target["requests"] <= 300
