@@ -19,6 +19,7 @@ from .oracle import Evaluation, Finding
 __all__ = [
     "RESULTS_SCHEMA_VERSION",
     "Counterexample",
+    "Interrupted",
     "RequirementResult",
     "RunResults",
     "TargetResult",
@@ -103,6 +104,14 @@ class RunResults(_Model):
     partial: bool = False  # cut short: interrupted, out of time; never reads as passed
     verdict: Verdict
     targets: list[TargetResult]
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a target's check, carrying what that target had checked so far."""
+
+    def __init__(self, result: TargetResult) -> None:
+        super().__init__()
+        self.result = result
 
 
 def redact(headers: Mapping[str, str]) -> dict[str, str]:

@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import spec
 
-from ._results import Counterexample, TargetResult, TargetTally
+from ._results import Counterexample, Interrupted, TargetResult, TargetTally
 from ._transport import BudgetSpent, MiB, Prober, Sent, TransportFault, curl_command, run_path
 from ._validate import parse_body
 from .oracle import UNPARSED, Evaluation, Exchange, Oracle
@@ -177,6 +177,9 @@ class _ServerRun:
                     phase()
                 except BudgetSpent:
                     self.stopped = self.stopped or f"the budget of {self.budget} requests is spent"
+                except KeyboardInterrupt:
+                    self.stopped = "interrupted"
+                    raise Interrupted(self._result()) from None
         return self._result()
 
     def _primary(self) -> None:

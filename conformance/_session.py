@@ -12,7 +12,7 @@ from pathlib import Path
 
 import spec
 
-from ._results import RunResults, TargetResult, run_verdict
+from ._results import Interrupted, RunResults, TargetResult, run_verdict
 
 __all__ = ["SECRET_FLAGS", "execute", "reproduce_command"]
 
@@ -52,8 +52,10 @@ def execute(
     try:
         for check in checks:
             targets.append(check())
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         partial = True
+        if isinstance(interrupt, Interrupted):  # what the interrupted target had checked is kept
+            targets.append(interrupt.result)
         print("drun-conformance: interrupted; writing what was checked so far", file=sys.stderr)
     results = RunResults(
         tool={"name": "drun-conformance", "version": _version()},

@@ -3,8 +3,11 @@ never a traceback; and no flag makes the runner exceed its request budget."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -19,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from conformance._server_check import ServerOptions, check_server, default_budget, is_loopback
 from conformance.reference import DEFAULT_API_KEY, create_app, serve_in_thread
 
-from .conftest import run_cli
+from .conftest import drun_command, run_cli
 
 
 @contextmanager
@@ -179,3 +182,37 @@ def test_live_endpoints_get_a_small_default_budget() -> None:
     assert not is_loopback("https://api.anthropic.com")
     assert default_budget("https://api.anthropic.com") == 10
     assert default_budget("http://127.0.0.1:8000") == 300
+
+
+class _AnswersThenHangs:
+    """The reference server for its first `n` requests; after that it never answers."""
+
+    def __init__(self, n: int) -> None:
+        self.app, self.left = create_app(), n
+
+    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] == "http":
+            self.left -= 1
+            if self.left < 0:
+                await asyncio.sleep(3600)
+        await self.app(scope, receive, send)
+
+
+def test_ctrl_c_writes_the_partial_reports_and_keeps_what_was_checked(tmp_path: Path) -> None:
+    with serve_in_thread(_AnswersThenHangs(3)) as url:  # type: ignore[arg-type]
+        command = [*drun_command(), "server", "--base-url", url, "--api-key", DEFAULT_API_KEY]
+        process = subprocess.Popen(
+            [*command, "--deployment-id", "depl_ok", "--report-dir", str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        time.sleep(3)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 1 and b"Traceback" not in out + err
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["partial"] and results["verdict"] == "incomplete"
+    target = results["targets"][0]
+    assert target["notes"][-1] == "interrupted" and target["requests"] == 4
+    assert any(r["status"] == "passed" for r in target["requirements"])  # nothing checked is lost
+    assert "partial" in (tmp_path / "report.html").read_text().lower()
