@@ -158,18 +158,9 @@ def counterexample_text(requirement: RequirementResult, *, kind: str = "server")
         lines += [f"expected: {expected}", f"observed: {observed}"]
     if example.request:
         request = example.request
-        lines += ["", f"request: {request.get('method', '')} {request.get('url', '')}"]
-        for name, value in _header_items(request.get("headers")):
-            lines.append(f"  {name}: {value}")
-        if request.get("body") not in (None, ""):
-            lines.append(clip(pretty(request["body"])))
+        lines += _message_lines(f"request: {request.get('method', '')} {request.get('url', '')}", request)
     if example.response:
-        response = example.response
-        lines += ["", f"response: {response.get('status', '')}"]
-        for name, value in _header_items(response.get("headers")):
-            lines.append(f"  {name}: {value}")
-        if response.get("body") not in (None, ""):
-            lines.append(clip(pretty(response["body"])))
+        lines += _message_lines(f"response: {example.response.get('status', '')}", example.response)
     body = _body_text(example)
     if body is not None:
         lines += ["", "payload served:" if kind == "client" else "payload:", body]
@@ -187,6 +178,14 @@ def _body_text(example: Counterexample) -> str | None:
     if example.payload_text is not None:
         return clip(example.payload_text)
     return None
+
+
+def _message_lines(title: str, message: dict[str, Any]) -> list[str]:
+    """A request or response as text: its first line, its headers, its body if any."""
+    lines = ["", title, *(f"  {name}: {value}" for name, value in _header_items(message.get("headers")))]
+    if message.get("body") not in (None, ""):
+        lines.append(clip(pretty(message["body"])))
+    return lines
 
 
 def _header_items(headers: Any) -> list[tuple[str, str]]:
