@@ -14,7 +14,7 @@ import spec
 
 from ._results import Interrupted, RunResults, TargetResult, run_verdict
 
-__all__ = ["SECRET_FLAGS", "execute", "reproduce_command"]
+__all__ = ["SECRET_FLAGS", "check_targets", "execute", "reproduce_command"]
 
 SECRET_FLAGS = frozenset({"--api-key", "--drun-api-key"})
 TargetCheck = Callable[[], TargetResult]
@@ -46,6 +46,21 @@ def execute(
     strict: bool,
     report_dir: Path | None,
 ) -> int:
+    results = check_targets(checks, command=reproduce_command(argv, seed=seed), seed=seed, strict=strict)
+    if report_dir is not None:
+        from reports import write_reports
+
+        write_reports(results, report_dir)
+    _print_summary(results, report_dir)
+    if results.targets and all(not t.identity.get("reached", True) for t in results.targets):
+        return 3
+    return 0 if results.verdict == "conformant" else 1
+
+
+def check_targets(
+    checks: Sequence[TargetCheck], *, command: list[str], seed: int | None, strict: bool
+) -> RunResults:
+    """Run each target's check in turn into one RunResults; Ctrl-C keeps what was checked."""
     started, clock = datetime.now(UTC), time.monotonic()
     targets: list[TargetResult] = []
     partial = False
@@ -57,9 +72,9 @@ def execute(
         if isinstance(interrupt, Interrupted):  # what the interrupted target had checked is kept
             targets.append(interrupt.result)
         print("drun-conformance: interrupted; writing what was checked so far", file=sys.stderr)
-    results = RunResults(
+    return RunResults(
         tool={"name": "drun-conformance", "version": _version()},
-        command=reproduce_command(argv, seed=seed),
+        command=command,
         started_at=started,
         duration_s=round(time.monotonic() - clock, 3),
         seed=seed,
@@ -72,14 +87,6 @@ def execute(
         verdict=run_verdict(targets, partial=partial),
         targets=targets,
     )
-    if report_dir is not None:
-        from reports import write_reports
-
-        write_reports(results, report_dir)
-    _print_summary(results, report_dir)
-    if targets and all(not t.identity.get("reached", True) for t in targets):
-        return 3
-    return 0 if results.verdict == "conformant" else 1
 
 
 def _print_summary(results: RunResults, report_dir: Path | None) -> None:

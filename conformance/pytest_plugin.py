@@ -39,9 +39,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
@@ -264,87 +263,28 @@ def _api_key(config: pytest.Config) -> str | None:
 
 
 def _run_targets(config: pytest.Config, targets: list[DrunTarget]) -> RunResults:
-    import time
-    from datetime import UTC, datetime
-    from importlib.metadata import version
+    from conformance._client_check import check_client
+    from conformance._server_check import ServerOptions, check_server
+    from conformance._session import check_targets
 
-    import spec
-    from conformance._results import RunResults, run_verdict
-
-    started, clock = datetime.now(UTC), time.monotonic()
     strict = bool(config.getoption("drun_strict"))
-    results: list[TargetResult] = []
-    for target in targets:
-        if target.kind == "server":
-            from conformance._server_check import ServerOptions, check_server
 
-            options = ServerOptions(
-                base_url=None if target.name == "embedded" else target.name,
-                api_key=_api_key(config),
-                max_requests=config.getoption("drun_max_requests"),
-                strict=strict,
-            )
-            results.append(check_server(options))
-        else:
-            check_client = _client_gate()
-            if check_client is None:
-                reason = "this drun-conformance has no SDK gate (conformance.check_client)"
-                results.append(_unavailable(target, reason))
-            else:
-                results.append(check_client(sdk=target.name, strict=strict))
-    catalog = spec.load_requirements()
-    return RunResults(
-        tool={"name": "drun-conformance", "version": version("drun-conformance")},
-        command=["pytest", *config.invocation_params.args],
-        started_at=started,
-        duration_s=time.monotonic() - clock,
-        strict=strict,
-        spec={"sha256": catalog["source"]["sha256"], "catalog_version": catalog["catalog_version"]},
-        verdict=run_verdict(results),
-        targets=results,
-    )
-
-
-def _client_gate() -> Callable[..., TargetResult] | None:
-    """The SDK gate, `check_client(sdk=NAME, strict=...) -> TargetResult`, wherever it is exported."""
-    import conformance
-
-    gate = getattr(conformance, "check_client", None)
-    if gate is None:
-        try:
-            gate = getattr(import_module("conformance._client_check"), "check_client", None)
-        except ImportError:  # a drun-conformance without the SDK gate
-            return None
-    return cast("Callable[..., TargetResult] | None", gate)
-
-
-def _unavailable(target: DrunTarget, reason: str) -> TargetResult:
-    """A target the suite cannot check here: every requirement errored, the verdict incomplete."""
-    import spec
-    from conformance._results import RequirementResult, TargetResult
-
-    requirements = [
-        RequirementResult(
-            id=e["id"],
-            level=e["level"],
-            side=e["side"],
-            area=e["area"],
-            title=e["title"],
-            source=e["source"],
-            status="errored",
-            reason=reason,
+    def check(target: DrunTarget) -> Callable[[], TargetResult]:
+        if target.kind == "client":
+            return lambda: check_client(sdk=target.name, strict=strict)
+        options = ServerOptions(
+            base_url=None if target.name == "embedded" else target.name,
+            api_key=_api_key(config),
+            max_requests=config.getoption("drun_max_requests"),
+            strict=strict,
         )
-        for e in spec.load_requirements()["requirements"]
-        if e["side"] in _SIDES[target.kind]
-    ]
-    return TargetResult(
-        id=target.id,
-        kind=target.kind,
-        identity={"name": target.name},
-        verdict="incomplete",
-        requirements=requirements,
-        notes=[reason],
-    )
+        return lambda: check_server(options)
+
+    command = ["pytest", *config.invocation_params.args]
+    results = check_targets([check(t) for t in targets], command=command, seed=None, strict=strict)
+    if results.partial:  # Ctrl-C belongs to pytest
+        raise KeyboardInterrupt
+    return results
 
 
 # --- collection nodes ------------------------------------------------------------------------
