@@ -228,30 +228,42 @@ def _pointer(path: list[str]) -> str:
 def _field_requirements(f: Field, *, path: list[str], when: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Presence (unless Optional) and the value's one check, then the field's own children."""
     here = [*path, f.wire_name]
-    suffix = f" when {when['path'][-2]}.{when['path'][-1]} is {when['equals']!r}" if when else ""
-
-    def structural(kind: str, words: str, check: dict[str, Any]) -> dict[str, Any]:
-        return _requirement(
-            f"run.{'.'.join(here)}.{kind}",
-            "MUST",
-            pointer=_pointer(here),
-            title=f"{'.'.join(here)} is {words}{suffix}.",
-            line=f.line,
-            check={"kind": kind, "path": here, **check, "when": when},
-            area=_area(f),
-        )
-
-    out = [structural("required", "present", {})] if f.required else []
+    place: dict[str, Any] = {"line": f.line, "area": _area(f), "when": when}
+    out = [_structural(here, "required", "required", "present", {}, **place)] if f.required else []
     kind, expected, words = _value_check(f)
     nullable = not f.required
     value = {"expected": expected, "nullable": nullable}
-    out.append(structural(kind, words + (" or null" if nullable else ""), value))
+    out.append(_structural(here, kind, kind, words + (" or null" if nullable else ""), value, **place))
     if isinstance(f.shape, ClassShape):
         for child in f.shape.fields:
             out += _field_requirements(child, path=here, when=None)
     if isinstance(f.shape, UnionShape):
         out += _union_requirements(f, f.shape, here)
     return out
+
+
+def _structural(
+    here: list[str],
+    aspect: str,
+    kind: str,
+    words: str,
+    check: dict[str, Any],
+    *,
+    line: int,
+    area: str,
+    when: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """One structural MUST: `run.<path>.<aspect>`, checked by the `kind` check at `here`."""
+    suffix = f" when {when['path'][-2]}.{when['path'][-1]} is {when['equals']!r}" if when else ""
+    return _requirement(
+        f"run.{'.'.join(here)}.{aspect}",
+        "MUST",
+        pointer=_pointer(here),
+        title=f"{'.'.join(here)} is {words}{suffix}.",
+        line=line,
+        check={"kind": kind, "path": here, **check, "when": when},
+        area=area,
+    )
 
 
 def _area(f: Field) -> str:
@@ -281,33 +293,21 @@ def _union_requirements(f: Field, shape: UnionShape, path: list[str]) -> list[di
     """The tag must be known; fields every variant shares are checked always, others per tag."""
     tag = discriminator(f, shape)
     tags = variant_tags(f, shape)
-    dotted = ".".join([*path, tag])
     first = shape.variants[0].field_named(tag)
     assert first is not None
+    here = [*path, tag]
+    known = {"expected": [t for t, _ in tags], "nullable": False}
     out = [
-        _requirement(
-            f"run.{dotted}.required",
-            "MUST",
-            pointer=_pointer([*path, tag]),
-            title=f"{dotted} is present.",
-            line=first.line,
-            check={"kind": "required", "path": [*path, tag], "when": None},
-            area="variant",
-        ),
-        _requirement(
-            f"run.{dotted}.known-variant",
-            "MUST",
-            pointer=_pointer([*path, tag]),
-            title=f"{dotted} is one of the {len(tags)} variants on the page.",
+        _structural(here, "required", "required", "present", {}, line=first.line, area="variant", when=None),
+        _structural(
+            here,
+            "known-variant",
+            "one-of",
+            f"one of the {len(tags)} variants on the page",
+            known,
             line=f.line,
-            check={
-                "kind": "one-of",
-                "path": [*path, tag],
-                "expected": [t for t, _ in tags],
-                "nullable": False,
-                "when": None,
-            },
             area="variant",
+            when=None,
         ),
     ]
     shared = [g for g in shape.variants[0].fields if g.wire_name != tag]
