@@ -23,8 +23,12 @@ MiB = 1024 * 1024
 
 
 def run_path(deployment_id: str) -> str:
-    """The operation's path with the id as one percent-encoded segment (`/` included)."""
-    return f"/v1/deployments/{quote(deployment_id, safe='')}/run"
+    """The Run Deployment Now path for any id: every reserved character percent-encoded.
+
+    `.` and `..` are encoded too, or clients would resolve them as dot segments.
+    """
+    segment = quote(deployment_id, safe="")
+    return f"/v1/deployments/{segment.replace('.', '%2E') if segment in ('.', '..') else segment}/run"
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote_to_bytes
+from urllib.parse import unquote_to_bytes
 
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
@@ -40,6 +40,7 @@ from starlette.types import Receive, Scope, Send
 
 import spec
 
+from .._transport import run_path
 from ..oracle import parse_rfc3339
 from ._ids import new_run_id, rfc3339, tagged_id
 from ._scenario import Deployment, Scenario, default_scenario
@@ -67,15 +68,6 @@ def _error_response(status: int, message: str, headers: dict[str, str] | None = 
     request_id = tagged_id("req")
     body = {"type": "error", "error": {"type": error_type, "message": message}, "request_id": request_id}
     return JSONResponse(body, status_code=status, headers={**(headers or {}), "request-id": request_id})
-
-
-def run_path(deployment_id: str) -> str:
-    """The Run Deployment Now path for any id: every reserved character percent-encoded.
-
-    `.` and `..` are encoded too, or clients would resolve them as dot segments.
-    """
-    segment = quote(deployment_id, safe="")
-    return f"/v1/deployments/{segment.replace('.', '%2E') if segment in ('.', '..') else segment}/run"
 
 
 def _segments(scope: Scope) -> list[str | None]:
