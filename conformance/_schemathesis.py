@@ -18,6 +18,7 @@ from hypothesis import seed as hypothesis_seed
 
 import spec
 
+from ._validate import parse_body
 from .oracle import Exchange, Oracle
 
 __all__ = ["drun_conformance", "generated_requests"]
@@ -64,8 +65,6 @@ def drun_conformance(ctx: Any, response: Any, case: Any) -> bool | None:
         body=response.content,
         received_at=datetime.now(UTC),
     )
-    from ._validate import parse_body
-
     evaluation = Oracle.default().evaluate(parse_body(response.content), exchange=exchange, coverage=True)
     failures = [f for f in evaluation.findings if f.level == "MUST"]
     if failures:
