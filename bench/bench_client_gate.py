@@ -23,12 +23,12 @@ sys.path.insert(0, str(REPO))
 import httpx  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
-from conformance._client_cases import GateCase, gate_cases  # noqa: E402
-from conformance._client_check import ClientOptions, harness_command  # noqa: E402
-from conformance._errors import SdkUnavailable  # noqa: E402
-from conformance._gate import Gate  # noqa: E402
-from conformance._mock import ScriptedServer  # noqa: E402
-from conformance.reference import run_path, serve_in_thread  # noqa: E402
+from drun_conformance.client._cases import GateCase, gate_cases  # noqa: E402
+from drun_conformance.client._check import ClientOptions, harness_command  # noqa: E402
+from drun_conformance._errors import SdkUnavailable  # noqa: E402
+from drun_conformance.client._gate import Gate  # noqa: E402
+from drun_conformance.client._mock import ScriptedServer  # noqa: E402
+from drun_conformance.server.reference import run_path, serve_in_thread  # noqa: E402
 from tests.client_mutants import faithful_command  # noqa: E402
 
 

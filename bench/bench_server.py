@@ -20,9 +20,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import spec  # noqa: E402
-from conformance._server_check import ServerOptions, check_server  # noqa: E402
-from conformance.reference import DEFAULT_API_KEY, create_app, expected_outcomes, serve_in_thread  # noqa: E402
+from drun_conformance import spec  # noqa: E402
+from drun_conformance.server._runner import ServerOptions, check_server  # noqa: E402
+from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, expected_outcomes, serve_in_thread  # noqa: E402
 from tests.mutants import MUTANTS, FaultInjector  # noqa: E402
 
 IDS = tuple(e.deployment_id for e in expected_outcomes())
@@ -35,7 +35,7 @@ MUST = {
 
 def profiles() -> None:
     print("## wall time per profile, embedded server (3 runs each, best)")
-    command = [sys.executable, "-m", "conformance", "server", "--seed", "1", "--profile"]
+    command = [sys.executable, "-m", "drun_conformance", "server", "--seed", "1", "--profile"]
     for profile in ("quick", "default", "thorough"):
         best = min(_timed([*command, profile]) for _ in range(3))
         print(f"  {profile:9} {best:6.2f} s")

@@ -24,12 +24,12 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import spec
-from strategies import runs
-from strategies._compiler import _property_names
-from strategies._contract import contract
-from strategies._timestamps import timestamps
-from strategies._values import INT64_MAX, INT64_MIN, extra_fields, messages, prefixed_ids
+from drun_conformance import spec
+from drun_conformance.strategies import runs
+from drun_conformance.strategies._compiler import _property_names
+from drun_conformance.strategies._contract import contract
+from drun_conformance.strategies._timestamps import timestamps
+from drun_conformance.strategies._values import INT64_MAX, INT64_MIN, extra_fields, messages, prefixed_ids
 
 RESERVED = frozenset(_property_names(spec.load_schema()))
 

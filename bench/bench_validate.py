@@ -28,10 +28,10 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import spec  # noqa: E402
-from conformance import Oracle, parse_body  # noqa: E402
-from conformance._validate import payload_conforms  # noqa: E402
-from strategies import invalid_runs, runs  # noqa: E402
+from drun_conformance import spec  # noqa: E402
+from drun_conformance import Oracle, parse_body  # noqa: E402
+from drun_conformance.recorded._validate import payload_conforms  # noqa: E402
+from drun_conformance.strategies import invalid_runs, runs  # noqa: E402
 
 
 def generate(count: int, strategy: Any, random_seed: int) -> list[Any]:

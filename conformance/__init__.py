@@ -3,7 +3,7 @@
 The public API is what `__all__` lists; everything in an underscored module is private.
 """
 
-from ._client_check import ClientOptions, check_client
+from .client._check import ClientOptions, check_client
 from ._errors import (
     DrunError,
     InputError,
@@ -13,10 +13,10 @@ from ._errors import (
     TargetUnreachable,
     UsageError,
 )
-from ._models import AgentReference, DeploymentRun, ManualTriggerContext, RunError, ScheduleTriggerContext
-from ._page import Page, parse_page
-from ._spec import build_spec, check_spec, diff_pages
-from ._validate import PayloadResult, ValidationReport, parse_body, payload_conforms, validate_inputs
+from .contract._models import AgentReference, DeploymentRun, ManualTriggerContext, RunError, ScheduleTriggerContext
+from .contract._page import Page, parse_page
+from .contract._builder import build_spec, check_spec, diff_pages
+from .recorded._validate import PayloadResult, ValidationReport, parse_body, payload_conforms, validate_inputs
 from .oracle import UNPARSED, Evaluation, Exchange, Finding, Oracle, parse_rfc3339
 
 __all__ = [

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import spec
+from . import spec
 
-from ._results import Interrupted, RunResults, TargetResult, run_verdict
+from ._verdict import Interrupted, RunResults, TargetResult, run_verdict
 
 __all__ = ["SECRET_FLAGS", "check_targets", "execute", "reproduce_command"]
 
@@ -48,7 +48,7 @@ def execute(
 ) -> int:
     results = check_targets(checks, command=reproduce_command(argv, seed=seed), seed=seed, strict=strict)
     if report_dir is not None:
-        from reports import write_reports
+        from .reports import write_reports
 
         write_reports(results, report_dir)
     _print_summary(results, report_dir)

@@ -23,7 +23,7 @@ class _Parser(argparse.ArgumentParser):
 def _cmd_validate(args: argparse.Namespace) -> int:
     import orjson
 
-    from ._validate import describe, validate_inputs
+    from .recorded._validate import describe, validate_inputs
 
     report = validate_inputs(args.paths)
     if args.json:
@@ -41,7 +41,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _server_options(args: argparse.Namespace) -> Any:
-    from ._server_check import ServerOptions
+    from .server._runner import ServerOptions
 
     if args.max_requests is not None and args.max_requests < 1:
         raise UsageError("--max-requests must be at least 1")
@@ -71,8 +71,8 @@ def _cmd_server(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from ._client_check import runnable_sdk_gates
-    from ._server_check import ServerOptions
+    from .client._check import runnable_sdk_gates
+    from .server._runner import ServerOptions
 
     options = ServerOptions(seed=args.seed, strict=args.strict)
     checks: list[Callable[[], Any]] = [lambda: _checked_server(options)]
@@ -81,7 +81,7 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _cmd_client(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from ._client_check import ClientOptions, check_client
+    from .client._check import ClientOptions, check_client
 
     if args.examples < 0:
         raise UsageError("--examples must be 0 or more")
@@ -100,9 +100,9 @@ def _cmd_client(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def _checked_server(options: Any) -> Any:
     """check_server with live progress on standard error."""
-    from reports import progress
+    from .reports import progress
 
-    from ._server_check import budget_of, check_server
+    from .server._runner import budget_of, check_server
 
     label = f"server {options.base_url or 'embedded'}"
     with progress(total=budget_of(options), label=label) as bar:
@@ -125,15 +125,15 @@ def _report_dir(args: argparse.Namespace) -> Path | None:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from .reference._serve import cmd_serve
+    from .server.reference._serve import cmd_serve
 
     return cmd_serve(args)
 
 
 def _cmd_spec(args: argparse.Namespace) -> int:
-    import spec
+    from . import spec
 
-    from ._spec import build_spec, check_spec, diff_pages
+    from .contract._builder import build_spec, check_spec, diff_pages
 
     if args.action == "build":
         out = Path(args.out) if args.out else spec.SPEC_DIR
@@ -159,7 +159,7 @@ def _cmd_spec(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from reports._cli import cmd_report
+    from .reports._cli import cmd_report
 
     return cmd_report(args)
 

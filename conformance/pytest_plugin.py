@@ -30,7 +30,7 @@ short makes pytest exit 1 even if no item failed, as `drun-conformance` would.
 The run happens once, when the first drun item runs, through the firstresult hook
 `pytest_drun_results(config, targets) -> RunResults` (one TargetResult per target, in the
 order of `targets`). The default implementation runs the server runner per server target
-and `conformance.check_client(sdk=NAME, strict=...)` per SDK target. A conftest.py can
+and `drun_conformance.check_client(sdk=NAME, strict=...)` per SDK target. A conftest.py can
 implement the hook to supply results another way (the plugin's tests feed RunResults so).
 """
 
@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pytest
 
 if TYPE_CHECKING:
-    from conformance._results import RequirementResult, RunResults, TargetResult
+    from ._verdict import RequirementResult, RunResults, TargetResult
 
 __all__ = ["DrunHookSpecs", "DrunRunError", "DrunTarget", "RequirementFailed", "RequirementItem"]
 
@@ -135,7 +135,7 @@ def pytest_collection_modifyitems(
     run = config.stash.get(_RUN, None)
     if run is None:
         return
-    import spec
+    from . import spec
 
     catalog = spec.load_requirements()["requirements"]
     root = _Suite.from_parent(session, name="drun", nodeid="drun")  # not "::drun" under the session
@@ -163,7 +163,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     report_dir = session.config.getoption("drun_report_dir")
     if report_dir:
-        from reports import write_reports
+        from .reports import write_reports
 
         write_reports(run.results, Path(report_dir), secrets=[k for k in [_api_key(session.config)] if k])
     results = run.results
@@ -221,7 +221,7 @@ class _Run:
         return found
 
     def _produce(self) -> None:
-        from conformance._errors import DrunError
+        from ._errors import DrunError
 
         try:
             results = self.config.hook.pytest_drun_results(config=self.config, targets=self.targets)
@@ -234,7 +234,7 @@ class _Run:
         if len(results.targets) != len(self.targets):
             self.error = f"asked for {len(self.targets)} targets, the run reported {len(results.targets)}"
             return
-        from reports import redact_results
+        from .reports import redact_results
 
         # Redacted once, here: failure texts, skip reasons and the report files all come from it.
         results = redact_results(results, [k for k in [_api_key(self.config)] if k])
@@ -263,9 +263,9 @@ def _api_key(config: pytest.Config) -> str | None:
 
 
 def _run_targets(config: pytest.Config, targets: list[DrunTarget]) -> RunResults:
-    from conformance._client_check import check_client
-    from conformance._server_check import ServerOptions, check_server
-    from conformance._session import check_targets
+    from .client._check import check_client
+    from .server._runner import ServerOptions, check_server
+    from ._session import check_targets
 
     strict = bool(config.getoption("drun_strict"))
 
@@ -340,7 +340,7 @@ class RequirementItem(pytest.Item):
             pytest.xfail(f"{result.id} known failure ({result.expected}): {result.message or result.title}")
         strict = bool(self.config.getoption("drun_strict"))
         if result.level == "MUST" or (result.level == "SHOULD" and strict):
-            from reports._text import counterexample_text
+            from .reports._text import counterexample_text
 
             run = self.config.stash[_RUN]
             raise RequirementFailed(counterexample_text(result, kind=run.target(self.index).kind))

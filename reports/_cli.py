@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from conformance._errors import UsageError
+from drun_conformance._errors import UsageError
 
 from ._diff import cmd_report_diff
 from ._schema import load_results

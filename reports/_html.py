@@ -8,7 +8,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from conformance._results import RunResults
+from drun_conformance._verdict import RunResults
 
 from ._view import LEVELS, STATUSES, anchor_for, build_view
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from conformance._results import RequirementResult, RunResults, TargetResult
+from drun_conformance._verdict import RequirementResult, RunResults, TargetResult
 
 from ._text import counterexample_text
 

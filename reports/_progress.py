@@ -2,7 +2,7 @@
 
 The whole interface runners use::
 
-    from reports import progress
+    from . import progress
 
     with progress(total=len(plan), label="server http://127.0.0.1:8000") as bar:
         for probe in plan:

@@ -11,7 +11,7 @@ import json
 import shlex
 from typing import Any, Literal
 
-from conformance._results import Counterexample, RequirementResult
+from drun_conformance._verdict import Counterexample, RequirementResult
 
 __all__ = [
     "DiffLine",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from conformance._results import RequirementResult, RunResults, TargetResult
+from drun_conformance._verdict import RequirementResult, RunResults, TargetResult
 
 from ._text import DiffLine, clip, expected_observed, line_diff, pretty, server_curl
 
@@ -381,7 +381,7 @@ def _plain(markdown: str) -> str:
 
 @cache
 def _catalog() -> dict[str, Any]:
-    import spec
+    from drun_conformance import spec
 
     catalog = spec.load_requirements()
     variants: dict[str, tuple[str, ...]] = {}
@@ -400,7 +400,7 @@ def _catalog() -> dict[str, Any]:
 
 @cache
 def _page_lines() -> list[str]:
-    import spec
+    from drun_conformance import spec
 
     try:
         return spec.SOURCE_PAGE_PATH.read_text(encoding="utf-8").splitlines()

@@ -8,8 +8,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from conformance._errors import InputError
-from conformance._results import RunResults
+from drun_conformance._errors import InputError
+from drun_conformance._verdict import RunResults
 
 from ._html import render_html
 from ._junit import render_junit

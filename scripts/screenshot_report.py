@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-import spec
-from conformance._results import Counterexample, RunResults, TargetTally, run_verdict
-from conformance.oracle import UNPARSED, Evaluation, Oracle
-from reports import load_results, write_reports
-from reports._chromium import chromium_path, screenshot
+from drun_conformance import spec
+from drun_conformance._verdict import Counterexample, RunResults, TargetTally, run_verdict
+from drun_conformance.oracle import UNPARSED, Evaluation, Oracle
+from drun_conformance.reports import load_results, write_reports
+from drun_conformance.reports._chromium import chromium_path, screenshot
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -107,7 +107,7 @@ def _display(path: Path) -> str:
 def _showcase(results: RunResults) -> str | None:
     """The failure to show opened: the first whose counterexample is a whole payload (an object
     with several fields), so the picture shows a body, the diff and the page's line."""
-    from reports._view import build_view
+    from drun_conformance.reports._view import build_view
 
     failures = [f for t in build_view(results).targets for f in t.failures]
     for failure in failures:

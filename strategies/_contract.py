@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-import spec
+from drun_conformance import spec
 
 __all__ = ["Contract", "contract", "pointer"]
 

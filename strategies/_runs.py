@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from hypothesis import strategies as st
 
-import spec
+from drun_conformance import spec
 
 from ._compiler import from_schema
 from ._contract import contract

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from conformance.oracle import Evaluation, Exchange, Oracle
-from conformance.reference import DEFAULT_API_KEY, REQUIRED_BETA, Scenario, parse_scenario
+from drun_conformance.oracle import Evaluation, Exchange, Oracle
+from drun_conformance.server.reference import DEFAULT_API_KEY, REQUIRED_BETA, Scenario, parse_scenario
 
 HEADERS = {"x-api-key": DEFAULT_API_KEY, "anthropic-beta": REQUIRED_BETA}
 

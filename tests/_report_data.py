@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import spec
-from conformance._results import Counterexample, RequirementResult, RunResults, TargetResult, target_verdict
+from drun_conformance import spec
+from drun_conformance._verdict import Counterexample, RequirementResult, RunResults, TargetResult, target_verdict
 
 SECRET = "sk-ant-api03-PLANTED-0123456789abcdefghij"
 BASE_URL = "https://staging.example.test"

@@ -17,7 +17,7 @@ REQUIRE_BROWSER = os.environ.get("DRUN_REQUIRE_BROWSER") == "1"
 
 
 def needs_chromium() -> pytest.MarkDecorator:
-    from reports._chromium import chromium_path
+    from drun_conformance.reports._chromium import chromium_path
 
     return pytest.mark.skipif(
         chromium_path() is None and not REQUIRE_BROWSER,

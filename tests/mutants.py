@@ -442,7 +442,7 @@ class FaultInjector:
         headers = list(scope["headers"])
         names = {name.lower() for name, _ in headers}
         if self.mutant.add_key_when_missing and b"x-api-key" not in names and b"authorization" not in names:
-            from conformance.reference import DEFAULT_API_KEY
+            from drun_conformance.server.reference import DEFAULT_API_KEY
 
             headers.append((b"x-api-key", DEFAULT_API_KEY.encode()))
         if self.mutant.add_beta_when_missing and b"anthropic-beta" not in names:

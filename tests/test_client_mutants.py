@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-import spec
-from conformance._client_check import ClientOptions, check_client
-from conformance._results import TargetResult
+from drun_conformance import spec
+from drun_conformance.client._check import ClientOptions, check_client
+from drun_conformance._verdict import TargetResult
 
 from .client_mutants import (
     CLIENT_MUTANTS,

@@ -10,16 +10,16 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-import spec
-from conformance._client_cases import coverage_cases, sdk_safe_id
-from conformance._errors import InputError, UsageError
-from conformance._expectations import apply_expectations, load_expectations
-from conformance._mock import Scripted, ScriptedServer
-from conformance._protocol import COMMANDS, ProtocolBug, check_command, response_problem
-from conformance._results import TargetTally
-from conformance._sdks import SDKS, harness_environment, parse_sdk
-from conformance.oracle import Finding
-from conformance.reference import serve_in_thread
+from drun_conformance import spec
+from drun_conformance.client._cases import coverage_cases, sdk_safe_id
+from drun_conformance._errors import InputError, UsageError
+from drun_conformance.client._expectations import apply_expectations, load_expectations
+from drun_conformance.client._mock import Scripted, ScriptedServer
+from drun_conformance.client._protocol import COMMANDS, ProtocolBug, check_command, response_problem
+from drun_conformance._verdict import TargetTally
+from drun_conformance.client._sdks import SDKS, harness_environment, parse_sdk
+from drun_conformance.oracle import Finding
+from drun_conformance.server.reference import serve_in_thread
 
 # The messages exactly as DESIGN.md shows them.
 DESIGN_COMMANDS = [
@@ -224,7 +224,7 @@ def test_expectations_gate_only_what_is_not_listed(tmp_path: Path) -> None:
 
 
 def test_a_listed_failure_that_passes_is_pointed_out(tmp_path: Path) -> None:
-    from conformance.oracle import Evaluation
+    from drun_conformance.oracle import Evaluation
 
     catalog = spec.load_requirements()
     path = _expectations(tmp_path, "failures: [{requirement: client.parse.int64, reason: doubles}]")

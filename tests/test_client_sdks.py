@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-import spec
-from conformance._client_check import ClientOptions, check_client
-from conformance._expectations import load_expectations
-from conformance._results import TargetResult
-from conformance._sdks import SDKS
+from drun_conformance import spec
+from drun_conformance.client._check import ClientOptions, check_client
+from drun_conformance.client._expectations import load_expectations
+from drun_conformance._verdict import TargetResult
+from drun_conformance.client._sdks import SDKS
 
 from .conftest import run_cli
 

@@ -7,7 +7,18 @@ import types
 
 import pytest
 
-PACKAGES = ["conformance", "conformance.oracle", "conformance.reference", "spec", "strategies", "reports"]
+PACKAGES = [
+    "drun_conformance",
+    "drun_conformance.oracle",
+    "drun_conformance.contract",
+    "drun_conformance.server",
+    "drun_conformance.server.reference",
+    "drun_conformance.client",
+    "drun_conformance.recorded",
+    "drun_conformance.spec",
+    "drun_conformance.strategies",
+    "drun_conformance.reports",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

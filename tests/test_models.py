@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from conformance import DeploymentRun, Oracle
-from strategies import edge_runs, invalid_runs, runs
+from drun_conformance import DeploymentRun, Oracle
+from drun_conformance.strategies import edge_runs, invalid_runs, runs
 
 from .conftest import FIXTURES
 

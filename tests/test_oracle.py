@@ -11,9 +11,9 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
-import spec
-from conformance.oracle import UNPARSED, Exchange, Oracle, Registry, parse_rfc3339
-from conformance.oracle._rules import RULES
+from drun_conformance import spec
+from drun_conformance.oracle import UNPARSED, Exchange, Oracle, Registry, parse_rfc3339
+from drun_conformance.oracle._rules import RULES
 
 from .conftest import FIXTURES
 
@@ -260,7 +260,7 @@ def test_the_shipped_spec_loads_from_an_installed_package() -> None:
 
 def test_the_plain_filter_covers_every_payload_requirement() -> None:
     """A payload requirement the filter does not stand in for would be skipped unseen."""
-    from conformance.oracle._fastpath import covered
+    from drun_conformance.oracle._fastpath import covered
 
     payload_ids = {
         c.requirement

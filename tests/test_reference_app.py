@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.oracle import Oracle
-from conformance.reference import (
+from drun_conformance.oracle import Oracle
+from drun_conformance.server.reference import (
     DEFAULT_API_KEY,
     MAX_LIMIT,
     REQUIRED_BETA,

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from conformance import InputError
-from conformance.reference import (
+from drun_conformance import InputError
+from drun_conformance.server.reference import (
     PRECEDENCE,
     default_scenario,
     expected_outcomes,
@@ -21,9 +21,9 @@ from conformance.reference import (
     parse_scenario,
     run_error_types,
 )
-from conformance.reference._ids import new_run_id, rfc3339
-from conformance.reference._store import RunQuery, RunStore
-from conformance.reference._world import World
+from drun_conformance.server.reference._ids import new_run_id, rfc3339
+from drun_conformance.server.reference._store import RunQuery, RunStore
+from drun_conformance.server.reference._world import World
 
 from ._reference import FakeClock, small_scenario
 from .conftest import run_cli

@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conformance import UsageError
-from conformance.reference import (
+from drun_conformance import UsageError
+from drun_conformance.server.reference import (
     DEFAULT_API_KEY,
     create_app,
     expected_outcomes,

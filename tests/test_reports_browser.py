@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reports import write_reports
-from reports._chromium import dump_dom, screenshot
+from drun_conformance.reports import write_reports
+from drun_conformance.reports._chromium import dump_dom, screenshot
 from tests._png import distinct_colours, read_png
 from tests._report_data import SECRET, four_targets
 from tests.conftest import needs_chromium

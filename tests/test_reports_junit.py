@@ -6,7 +6,7 @@ from pathlib import Path
 
 from junitparser import Error, Failure, JUnitXml, Skipped
 
-from reports import write_reports
+from drun_conformance.reports import write_reports
 from tests._report_data import SECRET, four_targets
 
 

@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-import spec
-from conformance._results import RunResults
+from drun_conformance import spec
+from drun_conformance._verdict import RunResults
 from tests._report_data import BASE_URL, SECRET, embedded_server, four_targets, one_target
 
 pytest_plugins = ["pytester"]
@@ -32,7 +32,7 @@ TARGET_FLAGS = [
 CONFTEST = """
 from pathlib import Path
 
-from conformance._results import RunResults
+from drun_conformance._verdict import RunResults
 
 
 def pytest_drun_results(config, targets):
@@ -173,7 +173,7 @@ def test_bad_options_are_usage_errors(pytester: pytest.Pytester) -> None:
 
 def test_the_plugin_module_is_light() -> None:
     code = (
-        "import sys, conformance.pytest_plugin\n"
+        "import sys, drun_conformance.pytest_plugin\n"
         "heavy = [m for m in ('reports', 'jinja2', 'rich', 'httpx', 'hypothesis', 'starlette', 'uvicorn')"
         " if m in sys.modules]\n"
         "print(heavy)"

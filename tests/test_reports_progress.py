@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from reports import Progress, progress
+from drun_conformance.reports import Progress, progress
 
 
 class Clock:

@@ -8,9 +8,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conformance._errors import InputError
-from reports import RESULTS_SCHEMA_PATH, load_results, results_schema, write_reports
-from reports._schema import build_results_schema
+from drun_conformance._errors import InputError
+from drun_conformance.reports import RESULTS_SCHEMA_PATH, load_results, results_schema, write_reports
+from drun_conformance.reports._schema import build_results_schema
 from tests._report_data import four_targets
 
 

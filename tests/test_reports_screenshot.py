@@ -10,7 +10,7 @@ from types import ModuleType
 import jsonschema
 import pytest
 
-from reports import results_schema
+from drun_conformance.reports import results_schema
 from tests._png import distinct_colours
 from tests.conftest import needs_chromium
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance._results import RunResults
-from reports import REPORT_FILES, render_html, write_reports
+from drun_conformance._verdict import RunResults
+from drun_conformance.reports import REPORT_FILES, render_html, write_reports
 from tests._report_data import BASE_URL, SECRET, four_targets, live_server, one_target
 
 
@@ -78,7 +78,7 @@ def test_an_interrupted_write_leaves_the_previous_file_whole(
 
 
 def test_an_unwritable_folder_is_an_input_error(tmp_path: Path) -> None:
-    from conformance._errors import InputError
+    from drun_conformance._errors import InputError
 
     blocker = tmp_path / "file"
     blocker.write_text("")
@@ -172,7 +172,7 @@ def test_expected_and_observed_are_read_from_the_oracles_message() -> None:
 
 
 def test_a_one_field_difference_in_a_whole_payload_stays_visible() -> None:
-    from reports._text import line_diff
+    from drun_conformance.reports._text import line_diff
 
     expected = json.dumps({f"field_{i}": i for i in range(30)}, indent=2)
     observed = expected.replace('"field_15": 15', '"field_15": 16')

@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from conformance._server_check import ServerOptions, check_server, default_budget, is_loopback
-from conformance.reference import DEFAULT_API_KEY, create_app, serve_in_thread
+from drun_conformance.server._runner import ServerOptions, check_server, default_budget, is_loopback
+from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, serve_in_thread
 
 from .conftest import drun_command, run_cli
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-import spec
-from conformance._server_check import ServerOptions, check_server
-from conformance.reference import DEFAULT_API_KEY, create_app, expected_outcomes, serve_in_thread
+from drun_conformance import spec
+from drun_conformance.server._runner import ServerOptions, check_server
+from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, expected_outcomes, serve_in_thread
 
 from .conftest import run_cli
 from .mutants import MUTANTS, FaultInjector, Mutant

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-import spec
-import strategies
-from conformance.oracle import Exchange, Oracle
-from strategies import (
+from drun_conformance import spec
+from drun_conformance import strategies
+from drun_conformance.oracle import Exchange, Oracle
+from drun_conformance.strategies import (
     EDGE_CLASSES,
     MUTATION_OPERATORS,
     edge_runs,
@@ -30,7 +30,7 @@ from strategies import (
     requirement_operators,
     runs,
 )
-from strategies._contract import contract
+from drun_conformance.strategies._contract import contract
 
 ORACLE = Oracle.default()
 OPENAPI = yaml.safe_load(spec.OPENAPI_PATH.read_text(encoding="utf-8"))

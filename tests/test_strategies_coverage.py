@@ -19,8 +19,8 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from strategies import EDGE_CLASSES, MUTATION_OPERATORS, edge_runs, invalid_runs, runs
-from strategies._contract import contract
+from drun_conformance.strategies import EDGE_CLASSES, MUTATION_OPERATORS, edge_runs, invalid_runs, runs
+from drun_conformance.strategies._contract import contract
 
 SAMPLE_SIZE = 100  # Hypothesis's default max_examples
 _PER_CASE = 25  # draws per test case: more overrun Hypothesis's per-case choice budget

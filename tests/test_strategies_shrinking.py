@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import spec
-from conformance.oracle import Oracle
-from strategies import edge_runs, runs
+from drun_conformance import spec
+from drun_conformance.oracle import Oracle
+from drun_conformance.strategies import edge_runs, runs
 
 ORACLE = Oracle.default()
 ZEROS = "0" * 24

@@ -137,7 +137,7 @@ def test_integers_past_64_bits_are_judged_exactly(valid_run: dict[str, Any]) -> 
 
 
 def test_the_verdict_path_agrees_with_full_validation(valid_run: dict[str, Any]) -> None:
-    from conformance import Oracle, parse_body, payload_conforms
+    from drun_conformance import Oracle, parse_body, payload_conforms
 
     from .conftest import FIXTURES
 

@@ -1,7 +1,7 @@
 """The offline oracle, through its public interface, against hand-labelled payloads.
 
 Runs the installed console script ``drun-conformance validate --json FILE`` (falling back to
-``python -m conformance.cli``) on JSON-lines files built from two fixtures:
+``python -m drun_conformance.cli``) on JSON-lines files built from two fixtures:
 
 - ``fixtures/labelled_payloads.jsonl``: one labelled payload a line. ``must``/``should`` list
   exactly the (requirement, pointer) pairs the oracle must report at that level.
@@ -115,7 +115,7 @@ def _cli_command() -> list[str]:
     )
     if script:
         return [script]
-    return [sys.executable, "-m", "conformance.cli"]
+    return [sys.executable, "-m", "drun_conformance.cli"]
 
 
 def _validate(directory: Path, name: str, lines: list[str]) -> tuple[int, dict[str, Any]]:

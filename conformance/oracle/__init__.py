@@ -3,7 +3,7 @@ or the SDK call around it."""
 
 from ._call import ClientCall, RecordedRequest
 from ._meaning import differences
-from ._model import UNPARSED, Case, Exchange, Finding, Level, SpecFacts
+from ._case import UNPARSED, Case, Exchange, Finding, Level, SpecFacts
 from ._oracle import Evaluation, Oracle
 from ._registry import Check, Registry, needs_exchange
 from ._rfc3339 import Timestamp, parse_rfc3339

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from ._call import ClientCall, RecordedRequest
-from ._model import UNPARSED, Case, Finding, show
+from ._case import UNPARSED, Case, Finding, show
 from ._registry import Registry
 
 __all__ = ["CLIENT", "call_of", "one"]

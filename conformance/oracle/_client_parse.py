@@ -19,7 +19,7 @@ from typing import Any
 
 from ._client import CLIENT, call_of, one
 from ._meaning import differences
-from ._model import Case, Finding, show
+from ._case import Case, Finding, show
 
 __all__ = ["EDGE_EXCUSES", "judge_edge"]
 

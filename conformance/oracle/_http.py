@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._model import Case, Exchange, Finding, show
+from ._case import Case, Exchange, Finding, show
 from ._registry import needs_exchange
 from ._rules import RULES
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import jsonschema_rs
 
-from .._errors import SpecError
+from drun_conformance._errors import SpecError
 from . import _http  # noqa: F401  (registers the HTTP checks)
 from ._call import ClientCall
 from ._client import CLIENT
 from ._client_parse import judge_edge
 from ._fastpath import covered, plain_schema
-from ._model import UNPARSED, Case, Exchange, Finding, SpecFacts
+from ._case import UNPARSED, Case, Exchange, Finding, SpecFacts
 from ._registry import Check, Registry
 from ._rules import RULES
 from ._structural import structural_check
@@ -81,7 +81,7 @@ class Oracle:
     @cache
     def default(cls) -> Oracle:
         """The oracle for the spec/ shipped with this package."""
-        import spec
+        from drun_conformance import spec
 
         return cls(spec.load_requirements(), spec.load_schema())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ._model import Case, Finding
+from ._case import Case, Finding
 
 __all__ = ["Check", "CheckFunction", "Registry", "needs_exchange"]
 

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from ._meaning import differences
-from ._model import UNPARSED, Case, Finding, Level, show
+from ._case import UNPARSED, Case, Finding, Level, show
 from ._registry import Registry, needs_exchange
 from ._rfc3339 import Timestamp, parse_rfc3339
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._model import Case, Finding, Level, show
+from ._case import Case, Finding, Level, show
 from ._registry import Check
 from ._rfc3339 import parse_rfc3339
 

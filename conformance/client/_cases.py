@@ -15,8 +15,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-import spec
-from strategies import HttpError, edge_runs, http_errors, requests, runs
+from drun_conformance import spec
+from drun_conformance.strategies import HttpError, edge_runs, http_errors, requests, runs
 
 from ._mock import Scripted
 

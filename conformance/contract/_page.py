@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._errors import PageError
+from drun_conformance._errors import PageError
 
 __all__ = [
     "ClassShape",

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from .._errors import SpecError
+from drun_conformance._errors import SpecError
 from ._ids import tagged_id
 from ._scenario import Deployment, Scenario
 
@@ -216,7 +216,7 @@ PRECEDENCE: tuple[str, ...] = tuple(error_type for error_type, _ in _RULES)
 
 def run_error_types() -> tuple[str, ...]:
     """The run error types of the contract, in the schema's order (spec/ is the source)."""
-    import spec
+    from drun_conformance import spec
 
     return tuple(spec.load_schema()["$defs"]["Error"]["properties"]["type"]["enum"])
 

@@ -14,8 +14,8 @@ from urllib.parse import quote
 
 import httpx
 
-from ._results import redact
-from .oracle import Exchange
+from drun_conformance._verdict import redact
+from drun_conformance.oracle import Exchange
 
 __all__ = ["BudgetSpent", "Prober", "Sent", "TransportFault", "curl_command", "run_path"]
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .._errors import InputError
+from drun_conformance._errors import InputError
 
 __all__ = ["RunQuery", "RunStore"]
 

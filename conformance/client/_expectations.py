@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
-from ._errors import InputError
-from ._results import TargetResult, target_verdict
+from drun_conformance._errors import InputError
+from drun_conformance._verdict import TargetResult, target_verdict
 
 __all__ = ["Expectations", "apply_expectations", "load_expectations"]
 

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 from starlette.types import Receive, Scope, Send
 
-from .oracle import RecordedRequest
+from drun_conformance.oracle import RecordedRequest
 
 __all__ = ["Scripted", "ScriptedServer"]
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .._errors import InputError
+from drun_conformance._errors import InputError
 
 __all__ = [
     "DEFAULT_API_KEY",

@@ -10,13 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import spec
+from drun_conformance import spec
 
-from ._errors import SdkUnavailable, UsageError
+from drun_conformance._errors import SdkUnavailable, UsageError
 from ._sdks import SDKS, HarnessCommand, harness_environment, parse_sdk, prepare_sdk
 
 if TYPE_CHECKING:
-    from ._results import TargetResult
+    from drun_conformance._verdict import TargetResult
 
 __all__ = ["DEFAULT_EXAMPLES", "ClientOptions", "check_client", "harness_command", "runnable_sdk_gates"]
 
@@ -71,7 +71,7 @@ def check_client(
 
 
 def _not_installed(options: ClientOptions, reason: str) -> TargetResult:
-    from ._results import TargetTally
+    from drun_conformance._verdict import TargetTally
 
     tally = TargetTally(spec.load_requirements(), sides={"client-request", "client-parse"})
     return tally.result(

@@ -16,12 +16,12 @@ from datetime import timedelta
 from typing import Any, Literal, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
-import spec
+from drun_conformance import spec
 
-from ._results import Counterexample, Interrupted, TargetResult, TargetTally
+from drun_conformance._verdict import Counterexample, Interrupted, TargetResult, TargetTally
 from ._transport import BudgetSpent, MiB, Prober, Sent, TransportFault, curl_command, run_path
-from ._validate import parse_body
-from .oracle import UNPARSED, Evaluation, Exchange, Oracle
+from drun_conformance.recorded._validate import parse_body
+from drun_conformance.oracle import UNPARSED, Evaluation, Exchange, Oracle
 
 __all__ = [
     "PROFILES",

@@ -2,7 +2,7 @@
 Schemathesis check for people who run `schemathesis run` themselves.
 
     schemathesis run spec/openapi.yaml --url ... -c drun_conformance
-    (with `conformance._schemathesis` imported through SCHEMATHESIS_HOOKS)
+    (with `drun_conformance.server._schemathesis` imported through SCHEMATHESIS_HOOKS)
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
-import spec
+from drun_conformance import spec
 
-from ._validate import parse_body
-from .oracle import Exchange, Oracle
+from drun_conformance.recorded._validate import parse_body
+from drun_conformance.oracle import Exchange, Oracle
 
 __all__ = ["drun_conformance", "generated_requests"]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import uvicorn
 from starlette.types import ASGIApp
 
-from .._errors import TargetUnreachable, UsageError
+from drun_conformance._errors import TargetUnreachable, UsageError
 from ._app import REQUIRED_BETA, create_app
 from ._scenario import default_scenario, load_scenario
 

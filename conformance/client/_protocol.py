@@ -13,7 +13,7 @@ from typing import Any, Literal
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-import spec
+from drun_conformance import spec
 
 __all__ = ["COMMANDS", "PROTOCOL_VERSION", "ProtocolBug", "check_command", "response_problem"]
 

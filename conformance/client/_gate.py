@@ -24,17 +24,17 @@ from hypothesis import HealthCheck, Phase, find, given, seed, settings
 from hypothesis import errors as hypothesis_errors
 from hypothesis.database import InMemoryExampleDatabase
 
-import spec
+from drun_conformance import spec
 
-from ._client_cases import GateCase, ServedError, coverage_cases, gate_cases
+from ._cases import GateCase, ServedError, coverage_cases, gate_cases
 from ._harness import Harness, HarnessFault, Implementation
 from ._mock import ScriptedServer
-from ._results import Counterexample, TargetResult, TargetTally, redact
+from drun_conformance._verdict import Counterexample, TargetResult, TargetTally, redact
 from ._sdks import HarnessCommand
-from .oracle import ClientCall, Evaluation, Finding, Oracle
+from drun_conformance.oracle import ClientCall, Evaluation, Finding, Oracle
 
 if TYPE_CHECKING:
-    from ._client_check import ClientOptions
+    from ._check import ClientOptions
 
 __all__ = ["GATE_API_KEY", "Gate"]
 
@@ -77,7 +77,7 @@ class Gate:
         )
 
     def execute(self) -> TargetResult:
-        from .reference import serve_in_thread
+        from drun_conformance.server.reference import serve_in_thread
 
         started = time.monotonic()
         with self.harness, serve_in_thread(self.mock) as self.base_url:

@@ -15,8 +15,8 @@ from urllib.parse import unquote, urlsplit
 
 import orjson
 
-from ._errors import InputError, UsageError
-from .oracle import UNPARSED, Evaluation, Exchange, Finding, Oracle
+from drun_conformance._errors import InputError, UsageError
+from drun_conformance.oracle import UNPARSED, Evaluation, Exchange, Finding, Oracle
 
 __all__ = [
     "PayloadResult",

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._errors import SdkUnavailable, UsageError
+from drun_conformance._errors import SdkUnavailable, UsageError
 
 __all__ = [
     "SDKS",
