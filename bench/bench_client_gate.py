@@ -23,9 +23,9 @@ sys.path.insert(0, str(REPO))
 import httpx  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
+from drun_conformance._errors import SdkUnavailable  # noqa: E402
 from drun_conformance.client._cases import GateCase, gate_cases  # noqa: E402
 from drun_conformance.client._check import ClientOptions, harness_command  # noqa: E402
-from drun_conformance._errors import SdkUnavailable  # noqa: E402
 from drun_conformance.client._gate import Gate  # noqa: E402
 from drun_conformance.client._mock import ScriptedServer  # noqa: E402
 from drun_conformance.server.reference import run_path, serve_in_thread  # noqa: E402

@@ -28,9 +28,12 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from drun_conformance import spec  # noqa: E402
-from drun_conformance import Oracle, parse_body  # noqa: E402
-from drun_conformance.recorded._validate import payload_conforms  # noqa: E402
+from drun_conformance import (  # noqa: E402
+    Oracle,
+    parse_body,
+    spec,
+)
+from drun_conformance.oracle import payload_conforms  # noqa: E402
 from drun_conformance.strategies import invalid_runs, runs  # noqa: E402
 
 

@@ -11,7 +11,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from . import spec
-
 from ._verdict import Interrupted, RunResults, TargetResult, run_verdict
 
 __all__ = ["SECRET_FLAGS", "check_targets", "execute", "reproduce_command"]

@@ -101,7 +101,6 @@ def _cmd_client(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def _checked_server(options: Any) -> Any:
     """check_server with live progress on standard error."""
     from .reports import progress
-
     from .server._runner import budget_of, check_server
 
     label = f"server {options.base_url or 'embedded'}"
@@ -132,7 +131,6 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _cmd_spec(args: argparse.Namespace) -> int:
     from . import spec
-
     from .contract._builder import build_spec, check_spec, diff_pages
 
     if args.action == "build":

@@ -263,9 +263,9 @@ def _api_key(config: pytest.Config) -> str | None:
 
 
 def _run_targets(config: pytest.Config, targets: list[DrunTarget]) -> RunResults:
+    from ._session import check_targets
     from .client._check import check_client
     from .server._runner import ServerOptions, check_server
-    from ._session import check_targets
 
     strict = bool(config.getoption("drun_strict"))
 

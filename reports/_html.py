@@ -10,7 +10,8 @@ from markupsafe import Markup
 
 from drun_conformance._verdict import RunResults
 
-from ._view import LEVELS, STATUSES, anchor_for, build_view
+from ._failure_view import anchor_for
+from ._view import LEVELS, STATUSES, build_view
 
 __all__ = ["render_html"]
 

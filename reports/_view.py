@@ -6,17 +6,15 @@ template only loops and prints.
 
 from __future__ import annotations
 
-import json
-import re
 import shlex
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass
 from typing import Any
 
 from drun_conformance._verdict import RequirementResult, RunResults, TargetResult
 
-from ._text import DiffLine, clip, expected_observed, line_diff, pretty, server_curl
+from ._failure_view import FailureView, catalog, failure_view
+from ._text import pretty
 
 __all__ = ["ReportView", "build_view", "target_order"]
 
@@ -25,29 +23,6 @@ LEVELS = ("MUST", "SHOULD", "EDGE")
 _VERDICT_RANK = {"non-conformant": 0, "incomplete": 1, "conformant": 2}
 _LEVEL_RANK = {level: i for i, level in enumerate(LEVELS)}
 _STATUS_RANK = {status: i for i, status in enumerate(STATUSES)}
-
-
-@dataclass(frozen=True)
-class Section:
-    """One labelled block of a counterexample: a body, a request, an answer..."""
-
-    label: str
-    text: str
-
-
-@dataclass
-class FailureView:
-    requirement: RequirementResult
-    anchor: str
-    gating: bool
-    excerpt: list[tuple[int, str]]
-    summary: str = ""
-    pointer: str = ""
-    expected: str = ""
-    observed: str = ""
-    diff: list[DiffLine] = field(default_factory=list)
-    sections: list[Section] = field(default_factory=list)
-    curl: str | None = None
 
 
 @dataclass
@@ -117,7 +92,7 @@ class ReportView:
 
 
 def build_view(results: RunResults) -> ReportView:
-    catalog = _catalog()
+    shipped = catalog()
     order = target_order(results.targets)
     targets = [_target_view(t, i, results.strict) for i, t in enumerate(order)]
     counts = {s: sum(t.counts[s] for t in targets) for s in STATUSES}
@@ -144,8 +119,8 @@ def build_view(results: RunResults) -> ReportView:
         known_failed=sum(t.known_failed for t in targets),
         command=_command(results.command),
         spec_hash=str(results.spec.get("sha256") or results.spec.get("page_sha256") or ""),
-        matrix=_matrix(targets, catalog["order"]) if len(targets) > 1 else [],
-        edges=_rows(edge_targets, catalog["order"], levels={"EDGE"}),
+        matrix=_matrix(targets, shipped["order"]) if len(targets) > 1 else [],
+        edges=_rows(edge_targets, shipped["order"], levels={"EDGE"}),
         edge_targets=edge_targets,
     )
 
@@ -197,7 +172,7 @@ def _target_view(target: TargetResult, index: int, strict: bool) -> TargetView:
     gating = {"MUST", "SHOULD"} if strict else {"MUST"}
     failed = sorted(
         (r for r in target.requirements if r.status == "failed"),
-        key=lambda r: (_LEVEL_RANK.get(r.level, 9), _catalog()["order"].get(r.id, 1 << 30), r.id),
+        key=lambda r: (_LEVEL_RANK.get(r.level, 9), catalog()["order"].get(r.id, 1 << 30), r.id),
     )
     return TargetView(
         result=target,
@@ -209,7 +184,7 @@ def _target_view(target: TargetResult, index: int, strict: bool) -> TargetView:
         must_failed=sum(r.level == "MUST" and r.expected is None for r in failed),
         should_failed=sum(r.level == "SHOULD" and r.expected is None for r in failed),
         known_failed=sum(r.expected is not None for r in failed),
-        failures=[_failure_view(r, target, anchor, r.level in gating and r.expected is None) for r in failed],
+        failures=[failure_view(r, target, anchor, r.level in gating and r.expected is None) for r in failed],
         errored=[r for r in target.requirements if r.status == "errored"],
         skipped=[r for r in target.requirements if r.status == "skipped"],
         areas=_areas(target.requirements),
@@ -235,74 +210,8 @@ def _scalar(value: Any) -> str:
     return value if isinstance(value, str) else pretty(value)
 
 
-def anchor_for(target_anchor: str, requirement_id: str) -> str:
-    return f"{target_anchor}-{re.sub(r'[^A-Za-z0-9_.-]', '_', requirement_id)}"
-
-
-def _failure_view(
-    r: RequirementResult, target: TargetResult, target_anchor: str, gating: bool
-) -> FailureView:
-    view = FailureView(r, anchor_for(target_anchor, r.id), gating, _excerpt(r.source))
-    view.expected, view.observed = expected_observed(r)
-    if view.expected or view.observed:
-        view.diff = line_diff(view.expected, view.observed)
-    example = r.counterexample
-    if example is None:
-        return view
-    # TargetTally writes "<id>: <message>" as the summary: the header already says both.
-    redundant = example.summary in (f"{r.id}: {r.message}", r.message)
-    view.summary, view.pointer = "" if redundant else example.summary, example.pointer
-    client = target.kind == "client"
-    # The server's body is usually both the payload (parsed) and the response's (raw): shown once.
-    same_body = example.payload is not None and _same_json(
-        example.payload, (example.response or {}).get("body")
-    )
-    if example.payload is not None:
-        view.sections.append(
-            Section("Body served to the SDK" if client else "Body", clip(pretty(example.payload)))
-        )
-    elif example.payload_text is not None:
-        label = "Body served to the SDK (not JSON)" if client else "Body (not JSON)"
-        view.sections.append(Section(label, clip(example.payload_text)))
-    if example.request:
-        label = "Request the SDK sent" if client else "Request"
-        view.sections.append(Section(label, _http_text(example.request, request=True)))
-    if example.response:
-        text = _http_text(example.response, request=False, body=not same_body)
-        view.sections.append(Section("Response", text + ("\n\n(body: as above)" if same_body else "")))
-    if example.answer is not None:
-        view.sections.append(Section("The SDK's answer (harness)", clip(pretty(example.answer))))
-    view.curl = None if client else server_curl(example)
-    return view
-
-
-def _same_json(payload: Any, body: Any) -> bool:
-    if isinstance(body, str):
-        try:
-            body = json.loads(body)
-        except ValueError:
-            return False
-    return bool(payload == body)
-
-
-def _http_text(message: dict[str, Any], *, request: bool, body: bool = True) -> str:
-    first = (
-        f"{message.get('method', '')} {message.get('url', '')}".strip()
-        if request
-        else f"HTTP {message.get('status', '')}".strip()
-    )
-    lines = [first]
-    headers = message.get("headers") or {}
-    items = headers.items() if isinstance(headers, dict) else headers
-    lines += [f"{k}: {v}" for k, v in items]
-    content = message.get("body") if body else None
-    if content not in (None, ""):
-        lines += ["", clip(content if isinstance(content, str) else pretty(content))]
-    return "\n".join(lines)
-
-
 def _areas(requirements: Sequence[RequirementResult]) -> list[AreaView]:
-    order = _catalog()["order"]
+    order = catalog()["order"]
     areas: dict[str, list[RequirementResult]] = {}
     for r in sorted(requirements, key=lambda r: (order.get(r.id, 1 << 30), r.id)):
         areas.setdefault(r.area, []).append(r)
@@ -321,7 +230,7 @@ _COVERAGE_TITLES = {"error_types": "Run error types", "triggers": "Trigger types
 
 
 def _coverage(coverage: dict[str, dict[str, str]]) -> list[CoverageGroup]:
-    known = _catalog()["variants"]
+    known = catalog()["variants"]
     groups = []
     for name in [*[k for k in known if k in coverage], *sorted(k for k in coverage if k not in known)]:
         seen = coverage[name]
@@ -354,55 +263,3 @@ def _matrix(targets: Sequence[TargetView], order: dict[str, int]) -> list[tuple[
     for row in _rows(targets, order):
         grouped.setdefault(row.requirement.area, []).append(row)
     return list(grouped.items())
-
-
-def _excerpt(source: dict[str, Any]) -> list[tuple[int, str]]:
-    """The cited line of the reference page and the description under it, when we ship it."""
-    line = source.get("line")
-    lines = _page_lines()
-    if not isinstance(line, int) or not 1 <= line <= len(lines) or source.get("page") != _catalog()["page"]:
-        return []
-    out = [(line, _plain(lines[line - 1]))]
-    for n in range(line + 1, min(line + 4, len(lines) + 1)):
-        text = lines[n - 1].strip()
-        if not text:
-            continue
-        if text.startswith("- "):  # the next field: the cited one has no description
-            break
-        out.append((n, _plain(text)))
-        break
-    return out
-
-
-def _plain(markdown: str) -> str:
-    """A page line without its list marker and code backticks: the words, as a quote."""
-    return markdown.strip().removeprefix("- ").replace("`", "")
-
-
-@cache
-def _catalog() -> dict[str, Any]:
-    from drun_conformance import spec
-
-    catalog = spec.load_requirements()
-    variants: dict[str, tuple[str, ...]] = {}
-    for entry in catalog["requirements"]:
-        check = entry.get("check") or {}
-        if entry["id"] == "run.error.type.known-variant":
-            variants["error_types"] = tuple(check.get("expected", ()))
-        elif entry["id"] == "run.trigger_context.type.known-variant":
-            variants["triggers"] = tuple(check.get("expected", ()))
-    return {
-        "order": {e["id"]: i for i, e in enumerate(catalog["requirements"])},
-        "page": catalog["source"]["page"],
-        "variants": variants,
-    }
-
-
-@cache
-def _page_lines() -> list[str]:
-    from drun_conformance import spec
-
-    try:
-        return spec.SOURCE_PAGE_PATH.read_text(encoding="utf-8").splitlines()
-    except OSError:  # a wheel without the page: the report still renders, without quotes
-        return []

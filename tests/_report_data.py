@@ -10,7 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from drun_conformance import spec
-from drun_conformance._verdict import Counterexample, RequirementResult, RunResults, TargetResult, target_verdict
+from drun_conformance._verdict import (
+    Counterexample,
+    RequirementResult,
+    RunResults,
+    TargetResult,
+    target_verdict,
+)
 
 SECRET = "sk-ant-api03-PLANTED-0123456789abcdefghij"
 BASE_URL = "https://staging.example.test"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import importlib.abc
 import json
 import os
 import shutil
@@ -62,3 +63,14 @@ def run_cli(
 
 def load_json(data: bytes) -> Any:
     return json.loads(data)
+
+
+class _OnlyTheInstalledPackage(importlib.abc.MetaPathFinder):
+    """The repository's folders are importable from its root; the tests use drun_conformance."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name in ("conformance", "spec", "strategies", "reports"):
+            raise ImportError(f"import drun_conformance, not the repository's folder {name!r}")
+
+
+sys.meta_path.insert(0, _OnlyTheInstalledPackage())

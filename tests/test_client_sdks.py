@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from drun_conformance import spec
+from drun_conformance._verdict import TargetResult
 from drun_conformance.client._check import ClientOptions, check_client
 from drun_conformance.client._expectations import load_expectations
-from drun_conformance._verdict import TargetResult
 from drun_conformance.client._sdks import SDKS
 
 from .conftest import run_cli

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -157,7 +158,7 @@ def test_an_incomplete_run_fails_even_when_nothing_failed(pytester: pytest.Pytes
 def test_a_run_that_cannot_produce_results_errors_every_item(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         "def pytest_drun_results(config, targets):\n"
-        "    from conformance import TargetUnreachable\n"
+        "    from drun_conformance import TargetUnreachable\n"
         "    raise TargetUnreachable('connection refused')\n"
     )
     result = pytester.runpytest("--drun-target", "https://down.example.test")
@@ -171,15 +172,26 @@ def test_bad_options_are_usage_errors(pytester: pytest.Pytester) -> None:
     assert "--drun-max-requests must be at least 1" in result.stderr.str()
 
 
-def test_the_plugin_module_is_light() -> None:
-    code = (
-        "import sys, drun_conformance.pytest_plugin\n"
-        "heavy = [m for m in ('reports', 'jinja2', 'rich', 'httpx', 'hypothesis', 'starlette', 'uvicorn')"
-        " if m in sys.modules]\n"
-        "print(heavy)"
+def _modules_after_pytest(tmp_path: Path, *plugin_flags: str) -> set[str]:
+    """The top-level modules a fresh pytest process holds after running one empty test."""
+    (tmp_path / "test_one.py").write_text("def test_one():\n    pass\n")
+    (tmp_path / "conftest.py").write_text(
+        "import sys\n"
+        "def pytest_sessionfinish(session):\n"
+        "    with open('modules.txt', 'w') as out:\n"
+        "        out.write('\\n'.join(sorted({m.partition('.')[0] for m in sys.modules})))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugin_flags]
+    subprocess.run(argv, cwd=tmp_path, capture_output=True, check=True)
+    return set((tmp_path / "modules.txt").read_text().split())
+
+
+def test_the_idle_plugin_imports_only_the_standard_library(tmp_path: Path) -> None:
+    without = _modules_after_pytest(tmp_path, "-p", "no:drun")
+    with_plugin = _modules_after_pytest(tmp_path)
+    assert "drun_conformance" in with_plugin and "drun_conformance" not in without
+    added = with_plugin - without - {"drun_conformance"}
+    assert not added - sys.stdlib_module_names, f"the idle plugin imported {sorted(added)}"
 
 
 @pytest.mark.slow

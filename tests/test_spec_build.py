@@ -9,8 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from drun_conformance import spec
-from drun_conformance import PageError, build_spec, check_spec, diff_pages, parse_page
+from drun_conformance import PageError, build_spec, check_spec, diff_pages, parse_page, spec
 from drun_conformance.contract._build import SpecSources, build_schema
 
 from .conftest import run_cli
@@ -122,9 +121,9 @@ def test_the_builder_reads_structure_not_knowledge(tmp_path: Path) -> None:
     assert schema["properties"]["retry_count"]["type"] == ["integer", "null"]
     source = _source_with(tmp_path, new_error)
     catalog = json.loads(
-        __import__("drun_conformance.contract._build", fromlist=["render_spec"]).render_spec(SpecSources.read(source), [])[
-            "requirements.json"
-        ]
+        __import__("drun_conformance.contract._build", fromlist=["render_spec"]).render_spec(
+            SpecSources.read(source), []
+        )["requirements.json"]
     )
     ids = {e["id"] for e in catalog["requirements"]}
     assert "run.retry_count.int64" in ids

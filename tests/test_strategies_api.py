@@ -16,8 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from drun_conformance import spec
-from drun_conformance import strategies
+from drun_conformance import spec, strategies
 from drun_conformance.oracle import Exchange, Oracle
 from drun_conformance.strategies import (
     EDGE_CLASSES,

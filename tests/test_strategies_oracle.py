@@ -28,9 +28,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drun_conformance import spec
-from drun_conformance.recorded._validate import parse_body
-from drun_conformance.oracle import UNPARSED, Evaluation, Oracle, parse_rfc3339
-from drun_conformance.strategies import UNKNOWN_VARIANT_CLASSES, edge_runs, invalid_runs, requirement_operators, runs
+from drun_conformance.oracle import UNPARSED, Evaluation, Oracle, parse_body, parse_rfc3339
+from drun_conformance.strategies import (
+    UNKNOWN_VARIANT_CLASSES,
+    edge_runs,
+    invalid_runs,
+    requirement_operators,
+    runs,
+)
 from drun_conformance.strategies._contract import contract
 from drun_conformance.strategies._edges import VERSION_BOUNDS
 from drun_conformance.strategies._paths import MISSING, get, with_value

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from drun_conformance import spec
-
 from drun_conformance._errors import SdkUnavailable, UsageError
+
+from ._options import DEFAULT_EXAMPLES, ClientOptions
 from ._sdks import SDKS, HarnessCommand, harness_environment, parse_sdk, prepare_sdk
 
 if TYPE_CHECKING:
@@ -20,23 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_EXAMPLES", "ClientOptions", "check_client", "harness_command", "runnable_sdk_gates"]
 
-DEFAULT_EXAMPLES = 100
 Note = Callable[[str], None]
-
-
-@dataclass(frozen=True, slots=True)
-class ClientOptions:
-    sdk: str | None = None  # "python", "python@2.10.0", "typescript"
-    harness: str | None = None  # any command speaking the protocol (shell words)
-    examples: int = DEFAULT_EXAMPLES
-    seed: int | None = None
-    strict: bool = False
-    call_timeout: float = 20.0
-    start_timeout: float = 120.0
-    coverage: bool = True  # run the coverage cases first
-    shrink_calls: int = 150  # per failed requirement
-    shrink_seconds: float = 60.0  # for all of them
-    expectations: bool = True  # apply the shipped SDK's expectations file (--harness has none)
 
 
 def harness_command(options: ClientOptions, *, note: Note | None = None) -> HarnessCommand:

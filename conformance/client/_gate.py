@@ -18,23 +18,21 @@ import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, find, given, seed, settings
 from hypothesis import errors as hypothesis_errors
 from hypothesis.database import InMemoryExampleDatabase
 
 from drun_conformance import spec
+from drun_conformance._verdict import Counterexample, TargetResult, TargetTally, redact
+from drun_conformance.oracle import ClientCall, Evaluation, Finding, Oracle
 
 from ._cases import GateCase, ServedError, coverage_cases, gate_cases
 from ._harness import Harness, HarnessFault, Implementation
 from ._mock import ScriptedServer
-from drun_conformance._verdict import Counterexample, TargetResult, TargetTally, redact
+from ._options import ClientOptions
 from ._sdks import HarnessCommand
-from drun_conformance.oracle import ClientCall, Evaluation, Finding, Oracle
-
-if TYPE_CHECKING:
-    from ._check import ClientOptions
 
 __all__ = ["GATE_API_KEY", "Gate"]
 

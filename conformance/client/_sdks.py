@@ -9,7 +9,6 @@ per `anthropic` release, an npm prefix per `@anthropic-ai/sdk` release. Later ru
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import re
 import shutil
@@ -18,6 +17,8 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from filelock import FileLock
 
 from drun_conformance._errors import SdkUnavailable, UsageError
 
@@ -199,8 +200,7 @@ def _installing(home: Path) -> Iterator[bool]:
     yields whether a finished install is there. The marker is written only on success."""
     home.parent.mkdir(parents=True, exist_ok=True)
     marker = home / ".drun-installed"
-    with open(home.parent / f".{home.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with FileLock(home.parent / f".{home.name}.lock"):  # cross-platform, unlike fcntl
         ready = marker.is_file()
         yield ready
         if not ready:

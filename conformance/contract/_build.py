@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from drun_conformance._errors import PageError
+
 from ._page import ClassShape, EnumShape, Field, Page, ScalarShape, UnionShape, parse_page
 
 __all__ = ["SpecSources", "build_openapi", "build_requirements", "build_schema", "render_spec"]

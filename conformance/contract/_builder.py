@@ -7,9 +7,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from drun_conformance.oracle import Oracle
+
 from ._build import SpecSources, build_schema, render_spec, variant_tags
 from ._page import ClassShape, EnumShape, Field, Page, UnionShape, parse_page
-from drun_conformance.oracle import Oracle
 
 __all__ = ["build_spec", "check_spec", "diff_pages", "example_findings", "page_contract"]
 

@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from drun_conformance import spec
-
 from drun_conformance.oracle import Timestamp, parse_rfc3339
 from drun_conformance.oracle._structural import INT64_MAX, INT64_MIN
 

@@ -1,9 +1,10 @@
 """The oracle: pure checks, one per requirement id, over a body and, when known, its exchange
 or the SDK call around it."""
 
+from ._body import parse_body, payload_conforms
 from ._call import ClientCall, RecordedRequest
-from ._meaning import differences
 from ._case import UNPARSED, Case, Exchange, Finding, Level, SpecFacts
+from ._meaning import differences
 from ._oracle import Evaluation, Oracle
 from ._registry import Check, Registry, needs_exchange
 from ._rfc3339 import Timestamp, parse_rfc3339
@@ -24,5 +25,7 @@ __all__ = [
     "Timestamp",
     "differences",
     "needs_exchange",
+    "parse_body",
     "parse_rfc3339",
+    "payload_conforms",
 ]

@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ._case import Case, Finding, show
 from ._client import CLIENT, call_of, one
 from ._meaning import differences
-from ._case import Case, Finding, show
 
 __all__ = ["EDGE_EXCUSES", "judge_edge"]
 

@@ -11,12 +11,13 @@ from typing import Any
 import jsonschema_rs
 
 from drun_conformance._errors import SpecError
+
 from . import _http  # noqa: F401  (registers the HTTP checks)
 from ._call import ClientCall
+from ._case import UNPARSED, Case, Exchange, Finding, SpecFacts
 from ._client import CLIENT
 from ._client_parse import judge_edge
 from ._fastpath import covered, plain_schema
-from ._case import UNPARSED, Case, Exchange, Finding, SpecFacts
 from ._registry import Check, Registry
 from ._rules import RULES
 from ._structural import structural_check

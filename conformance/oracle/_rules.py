@@ -11,8 +11,8 @@ from typing import Any
 
 import orjson
 
-from ._meaning import differences
 from ._case import UNPARSED, Case, Finding, Level, show
+from ._meaning import differences
 from ._registry import Registry, needs_exchange
 from ._rfc3339 import Timestamp, parse_rfc3339
 

@@ -17,11 +17,10 @@ from typing import Any, Literal, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 from drun_conformance import spec
-
 from drun_conformance._verdict import Counterexample, Interrupted, TargetResult, TargetTally
+from drun_conformance.oracle import UNPARSED, Evaluation, Exchange, Oracle, parse_body
+
 from ._transport import BudgetSpent, MiB, Prober, Sent, TransportFault, curl_command, run_path
-from drun_conformance.recorded._validate import parse_body
-from drun_conformance.oracle import UNPARSED, Evaluation, Exchange, Oracle
 
 __all__ = [
     "PROFILES",

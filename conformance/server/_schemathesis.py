@@ -17,9 +17,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from drun_conformance import spec
-
-from drun_conformance.recorded._validate import parse_body
-from drun_conformance.oracle import Exchange, Oracle
+from drun_conformance.oracle import Exchange, Oracle, parse_body
 
 __all__ = ["drun_conformance", "generated_requests"]
 

@@ -39,9 +39,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from drun_conformance import spec
-
-from drun_conformance.server._transport import run_path
 from drun_conformance.oracle import parse_rfc3339
+from drun_conformance.server._transport import run_path
+
 from ._ids import new_run_id, rfc3339, tagged_id
 from ._scenario import Deployment, Scenario, default_scenario
 from ._store import RunQuery, RunStore

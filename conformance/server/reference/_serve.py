@@ -15,6 +15,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from drun_conformance._errors import TargetUnreachable, UsageError
+
 from ._app import REQUIRED_BETA, create_app
 from ._scenario import default_scenario, load_scenario
 

@@ -38,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from drun_conformance._errors import SpecError
+
 from ._ids import tagged_id
 from ._scenario import Deployment, Scenario
 
