@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from drun_conformance import PageError, build_spec, check_spec, diff_pages, parse_page, spec
-from drun_conformance.contract._build import SpecSources, build_schema
+from drun_conformance.contract._json_schema import build_schema
+from drun_conformance.contract._sources import SpecSources
 
 from .conftest import run_cli
 
@@ -121,7 +122,7 @@ def test_the_builder_reads_structure_not_knowledge(tmp_path: Path) -> None:
     assert schema["properties"]["retry_count"]["type"] == ["integer", "null"]
     source = _source_with(tmp_path, new_error)
     catalog = json.loads(
-        __import__("drun_conformance.contract._build", fromlist=["render_spec"]).render_spec(
+        __import__("drun_conformance.contract._render", fromlist=["render_spec"]).render_spec(
             SpecSources.read(source), []
         )["requirements.json"]
     )

@@ -48,7 +48,7 @@ def test_the_issue_names_are_public() -> None:
 def test_every_private_module_declares_its_exports() -> None:
     for info in pkgutil.iter_modules(strategies.__path__):
         assert info.name.startswith("_"), f"strategies.{info.name} should be private"
-        module = importlib.import_module(f"strategies.{info.name}")
+        module = importlib.import_module(f"drun_conformance.strategies.{info.name}")
         assert isinstance(module.__all__, list), info.name
         assert all(hasattr(module, name) for name in module.__all__), info.name
 

@@ -9,8 +9,10 @@ from typing import Any
 
 from drun_conformance.oracle import Oracle
 
-from ._build import SpecSources, build_schema, render_spec, variant_tags
+from ._json_schema import build_schema, variant_tags
 from ._page import ClassShape, EnumShape, Field, Page, UnionShape, parse_page
+from ._render import render_spec
+from ._sources import SpecSources
 
 __all__ = ["build_spec", "check_spec", "diff_pages", "example_findings", "page_contract"]
 
