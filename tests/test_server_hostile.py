@@ -199,14 +199,17 @@ class _AnswersThenHangs:
 
 
 def test_ctrl_c_writes_the_partial_reports_and_keeps_what_was_checked(tmp_path: Path) -> None:
-    with serve_in_thread(_AnswersThenHangs(3)) as url:  # type: ignore[arg-type]
+    hanging = _AnswersThenHangs(3)
+    with serve_in_thread(hanging) as url:  # type: ignore[arg-type]
         command = [*drun_command(), "server", "--base-url", url, "--api-key", DEFAULT_API_KEY]
         process = subprocess.Popen(
             [*command, "--deployment-id", "depl_ok", "--report-dir", str(tmp_path)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        time.sleep(3)
+        deadline = time.monotonic() + 60
+        while hanging.left >= 0 and time.monotonic() < deadline:  # interrupt once the hang began
+            time.sleep(0.05)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
     assert process.returncode == 1 and b"Traceback" not in out + err
