@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar, cast
 
@@ -52,7 +52,7 @@ class DrunSettings:
     strict: bool = False
     allow_incomplete: bool = False
     report_dir: Path | None = None
-    api_key: str | None = None  # held in memory only; never printed or written
+    api_key: str | None = field(default=None, repr=False)  # a secret: not in tracebacks either
 
     @property
     def base_urls(self) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from drun_conformance import spec
 from drun_conformance._verdict import RequirementResult, target_verdict
 from drun_conformance.server.reference import DEFAULT_API_KEY
 from tests._plugin_upstream import upstream
+from tests.client_mutants import CLIENT_MUTANTS, faithful_command
 from tests.conftest import REPO
 
 pytest_plugins = ["pytester"]
@@ -42,7 +43,7 @@ def _run(pytester: pytest.Pytester, url: str, *args: str) -> tuple[pytest.RunRes
 
 
 def _failed_items(result: pytest.RunResult) -> list[str]:
-    return sorted(re.findall(r"^FAILED (drun::\S+)", result.stdout.str(), re.MULTILINE))
+    return sorted(re.findall(r"^FAILED (drun::.+?)(?: - .*)?$", result.stdout.str(), re.MULTILINE))
 
 
 def test_k_selects_requirements_and_the_target_is_contacted_once(pytester: pytest.Pytester) -> None:
@@ -145,3 +146,13 @@ def test_the_example_project_without_a_deployment_id_is_incomplete(pytester: pyt
     out = result.stdout.str()
     assert "verdict: incomplete" in out and "not exercised: run.deployment_id.echo" in out
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_a_harness_command(pytester: pytest.Pytester) -> None:
+    mutant = next(m for m in CLIENT_MUTANTS if m.name == "no-percent-encoding")
+    faithful = pytester.runpytest_subprocess("--drun-harness", faithful_command(), "--drun-seed", "3")
+    assert faithful.ret == pytest.ExitCode.OK
+    assert "failed" not in faithful.parseoutcomes() and faithful.parseoutcomes()["passed"] > 20
+    faulty = pytester.runpytest_subprocess("--drun-harness", mutant.command, "--drun-seed", "3")
+    assert faulty.ret == pytest.ExitCode.TESTS_FAILED
+    assert f"drun::harness:{mutant.command}::client.request.path" in _failed_items(faulty)

@@ -107,6 +107,13 @@ def test_the_key_from_the_flag_or_the_environment(
     assert _settings(pytester, "--drun-api-key", SECRET)["api_key"] == SECRET
 
 
+def test_the_key_stays_out_of_a_failing_tests_output(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_mine(drun_settings):\n    assert drun_settings.targets == 'x'")
+    result = pytester.runpytest("--drun-api-key", SECRET, "-l", "-k", "test_mine")
+    result.assert_outcomes(failed=1)
+    assert "drun_settings = DrunSettings(" in result.stdout.str() and SECRET not in result.stdout.str()
+
+
 @pytest.mark.parametrize("how", ["ini", "-o"])
 def test_a_key_in_the_ini_file_is_refused(pytester: pytest.Pytester, how: str) -> None:
     pytester.makepyfile("def test_one(): pass")
