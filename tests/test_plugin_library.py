@@ -143,7 +143,7 @@ def _readme_example() -> str:
 @pytest.mark.slow
 def test_the_readme_property_example_runs_as_written(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_my_client=_readme_example())
-    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=2)
 
 
@@ -154,6 +154,6 @@ def test_the_readme_property_example_catches_a_client_that_does_not_escape(pytes
     naive = naive.replace("max_examples=25", "max_examples=300")  # so a "/", "?" or "#" comes up
     assert naive.count("max_examples=300") == 1 and "quote(deployment_id" not in naive
     pytester.makepyfile(test_my_client=naive)
-    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result = pytester.runpytest_subprocess()
     result.assert_outcomes(failed=2)  # the shipped ids that need escaping, and a generated one
     assert "FAILED test_my_client.py::test_my_client_runs_any_deployment_id" in result.stdout.str()

@@ -22,7 +22,7 @@ pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.slow
 
 IDS = ["--drun-deployment-id", "depl_ok", "--drun-deployment-id", "depl_agent_archived_error"]
-FAST = ["--drun-profile", "quick", "--drun-max-requests", "30", "-p", "no:randomly"]
+FAST = ["--drun-profile", "quick", "--drun-max-requests", "30"]
 SERVER = [e["id"] for e in spec.load_requirements()["requirements"] if e["side"] == "server"]
 
 
@@ -114,7 +114,7 @@ def _example(pytester: pytest.Pytester) -> None:
 
 def _example_run(pytester: pytest.Pytester, url: str, *args: str) -> pytest.RunResult:
     # The example's own ini sets the deployment ids, the budget and the report folder.
-    return pytester.runpytest_subprocess("--drun-target", url, "-p", "no:randomly", *args)
+    return pytester.runpytest_subprocess("--drun-target", url, *args)
 
 
 def test_the_example_project_on_the_reference_server(pytester: pytest.Pytester) -> None:

@@ -8,6 +8,7 @@ import httpx
 
 from drun_conformance import assert_conforms
 
+
 def test_running_a_deployment_starts_a_session(api: httpx.Client, deployment_id: str) -> None:
     response = api.post(f"/v1/deployments/{quote(deployment_id, safe='')}/run")
     run = assert_conforms(response)  # every MUST of the contract, or an AssertionError naming them
