@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._assertions import assert_conforms
     from ._errors import (
         DrunError,
         InputError,
@@ -67,6 +68,7 @@ __all__ = [
     "TargetUnreachable",
     "UsageError",
     "ValidationReport",
+    "assert_conforms",
     "build_spec",
     "check_client",
     "check_spec",
@@ -79,7 +81,7 @@ __all__ = [
 ]
 
 # Where each public name lives; a name of __all__ not found in these is an AttributeError.
-_HOMES = ("._errors", ".client", ".contract", ".oracle", ".recorded")
+_HOMES = ("._assertions", "._errors", ".client", ".contract", ".oracle", ".recorded")
 
 
 def __getattr__(name: str) -> Any:

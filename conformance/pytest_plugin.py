@@ -1,21 +1,25 @@
-"""drun-conformance as a pytest plugin: one test item per requirement per target.
+"""drun-conformance as a pytest plugin: one test item per requirement per target, and fixtures.
 
 Registered as the `pytest11` entry point `drun`. It imports only pytest and the standard
-library at load time (the suite is imported when a drun item first runs), so installing
-drun-conformance costs other test runs nothing.
+library at load time (the suite is imported when a drun item first runs or a drun fixture is
+used), so installing drun-conformance costs other test runs nothing.
 
-    pytest --drun-target embedded                         # the embedded reference server
-    pytest --drun-target https://staging.example --drun-max-requests 10
+    pytest --drun-target https://staging.example --drun-deployment-id depl_ok --drun-deployment-id depl_bad
+    pytest --drun-target embedded                 # the embedded reference server
     pytest --drun-sdk python --drun-report-dir drun-report
 
-Options (group "drun-conformance"): `--drun-target embedded|URL` and `--drun-sdk NAME`
-(each repeatable, one target each), `--drun-max-requests N`, `--drun-report-dir DIR`
-(report.html, results.json, junit.xml), `--drun-api-key KEY` (default: $ANTHROPIC_API_KEY),
-`--drun-strict` (SHOULD failures gate too). Without a target or an SDK the plugin does nothing.
+Every flag has an ini key (`[tool.pytest.ini_options]`), the flag winning: `--drun-target` /
+`drun_target`, `--drun-sdk` / `drun_sdk`, `--drun-harness` / `drun_harness`,
+`--drun-deployment-id` / `drun_deployment_ids`, `--drun-max-requests`, `--drun-profile`,
+`--drun-timeout`, `--drun-seed`, `--drun-report-dir`, `--drun-strict`,
+`--drun-allow-incomplete` (ini: the same names with underscores). The API key comes only
+from `--drun-api-key` or `$ANTHROPIC_API_KEY`; an ini `drun_api_key` is a usage error.
+Without a target the plugin adds no item.
 
 Items have node ids `drun::<target>::<requirement>`, e.g.
-`drun::server:embedded::run.outcome.exactly-one` or `drun::sdk:python::edge.string.long`;
-select with `-k`. Outcomes map honestly:
+`drun::server:embedded::run.outcome.exactly-one`; `-k`, `-m "drun(level='MUST')"` and
+`--lf` select them. The suite runs once per session, on the targets that have a selected
+item, when the first drun item runs (under pytest-xdist: once for all workers). Outcomes:
 
     failed MUST (and SHOULD with --drun-strict)  -> failed, the counterexample in the report
     failed SHOULD without --drun-strict, or EDGE -> xfailed with the message (reported, not gating)
@@ -24,45 +28,47 @@ select with `-k`. Outcomes map honestly:
     errored                                      -> error
     passed                                       -> passed
 
-A run whose verdict is `incomplete` (MUST checks planned, none exercised) or that was cut
-short makes pytest exit 1 even if no item failed, as `drun-conformance` would.
+A run whose verdict is `incomplete`, or that was cut short, makes pytest exit 1 even if no
+item failed (unless --drun-allow-incomplete); the summary lists each MUST not exercised.
 
-The run happens once, when the first drun item runs, through the firstresult hook
-`pytest_drun_results(config, targets) -> RunResults` (one TargetResult per target, in the
-order of `targets`). The default implementation runs the server runner per server target
-and `drun_conformance.check_client(sdk=NAME, strict=...)` per SDK target. A conftest.py can
-implement the hook to supply results another way (the plugin's tests feed RunResults so).
+The run goes through the firstresult hook `pytest_drun_results(config, targets) ->
+RunResults` (one TargetResult per target, in order); a conftest.py may implement it.
+
+Fixtures: `drun_reference_server` (session: the embedded reference server on loopback, see
+`_plugin_fixtures.ReferenceServer`), `drun_oracle` (the Oracle), `drun_settings` (what the
+plugin was asked to do).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from dataclasses import dataclass
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ._plugin_fixtures import ReferenceServer, serve_reference
+from ._plugin_items import RequirementFailed, RequirementItem, collect_requirements
+from ._plugin_options import DrunSettings, DrunTarget, add_options, read_settings
+from ._plugin_run import RUN, DrunRunError, Run, run_targets
+
 if TYPE_CHECKING:
-    from ._verdict import RequirementResult, RunResults, TargetResult
+    from ._verdict import RunResults, TargetResult
+    from .oracle import Oracle
 
-__all__ = ["DrunHookSpecs", "DrunRunError", "DrunTarget", "RequirementFailed", "RequirementItem"]
+__all__ = [
+    "DrunHookSpecs",
+    "DrunRunError",
+    "DrunSettings",
+    "DrunTarget",
+    "ReferenceServer",
+    "RequirementFailed",
+    "RequirementItem",
+]
 
-_SIDES = {"server": ("server",), "client": ("client-request", "client-parse")}
-
-
-@dataclass(frozen=True)
-class DrunTarget:
-    """One target asked for on the command line: a server (embedded or a URL) or an SDK."""
-
-    kind: Literal["server", "client"]
-    name: str  # "embedded", a base URL, or an SDK name such as "python"
-
-    @property
-    def id(self) -> str:
-        prefix = "server" if self.kind == "server" else "sdk"
-        return f"{prefix}:{self.name}".replace("::", ":_:")  # "::" would split the node id
+_SETTINGS = pytest.StashKey[DrunSettings]()
 
 
 class DrunHookSpecs:
@@ -77,280 +83,144 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("drun-conformance", "conformance of Run Deployment Now (drun-conformance)")
-    group.addoption(
-        "--drun-target",
-        action="append",
-        default=[],
-        metavar="embedded|URL",
-        help="check a server: 'embedded' (the reference server) or a base URL; repeatable",
-    )
-    group.addoption(
-        "--drun-sdk", action="append", default=[], metavar="NAME", help="check an SDK harness; repeatable"
-    )
-    group.addoption(
-        "--drun-max-requests",
-        type=int,
-        default=None,
-        metavar="N",
-        help="never send a server more than N requests (default: the runner's, 10 for a remote URL)",
-    )
-    group.addoption(
-        "--drun-report-dir", default=None, metavar="DIR", help="write report.html, results.json, junit.xml"
-    )
-    # No default value here: pytest would print it in --help, and it is a secret.
-    group.addoption(
-        "--drun-api-key", default=None, metavar="KEY", help="API key (default: $ANTHROPIC_API_KEY)"
-    )
-    group.addoption("--drun-strict", action="store_true", help="SHOULD failures fail too, not only MUST")
-
-
-def _targets(config: pytest.Config) -> list[DrunTarget]:
-    servers = [DrunTarget("server", t) for t in config.getoption("drun_target") or []]
-    return servers + [DrunTarget("client", s) for s in config.getoption("drun_sdk") or []]
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "drun: a drun-conformance requirement on one target (the plugin)")
-    targets = _targets(config)
-    if not targets:
+    config.addinivalue_line(
+        "markers", "drun(level, side, area): a drun-conformance requirement on one target (the plugin)"
+    )
+    if config.getoption("help"):
         return
-    max_requests = config.getoption("drun_max_requests")
-    if max_requests is not None and max_requests < 1:
-        raise pytest.UsageError(f"--drun-max-requests must be at least 1, not {max_requests}")
-    if len({t.id for t in targets}) != len(targets):
-        raise pytest.UsageError("each --drun-target and --drun-sdk may be given once")
-    config.stash[_RUN] = _Run(config, targets)
+    settings = read_settings(config)
+    config.stash[_SETTINGS] = settings
+    if settings.targets:
+        run = config.stash[RUN] = Run(config, settings)
+        shared = getattr(config, "workerinput", {}).get("drun_shared_dir")
+        run.shared_dir = Path(shared) if shared else None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist, on the controller: give each worker the folder the one run writes to."""
+    run = node.config.stash.get(RUN, None)
+    if run is None:
+        return
+    if run.shared_dir is None:
+        run.shared_dir = Path(tempfile.mkdtemp(prefix="drun-pytest-"))
+    node.workerinput["drun_shared_dir"] = str(run.shared_dir)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    run = config.stash.get(RUN, None)
+    if run is not None and run.shared_dir is not None and not hasattr(config, "workerinput"):
+        shutil.rmtree(run.shared_dir, ignore_errors=True)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
-    run = config.stash.get(_RUN, None)
+    run = config.stash.get(RUN, None)
     return f"drun-conformance: {', '.join(t.id for t in run.targets)}" if run else None
 
 
-@pytest.hookimpl(tryfirst=True)  # before -k / -m deselect, so they apply to drun items too
-def pytest_collection_modifyitems(
-    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-) -> None:
-    run = config.stash.get(_RUN, None)
-    if run is None:
-        return
-    from . import spec
+@pytest.hookimpl(tryfirst=True)  # before -k / -m / --lf deselect, so they apply to drun items too
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[Any]) -> None:
+    if RUN in config.stash:
+        items.extend(collect_requirements(session))
 
-    catalog = spec.load_requirements()["requirements"]
-    root = _Suite.from_parent(session, name="drun", nodeid="drun")  # not "::drun" under the session
-    for index, target in enumerate(run.targets):
-        node = _TargetNode.from_parent(root, name=target.id)
-        sides = _SIDES[target.kind]
-        node.requirement_items = [
-            RequirementItem.from_parent(node, name=e["id"], index=index, level=e["level"])
-            for e in catalog
-            if e["side"] in sides
-        ]
-        run.collected[index] = {item.name for item in node.requirement_items}
-        items.extend(node.requirement_items)
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Which targets the selection needs: only those are run (every worker works it out alike)."""
+    run = session.config.stash.get(RUN, None)
+    if run is not None:
+        run.needed = sorted({i.index for i in session.items if isinstance(i, RequirementItem)})
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_drun_results(config: pytest.Config, targets: list[DrunTarget]) -> RunResults:
     """The default: the suite's own runners, one per target."""
-    return _run_targets(config, targets)
+    return run_targets(config, targets)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    run = session.config.stash.get(_RUN, None)
-    if run is None or run.results is None:
+    config = session.config
+    run = config.stash.get(RUN, None)
+    if run is None or hasattr(config, "workerinput"):  # a worker: the controller reports
         return
-    report_dir = session.config.getoption("drun_report_dir")
-    if report_dir:
+    if run.results is None:
+        run.load_shared()
+    if run.results is None:
+        return
+    settings = run.settings
+    if settings.report_dir is not None:
         from .reports import write_reports
 
-        write_reports(run.results, Path(report_dir), secrets=[k for k in [_api_key(session.config)] if k])
+        write_reports(run.results, settings.report_dir, secrets=[k for k in [settings.api_key] if k])
     results = run.results
-    if (results.partial or results.verdict == "incomplete") and session.exitstatus == pytest.ExitCode.OK:
+    incomplete = results.partial or results.verdict == "incomplete"
+    if incomplete and not settings.allow_incomplete and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    run = config.stash.get(_RUN, None)
+    run = config.stash.get(RUN, None)
     if run is None or run.results is None:
         return
     results = run.results
     verdict = "incomplete" if results.partial and results.verdict == "conformant" else results.verdict
+    write = terminalreporter.write_line
     terminalreporter.section("drun-conformance")
     partial = " (PARTIAL: the run was cut short)" if results.partial else ""
-    terminalreporter.write_line(f"verdict: {verdict}{partial}")
+    write(f"verdict: {verdict}{partial}")
     for target in results.targets:
-        counts = target.counts()
-        line = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
-        terminalreporter.write_line(f"  {target.id}: {target.verdict} ({line})")
-    if run.unmatched:
-        terminalreporter.write_line(f"reported without a test item: {', '.join(sorted(run.unmatched))}")
-    report_dir = config.getoption("drun_report_dir")
-    if report_dir:
-        terminalreporter.write_line(f"report: {Path(report_dir) / 'report.html'}")
-
-
-# --- the run, done once --------------------------------------------------------------------
-
-
-class DrunRunError(Exception):
-    """The suite could not produce results: every drun item errors with this message."""
-
-
-class _Run:
-    def __init__(self, config: pytest.Config, targets: list[DrunTarget]) -> None:
-        self.config = config
-        self.targets = targets
-        self.results: RunResults | None = None
-        self.error: str | None = None
-        self.unmatched: set[str] = set()
-        self.collected: list[set[str]] = [set() for _ in targets]
-        self._by_target: list[dict[str, RequirementResult]] = []
-        self._ran = False
-
-    def requirement(self, index: int, requirement_id: str) -> RequirementResult:
-        if not self._ran:
-            self._ran = True
-            self._produce()
-        if self.error is not None:
-            raise DrunRunError(self.error)
-        found = self._by_target[index].get(requirement_id)
-        if found is None:
-            raise DrunRunError(f"the run reported no result for {requirement_id} on {self.targets[index].id}")
-        return found
-
-    def _produce(self) -> None:
-        from ._errors import DrunError
-
-        try:
-            results = self.config.hook.pytest_drun_results(config=self.config, targets=self.targets)
-        except (DrunError, DrunRunError) as exc:
-            self.error = f"{type(exc).__name__}: {exc}"
-            return
-        if results is None:
-            self.error = "no pytest_drun_results implementation returned results"
-            return
-        if len(results.targets) != len(self.targets):
-            self.error = f"asked for {len(self.targets)} targets, the run reported {len(results.targets)}"
-            return
-        from .reports import redact_results
-
-        # Redacted once, here: failure texts, skip reasons and the report files all come from it.
-        results = redact_results(results, [k for k in [_api_key(self.config)] if k])
-        self.results = results
-        self._by_target = [{r.id: r for r in t.requirements} for t in results.targets]
-        # Requirements the runner judged that the catalog did not lead us to collect: shown in
-        # the terminal summary, so a catalog and runner out of step cannot go unnoticed.
-        self.unmatched = {
-            f"{self.targets[i].id}::{r.id}"
-            for i, t in enumerate(results.targets)
-            for r in t.requirements
-            if r.id not in self.collected[i]
-        }
-
-    def target(self, index: int) -> TargetResult:
-        assert self.results is not None
-        return self.results.targets[index]
-
-
-_RUN = pytest.StashKey[_Run]()
-
-
-def _api_key(config: pytest.Config) -> str | None:
-    key = config.getoption("drun_api_key")
-    return key if key is not None else os.environ.get("ANTHROPIC_API_KEY")
-
-
-def _run_targets(config: pytest.Config, targets: list[DrunTarget]) -> RunResults:
-    from ._session import check_targets
-    from .client._check import check_client
-    from .server._runner import ServerOptions, check_server
-
-    strict = bool(config.getoption("drun_strict"))
-
-    def check(target: DrunTarget) -> Callable[[], TargetResult]:
-        if target.kind == "client":
-            return lambda: check_client(sdk=target.name, strict=strict)
-        options = ServerOptions(
-            base_url=None if target.name == "embedded" else target.name,
-            api_key=_api_key(config),
-            max_requests=config.getoption("drun_max_requests"),
-            strict=strict,
+        counts = ", ".join(f"{n} {status}" for status, n in target.counts().items() if n)
+        write(f"  {target.id}: {target.verdict} ({counts}; {target.requests} requests)")
+        for line in _not_exercised(target):
+            write(f"    {line}")
+        for note in target.notes:
+            write(f"    note: {note}")
+    if verdict == "incomplete":
+        allowed = run.settings.allow_incomplete
+        write(
+            "incomplete: allowed by --drun-allow-incomplete"
+            if allowed
+            else "incomplete fails the session (--drun-allow-incomplete accepts it)"
         )
-        return lambda: check_server(options)
-
-    command = ["pytest", *config.invocation_params.args]
-    results = check_targets([check(t) for t in targets], command=command, seed=None, strict=strict)
-    if results.partial:  # Ctrl-C belongs to pytest
-        raise KeyboardInterrupt
-    return results
-
-
-# --- collection nodes ------------------------------------------------------------------------
+    if results.seed is not None:
+        write(f"seed: {results.seed} (--drun-seed {results.seed} reproduces the run)")
+    if run.unmatched:
+        write(f"reported without a test item: {', '.join(sorted(run.unmatched))}")
+    if run.settings.report_dir is not None:
+        write(f"report: {run.settings.report_dir / 'report.html'}")
 
 
-class _Suite(pytest.Collector):
-    def collect(self) -> list[pytest.Item | pytest.Collector]:
-        return []  # filled in by pytest_collection_modifyitems, not by pytest's own collection
+def _not_exercised(target: TargetResult) -> list[str]:
+    """Each MUST requirement the run did not exercise, with why: what makes a run incomplete."""
+    return [
+        f"not exercised: {r.id} ({r.status}: {r.reason or 'no reason recorded'})"
+        for r in target.requirements
+        if r.level == "MUST" and r.status in ("skipped", "errored")
+    ]
 
 
-class _TargetNode(pytest.Collector):
-    requirement_items: list[RequirementItem]
-
-    def collect(self) -> list[pytest.Item | pytest.Collector]:
-        return list(getattr(self, "requirement_items", []))
+# --- fixtures: the suite as a library for the user's own tests ------------------------------
 
 
-class RequirementFailed(Exception):
-    """A requirement failed on the target: repr_failure shows the counterexample."""
+@pytest.fixture(scope="session")
+def drun_reference_server() -> Iterator[ReferenceServer]:
+    """The embedded reference server on a free loopback port, for the whole test session."""
+    with serve_reference() as server:
+        yield server
 
 
-class RequirementItem(pytest.Item):
-    """One requirement on one target; its outcome is read from the run's results."""
+@pytest.fixture(scope="session")
+def drun_oracle() -> Oracle:
+    """The oracle (`drun_conformance.Oracle`): `drun_oracle.evaluate(body).violations`."""
+    from .oracle import Oracle
 
-    def __init__(self, *, index: int, level: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.index = index
-        self.level = level
-        self.add_marker(pytest.mark.drun)
+    return Oracle.default()
 
-    def _result(self) -> RequirementResult:
-        return self.config.stash[_RUN].requirement(self.index, self.name)
 
-    def setup(self) -> None:
-        # A failure raised in setup is reported as an error; pytrace=False: the reason is the
-        # whole story, a traceback into this plugin is noise (and slow, times every item).
-        try:
-            result = self._result()
-        except DrunRunError as exc:
-            pytest.fail(str(exc), pytrace=False)
-        if result.status == "errored":
-            pytest.fail(
-                f"{result.level} {result.id} errored: {result.reason or 'no reason recorded'}", pytrace=False
-            )
-        if result.status == "skipped":
-            pytest.skip(f"{result.level} {result.id}: {result.reason or 'not exercised'}")
-
-    def runtest(self) -> None:
-        result = self._result()
-        if result.status != "failed":
-            return
-        if result.expected is not None:
-            pytest.xfail(f"{result.id} known failure ({result.expected}): {result.message or result.title}")
-        strict = bool(self.config.getoption("drun_strict"))
-        if result.level == "MUST" or (result.level == "SHOULD" and strict):
-            from .reports._text import counterexample_text
-
-            run = self.config.stash[_RUN]
-            raise RequirementFailed(counterexample_text(result, kind=run.target(self.index).kind))
-        gate = "EDGE: never gating" if result.level == "EDGE" else "SHOULD: gating only with --drun-strict"
-        pytest.xfail(f"{result.id} failed ({gate}): {result.message or result.title}")
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, RequirementFailed | DrunRunError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style=style)
-
-    def reportinfo(self) -> tuple[Any, int | None, str]:
-        return self.path, None, f"drun {self.parent.name if self.parent else ''}::{self.name}"
+@pytest.fixture(scope="session")
+def drun_settings(pytestconfig: pytest.Config) -> DrunSettings:
+    """What the plugin was asked to do: targets, deployment ids, the key, the budget..."""
+    return pytestconfig.stash[_SETTINGS]
