@@ -89,7 +89,7 @@ def _copy_package(into: Path, patch: Patch | None) -> tuple[Path, Path]:
 
 def python_checkout(into: Path, patch: Patch | None = None) -> Path:
     """A source checkout: pyproject.toml (setuptools) and the package, flat layout."""
-    into.mkdir(parents=True)
+    into.mkdir(parents=True, exist_ok=True)
     _, info = _copy_package(into, patch)
     metadata = (info / "METADATA").read_text(encoding="utf-8").splitlines()
     needs = [line.split(": ", 1)[1] for line in metadata if line.startswith("Requires-Dist: ")]

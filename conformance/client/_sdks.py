@@ -61,6 +61,7 @@ _LOCAL_KINDS = {
 _NOT_CONTENT = frozenset(
     {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox"}
 )
+_BUILD_OUTPUT = {"python": frozenset({"build"})}  # pip builds a setuptools checkout in place
 _VERSION = re.compile(r"^\d+(\.\d+){0,2}([.-]?[0-9A-Za-z.]+)?$")
 Note = Callable[[str], None]
 
@@ -163,13 +164,18 @@ def _local_build(sdk: ShippedSdk, text: str, spec: str) -> LocalBuild:
         raise UsageError(f"--sdk {text!r}: {path} has no {marker}; give {kinds}")
     if path.is_file() and not path.name.endswith(_ARTEFACTS[sdk.language]):
         raise UsageError(f"--sdk {text!r}: {path.name} is not {kinds}")
-    return LocalBuild(text.partition("@")[2], path, content_hash(path))
+    return LocalBuild(text.partition("@")[2], path, content_hash(path, language=sdk.language))
 
 
-def content_hash(path: Path) -> str:
-    """sha256 of a file, or of a folder's files (names and bytes; VCS, caches and installs left out)."""
+def content_hash(path: Path, *, language: str) -> str:
+    """sha256 of a file, or of a folder's files (names and bytes; VCS, caches, installs and what
+    building a `language` package writes into its checkout left out)."""
     digest = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(_tree(path))
+    files = (
+        [path]
+        if path.is_file()
+        else sorted(_tree(path, _NOT_CONTENT | _BUILD_OUTPUT.get(language, frozenset())))
+    )
     for file in files:
         if file != path:  # in a folder, a renamed file is a change too
             digest.update(file.relative_to(path).as_posix().encode() + b"\0")
@@ -180,9 +186,11 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _tree(root: Path) -> Iterator[Path]:
+def _tree(root: Path, skipped: frozenset[str]) -> Iterator[Path]:
     for folder, subfolders, names in os.walk(root):
-        subfolders[:] = [d for d in subfolders if d not in _NOT_CONTENT and not d.endswith("_cache")]
+        subfolders[:] = [
+            d for d in subfolders if d not in skipped and not d.endswith(("_cache", ".egg-info"))
+        ]
         for name in names:
             yield Path(folder) / name
 
