@@ -44,14 +44,15 @@ def what_would_exercise(requirement: str, *, stopped: str | None, budget: int, w
     return "give deployment ids whose runs succeed and fail, or a larger --max-requests"
 
 
-def explain_unexercised(tally: TargetTally, *, stopped: bool, listing_served: bool) -> None:
+def explain_unexercised(tally: TargetTally, *, stopped: bool, listing_served: bool | None) -> None:
     """Say why each requirement about one kind of run was not exercised by the runs seen, and
-    mark the schedule-trigger ones not applicable on a target with no listing."""
+    mark the schedule-trigger ones not applicable on a target that answered it has no listing
+    (`listing_served` False; None, never asked, leaves them unexercised)."""
     for pointer, why in () if stopped else _KINDS_OF_RUN:
         for requirement in requirements_under(pointer):
             if not tally.exercised(requirement):
                 tally.skip(requirement, why)
-    if not listing_served:
+    if listing_served is False:
         for requirement in requirements_under(SCHEDULED):
             tally.not_applicable(requirement, NO_SCHEDULED_RUNS)
 

@@ -146,7 +146,7 @@ class _ServerRun:
     answered: int = 0
     faults_in_a_row: int = 0
     stopped: str | None = None
-    listing_served: bool = False
+    listing_served: bool | None = None  # None: never asked (budget spent first)
     _sent_last: Sent | None = None
 
     def __post_init__(self) -> None:
@@ -204,6 +204,7 @@ class _ServerRun:
             self._judge(listing, self._last_sent())
             body = parse_body(listing.body)
             if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+                self.listing_served = False
                 return  # no listing served: asking again for another deployment tells nothing new
             self.listing_served = True
             for item in body["data"]:
