@@ -165,16 +165,19 @@ def _gating(strict: bool) -> set[str]:
     return {"MUST", "SHOULD"} if strict else {"MUST"}
 
 
+def _short_of_must(requirements: list[RequirementResult]) -> bool:
+    """A MUST was never exercised (and could have been), or none was exercised at all."""
+    must = [r for r in requirements if r.level == "MUST"]
+    return not any(r.status in ("passed", "failed") for r in must) or any(r.unexercised for r in must)
+
+
 def target_verdict(requirements: Iterable[RequirementResult], *, strict: bool) -> Verdict:
     """What was found: a failure (known or not) is non-conformant; an unexercised MUST, incomplete."""
     requirements = list(requirements)
     gating = _gating(strict)
     if any(r.status == "failed" and r.level in gating for r in requirements):
         return "non-conformant"
-    must = [r for r in requirements if r.level == "MUST"]
-    if not any(r.status == "passed" for r in must) or any(r.unexercised for r in must):
-        return "incomplete"
-    return "conformant"
+    return "incomplete" if _short_of_must(requirements) else "conformant"
 
 
 def target_gate(requirements: Iterable[RequirementResult], *, strict: bool) -> Gate:
@@ -183,10 +186,8 @@ def target_gate(requirements: Iterable[RequirementResult], *, strict: bool) -> G
     gating = _gating(strict)
     if any(r.status == "failed" and r.level in gating and r.expected is None for r in requirements):
         return "failed"
-    must = [r for r in requirements if r.level == "MUST"]
-    if not any(r.status in ("passed", "failed") for r in must) or any(r.unexercised for r in must):
-        return "incomplete"  # known failures aside, what was never exercised is no pass
-    return "passed"
+    # Known failures aside, what was never exercised is no pass.
+    return "incomplete" if _short_of_must(requirements) else "passed"
 
 
 def run_verdict(targets: Iterable[TargetResult], *, partial: bool = False) -> Verdict:

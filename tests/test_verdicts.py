@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import sys
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from drun_conformance import spec
-from drun_conformance._verdict import TargetTally, describe_gate
+from drun_conformance._verdict import RunResults, TargetTally, describe_gate, run_gate, run_verdict
 from drun_conformance.client._expectations import Expectations, apply_expectations
 from drun_conformance.oracle import Evaluation, Finding
+from drun_conformance.reports import write_reports
 from drun_conformance.server._runner import ServerOptions, check_server
 from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, serve_in_thread
 
@@ -40,7 +42,7 @@ def _every_client_must_exercised() -> TargetTally:
     return tally
 
 
-def test_a_known_failure_is_non_conformant_and_passes_the_gate() -> None:
+def test_a_known_failure_is_non_conformant_and_passes_the_gate(tmp_path: Path) -> None:
     tally = _every_client_must_exercised()
     tally.fail(Finding("client.parse.int64", "MUST", "/agent/version", "Received: 1 / Expected: 2"))
     result = tally.result(target_id="sdk:typescript", kind="client", identity={}, strict=False)
@@ -48,9 +50,27 @@ def test_a_known_failure_is_non_conformant_and_passes_the_gate() -> None:
     known = Expectations("expectations/typescript.yaml", {"client.parse.int64": "doubles"})
     applied = apply_expectations(result, known, strict=False)
     assert (applied.verdict, applied.gate) == ("non-conformant", "passed")
-    assert describe_gate(applied) == (
+    line = (
         "gate passed: non-conformant, 1 known MUST failure (client.parse.int64, expectations/typescript.yaml)"
     )
+    assert describe_gate(applied) == line
+    results = RunResults(
+        tool={"name": "drun-conformance", "version": "0"},
+        command=["drun-conformance", "client", "--sdk", "typescript"],
+        started_at=datetime(2026, 11, 30, tzinfo=UTC),
+        duration_s=1.0,
+        spec={},
+        verdict=run_verdict([applied]),
+        gate=run_gate([applied]),
+        targets=[applied],
+    )
+    write_reports(results, tmp_path)
+    html = (tmp_path / "report.html").read_text()
+    assert "<h1>Non-conformant</h1>" in html and 'id="gate">gate passed</span>' in html and line in html
+    suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
+    assert suite is not None
+    facts = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert (facts["verdict"], facts["gate"], facts["gate.summary"]) == ("non-conformant", "passed", line)
 
 
 def test_an_unexercised_must_is_incomplete_unless_not_applicable() -> None:
