@@ -1,5 +1,9 @@
 """One invocation of a checking command: run its targets, build RunResults, write reports,
-and pick the exit status. An interrupted run still writes its (partial) reports."""
+and pick the exit status. An interrupted run still writes its (partial) reports.
+
+Exit status, from the gate: 0 passed, 1 a failure not listed in expectations, 3 no target
+could be reached, 4 incomplete (0 with `allow_incomplete`; the verdict stays incomplete).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,11 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from . import spec
-from ._verdict import Interrupted, RunResults, TargetResult, run_verdict
+from ._verdict import Interrupted, RunResults, TargetResult, describe_gate, run_gate, run_verdict
 
-__all__ = ["SECRET_FLAGS", "check_targets", "execute", "reproduce_command"]
+__all__ = ["EXIT_INCOMPLETE", "SECRET_FLAGS", "check_targets", "execute", "exit_status", "reproduce_command"]
+
+EXIT_INCOMPLETE = 4
 
 SECRET_FLAGS = frozenset({"--api-key", "--drun-api-key"})
 TargetCheck = Callable[[], TargetResult]
@@ -44,6 +50,7 @@ def execute(
     seed: int | None,
     strict: bool,
     report_dir: Path | None,
+    allow_incomplete: bool = False,
 ) -> int:
     results = check_targets(checks, command=reproduce_command(argv, seed=seed), seed=seed, strict=strict)
     if report_dir is not None:
@@ -51,9 +58,18 @@ def execute(
 
         write_reports(results, report_dir)
     _print_summary(results, report_dir)
+    return exit_status(results, allow_incomplete=allow_incomplete)
+
+
+def exit_status(results: RunResults, *, allow_incomplete: bool = False) -> int:
+    """The gate as an exit status: 0 passed, 1 failed, 3 nothing reached, 4 incomplete."""
     if results.targets and all(not t.identity.get("reached", True) for t in results.targets):
         return 3
-    return 0 if results.verdict == "conformant" else 1
+    if results.gate == "failed":
+        return 1
+    if results.gate == "incomplete":
+        return 0 if allow_incomplete else EXIT_INCOMPLETE
+    return 0
 
 
 def check_targets(
@@ -84,6 +100,7 @@ def check_targets(
         },
         partial=partial,
         verdict=run_verdict(targets, partial=partial),
+        gate=run_gate(targets, partial=partial),
         targets=targets,
     )
 
@@ -92,16 +109,21 @@ def _print_summary(results: RunResults, report_dir: Path | None) -> None:
     for target in results.targets:
         counts = target.counts()
         print(
-            f"{target.id}: {target.verdict} ({counts['passed']} passed, {counts['failed']} failed, "
-            f"{counts['skipped']} skipped, {counts['errored']} errored; {target.requests} requests)"
+            f"{target.id}: {describe_gate(target, strict=results.strict)} ({counts['passed']} passed, "
+            f"{counts['failed']} failed, {counts['skipped']} skipped, {counts['errored']} errored; "
+            f"{target.requests} requests)"
         )
         for requirement in target.requirements:
             if requirement.status == "failed":
-                expected = " (expected)" if requirement.expected else ""  # listed in the SDK's expectations
-                print(f"  FAILED{expected} {requirement.level:6} {requirement.id}: {requirement.message}")
+                known = f" (known: {requirement.expected_in})" if requirement.expected else ""
+                print(f"  FAILED{known} {requirement.level:6} {requirement.id}: {requirement.message}")
+        for requirement in target.unexercised_must():
+            remedy = f"; to exercise it: {requirement.remedy}" if requirement.remedy else ""
+            print(f"  UNEXERCISED MUST {requirement.id}: {requirement.reason}{remedy}")
         for note in target.notes:
             print(f"  note: {note}")
-    print(f"verdict: {results.verdict}{' (partial run)' if results.partial else ''}")
+    partial = " (partial run)" if results.partial else ""
+    print(f"gate: {results.gate}; verdict: {results.verdict}{partial}")
     if report_dir is not None:
         print(f"report: {report_dir / 'report.html'}")
 

@@ -3,16 +3,21 @@
 `results.json` is `RunResults` dumped as JSON; its JSON Schema ships in `reports/`. A runner
 feeds each evaluation to a `TargetTally`, which keeps per requirement the counts and the
 smallest counterexample, then freezes into a `TargetResult`.
+
+Two judgements per target, never mixed: the `verdict` says what was found (`conformant` only
+when every applicable MUST was exercised and none failed; `non-conformant` when one failed,
+listed in an expectations file or not; else `incomplete`), the `gate` says what the exit
+status does with it (`failed` on a failure not listed, `incomplete`, else `passed`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .oracle import Evaluation, Finding
 
@@ -24,14 +29,19 @@ __all__ = [
     "RunResults",
     "TargetResult",
     "TargetTally",
+    "describe_gate",
     "redact",
+    "run_gate",
     "run_verdict",
+    "target_gate",
     "target_verdict",
 ]
 
-RESULTS_SCHEMA_VERSION = 1
+RESULTS_SCHEMA_VERSION = 2
 Status = Literal["passed", "failed", "skipped", "errored"]
 Verdict = Literal["conformant", "non-conformant", "incomplete"]
+Gate = Literal["passed", "failed", "incomplete"]
+Remedy = Callable[[str], str | None]
 _SECRET_HEADERS = frozenset({"x-api-key", "authorization"})
 
 
@@ -69,10 +79,17 @@ class RequirementResult(_Model):
     cases: int = 0  # cases that exercised the requirement
     failures: int = 0
     reason: str | None = None  # why skipped or errored
-    planned: bool = False  # a probe was meant to exercise it: unexercised, the run is incomplete
+    applicable: bool = True  # False: no input could exercise it on this target (blocks nothing)
+    remedy: str | None = None  # unexercised: what would exercise it
     message: str | None = None  # the first failure's message
     counterexample: Counterexample | None = None
     expected: str | None = None  # a known failure: the reason its SDK's expectations file gives
+    expected_in: str | None = None  # ... and that file, e.g. "expectations/typescript.yaml"
+
+    @property
+    def unexercised(self) -> bool:
+        """Never exercised though other inputs or more budget would have: no pass, no N/A."""
+        return self.status in ("skipped", "errored") and self.applicable
 
 
 class TargetResult(_Model):
@@ -80,16 +97,32 @@ class TargetResult(_Model):
     kind: Literal["server", "client"]
     identity: dict[str, Any]
     verdict: Verdict
+    gate: Gate
     requirements: list[RequirementResult]
     requests: int = 0
     coverage: dict[str, dict[str, str]] = Field(default_factory=dict)  # e.g. error type -> observed
     notes: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gate_when_missing(cls, data: Any) -> Any:
+        """A caller that gives no gate gets the one its requirements say (strictness aside)."""
+        if isinstance(data, dict) and "gate" not in data:
+            requirements = [RequirementResult.model_validate(r) for r in data.get("requirements", [])]
+            data = {**data, "gate": target_gate(requirements, strict=False)}
+        return data
 
     def counts(self) -> dict[str, int]:
         counts = {"passed": 0, "failed": 0, "skipped": 0, "errored": 0}
         for requirement in self.requirements:
             counts[requirement.status] += 1
         return counts
+
+    def known_failures(self) -> list[RequirementResult]:
+        return [r for r in self.requirements if r.status == "failed" and r.expected is not None]
+
+    def unexercised_must(self) -> list[RequirementResult]:
+        return [r for r in self.requirements if r.level == "MUST" and r.unexercised]
 
 
 class RunResults(_Model):
@@ -103,7 +136,16 @@ class RunResults(_Model):
     spec: dict[str, Any]
     partial: bool = False  # cut short: interrupted, out of time; never reads as passed
     verdict: Verdict
+    gate: Gate
     targets: list[TargetResult]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gate_when_missing(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "gate" not in data:
+            targets = [TargetResult.model_validate(t) for t in data.get("targets", [])]
+            data = {**data, "gate": run_gate(targets, partial=bool(data.get("partial")))}
+        return data
 
 
 class Interrupted(KeyboardInterrupt):
@@ -119,18 +161,33 @@ def redact(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: ("<redacted>" if k.lower() in _SECRET_HEADERS else v) for k, v in headers.items()}
 
 
-def target_verdict(requirements: Iterable[RequirementResult], *, strict: bool) -> Verdict:
-    requirements = list(requirements)
-    gating = {"MUST", "SHOULD"} if strict else {"MUST"}
-    # A known failure (listed in the SDK's expectations file) is reported, not gated on.
-    if any(r.status == "failed" and r.level in gating and r.expected is None for r in requirements):
-        return "non-conformant"
+def _gating(strict: bool) -> set[str]:
+    return {"MUST", "SHOULD"} if strict else {"MUST"}
+
+
+def _short_of_must(requirements: list[RequirementResult]) -> bool:
+    """A MUST was never exercised (and could have been), or none was exercised at all."""
     must = [r for r in requirements if r.level == "MUST"]
-    if must and not any(r.status in ("passed", "failed") for r in must):
-        return "incomplete"  # MUST checks were planned and none could run
-    if any(r.planned and r.status in ("skipped", "errored") for r in must):
-        return "incomplete"  # a probe meant for a MUST got no usable answer
-    return "conformant"
+    return not any(r.status in ("passed", "failed") for r in must) or any(r.unexercised for r in must)
+
+
+def target_verdict(requirements: Iterable[RequirementResult], *, strict: bool) -> Verdict:
+    """What was found: a failure (known or not) is non-conformant; an unexercised MUST, incomplete."""
+    requirements = list(requirements)
+    gating = _gating(strict)
+    if any(r.status == "failed" and r.level in gating for r in requirements):
+        return "non-conformant"
+    return "incomplete" if _short_of_must(requirements) else "conformant"
+
+
+def target_gate(requirements: Iterable[RequirementResult], *, strict: bool) -> Gate:
+    """What the exit status makes of it: only a failure not listed in expectations fails."""
+    requirements = list(requirements)
+    gating = _gating(strict)
+    if any(r.status == "failed" and r.level in gating and r.expected is None for r in requirements):
+        return "failed"
+    # Known failures aside, what was never exercised is no pass.
+    return "incomplete" if _short_of_must(requirements) else "passed"
 
 
 def run_verdict(targets: Iterable[TargetResult], *, partial: bool = False) -> Verdict:
@@ -140,6 +197,45 @@ def run_verdict(targets: Iterable[TargetResult], *, partial: bool = False) -> Ve
     if "incomplete" in verdicts or partial or not verdicts:
         return "incomplete"
     return "conformant"
+
+
+def run_gate(targets: Iterable[TargetResult], *, partial: bool = False) -> Gate:
+    gates = {t.gate for t in targets}
+    if "failed" in gates:
+        return "failed"
+    if "incomplete" in gates or partial or not gates:
+        return "incomplete"
+    return "passed"
+
+
+def describe_gate(target: TargetResult, *, strict: bool = False) -> str:
+    """Both judgements on one line, e.g. "gate passed: non-conformant, 1 known MUST failure
+    (client.parse.int64, expectations/typescript.yaml)"."""
+    gating = _gating(strict)
+    failed = [r for r in target.requirements if r.status == "failed" and r.level in gating]
+    parts = [
+        _counted([r for r in failed if r.expected is None], "", lambda r: r.id),
+        _counted(
+            [r for r in failed if r.expected is not None],
+            "known ",
+            lambda r: f"{r.id}, {r.expected_in or 'an expectations file'}",
+        ),
+    ]
+    unexercised = target.unexercised_must()
+    if unexercised:
+        shown = ", ".join(r.id for r in unexercised[:4]) + (", ..." if len(unexercised) > 4 else "")
+        parts.append(f"{len(unexercised)} MUST never exercised ({shown})")
+    said = "; ".join(part for part in parts if part)
+    return f"gate {target.gate}: {target.verdict}" + (f", {said}" if said else "")
+
+
+def _counted(failed: list[RequirementResult], known: str, name: Callable[[RequirementResult], str]) -> str:
+    if not failed:
+        return ""
+    levels = {r.level for r in failed}
+    level = levels.pop() if len(levels) == 1 else "MUST/SHOULD"
+    plural = "s" if len(failed) != 1 else ""
+    return f"{len(failed)} {known}{level} failure{plural} ({'; '.join(name(r) for r in failed)})"
 
 
 class TargetTally:
@@ -158,7 +254,7 @@ class TargetTally:
         self._examples: dict[str, Counterexample] = {}
         self._skips: dict[str, str] = {}
         self._errors: dict[str, str] = {}
-        self._planned: set[str] = set()
+        self._not_applicable: dict[str, str] = {}
 
     def record(self, evaluation: Evaluation, example: Counterexample | None = None) -> None:
         """Count one evaluation; `example` describes the case, should any finding fail it."""
@@ -204,9 +300,9 @@ class TargetTally:
     def skip(self, requirement: str, reason: str) -> None:
         self._skips[requirement] = reason
 
-    def plan(self, requirements: Iterable[str]) -> None:
-        """These requirements were meant to be exercised: not reaching them is no "does not apply"."""
-        self._planned.update(requirements)
+    def not_applicable(self, requirement: str, reason: str) -> None:
+        """No input could exercise it on this target: unexercised, it does not make it incomplete."""
+        self._not_applicable[requirement] = reason
 
     def error(self, requirement: str, reason: str) -> None:
         self._errors.setdefault(requirement, reason)
@@ -225,20 +321,27 @@ class TargetTally:
         coverage: dict[str, dict[str, str]] | None = None,
         notes: list[str] | None = None,
         default_skip: str = "no case exercised it",
+        remedy: Remedy | None = None,
     ) -> TargetResult:
-        requirements = [self._requirement(rid, entry, default_skip) for rid, entry in self._entries.items()]
+        """`remedy(requirement_id)` says what would exercise a requirement left unexercised."""
+        requirements = [
+            self._requirement(rid, entry, default_skip, remedy) for rid, entry in self._entries.items()
+        ]
         return TargetResult(
             id=target_id,
             kind=kind,
             identity=identity,
             verdict=target_verdict(requirements, strict=strict),
+            gate=target_gate(requirements, strict=strict),
             requirements=requirements,
             requests=requests,
             coverage=coverage or {},
             notes=notes or [],
         )
 
-    def _requirement(self, rid: str, entry: Mapping[str, Any], default_skip: str) -> RequirementResult:
+    def _requirement(
+        self, rid: str, entry: Mapping[str, Any], default_skip: str, remedy: Remedy | None
+    ) -> RequirementResult:
         cases, failures = self._cases[rid], self._failures[rid]
         status: Status
         reason = None
@@ -250,6 +353,10 @@ class TargetTally:
             status = "passed"
         else:
             status, reason = "skipped", self._skips.get(rid, default_skip)
+        applicable = status == "passed" or status == "failed" or rid not in self._not_applicable
+        if not applicable:
+            reason = f"not applicable: {self._not_applicable[rid]}"
+        unexercised = status in ("skipped", "errored") and applicable
         return RequirementResult(
             id=rid,
             level=entry["level"],
@@ -261,7 +368,8 @@ class TargetTally:
             cases=cases,
             failures=failures,
             reason=reason,
-            planned=rid in self._planned,
+            applicable=applicable,
+            remedy=remedy(rid) if unexercised and remedy is not None else None,
             message=self._messages.get(rid),
             counterexample=self._examples.get(rid),
         )

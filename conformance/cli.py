@@ -1,4 +1,5 @@
-"""The `drun-conformance` command line. Exit status: 0 conformant, 1 not, 2 usage, 3 unreachable."""
+"""The `drun-conformance` command line. Exit status, the gate: 0 passed, 1 failed, 2 usage, 3 unreachable,
+4 incomplete."""
 
 from __future__ import annotations
 
@@ -62,7 +63,14 @@ def _execute(args: argparse.Namespace, argv: Sequence[str], checks: list[Callabl
     """Run the targets' checks as one run: results, reports and the exit status."""
     from ._session import execute
 
-    return execute(checks, argv=argv, seed=args.seed, strict=args.strict, report_dir=_report_dir(args))
+    return execute(
+        checks,
+        argv=argv,
+        seed=args.seed,
+        strict=args.strict,
+        report_dir=_report_dir(args),
+        allow_incomplete=args.allow_incomplete,
+    )
 
 
 def _cmd_server(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -175,6 +183,11 @@ def _common_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="reproduce a run (default: a fresh one, printed)")
     parser.add_argument("--strict", action="store_true", help="SHOULD failures gate too")
     parser.add_argument("--report-dir", metavar="DIR", help="write report.html, results.json, junit.xml")
+    parser.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="exit 0, not 4, when a MUST was never exercised (the verdict stays incomplete)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -206,7 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     client = commands.add_parser("client", help="the SDK gate: an SDK harness against a scripted mock server")
     target = client.add_mutually_exclusive_group(required=True)
     target.add_argument(
-        "--sdk", metavar="NAME", help="a shipped harness: python, typescript; NAME@VERSION for a release"
+        "--sdk",
+        metavar="NAME",
+        help="a shipped harness: python, typescript; NAME@VERSION for a release, NAME@PATH for a local "
+        "checkout or built package (python@., typescript@./pkg.tgz)",
     )
     target.add_argument("--harness", metavar="CMD", help="any command speaking the harness protocol")
     client.add_argument(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from drun_conformance._verdict import RequirementResult, RunResults, TargetResult
+from drun_conformance._verdict import RequirementResult, RunResults, TargetResult, describe_gate
 
 from ._text import counterexample_text
 
@@ -52,6 +52,8 @@ def _suite(target: TargetResult, results: RunResults) -> ET.Element:
     properties = ET.SubElement(suite, "properties")
     facts = {
         "verdict": target.verdict,
+        "gate": target.gate,
+        "gate.summary": describe_gate(target, strict=results.strict),
         "kind": target.kind,
         "requests": str(target.requests),
         "strict": str(results.strict).lower(),
@@ -95,7 +97,10 @@ def _case(requirement: RequirementResult, target: TargetResult) -> ET.Element:
     status = requirement.status
     if status == "failed" and requirement.expected is not None:
         # A failure the SDK's expectations file lists: reported as pytest reports an xfail.
-        message = f"known failure ({requirement.expected}): {requirement.message or requirement.title}"
+        listed = f"{requirement.expected_in}: " if requirement.expected_in else ""
+        message = (
+            f"known failure ({listed}{requirement.expected}): {requirement.message or requirement.title}"
+        )
         skipped = ET.SubElement(case, "skipped", type="known-failure", message=_xml_text(message))
         skipped.text = _xml_text(counterexample_text(requirement, kind=target.kind))
     elif status == "failed":
@@ -103,7 +108,10 @@ def _case(requirement: RequirementResult, target: TargetResult) -> ET.Element:
         failure = ET.SubElement(case, "failure", type=requirement.level, message=_xml_text(message))
         failure.text = _xml_text(counterexample_text(requirement, kind=target.kind))
     elif status == "skipped":
-        ET.SubElement(case, "skipped", message=_xml_text(requirement.reason or "not exercised"))
+        message = requirement.reason or "not exercised"
+        if requirement.remedy:
+            message += f"; to exercise it: {requirement.remedy}"
+        ET.SubElement(case, "skipped", message=_xml_text(message))
     elif status == "errored":
         error = ET.SubElement(
             case, "error", type="errored", message=_xml_text(requirement.reason or "errored")

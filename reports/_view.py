@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from drun_conformance._verdict import RequirementResult, RunResults, TargetResult
+from drun_conformance._verdict import RequirementResult, RunResults, TargetResult, describe_gate
 
 from ._failure_view import FailureView, catalog, failure_view
 from ._text import pretty
@@ -55,6 +55,7 @@ class TargetView:
     subtitle: str
     identity: list[tuple[str, str]]
     counts: dict[str, int]
+    gate_line: str  # both judgements: "gate passed: non-conformant, 1 known MUST failure (...)"
     must_failed: int  # not counting known failures (the SDK's expectations file lists them)
     should_failed: int
     known_failed: int
@@ -75,6 +76,7 @@ class MatrixRow:
 class ReportView:
     results: RunResults
     verdict: str
+    gate: str
     headline: str
     detail: str
     partial: bool
@@ -100,14 +102,17 @@ def build_view(results: RunResults) -> ReportView:
     should_failed = sum(t.should_failed for t in targets)
     # A run cut short never reads as passed, whatever the runner wrote in `verdict`.
     verdict = "incomplete" if results.partial and results.verdict == "conformant" else results.verdict
+    gate = "incomplete" if results.partial and results.gate == "passed" else results.gate
     headline, detail = _headline(verdict, results, must_failed, should_failed, len(targets))
     known = sum(t.known_failed for t in targets)
     if known:
-        detail += f" {known} known failure{'s' if known != 1 else ''} (listed in expectations) not counted."
+        plural = "s" if known != 1 else ""
+        detail += f" {known} known failure{plural} (listed in expectations): reported, not gating."
     edge_targets = [t for t in targets if any(r.level == "EDGE" for r in t.result.requirements)]
     return ReportView(
         results=results,
         verdict=verdict,
+        gate=gate,
         headline=headline,
         detail=detail,
         partial=results.partial,
@@ -153,6 +158,11 @@ def target_order(targets: Iterable[TargetResult]) -> list[TargetResult]:
 def _headline(verdict: str, results: RunResults, must: int, should: int, n: int) -> tuple[str, str]:
     targets = f"{n} target{'s' if n != 1 else ''}"
     if verdict == "non-conformant":
+        if not must and not (results.strict and should):
+            return (
+                "Non-conformant",
+                f"Only known failures across {targets}: the gate passes, the failures stand.",
+            )
         gating = f"{must} MUST requirement{'s' if must != 1 else ''} failed"
         if results.strict and should:
             gating += f" and {should} SHOULD (--strict)"
@@ -160,7 +170,12 @@ def _headline(verdict: str, results: RunResults, must: int, should: int, n: int)
     if verdict == "incomplete":
         if results.partial:
             return "Incomplete", "The run was cut short: what it did not reach is unknown, not passed."
-        return "Incomplete", "MUST requirements were planned but none could be exercised. This is not a pass."
+        unexercised = sum(len(t.unexercised_must()) for t in results.targets)
+        said = f"{unexercised} MUST requirement{'s' if unexercised != 1 else ''} never exercised"
+        return (
+            "Incomplete",
+            f"{said} across {targets}: each is listed with what would exercise it. Not a pass.",
+        )
     extra = f"; {should} SHOULD requirement{'s' if should != 1 else ''} failed (gating only with --strict)"
     return "Conformant", f"No MUST requirement failed on {targets}{extra if should else ''}."
 
@@ -181,6 +196,7 @@ def _target_view(target: TargetResult, index: int, strict: bool) -> TargetView:
         subtitle=subtitle,
         identity=[(str(k), _scalar(v)) for k, v in target.identity.items()],
         counts=counts,
+        gate_line=describe_gate(target, strict=strict),
         must_failed=sum(r.level == "MUST" and r.expected is None for r in failed),
         should_failed=sum(r.level == "SHOULD" and r.expected is None for r in failed),
         known_failed=sum(r.expected is not None for r in failed),

@@ -31,6 +31,13 @@ class Reply:
     path: str  # the raw request path, percent-encoded
     method: str
     count: int  # how many run requests (POST) came before this one
+    api_key: str | None = None  # the x-api-key the request carried
+
+    @property
+    def key_wrong(self) -> bool:
+        from drun_conformance.server.reference import DEFAULT_API_KEY
+
+        return self.api_key is not None and self.api_key != DEFAULT_API_KEY
 
     @property
     def is_run(self) -> bool:
@@ -57,6 +64,7 @@ class Mutant:
     fault: Fault
     also: frozenset[str] = frozenset()
     add_key_when_missing: bool = False  # request fault: the server stops checking credentials
+    accept_any_key: bool = False  # request fault: the server checks a key is there, not that it is valid
     add_beta_when_missing: bool = False  # request fault: the server stops requiring the beta
     note: str = ""
 
@@ -357,6 +365,13 @@ MUTANTS: tuple[Mutant, ...] = (
         also=frozenset({"http.auth.401"}),
     ),
     Mutant(
+        "any-key-accepted",
+        "http.auth.wrong-key.no-run",
+        lambda r: None,
+        accept_any_key=True,
+        also=frozenset({"http.auth.wrong-key.401"}),
+    ),
+    Mutant(
         "html-404",
         "http.error.envelope",
         _html_404,
@@ -371,8 +386,10 @@ MUTANTS: tuple[Mutant, ...] = (
         "500-1-in-3",
         "http.no-server-error",
         _every(3, _server_error),
-        also=frozenset({"http.unknown-deployment.404", "http.auth.401", "http.beta.400"}),
-        note="a 500 in place of the 404/401/400 probes also misses their SHOULD status",
+        also=frozenset(
+            {"http.unknown-deployment.404", "http.auth.401", "http.auth.wrong-key.401", "http.beta.400"}
+        ),
+        note="a 500 in place of the 404/401/400 probes also misses their SHOULD statuses",
     ),
     # SHOULDs
     Mutant("no-request-id", "http.request-id", _no_request_id),
@@ -387,7 +404,14 @@ MUTANTS: tuple[Mutant, ...] = (
         on_run_body(_set("error.message", ""), when=_errored),
     ),
     Mutant(
-        "403-without-key", "http.auth.401", _status_for(403, "permission_error", lambda r: r.status == 401)
+        "403-without-key",
+        "http.auth.401",
+        _status_for(403, "permission_error", lambda r: r.status == 401 and r.api_key is None),
+    ),
+    Mutant(
+        "403-for-wrong-key",
+        "http.auth.wrong-key.401",
+        _status_for(403, "permission_error", lambda r: r.status == 401 and r.key_wrong),
     ),
     Mutant(
         "400-for-unknown-deployment",
@@ -410,6 +434,7 @@ class FaultInjector:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        asked = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         scope = self._rewrite_request(scope)
         method, path = scope["method"], scope.get("raw_path", scope["path"].encode()).decode("latin-1")
         count = self.runs
@@ -426,7 +451,9 @@ class FaultInjector:
 
         await self.app(scope, receive, capture)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in started["headers"]}
-        reply = Reply(started["status"], headers, b"".join(chunks), path, method, count)
+        reply = Reply(
+            started["status"], headers, b"".join(chunks), path, method, count, asked.get("x-api-key")
+        )
         self.mutant.fault(reply)
         reply.headers["content-length"] = str(len(reply.body))
         await send(
@@ -445,6 +472,10 @@ class FaultInjector:
             from drun_conformance.server.reference import DEFAULT_API_KEY
 
             headers.append((b"x-api-key", DEFAULT_API_KEY.encode()))
+        if self.mutant.accept_any_key:
+            from drun_conformance.server.reference import DEFAULT_API_KEY
+
+            headers = [(n, DEFAULT_API_KEY.encode() if n.lower() == b"x-api-key" else v) for n, v in headers]
         if self.mutant.add_beta_when_missing and b"anthropic-beta" not in names:
             headers.append((b"anthropic-beta", b"managed-agents-2026-04-01"))
         return {**copy.copy(scope), "headers": headers}

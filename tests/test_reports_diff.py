@@ -79,7 +79,9 @@ def test_new_removed_and_lost_coverage() -> None:
     assert [c.requirement.id for c in target.of("new")] == ["run.future.check"]
     assert [c.requirement.id for c in target.of("removed")] == [gone.id]
     assert [c.requirement.id for c in target.of("unexercised")] == ["run.id.unique"]
-    assert diff.regressions == 0
+    # No requirement regressed, but a MUST no longer exercised makes the verdicts incomplete.
+    assert (diff.new_verdict, target.new_verdict) == ("incomplete", "incomplete")
+    assert diff.regressions == 2
     lines = "\n".join(diff.lines())
     assert f"removed     MUST   {gone.id}  removed (was passed)" in lines
     assert "new         MUST   run.future.check  new (passed)" in lines

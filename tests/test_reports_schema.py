@@ -22,8 +22,8 @@ def test_shipped_schema_is_current() -> None:
 
 def test_schema_is_versioned() -> None:
     schema = results_schema()
-    assert schema["$id"] == "urn:drun-conformance:results:1"
-    assert schema["properties"]["schema_version"]["const"] == 1
+    assert schema["$id"] == "urn:drun-conformance:results:2"
+    assert schema["properties"]["schema_version"]["const"] == 2
     assert "schema_version" in schema["required"]
     jsonschema.Draft202012Validator.check_schema(schema)
 

@@ -28,8 +28,8 @@ def harness_command(options: ClientOptions, *, note: Note | None = None) -> Harn
     if (options.sdk is None) == (options.harness is None):
         raise UsageError("give exactly one of --sdk NAME and --harness CMD")
     if options.sdk is not None:
-        sdk, version = parse_sdk(options.sdk)
-        return prepare_sdk(sdk, version, note=note)
+        sdk, release = parse_sdk(options.sdk)
+        return prepare_sdk(sdk, release, note=note)
     assert options.harness is not None
     try:
         argv = tuple(shlex.split(options.harness))
@@ -75,6 +75,8 @@ def _run_gate(options: ClientOptions, command: HarnessCommand, note: Note | None
     from ._gate import Gate
 
     result = Gate(options, command, note).execute()
+    if command.gated is not None:  # a local build: name what was gated (the version is the harness's)
+        result = result.model_copy(update={"identity": {**result.identity, **command.gated}})
     if expectations_file is not None and expectations_file.is_file():
         # The release the harness reports it drives, which is the one installed.
         expected = load_expectations(

@@ -7,8 +7,10 @@
         reason: JSON.parse reads numbers as doubles; 9007199254740993 comes back ...-992.
         versions: ["1.10.0"]        # optional: the releases it applies to (default: all)
 
-A listed failure is still reported, with its reason, and does not gate; a failure not listed
-gates as usual; a listed requirement that now passes is pointed out, so the list shrinks.
+A listed failure is still a failure: the verdict stays non-conformant and the failure is
+reported, with its reason, as known; what the list changes is the gate, which it does not
+fail. A failure not listed gates as usual; a listed requirement that now passes is pointed
+out, so the list shrinks.
 """
 
 from __future__ import annotations
@@ -20,14 +22,14 @@ from typing import Any
 import yaml
 
 from drun_conformance._errors import InputError
-from drun_conformance._verdict import TargetResult, target_verdict
+from drun_conformance._verdict import TargetResult, target_gate, target_verdict
 
 __all__ = ["Expectations", "apply_expectations", "load_expectations"]
 
 
 @dataclass(frozen=True, slots=True)
 class Expectations:
-    source: str  # the file, as named in notes
+    source: str  # the file, as named in notes and reports: "expectations/typescript.yaml"
     failures: dict[str, str]  # requirement id -> reason, for the release under test
 
 
@@ -50,11 +52,11 @@ def load_expectations(path: Path, *, version: str | None, catalog: dict[str, Any
         versions = item.get("versions")
         if versions is None or version in [str(v) for v in versions]:
             failures[item["requirement"]] = " ".join(item["reason"].split())
-    return Expectations(path.name, failures)
+    return Expectations(f"{path.parent.name}/{path.name}", failures)
 
 
 def apply_expectations(result: TargetResult, expectations: Expectations, *, strict: bool) -> TargetResult:
-    """The result with listed failures marked expected, the verdict recomputed, and notes."""
+    """The result with listed failures marked known, the gate recomputed, and notes."""
     notes = list(result.notes)
     requirements = []
     for requirement in result.requirements:
@@ -63,8 +65,10 @@ def apply_expectations(result: TargetResult, expectations: Expectations, *, stri
             requirements.append(requirement)
             continue
         if requirement.status == "failed":
-            requirements.append(requirement.model_copy(update={"expected": reason}))
-            notes.append(f"expected failure ({expectations.source}): {requirement.id}: {reason}")
+            requirements.append(
+                requirement.model_copy(update={"expected": reason, "expected_in": expectations.source})
+            )
+            notes.append(f"known failure ({expectations.source}): {requirement.id}: {reason}")
         else:
             requirements.append(requirement)
             if requirement.status == "passed":
@@ -80,6 +84,7 @@ def apply_expectations(result: TargetResult, expectations: Expectations, *, stri
         update={
             "requirements": requirements,
             "verdict": target_verdict(requirements, strict=strict),
+            "gate": target_gate(requirements, strict=strict),
             "notes": notes,
         }
     )

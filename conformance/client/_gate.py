@@ -244,6 +244,10 @@ class Gate:
             identity = {**self.implementation.as_dict(), **identity}
         identity["examples"] = self.options.examples
         reason = "not reached: " + self.stopped if self.stopped else "no case exercised it"
+        remedy = "more cases (--examples)"
+        if self.skipped_answers and not self.stopped:
+            reason = f"the harness answered skipped to {self.skipped_answers} of {self.cases} calls"
+            remedy = "an SDK release or harness that can make these calls (it answered skipped)"
         return self.tally.result(
             target_id=f"sdk:{self.command.label}",
             kind="client",
@@ -253,6 +257,7 @@ class Gate:
             coverage=self.coverage,
             notes=self.notes,
             default_skip=reason if reached else "the harness did not start",
+            remedy=lambda _: remedy if reached else "a harness that starts and answers the protocol",
         )
 
     def _served(self, case: GateCase) -> None:

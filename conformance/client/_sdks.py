@@ -1,14 +1,18 @@
 """The shipped SDK harnesses: which SDK, which release, and where it is installed.
 
-`--sdk python` or `--sdk python@2.10.0` names a shipped harness and a release. Each release
-is installed once, in isolation, under the cache folder (`$DRUN_CACHE_DIR`, else
-`$XDG_CACHE_HOME/drun-conformance`, else `~/.cache/drun-conformance`): a virtual environment
-per `anthropic` release, an npm prefix per `@anthropic-ai/sdk` release. Later runs reuse it.
+`--sdk python` or `--sdk python@2.10.0` names a shipped harness and a release;
+`--sdk python@.` or `--sdk typescript@./pkg.tgz` a local build to gate before it is released
+(Python: a folder with pyproject.toml, a wheel or an sdist; TypeScript: a package folder or
+an `npm pack` tarball). Each is installed once, in isolation, under the cache folder
+(`$DRUN_CACHE_DIR`, else `$XDG_CACHE_HOME/drun-conformance`, else `~/.cache/drun-conformance`):
+a virtual environment or an npm prefix per release, and per content hash of a local build,
+so a changed checkout is installed afresh. Later runs reuse it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -25,8 +29,10 @@ from drun_conformance._errors import SdkUnavailable, UsageError
 __all__ = [
     "SDKS",
     "HarnessCommand",
+    "LocalBuild",
     "ShippedSdk",
     "cache_dir",
+    "content_hash",
     "harness_environment",
     "parse_sdk",
     "prepare_sdk",
@@ -46,6 +52,16 @@ _SCRUBBED = (
     "https_proxy",
     "all_proxy",
 )
+_ARTEFACTS = {"python": (".whl", ".tar.gz", ".zip"), "typescript": (".tgz", ".tar.gz")}
+_LOCAL_KINDS = {
+    "python": "a folder with pyproject.toml, a wheel (.whl) or an sdist (.tar.gz)",
+    "typescript": "a package folder with package.json or an `npm pack` tarball (.tgz)",
+}
+# Folders that are no part of what gets installed, and change without the build changing.
+_NOT_CONTENT = frozenset(
+    {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox"}
+)
+_BUILD_OUTPUT = {"python": frozenset({"build"})}  # pip builds a setuptools checkout in place
 _VERSION = re.compile(r"^\d+(\.\d+){0,2}([.-]?[0-9A-Za-z.]+)?$")
 Note = Callable[[str], None]
 
@@ -72,6 +88,19 @@ class HarnessCommand:
     env: dict[str, str]
     label: str  # the target id's tail: "python", "python@0.109.0", or the --harness command
     expectations: Path | None = None
+    gated: dict[str, str] | None = None  # a local build: what was gated, for the report
+
+
+@dataclass(frozen=True, slots=True)
+class LocalBuild:
+    """A checkout or built artefact given as `--sdk NAME@PATH`: gated before it is released."""
+
+    given: str  # as the user wrote it, for the target id
+    path: Path  # resolved
+    sha256: str  # of its content: two runs on different builds can be told apart
+
+    def describe(self) -> dict[str, str]:
+        return {"gated": str(self.path), "gated_sha256": self.sha256}
 
 
 SDKS: dict[str, ShippedSdk] = {
@@ -98,16 +127,19 @@ def cache_dir() -> Path:
     return Path(base) / "drun-conformance"
 
 
-def parse_sdk(text: str) -> tuple[ShippedSdk, str]:
-    """`python` or `python@2.10.0` -> the shipped SDK and the release (UsageError if neither)."""
+def parse_sdk(text: str) -> tuple[ShippedSdk, str | LocalBuild]:
+    """`python`, `python@2.10.0` or `python@./checkout` -> the shipped SDK and the release or
+    local build (UsageError if neither)."""
     name, _, version = text.partition("@")
     if name in _NOT_YET:
         raise UsageError(f"no {name} harness is shipped yet: write one and pass it with --harness CMD")
     if name not in SDKS:
         raise UsageError(
-            f"--sdk {text!r}: the shipped harnesses are {', '.join(SDKS)} (NAME or NAME@VERSION)"
+            f"--sdk {text!r}: the shipped harnesses are {', '.join(SDKS)} (NAME, NAME@VERSION or NAME@PATH)"
         )
     sdk = SDKS[name]
+    if version and _looks_local(version):
+        return sdk, _local_build(sdk, text, version)
     version = version or sdk.default_version
     if not _VERSION.match(version):
         raise UsageError(f"--sdk {text!r}: {version!r} is not a release number such as {sdk.default_version}")
@@ -117,28 +149,88 @@ def parse_sdk(text: str) -> tuple[ShippedSdk, str]:
     return sdk, version
 
 
+def _looks_local(spec: str) -> bool:
+    built = tuple(suffix for suffixes in _ARTEFACTS.values() for suffix in suffixes)
+    return spec.startswith((".", "/", "~")) or os.sep in spec or "/" in spec or spec.endswith(built)
+
+
+def _local_build(sdk: ShippedSdk, text: str, spec: str) -> LocalBuild:
+    path = Path(spec).expanduser().resolve()
+    if not path.exists():
+        raise UsageError(f"--sdk {text!r}: no such file or folder: {path}")
+    marker = "pyproject.toml" if sdk.language == "python" else "package.json"
+    kinds = _LOCAL_KINDS[sdk.language]
+    if path.is_dir() and not (path / marker).is_file() and not (path / "setup.py").is_file():
+        raise UsageError(f"--sdk {text!r}: {path} has no {marker}; give {kinds}")
+    if path.is_file() and not path.name.endswith(_ARTEFACTS[sdk.language]):
+        raise UsageError(f"--sdk {text!r}: {path.name} is not {kinds}")
+    return LocalBuild(text.partition("@")[2], path, content_hash(path, language=sdk.language))
+
+
+def content_hash(path: Path, *, language: str) -> str:
+    """sha256 of a file, or of a folder's files (names and bytes; VCS, caches, installs and what
+    building a `language` package writes into its checkout left out)."""
+    digest = hashlib.sha256()
+    files = (
+        [path]
+        if path.is_file()
+        else sorted(_tree(path, _NOT_CONTENT | _BUILD_OUTPUT.get(language, frozenset())))
+    )
+    for file in files:
+        if file != path:  # in a folder, a renamed file is a change too
+            digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        with file.open("rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _tree(root: Path, skipped: frozenset[str]) -> Iterator[Path]:
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [
+            d for d in subfolders if d not in skipped and not d.endswith(("_cache", ".egg-info"))
+        ]
+        for name in names:
+            yield Path(folder) / name
+
+
 def _numbers(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
 
 
-def prepare_sdk(sdk: ShippedSdk, version: str, *, note: Note | None = None) -> HarnessCommand:
-    """The harness command for this release, installing the release on first use."""
-    label = sdk.name if version == sdk.default_version else f"{sdk.name}@{version}"
+def prepare_sdk(sdk: ShippedSdk, release: str | LocalBuild, *, note: Note | None = None) -> HarnessCommand:
+    """The harness command for this release or local build, installing it on first use."""
+    if isinstance(release, LocalBuild):
+        label, gated = f"{sdk.name}@{release.given}", release.describe()
+    else:
+        label = sdk.name if release == sdk.default_version else f"{sdk.name}@{release}"
+        gated = None
     if sdk.language == "python":
-        python = _python_env(sdk, version, note)
+        python = _python_env(sdk, release, note)
         argv: tuple[str, ...] = (str(python), "-I", str(HARNESS_DIR / sdk.harness))
-        return HarnessCommand(argv, harness_environment(), label, sdk.expectations)
-    node, modules = _node_prefix(sdk, version, note)
+        return HarnessCommand(argv, harness_environment(), label, sdk.expectations, gated)
+    node, modules = _node_prefix(sdk, release, note)
     env = harness_environment({"NODE_PATH": str(modules)})
-    return HarnessCommand((node, str(HARNESS_DIR / sdk.harness)), env, label, sdk.expectations)
+    return HarnessCommand((node, str(HARNESS_DIR / sdk.harness)), env, label, sdk.expectations, gated)
 
 
-def _python_env(sdk: ShippedSdk, version: str, note: Note | None) -> Path:
-    home = cache_dir() / "python" / f"{sdk.package}-{version}"
+def _install_plan(sdk: ShippedSdk, release: str | LocalBuild, separator: str) -> tuple[str, str, str]:
+    """The cache folder's name, what the installer is given, and what the install is called."""
+    if isinstance(release, LocalBuild):
+        name = f"{sdk.package.replace('/', '+')}-local-{release.sha256[:16]}"
+        return name, str(release.path), f"{sdk.package} from {release.path}"
+    name = f"{sdk.package.replace('/', '+')}-{release}"
+    return name, f"{sdk.package}{separator}{release}", f"{sdk.package} {release}"
+
+
+def _python_env(sdk: ShippedSdk, release: str | LocalBuild, note: Note | None) -> Path:
+    folder, requirement, what = _install_plan(sdk, release, "==")
+    home = cache_dir() / "python" / folder
     python = home / "bin" / "python"
     with _installing(home) as ready:
         if not ready:
-            _say(note, f"installing {sdk.package} {version} into {home} (first use; later runs reuse it)")
+            _say(note, f"installing {what} into {home} (first use; later runs reuse it)")
             shutil.rmtree(home, ignore_errors=True)
             _install([sys.executable, "-m", "venv", str(home)], f"create a virtual environment in {home}")
             _install(
@@ -151,27 +243,25 @@ def _python_env(sdk: ShippedSdk, version: str, note: Note | None) -> Path:
                     "--disable-pip-version-check",
                     "--retries=1",  # offline, fail in seconds rather than minutes
                     "--timeout=20",
-                    f"{sdk.package}=={version}",
+                    requirement,
                 ],
-                f"install {sdk.package}=={version} from PyPI",
+                f"install {what}",
             )
     return python
 
 
-def _node_prefix(sdk: ShippedSdk, version: str, note: Note | None) -> tuple[str, Path]:
+def _node_prefix(sdk: ShippedSdk, release: str | LocalBuild, note: Note | None) -> tuple[str, Path]:
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         missing = " and ".join(n for n, p in (("node", node), ("npm", npm)) if p is None)
         raise SdkUnavailable(
             f"the typescript harness needs Node.js: {missing} not found on PATH (install Node.js 18 or later)"
         )
-    home = cache_dir() / "typescript" / f"{sdk.package.replace('/', '+')}-{version}"
+    folder, requirement, what = _install_plan(sdk, release, "@")
+    home = cache_dir() / "typescript" / folder
     with _installing(home) as ready:
         if not ready:
-            _say(
-                note,
-                f"installing {sdk.package} {version} into {home} with npm (first use; later runs reuse it)",
-            )
+            _say(note, f"installing {what} into {home} with npm (first use; later runs reuse it)")
             shutil.rmtree(home, ignore_errors=True)
             home.mkdir(parents=True)
             (home / "package.json").write_text('{"private": true}\n', encoding="utf-8")
@@ -187,9 +277,10 @@ def _node_prefix(sdk: ShippedSdk, version: str, note: Note | None) -> tuple[str,
                     "--loglevel=error",
                     "--fetch-retries=1",
                     "--fetch-timeout=20000",
-                    f"{sdk.package}@{version}",
+                    "--install-links",  # a package folder is copied, as a release would be, not linked
+                    requirement,
                 ],
-                f"install {sdk.package}@{version} from npm",
+                f"install {what}",
             )
     return node, home / "node_modules"
 

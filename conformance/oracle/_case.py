@@ -48,6 +48,7 @@ class Exchange:
 
     `deployment_known` is what the prober knows of the path's id: True for a deployment
     the target was told about, False for one made up to be unknown, None when unknown.
+    `key_wrong` is True for a request sent with an API key made up to be refused.
     """
 
     method: str
@@ -58,6 +59,7 @@ class Exchange:
     body: bytes
     received_at: datetime | None = None
     deployment_known: bool | None = None
+    key_wrong: bool = False
 
     @property
     def media_type(self) -> str:

@@ -105,6 +105,20 @@ def check_no_run_without_credentials(case: Case) -> list[Finding] | None:
     )
 
 
+@rule("http.auth.wrong-key.no-run")
+@needs_exchange
+def check_no_run_with_wrong_key(case: Case) -> list[Finding] | None:
+    exchange = _exchange(case)
+    if not exchange.key_wrong:
+        return None
+    if not 200 <= exchange.status < 300:
+        return []
+    return _one(
+        "http.auth.wrong-key.no-run",
+        f"Received: {exchange.status} to a request with a wrong API key / Expected: a 4xx and no run",
+    )
+
+
 @rule("http.request-id")
 @needs_exchange
 def check_request_id_header(case: Case) -> list[Finding] | None:
@@ -153,6 +167,14 @@ def check_unauthenticated_401(case: Case) -> list[Finding] | None:
     if _exchange(case).has_credentials:
         return None
     return _expect_status(case, "http.auth.401", 401, "authentication_error")
+
+
+@rule("http.auth.wrong-key.401")
+@needs_exchange
+def check_wrong_key_401(case: Case) -> list[Finding] | None:
+    if not _exchange(case).key_wrong:
+        return None
+    return _expect_status(case, "http.auth.wrong-key.401", 401, "authentication_error")
 
 
 @rule("http.beta.400")

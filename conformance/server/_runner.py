@@ -1,10 +1,10 @@
 """Check a server: plan probes that cover the most requirements per request, send them
 within the budget, judge every exchange with the oracle, and tally a TargetResult.
 
-Order of the plan, most coverage first: each given deployment id once (a session and an
-error cover every body requirement), an unknown id that needs escaping, no credentials, no
-beta; then read-backs and a listing of scheduled runs where the target serves them; then,
-while budget remains, repeats of each id (intermittent faults) and Schemathesis cases.
+Order of the plan, most coverage first: each given deployment id once, an unknown id that
+needs escaping, no credentials, a wrong key, no beta; then each run read back by its id and
+each id's scheduled runs listed (where served); then, while budget remains, repeats of each
+id (intermittent faults) and Schemathesis cases. What no probe exercised: see `_remedies`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from drun_conformance import spec
 from drun_conformance._verdict import Counterexample, Interrupted, TargetResult, TargetTally
 from drun_conformance.oracle import UNPARSED, Evaluation, Exchange, Oracle, parse_body
 
+from ._remedies import explain_unexercised, what_would_exercise
 from ._transport import BudgetSpent, MiB, Prober, Sent, TransportFault, curl_command, run_path
 
 __all__ = [
@@ -56,15 +57,7 @@ PROFILES = {
 EMBEDDED_BUDGET, LIVE_BUDGET = 300, 10
 _ABORT_AFTER_FAULTS = 2
 _CREDENTIAL_HEADERS = frozenset({"x-api-key", "authorization"})
-# What every answer to the primary probes exercises, whatever the deployment's outcome.
-_PLANNED_ALWAYS = ("http.no-server-error", "http.unknown-deployment.no-run", "http.auth.no-run")
-_PLANNED_WITH_IDS = (
-    "payload.json",
-    "run.json-type",
-    "run.outcome.exactly-one",
-    "run.deployment_id.echo",
-    "http.success.content-type",
-)
+_READ_BACK = "run.read-back.same-record"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +146,7 @@ class _ServerRun:
     answered: int = 0
     faults_in_a_row: int = 0
     stopped: str | None = None
+    listing_served: bool | None = None  # None: never asked (budget spent first)
     _sent_last: Sent | None = None
 
     def __post_init__(self) -> None:
@@ -182,10 +176,7 @@ class _ServerRun:
         return self._result()
 
     def _primary(self) -> None:
-        self.tally.plan(_PLANNED_ALWAYS)
-        if self.deployment_ids:
-            self.tally.plan(_PLANNED_WITH_IDS)
-        else:
+        if not self.deployment_ids:
             self._note("no --deployment-id given: the run requirements cannot be exercised")
         for deployment_id in self.deployment_ids:
             self._run(deployment_id, self._headers(), known=True)
@@ -193,22 +184,31 @@ class _ServerRun:
         self._run(unknown, self._headers(), known=False)
         some_id = self.deployment_ids[0] if self.deployment_ids else unknown
         self._run(some_id, self._headers(credentials=False), known=None)
+        wrong_key = {"x-api-key": f"drun-conformance-wrong-key-{secrets.token_hex(8)}"}
+        self._run(some_id, {**self._headers(credentials=False), **wrong_key}, known=None, key_wrong=True)
         self._run(some_id, self._headers(beta=False), known=None)
 
     def _read_back(self) -> None:
-        listing = self._get("/v1/deployment_runs?trigger_type=schedule&limit=5")
-        if listing is not None:
-            self._judge(listing, self._last_sent())
-        if listing is None or listing.status in (404, 405) or not _is_listing(parse_body(listing.body)):
-            reason = "the target serves no /v1/deployment_runs listing to read runs back from"
-            self.tally.skip("run.read-back.same-record", reason)
-            return
-        for item in parse_body(listing.body)["data"]:
-            self._judge_body(item, run_now=False)
-        for deployment_id, run in list(self.runs)[: max(0, self.prober.remaining - 1)]:
+        for deployment_id, run in list(self.runs):
             back = self._get(f"/v1/deployment_runs/{quote(str(run['id']), safe='')}", deployment_id)
-            if back is not None:
+            if back is not None and 200 <= back.status < 300:
                 self._judge(back, self._last_sent(), original=run)
+            elif back is not None:
+                self._judge(back, self._last_sent())  # judged as an HTTP answer, not as the run
+                self.tally.skip(_READ_BACK, f"GET /v1/deployment_runs/{{id}} answered {back.status}")
+        for deployment_id in self.deployment_ids:  # the scheduled runs of the deployments under test
+            query = f"deployment_id={quote(deployment_id, safe='')}&trigger_type=schedule&limit=5"
+            listing = self._get(f"/v1/deployment_runs?{query}", deployment_id)
+            if listing is None:
+                continue
+            self._judge(listing, self._last_sent())
+            body = parse_body(listing.body)
+            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+                self.listing_served = False
+                return  # no listing served: asking again for another deployment tells nothing new
+            self.listing_served = True
+            for item in body["data"]:
+                self._judge_body(item, run_now=False)
 
     def _repeats(self) -> None:
         profile = PROFILES[self.options.profile]
@@ -244,7 +244,13 @@ class _ServerRun:
         return sent, got
 
     def _run(
-        self, deployment_id: str, headers: dict[str, str], *, known: bool | None, path: str | None = None
+        self,
+        deployment_id: str,
+        headers: dict[str, str],
+        *,
+        known: bool | None,
+        path: str | None = None,
+        key_wrong: bool = False,
     ) -> None:
         sent, got = self._send(
             "POST",
@@ -252,6 +258,7 @@ class _ServerRun:
             headers,
             deployment_id=deployment_id,
             deployment_known=known,
+            key_wrong=key_wrong,
         )
         if isinstance(got, TransportFault):
             self._fault(got)
@@ -363,6 +370,7 @@ class _ServerRun:
             "triggers": {t: self.observed.get("trigger:" + t, "missing") for t in triggers},
         }
         reason = "not reached: " + self.stopped if self.stopped else "no probe exercised it"
+        explain_unexercised(self.tally, stopped=bool(self.stopped), listing_served=self.listing_served)
         return self.tally.result(
             target_id=f"server:{self.kind if self.kind == 'embedded' else self.base_url}",
             kind="server",
@@ -376,11 +384,13 @@ class _ServerRun:
             coverage=coverage,
             notes=self.notes,
             default_skip=reason,
+            remedy=self._remedy,
         )
 
-
-def _is_listing(body: Any) -> bool:
-    return isinstance(body, dict) and isinstance(body.get("data"), list)
+    def _remedy(self, requirement: str) -> str:
+        return what_would_exercise(
+            requirement, stopped=self.stopped, budget=self.budget, with_ids=bool(self.deployment_ids)
+        )
 
 
 def _decoded_id(path: str) -> str:

@@ -115,6 +115,7 @@ class Prober:
         *,
         deployment_id: str = "",
         deployment_known: bool | None = None,
+        key_wrong: bool = False,
     ) -> tuple[Sent, Exchange | TransportFault]:
         """One request. BudgetSpent when the budget or the deadline allows no more."""
         if self.remaining <= 0 or self.out_of_time:
@@ -143,6 +144,7 @@ class Prober:
             body=body,
             received_at=datetime.now(UTC),
             deployment_known=deployment_known,
+            key_wrong=key_wrong,
         )
 
     def _read_capped(self, response: httpx.Response, give_up_at: float) -> bytes:

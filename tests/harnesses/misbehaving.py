@@ -8,6 +8,7 @@ die          exits with status 3 on the first run, after a word on standard erro
 refuse       answers start with ok: false
 no-start     exits before answering start
 chatty       writes a log line to standard output before every answer
+skip-all     answers every run with outcome skipped (the SDK can express nothing)
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def main() -> int:
             sys.stderr.write("segmentation fault (pretend)\n")
             sys.stderr.flush()
             return 3
+        elif MODE == "skip-all":
+            answer({"seq": seq, "outcome": "skipped", "message": "this SDK release cannot express it"})
         elif MODE == "chatty":
             sys.stdout.write("[log] calling the SDK\n")
             answer({"seq": seq, "outcome": "client_error", "message": "x"})

@@ -1,0 +1,64 @@
+"""What would exercise a server requirement that no probe did: the report's answer to "why
+is this incomplete, and what do I give it next time".
+
+Only the schedule-trigger requirements on a target with no listing of scheduled runs are not
+applicable (Run Deployment Now answers manual runs): they do not make the verdict incomplete.
+"""
+
+from __future__ import annotations
+
+from drun_conformance import spec
+from drun_conformance._verdict import TargetTally
+
+__all__ = ["SCHEDULED", "explain_unexercised", "requirements_under", "what_would_exercise"]
+
+SCHEDULED = "/trigger_context/scheduled_at"  # the pointer of what only scheduled runs carry
+NO_SCHEDULED_RUNS = "the target serves no listing of scheduled runs (Run Deployment Now answers manual runs)"
+
+
+def requirements_under(pointer: str) -> list[str]:
+    """The server requirements about `pointer` and what lies under it."""
+    return [
+        e["id"]
+        for e in spec.load_requirements()["requirements"]
+        if e["side"] == "server" and (e["pointer"] + "/").startswith(pointer + "/")
+    ]
+
+
+def what_would_exercise(requirement: str, *, stopped: str | None, budget: int, with_ids: bool) -> str:
+    """The input or budget that would exercise `requirement` on the next run."""
+    if stopped and "budget" in stopped:
+        return f"a larger --max-requests (all {budget} were spent)"
+    if stopped:
+        return "a target that answers every request (the run stopped early)"
+    if not with_ids:
+        return "give a --deployment-id"
+    if requirement in requirements_under("/error"):
+        return "give a --deployment-id whose runs fail"
+    if requirement in requirements_under(SCHEDULED):
+        return "give a --deployment-id that runs on a schedule (its runs fill the listing of scheduled runs)"
+    if requirement in requirements_under("/session_id"):
+        return "give a --deployment-id whose runs succeed"
+    if requirement == "run.read-back.same-record":
+        return "serve GET /v1/deployment_runs/{id}: each run read back as it was answered"
+    return "give deployment ids whose runs succeed and fail, or a larger --max-requests"
+
+
+def explain_unexercised(tally: TargetTally, *, stopped: bool, listing_served: bool | None) -> None:
+    """Say why each requirement about one kind of run was not exercised by the runs seen, and
+    mark the schedule-trigger ones not applicable on a target that answered it has no listing
+    (`listing_served` False; None, never asked, leaves them unexercised)."""
+    for pointer, why in () if stopped else _KINDS_OF_RUN:
+        for requirement in requirements_under(pointer):
+            if not tally.exercised(requirement):
+                tally.skip(requirement, why)
+    if listing_served is False:
+        for requirement in requirements_under(SCHEDULED):
+            tally.not_applicable(requirement, NO_SCHEDULED_RUNS)
+
+
+_KINDS_OF_RUN = (
+    ("/error", "no run answered carried an error"),
+    (SCHEDULED, "no scheduled run of the given deployments was listed"),
+    ("/session_id", "no run answered carried a session"),
+)

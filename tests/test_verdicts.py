@@ -1,0 +1,185 @@
+"""Verdicts that never overstate: the verdict (what was found) apart from the gate (the exit
+status), unexercised MUST requirements named with what would exercise them, and exit 4."""
+
+from __future__ import annotations
+
+import json
+import sys
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from drun_conformance import spec
+from drun_conformance._verdict import RunResults, TargetTally, describe_gate, run_gate, run_verdict
+from drun_conformance.client._expectations import Expectations, apply_expectations
+from drun_conformance.oracle import Evaluation, Finding
+from drun_conformance.reports import write_reports
+from drun_conformance.server._runner import ServerOptions, check_server
+from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, serve_in_thread
+
+from .conftest import run_cli
+from .mutants import FaultInjector, Mutant, Reply
+
+CLIENT_SIDES = {"client-request", "client-parse"}
+MISBEHAVING = Path(__file__).parent / "harnesses" / "misbehaving.py"
+ERROR_MUSTS = {
+    "run.error.type.required",
+    "run.error.type.known-variant",
+    "run.error.message.required",
+    "run.error.message.json-type",
+}
+
+
+def _ids(*sides: str, level: str = "MUST") -> set[str]:
+    entries = spec.load_requirements()["requirements"]
+    return {e["id"] for e in entries if e["side"] in sides and e["level"] == level}
+
+
+def _every_client_must_exercised() -> TargetTally:
+    tally = TargetTally(spec.load_requirements(), sides=CLIENT_SIDES)
+    tally.record(Evaluation([], frozenset(_ids(*CLIENT_SIDES))))
+    return tally
+
+
+def test_a_known_failure_is_non_conformant_and_passes_the_gate(tmp_path: Path) -> None:
+    tally = _every_client_must_exercised()
+    tally.fail(Finding("client.parse.int64", "MUST", "/agent/version", "Received: 1 / Expected: 2"))
+    result = tally.result(target_id="sdk:typescript", kind="client", identity={}, strict=False)
+    assert (result.verdict, result.gate) == ("non-conformant", "failed")
+    known = Expectations("expectations/typescript.yaml", {"client.parse.int64": "doubles"})
+    applied = apply_expectations(result, known, strict=False)
+    assert (applied.verdict, applied.gate) == ("non-conformant", "passed")
+    line = (
+        "gate passed: non-conformant, 1 known MUST failure (client.parse.int64, expectations/typescript.yaml)"
+    )
+    assert describe_gate(applied) == line
+    results = RunResults(
+        tool={"name": "drun-conformance", "version": "0"},
+        command=["drun-conformance", "client", "--sdk", "typescript"],
+        started_at=datetime(2026, 11, 30, tzinfo=UTC),
+        duration_s=1.0,
+        spec={},
+        verdict=run_verdict([applied]),
+        gate=run_gate([applied]),
+        targets=[applied],
+    )
+    write_reports(results, tmp_path)
+    html = (tmp_path / "report.html").read_text()
+    assert "<h1>Non-conformant</h1>" in html and 'id="gate">gate passed</span>' in html and line in html
+    suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
+    assert suite is not None
+    facts = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert (facts["verdict"], facts["gate"], facts["gate.summary"]) == ("non-conformant", "passed", line)
+
+
+def test_an_unexercised_must_is_incomplete_unless_not_applicable() -> None:
+    tally = TargetTally(spec.load_requirements(), sides=CLIENT_SIDES)
+    tally.record(Evaluation([], frozenset(_ids(*CLIENT_SIDES) - {"client.parse.trigger"})))
+    result = tally.result(
+        target_id="sdk:x", kind="client", identity={}, strict=False, remedy=lambda rid: f"exercise {rid}"
+    )
+    assert (result.verdict, result.gate) == ("incomplete", "incomplete")
+    (missing,) = result.unexercised_must()
+    assert (missing.id, missing.remedy) == ("client.parse.trigger", "exercise client.parse.trigger")
+    tally.not_applicable("client.parse.trigger", "no such input here")
+    result = tally.result(target_id="sdk:x", kind="client", identity={}, strict=False)
+    assert (result.verdict, result.gate) == ("conformant", "passed")
+    trigger = next(r for r in result.requirements if r.id == "client.parse.trigger")
+    assert trigger.status == "skipped" and not trigger.applicable and trigger.reason
+    assert trigger.reason.startswith("not applicable: ")
+
+
+def _results(report: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((report / "results.json").read_text())
+    return data
+
+
+def test_the_embedded_server_with_only_a_healthy_id_is_incomplete(tmp_path: Path) -> None:
+    args = ["server", "--profile", "quick", "--seed", "1", "--deployment-id", "depl_ok"]
+    done = run_cli(*args, "--report-dir", str(tmp_path / "a"))
+    assert done.returncode == 4, done.stdout.decode() + done.stderr.decode()
+    (target,) = _results(tmp_path / "a")["targets"]
+    assert (target["verdict"], target["gate"]) == ("incomplete", "incomplete")
+    unexercised = {
+        r["id"]: r for r in target["requirements"] if r["level"] == "MUST" and r["status"] != "passed"
+    }
+    assert set(unexercised) == ERROR_MUSTS
+    for requirement in unexercised.values():
+        assert requirement["applicable"] and requirement["remedy"] == "give a --deployment-id whose runs fail"
+        assert requirement["reason"] == "no run answered carried an error"
+        assert f"UNEXERCISED MUST {requirement['id']}" in done.stdout.decode()
+    junit = ET.parse(tmp_path / "a" / "junit.xml").getroot()
+    skipped = junit.find(".//testcase[@name='run.error.type.required']/skipped")
+    assert skipped is not None and "whose runs fail" in skipped.get("message", "")
+    # --allow-incomplete passes the gate knowingly; the verdict still says incomplete.
+    done = run_cli(*args, "--allow-incomplete", "--report-dir", str(tmp_path / "b"))
+    assert done.returncode == 0
+    assert (_results(tmp_path / "b")["verdict"], _results(tmp_path / "b")["gate"]) == (
+        "incomplete",
+        "incomplete",
+    )
+
+
+def test_with_a_failing_id_too_the_embedded_server_is_conformant(tmp_path: Path) -> None:
+    args = ["server", "--profile", "quick", "--seed", "1", "--deployment-id", "depl_ok"]
+    done = run_cli(*args, "--deployment-id", "depl_vault_archived_error", "--report-dir", str(tmp_path))
+    assert done.returncode == 0, done.stdout.decode()
+    results = _results(tmp_path)
+    assert (results["verdict"], results["gate"]) == ("conformant", "passed")
+    assert "gate passed: conformant" in done.stdout.decode()
+
+
+def test_a_harness_that_skips_everything_is_incomplete(tmp_path: Path) -> None:
+    harness = f"{sys.executable} {MISBEHAVING} --mode skip-all"
+    done = run_cli("client", "--harness", harness, "--examples", "3", "--report-dir", str(tmp_path))
+    assert done.returncode == 4, done.stdout.decode() + done.stderr.decode()
+    (target,) = _results(tmp_path)["targets"]
+    assert (target["verdict"], target["gate"]) == ("incomplete", "incomplete")
+    unexercised = {
+        r["id"] for r in target["requirements"] if r["level"] == "MUST" and r["status"] == "skipped"
+    }
+    assert unexercised == _ids(*CLIENT_SIDES) - {"client.harness.protocol"}  # it did answer, validly
+    for requirement in unexercised:
+        assert f"UNEXERCISED MUST {requirement}: the harness answered skipped" in done.stdout.decode()
+    assert "20 MUST never exercised" in (tmp_path / "report.html").read_text()
+
+
+def _no_listing(reply: Reply) -> None:
+    if reply.method == "GET" and reply.path == "/v1/deployment_runs":  # the path, without the query
+        reply.status = 404
+        reply.set_json({"type": "error", "error": {"type": "not_found_error", "message": "no route"}})
+
+
+def _no_listing_nor_read_back(reply: Reply) -> None:
+    if reply.method == "GET":
+        reply.status = 404
+        reply.set_json({"type": "error", "error": {"type": "not_found_error", "message": "no route"}})
+
+
+def _check(fault: Any) -> Any:
+    ids = ("depl_ok", "depl_vault_archived_error")
+    with serve_in_thread(FaultInjector(create_app(), Mutant("x", "x", fault))) as url:
+        options = ServerOptions(
+            base_url=url, api_key=DEFAULT_API_KEY, deployment_ids=ids, profile="quick", seed=2
+        )
+        return check_server(options)
+
+
+def test_no_listing_of_scheduled_runs_makes_the_schedule_requirements_not_applicable() -> None:
+    result = _check(_no_listing)
+    assert (result.verdict, result.gate) == ("conformant", "passed")
+    scheduled = [r for r in result.requirements if r.id.startswith("run.trigger_context.scheduled")]
+    assert len(scheduled) == 3 and all(r.status == "skipped" and not r.applicable for r in scheduled)
+    back = next(r for r in result.requirements if r.id == "run.read-back.same-record")
+    assert back.status == "passed"  # read back by id all the same
+
+
+def test_no_read_back_by_id_is_incomplete() -> None:
+    result = _check(_no_listing_nor_read_back)
+    assert (result.verdict, result.gate) == ("incomplete", "incomplete")
+    (back,) = result.unexercised_must()
+    assert (
+        back.id == "run.read-back.same-record" and back.reason == "GET /v1/deployment_runs/{id} answered 404"
+    )
+    assert back.remedy and "GET /v1/deployment_runs/{id}" in back.remedy
