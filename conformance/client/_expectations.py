@@ -35,7 +35,8 @@ def load_expectations(path: Path, *, version: str | None, catalog: dict[str, Any
     """The failures `path` lists for `version` (InputError for a file that is not one)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
+    # ValueError: a number too long to convert, or a date YAML cannot make (2026-13-45)
+    except (OSError, ValueError, yaml.YAMLError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
         raise InputError(f"cannot read the expectations file {path}: {reason}") from None
     if data is None:
