@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import secrets
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from ._errors import DrunError, UsageError
+from ._flags import (
+    MAX_SEED,
+    api_key,
+    api_key_problem,
+    base_url,
+    existing_file,
+    existing_folder,
+    file_in_a_folder,
+    int_from,
+    non_empty,
+    seconds,
+)
 
 __all__ = ["main"]
 
@@ -20,100 +30,6 @@ __all__ = ["main"]
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see `{self.prog} --help`)")
-
-
-# --- flag values --------------------------------------------------------------------------
-# Every value is checked here, as argparse reads it, so a bad one stops the command before
-# anything is contacted; argparse names the flag ("argument --timeout: must be ...", exit 2).
-
-_MAX_SECONDS = 86_400.0  # a day: beyond it a wait is a mistake (and overflows thread timeouts)
-_MAX_SEED = 2**64 - 1
-
-
-def _whole_number(text: str) -> int:
-    try:
-        return int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-
-
-def _int_from(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
-    """A converter for whole numbers from `minimum` (to `maximum`)."""
-
-    def convert(text: str) -> int:
-        value = _whole_number(text)
-        if value < minimum or (maximum is not None and value > maximum):
-            bound = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
-            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
-        return value
-
-    return convert
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
-    if not (math.isfinite(value) and 0 < value <= _MAX_SECONDS):
-        raise argparse.ArgumentTypeError(
-            f"must be more than 0 and at most {_MAX_SECONDS:g} seconds, got {text}"
-        )
-    return value
-
-
-def _base_url(text: str) -> str:
-    try:
-        parts = urlsplit(text)
-        port_ok = parts.port is None or parts.port > 0
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a URL: {exc}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
-        raise argparse.ArgumentTypeError(f"must be an http:// or https:// URL with a host, got {text!r}")
-    if parts.query or parts.fragment or any(c.isspace() or ord(c) < 32 for c in text):
-        raise argparse.ArgumentTypeError(
-            f"must be a base URL without query, fragment or spaces, got {text!r}"
-        )
-    return text
-
-
-def _api_key_problem(key: str) -> str | None:
-    """Why `key` cannot be sent as a header value (never quoting the key itself)."""
-    if not key or not all("!" <= c <= "~" for c in key):
-        return "must be printable ASCII without spaces (the value is not shown)"
-    return None
-
-
-def _api_key(text: str) -> str:
-    problem = _api_key_problem(text)
-    if problem:
-        raise argparse.ArgumentTypeError(problem)
-    return text
-
-
-def _non_empty(text: str) -> str:
-    if not text:
-        raise argparse.ArgumentTypeError("must not be empty")
-    return text
-
-
-def _existing_file(text: str) -> str:
-    if not Path(text).is_file():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a file")
-    return text
-
-
-def _existing_folder(text: str) -> str:
-    if not Path(text).is_dir():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a folder")
-    return text
-
-
-def _file_in_a_folder(text: str) -> str:
-    """A file to create: its folder must exist (it is not created)."""
-    if not text or not Path(text).resolve().parent.is_dir():
-        raise argparse.ArgumentTypeError(f"the folder of {text!r} does not exist")
-    return text
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -140,8 +56,8 @@ def _server_options(args: argparse.Namespace) -> Any:
     from .server._runner import ServerOptions
 
     api_key = args.api_key or os.environ.get("ANTHROPIC_API_KEY") or None
-    if api_key is not None and args.api_key is None and _api_key_problem(api_key):
-        raise UsageError(f"$ANTHROPIC_API_KEY {_api_key_problem(api_key)}")
+    if api_key is not None and args.api_key is None and api_key_problem(api_key):
+        raise UsageError(f"$ANTHROPIC_API_KEY {api_key_problem(api_key)}")
     return ServerOptions(
         base_url=args.base_url,
         api_key=api_key,
@@ -272,7 +188,7 @@ def _read_text(path: str) -> str:
 
 def _common_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--seed", type=_int_from(0, _MAX_SEED), help="reproduce a run (default: a fresh one, printed)"
+        "--seed", type=int_from(0, MAX_SEED), help="reproduce a run (default: a fresh one, printed)"
     )
     parser.add_argument("--strict", action="store_true", help="SHOULD failures gate too")
     parser.add_argument("--report-dir", metavar="DIR", help="write report.html, results.json, junit.xml")
@@ -295,18 +211,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the embedded reference server in the foreground")
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
-    serve.add_argument(
-        "--port", type=_int_from(0, 65535), default=0, help="default: 0, a free port (printed)"
-    )
+    serve.add_argument("--port", type=int_from(0, 65535), default=0, help="default: 0, a free port (printed)")
     serve.add_argument(
         "--scenario",
-        type=_existing_file,
+        type=existing_file,
         metavar="FILE",
         help="YAML or JSON state (default: the shipped one)",
     )
     serve.add_argument(
         "--database",
-        type=_file_in_a_folder,
+        type=file_in_a_folder,
         metavar="FILE",
         help="SQLite file for the runs (default: in memory)",
     )
@@ -324,45 +238,43 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--harness", metavar="CMD", help="any command speaking the harness protocol")
     client.add_argument(
         "--examples",
-        type=_int_from(0),
+        type=int_from(0),
         default=100,
         metavar="N",
         help="drawn cases after the coverage ones (default 100)",
     )
     client.add_argument(
-        "--timeout", type=_seconds, default=20.0, metavar="S", help="per harness call (default 20)"
+        "--timeout", type=seconds, default=20.0, metavar="S", help="per harness call (default 20)"
     )
     _common_run_flags(client)
     client.set_defaults(handler=_cmd_client, wants_argv=True)
 
     server = commands.add_parser("server", help="check a server (default: the embedded reference server)")
     server.add_argument(
-        "--base-url", type=_base_url, help="the server to check (default: start the embedded one)"
+        "--base-url", type=base_url, help="the server to check (default: start the embedded one)"
     )
     server.add_argument(
-        "--api-key", type=_api_key, help="default: $ANTHROPIC_API_KEY (never written anywhere)"
+        "--api-key", type=api_key, help="default: $ANTHROPIC_API_KEY (never written anywhere)"
     )
     server.add_argument(
         "--deployment-id",
         action="append",
-        type=_non_empty,
+        type=non_empty,
         default=[],
         metavar="ID",
         help="a deployment to run (repeatable); each is run at least once",
     )
     server.add_argument(
         "--max-requests",
-        type=_int_from(1),
+        type=int_from(1),
         metavar="N",
         help="never send more (default: 10 for a non-loopback URL, 300 on loopback)",
     )
     server.add_argument("--profile", choices=["quick", "default", "thorough"], default="default")
-    server.add_argument(
-        "--timeout", type=_seconds, default=30.0, metavar="S", help="per request (default 30)"
-    )
+    server.add_argument("--timeout", type=seconds, default=30.0, metavar="S", help="per request (default 30)")
     server.add_argument(
         "--max-response-bytes",
-        type=_int_from(1),
+        type=int_from(1),
         default=10 * 1024 * 1024,
         metavar="N",
         help="larger answers are a finding (default 10 MiB)",
@@ -374,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     spec_cmd.add_argument("action", choices=["build", "check", "diff"])
     spec_cmd.add_argument("pages", nargs="*", metavar="PAGE", help="diff: OLD_PAGE NEW_PAGE")
     spec_cmd.add_argument(
-        "--source", type=_existing_folder, help="build: the folder with the page and rules.yaml"
+        "--source", type=existing_folder, help="build: the folder with the page and rules.yaml"
     )
     spec_cmd.add_argument("--out", help="build: where to write (default: spec/ of the checkout you are in)")
     spec_cmd.set_defaults(handler=_cmd_spec)
