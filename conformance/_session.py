@@ -7,9 +7,12 @@ could be reached, 4 incomplete (0 with `allow_incomplete`; the verdict stays inc
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -80,8 +83,9 @@ def check_targets(
     targets: list[TargetResult] = []
     partial = False
     try:
-        for check in checks:
-            targets.append(check())
+        with _sigterm_as_ctrl_c():
+            for check in checks:
+                targets.append(check())
     except KeyboardInterrupt as interrupt:
         partial = True
         if isinstance(interrupt, Interrupted):  # what the interrupted target had checked is kept
@@ -103,6 +107,19 @@ def check_targets(
         gate=run_gate(targets, partial=partial),
         targets=targets,
     )
+
+
+@contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, `kill`) stops the checks as Ctrl-C does: partial reports."""
+    if threading.current_thread() is not threading.main_thread():  # only there can it be set
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _print_summary(results: RunResults, report_dir: Path | None) -> None:

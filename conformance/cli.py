@@ -12,6 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import DrunError, UsageError
+from ._flags import (
+    MAX_SEED,
+    api_key,
+    api_key_problem,
+    base_url,
+    existing_file,
+    existing_folder,
+    file_in_a_folder,
+    int_from,
+    non_empty,
+    seconds,
+)
 
 __all__ = ["main"]
 
@@ -44,11 +56,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _server_options(args: argparse.Namespace) -> Any:
     from .server._runner import ServerOptions
 
-    if args.max_requests is not None and args.max_requests < 1:
-        raise UsageError("--max-requests must be at least 1")
+    api_key = args.api_key or os.environ.get("ANTHROPIC_API_KEY") or None
+    if api_key is not None and args.api_key is None and api_key_problem(api_key):
+        raise UsageError(f"$ANTHROPIC_API_KEY {api_key_problem(api_key)}")
     return ServerOptions(
         base_url=args.base_url,
-        api_key=args.api_key or os.environ.get("ANTHROPIC_API_KEY") or None,
+        api_key=api_key,
         deployment_ids=tuple(args.deployment_id),
         max_requests=args.max_requests,
         profile=args.profile,
@@ -91,10 +104,6 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def _cmd_client(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .client._check import ClientOptions, check_client
 
-    if args.examples < 0:
-        raise UsageError("--examples must be 0 or more")
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be more than 0")
     options = ClientOptions(
         sdk=args.sdk,
         harness=args.harness,
@@ -127,7 +136,9 @@ def _report_dir(args: argparse.Namespace) -> Path | None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create the report folder {path}: {exc.strerror}") from exc
+        raise UsageError(f"--report-dir: cannot create the folder {path}: {exc.strerror}") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"--report-dir: cannot write into {path}")
     return path
 
 
@@ -139,11 +150,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _cmd_spec(args: argparse.Namespace) -> int:
     from . import spec
-    from .contract._builder import build_spec, check_spec, diff_pages
+    from .contract._builder import build_spec, check_spec, checkout_spec_dir, diff_pages, spec_out_dir
 
+    if args.action != "diff" and args.pages:
+        raise UsageError(f"spec {args.action} takes no PAGE (only spec diff does)")
     if args.action == "build":
-        out = Path(args.out) if args.out else spec.SPEC_DIR
-        findings = build_spec(Path(args.source) if args.source else spec.SPEC_DIR / "source", out)
+        out = spec_out_dir(Path(args.out) if args.out else None, cwd=Path.cwd())
+        checkout = checkout_spec_dir(Path.cwd())
+        source = Path(args.source) if args.source else (checkout or spec.SPEC_DIR) / "source"
+        findings = build_spec(source, out)
         print(f"wrote {out}/deployment_run.schema.json, openapi.yaml, requirements.json")
         for finding in findings:
             what = f"{finding['level']} {finding['requirement']}: {finding['message']}"
@@ -180,7 +195,9 @@ def _read_text(path: str) -> str:
 
 
 def _common_run_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, help="reproduce a run (default: a fresh one, printed)")
+    parser.add_argument(
+        "--seed", type=int_from(0, MAX_SEED), help="reproduce a run (default: a fresh one, printed)"
+    )
     parser.add_argument("--strict", action="store_true", help="SHOULD failures gate too")
     parser.add_argument("--report-dir", metavar="DIR", help="write report.html, results.json, junit.xml")
     parser.add_argument(
@@ -207,9 +224,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the embedded reference server in the foreground")
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
-    serve.add_argument("--port", type=int, default=0, help="default: 0, a free port (printed)")
-    serve.add_argument("--scenario", metavar="FILE", help="YAML or JSON state (default: the shipped one)")
-    serve.add_argument("--database", metavar="FILE", help="SQLite file for the runs (default: in memory)")
+    serve.add_argument("--port", type=int_from(0, 65535), default=0, help="default: 0, a free port (printed)")
+    serve.add_argument(
+        "--scenario",
+        type=existing_file,
+        metavar="FILE",
+        help="YAML or JSON state (default: the shipped one)",
+    )
+    serve.add_argument(
+        "--database",
+        type=file_in_a_folder,
+        metavar="FILE",
+        help="SQLite file for the runs (default: in memory)",
+    )
     serve.set_defaults(handler=_cmd_serve)
 
     run = commands.add_parser("run", help="the main job: the embedded reference server and the SDK gate")
@@ -227,38 +254,43 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--harness", metavar="CMD", help="any command speaking the harness protocol")
     client.add_argument(
         "--examples",
-        type=int,
+        type=int_from(0),
         default=100,
         metavar="N",
         help="drawn cases after the coverage ones (default 100)",
     )
     client.add_argument(
-        "--timeout", type=float, default=20.0, metavar="S", help="per harness call (default 20)"
+        "--timeout", type=seconds, default=20.0, metavar="S", help="per harness call (default 20)"
     )
     _common_run_flags(client)
     client.set_defaults(handler=_cmd_client, wants_argv=True)
 
     server = commands.add_parser("server", help="check a server (default: the embedded reference server)")
-    server.add_argument("--base-url", help="the server to check (default: start the embedded one)")
-    server.add_argument("--api-key", help="default: $ANTHROPIC_API_KEY (never written anywhere)")
+    server.add_argument(
+        "--base-url", type=base_url, help="the server to check (default: start the embedded one)"
+    )
+    server.add_argument(
+        "--api-key", type=api_key, help="default: $ANTHROPIC_API_KEY (never written anywhere)"
+    )
     server.add_argument(
         "--deployment-id",
         action="append",
+        type=non_empty,
         default=[],
         metavar="ID",
         help="a deployment to run (repeatable); each is run at least once",
     )
     server.add_argument(
         "--max-requests",
-        type=int,
+        type=int_from(1),
         metavar="N",
         help="never send more (default: 10 for a non-loopback URL, 300 on loopback)",
     )
     server.add_argument("--profile", choices=["quick", "default", "thorough"], default="default")
-    server.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per request (default 30)")
+    server.add_argument("--timeout", type=seconds, default=30.0, metavar="S", help="per request (default 30)")
     server.add_argument(
         "--max-response-bytes",
-        type=int,
+        type=int_from(1),
         default=10 * 1024 * 1024,
         metavar="N",
         help="larger answers are a finding (default 10 MiB)",
@@ -269,8 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
     spec_cmd = commands.add_parser("spec", help="build, check or diff spec/ from the reference page")
     spec_cmd.add_argument("action", choices=["build", "check", "diff"])
     spec_cmd.add_argument("pages", nargs="*", metavar="PAGE", help="diff: OLD_PAGE NEW_PAGE")
-    spec_cmd.add_argument("--source", help="build: the folder with the page and rules.yaml")
-    spec_cmd.add_argument("--out", help="build: where to write (default: the package's spec/)")
+    spec_cmd.add_argument(
+        "--source", type=existing_folder, help="build: the folder with the page and rules.yaml"
+    )
+    spec_cmd.add_argument("--out", help="build: where to write (default: spec/ of the checkout you are in)")
     spec_cmd.set_defaults(handler=_cmd_spec)
 
     report = commands.add_parser("report", help="compare two results.json (diff), or render one again")

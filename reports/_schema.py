@@ -61,6 +61,9 @@ def load_results(path: Path | str) -> RunResults:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
+    except (ValueError, RecursionError) as exc:  # a number too long to convert; nesting too deep
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise InputError(f"{path} is not a drun-conformance results file: {reason}") from None
     return results_from_json(data, source=str(path))
 
 

@@ -76,8 +76,8 @@ def test_a_harness_that_hangs_is_a_finding_not_a_hang() -> None:
         (["--sdk", "python", "--harness", "x"], "not allowed with"),
         (["--sdk", "java"], "no java harness is shipped yet"),
         (["--sdk", "python@0.100.0"], "appeared in 0.109.0"),
-        (["--harness", faithful_command(), "--examples", "-1"], "--examples must be 0 or more"),
-        (["--harness", faithful_command(), "--timeout", "0"], "--timeout must be more than 0"),
+        (["--harness", faithful_command(), "--examples", "-1"], "argument --examples: must be at least 0"),
+        (["--harness", faithful_command(), "--timeout", "0"], "argument --timeout: must be more than 0"),
         (["--harness", "'unclosed"], "--harness"),
     ],
 )

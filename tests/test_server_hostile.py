@@ -4,9 +4,12 @@ never a traceback; and no flag makes the runner exceed its request budget."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -24,10 +27,23 @@ from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, serve
 
 from .conftest import drun_command, run_cli
 
+# A success head promising 1000 bytes of body, then 12 of them.
+_PARTIAL = b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"id": "drun'
+
+
+def _read_head(conn: socket.socket) -> None:
+    conn.settimeout(5)
+    data = b""
+    with contextlib.suppress(OSError):
+        while b"\r\n\r\n" not in data and (chunk := conn.recv(65536)):
+            data += chunk
+
 
 @contextmanager
-def raw_tcp_server(behaviour: str) -> Iterator[str]:
-    """A TCP server on loopback that accepts and then hangs ("silent") or hangs up ("reset")."""
+def raw_tcp_server(behaviour: str, tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """A TCP server on loopback that accepts and then hangs ("silent"), hangs up ("reset"),
+    stops mid-body ("stall-body") or closes before its content-length ("short-body");
+    with `tls`, a TLS server that answers like "short-body" once a handshake succeeds."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
@@ -41,9 +57,24 @@ def raw_tcp_server(behaviour: str) -> Iterator[str]:
                 conn, _ = listener.accept()
             except TimeoutError:
                 continue
+            if tls is not None:
+                try:
+                    conn.settimeout(5)
+                    conn = tls.wrap_socket(conn, server_side=True)
+                except OSError:  # a plain client: the handshake fails, the connection closes
+                    conn.close()
+                    continue
             if behaviour == "reset":
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                 conn.close()
+            elif behaviour in ("stall-body", "short-body"):
+                _read_head(conn)
+                with contextlib.suppress(OSError):
+                    conn.sendall(_PARTIAL)
+                if behaviour == "short-body":
+                    conn.close()
+                else:
+                    held.append(conn)
             else:
                 held.append(conn)
 
@@ -110,6 +141,64 @@ def test_a_target_that_hangs_or_hangs_up_ends_the_run_with_exit_3(behaviour: str
     assert status == 3 and elapsed < 120
     notes = json.loads(results)["targets"][0]["notes"]
     assert any(word in n for n in notes for word in ("no usable answer", "could not be reached")), notes
+
+
+@pytest.mark.parametrize("behaviour", ["stall-body", "short-body"])
+def test_a_body_that_stalls_or_stops_short_ends_the_run_with_exit_3(behaviour: str, tmp_path: Path) -> None:
+    with raw_tcp_server(behaviour) as url:
+        status, elapsed, results = _cli(url, tmp_path)
+    assert status == 3 and elapsed < 120
+    notes = json.loads(results)["targets"][0]["notes"]
+    assert any("no usable answer" in n for n in notes), notes
+    words = "no answer within the timeout" if behaviour == "stall-body" else "the connection broke"
+    assert words in results
+
+
+@pytest.fixture(scope="module")
+def tls_context(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
+    """A server context with a self-signed certificate for 127.0.0.1, made by the openssl CLI."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl command is not installed: no self-signed certificate to serve TLS with")
+    folder = tmp_path_factory.mktemp("tls")
+    subprocess.run(
+        [
+            *(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
+            *("-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    return context
+
+
+def test_https_to_a_plain_server_is_unreachable_not_a_crash(tmp_path: Path) -> None:
+    with serve_in_thread() as url:
+        status, elapsed, results = _cli(url.replace("http://", "https://"), tmp_path)
+    assert status == 3 and elapsed < 120
+    assert "could not be reached" in results and "SSL" in results
+
+
+def test_plain_http_to_a_tls_server_is_unreachable_not_a_crash(
+    tls_context: ssl.SSLContext, tmp_path: Path
+) -> None:
+    with raw_tcp_server("short-body", tls=tls_context) as url:
+        status, elapsed, results = _cli(url, tmp_path)
+    assert status == 3 and elapsed < 120
+    assert "no usable answer" in results
+
+
+def test_https_to_a_self_signed_server_is_refused_not_trusted(
+    tls_context: ssl.SSLContext, tmp_path: Path
+) -> None:
+    with raw_tcp_server("short-body", tls=tls_context) as url:
+        status, elapsed, results = _cli(url.replace("http://", "https://"), tmp_path)
+    assert status == 3 and elapsed < 120
+    assert "CERTIFICATE_VERIFY_FAILED" in results
 
 
 def test_an_unreachable_target_exits_3(tmp_path: Path) -> None:
@@ -198,9 +287,12 @@ class _AnswersThenHangs:
         await self.app(scope, receive, send)
 
 
-def test_ctrl_c_writes_the_partial_reports_and_keeps_what_was_checked(tmp_path: Path) -> None:
-    hanging = _AnswersThenHangs(3)
-    with serve_in_thread(hanging) as url:  # type: ignore[arg-type]
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_writes_the_partial_reports_and_keeps_what_was_checked(
+    stop: signal.Signals, tmp_path: Path
+) -> None:
+    app = _AnswersThenHangs(3)
+    with serve_in_thread(app) as url:  # type: ignore[arg-type]
         command = [*drun_command(), "server", "--base-url", url, "--api-key", DEFAULT_API_KEY]
         process = subprocess.Popen(
             [*command, "--deployment-id", "depl_ok", "--report-dir", str(tmp_path)],
@@ -208,9 +300,9 @@ def test_ctrl_c_writes_the_partial_reports_and_keeps_what_was_checked(tmp_path: 
             stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 60
-        while hanging.left >= 0 and time.monotonic() < deadline:  # interrupt once the hang began
+        while app.left >= 0 and time.monotonic() < deadline:  # until the 4th request hangs
             time.sleep(0.05)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         out, err = process.communicate(timeout=60)
     assert process.returncode == 4 and b"Traceback" not in out + err  # cut short: incomplete
     results = json.loads((tmp_path / "results.json").read_text())

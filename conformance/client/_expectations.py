@@ -36,12 +36,21 @@ class Expectations:
 def load_expectations(path: Path, *, version: str | None, catalog: dict[str, Any]) -> Expectations:
     """The failures `path` lists for `version` (InputError for a file that is not one)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read the expectations file {path}: {exc}") from exc
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # ValueError: a number too long to convert, or a date YAML cannot make (2026-13-45)
+    except (OSError, ValueError, yaml.YAMLError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise InputError(f"cannot read the expectations file {path}: {reason}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a mapping with sdk and failures, got {type(data).__name__}")
+    items = data.get("failures") or []
+    if not isinstance(items, list):
+        raise InputError(f"{path}: failures must be a list, got {type(items).__name__}")
     known = {e["id"] for e in catalog["requirements"]}
     failures: dict[str, str] = {}
-    for index, item in enumerate(data.get("failures") or []):
+    for index, item in enumerate(items):
         where = f"{path}: failures[{index}]"
         if not isinstance(item, dict) or not isinstance(item.get("requirement"), str):
             raise InputError(f"{where}: each failure needs a requirement and a reason")
@@ -50,6 +59,10 @@ def load_expectations(path: Path, *, version: str | None, catalog: dict[str, Any
         if not isinstance(item.get("reason"), str) or not item["reason"].strip():
             raise InputError(f"{where}: {item['requirement']} needs a reason")
         versions = item.get("versions")
+        if versions is not None and not (
+            isinstance(versions, list) and all(isinstance(v, str | int | float) for v in versions)
+        ):
+            raise InputError(f"{where}: versions must be a list of release numbers")
         if versions is None or version in [str(v) for v in versions]:
             failures[item["requirement"]] = " ".join(item["reason"].split())
     return Expectations(f"{path.parent.name}/{path.name}", failures)

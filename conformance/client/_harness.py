@@ -23,11 +23,12 @@ from typing import IO, Any
 
 from ._protocol import PROTOCOL_VERSION, Command, check_command, response_problem
 
-__all__ = ["Harness", "HarnessFault", "Implementation"]
+__all__ = ["MAX_LINE", "Harness", "HarnessFault", "Implementation", "read_answer"]
 
 MAX_LINE = 64 * 1024 * 1024  # a run with 10,000-character strings is far below this
 _STDERR_TAIL = 4096
 _STOP_GRACE = 2.0
+_QUEUED_LINES = 64  # a harness that floods its output waits for us (a full pipe), never fills memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +70,9 @@ class Harness:
         self.implementation: Implementation | None = None
         self.starts = 0
         self._process: subprocess.Popen[bytes] | None = None
-        self._lines: queue.Queue[bytes | None] = queue.Queue()
+        self._lines: queue.Queue[bytes | HarnessFault | None] = queue.Queue(_QUEUED_LINES)
         self._stderr: deque[bytes] = deque()
+        self._stopped = threading.Event()  # tells this process's output reader to give up
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -86,7 +88,8 @@ class Harness:
     def start(self) -> Implementation | HarnessFault:
         self.stop()
         self.starts += 1
-        self._lines, self._stderr = queue.Queue(), deque()
+        self._lines, self._stderr = queue.Queue(_QUEUED_LINES), deque()
+        self._stopped = threading.Event()
         try:
             self._process = subprocess.Popen(
                 self.argv,
@@ -101,7 +104,7 @@ class Harness:
             return HarnessFault("died", f"the harness command could not start: {exc.strerror or exc}")
         assert self._process.stdout is not None and self._process.stderr is not None
         threading.Thread(
-            target=self._read_lines, args=(self._process.stdout, self._lines), daemon=True
+            target=_read_lines, args=(self._process.stdout, self._lines, self._stopped), daemon=True
         ).start()
         threading.Thread(
             target=self._read_stderr, args=(self._process.stderr, self._stderr), daemon=True
@@ -122,6 +125,7 @@ class Harness:
         fault it is not asked: a harness that hung would not read the request."""
         process, self._process = self._process, None
         self.implementation = None
+        self._stopped.set()
         if process is None:
             return
         if graceful and process.poll() is None:
@@ -198,20 +202,9 @@ class Harness:
             return HarnessFault("timeout", f"the harness gave no answer to {name} within {timeout:g} s")
         if line is None:
             return self._died(name)
-        text = line.decode("utf-8", "replace").rstrip("\r\n")
-        try:
-            message = json.loads(line, parse_constant=_refuse_constant)
-        except (ValueError, UnicodeDecodeError):
-            return HarnessFault(
-                "garbage", f"the harness answered {name} with a line that is not JSON", text[:300]
-            )
-        problem = response_problem(name, message)
-        if problem is not None:
-            return HarnessFault(
-                "garbage", f"the harness's answer to {name} breaks spec/harness: {problem}", text[:300]
-            )
-        assert isinstance(message, dict)  # every response schema is an object
-        return message
+        if isinstance(line, HarnessFault):
+            return line
+        return read_answer(name, line)
 
     def _died(self, name: str) -> HarnessFault:
         process = self._process
@@ -228,16 +221,6 @@ class Harness:
     # --- readers (threads) --------------------------------------------------------------
 
     @staticmethod
-    def _read_lines(stream: IO[bytes], lines: queue.Queue[bytes | None]) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            while True:
-                line = stream.readline(MAX_LINE)
-                if not line:
-                    break
-                lines.put(line)
-        lines.put(None)
-
-    @staticmethod
     def _read_stderr(stream: IO[bytes], tail: deque[bytes]) -> None:
         size = 0
         with contextlib.suppress(OSError, ValueError):
@@ -246,6 +229,59 @@ class Harness:
                 size += len(chunk)
                 while size > _STDERR_TAIL and len(tail) > 1:
                     size -= len(tail.popleft())
+
+
+def read_answer(name: Command, line: bytes) -> dict[str, Any] | HarnessFault:
+    """One line the harness wrote, as the answer to `name`: the message, or why it is none."""
+    text = line.decode("utf-8", "replace").rstrip("\r\n")
+    try:
+        message = json.loads(line, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deeply
+        return HarnessFault(
+            "garbage", f"the harness answered {name} with a line that is not JSON", text[:300]
+        )
+    try:
+        problem = response_problem(name, message)
+    except RecursionError:
+        problem = "it is nested too deeply to check"
+    if problem is not None:
+        return HarnessFault(
+            "garbage", f"the harness's answer to {name} breaks spec/harness: {problem}", text[:300]
+        )
+    assert isinstance(message, dict)  # every response schema is an object
+    return message
+
+
+def _read_lines(
+    stream: IO[bytes], lines: queue.Queue[bytes | HarnessFault | None], stopped: threading.Event
+) -> None:
+    """Queue each line the harness writes; a line over MAX_LINE ends the reading (a fault)."""
+    with contextlib.suppress(OSError, ValueError):
+        while not stopped.is_set():
+            line = stream.readline(MAX_LINE + 1)
+            if not line:
+                break
+            if len(line) > MAX_LINE:
+                _put(
+                    lines,
+                    HarnessFault("garbage", f"the harness wrote a line longer than {MAX_LINE} bytes"),
+                    stopped,
+                )
+                return
+            _put(lines, line, stopped)
+    _put(lines, None, stopped)
+
+
+def _put(
+    lines: queue.Queue[bytes | HarnessFault | None],
+    line: bytes | HarnessFault | None,
+    stopped: threading.Event,
+) -> None:
+    # A full queue waits (the harness blocks on its pipe) until read, or the harness is stopped.
+    while not stopped.is_set():
+        with contextlib.suppress(queue.Full):
+            lines.put(line, timeout=0.1)
+            return
 
 
 def _refuse_constant(name: str) -> Any:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import site
+import sysconfig
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from drun_conformance._errors import UsageError
 from drun_conformance.oracle import Oracle
 
 from ._json_schema import build_schema, variant_tags
@@ -14,7 +17,15 @@ from ._page import ClassShape, EnumShape, Field, Page, UnionShape, parse_page
 from ._render import render_spec
 from ._sources import SpecSources
 
-__all__ = ["build_spec", "check_spec", "diff_pages", "example_findings", "page_contract"]
+__all__ = [
+    "build_spec",
+    "check_spec",
+    "checkout_spec_dir",
+    "diff_pages",
+    "example_findings",
+    "page_contract",
+    "spec_out_dir",
+]
 
 
 def example_findings(sources: SpecSources, catalog: dict[str, Any]) -> list[dict[str, Any]]:
@@ -34,6 +45,44 @@ def build_spec(source_dir: Path, out_dir: Path) -> list[dict[str, Any]]:
     for name, data in render_spec(sources, findings).items():
         (out_dir / name).write_bytes(data)
     return findings
+
+
+def checkout_spec_dir(start: Path) -> Path | None:
+    """`spec/` of the drun-conformance checkout holding `start` (None outside a checkout)."""
+    for folder in (start.resolve(), *start.resolve().parents):
+        pyproject = folder / "pyproject.toml"
+        if (folder / "spec" / "source").is_dir() and pyproject.is_file():
+            if 'name = "drun-conformance"' in pyproject.read_text(encoding="utf-8", errors="replace"):
+                return folder / "spec"
+    return None
+
+
+def _installed_roots() -> list[Path]:
+    # Where installers put packages: writing there would change the suite every user runs.
+    roots = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    roots.update(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        roots.add(site.getusersitepackages())
+    return [Path(root).resolve() for root in roots]
+
+
+def spec_out_dir(out: Path | None, *, cwd: Path) -> Path:
+    """Where `spec build` writes: `out`, or the checkout's spec/; never an installed package."""
+    if out is None:
+        found = checkout_spec_dir(cwd)
+        if found is None:
+            raise UsageError(
+                "spec build: not inside a drun-conformance checkout; name the folder to write with --out DIR"
+            )
+        out = found
+    resolved = out.resolve()
+    if any(resolved == root or root in resolved.parents for root in _installed_roots()):
+        raise UsageError(
+            f"spec build: refusing to write into installed packages ({resolved}); pass --out DIR"
+        )
+    if resolved.exists() and not resolved.is_dir():
+        raise UsageError(f"spec build: --out {out} is not a folder")
+    return out
 
 
 def check_spec(spec_dir: Path) -> list[str]:

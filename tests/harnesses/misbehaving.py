@@ -9,6 +9,11 @@ refuse       answers start with ok: false
 no-start     exits before answering start
 chatty       writes a log line to standard output before every answer
 skip-all     answers every run with outcome skipped (the SDK can express nothing)
+crash        raises before reading anything (a traceback on standard error, status 1)
+exit-mid-run answers two runs, then exits with status 0 when the third arrives
+out-of-order from the second run on, answers the run before first (a stale seq)
+huge-line    answers a run with one line of 65 MiB (over the suite's 64 MiB cap)
+endless      answers a run with lines that are not JSON, without end
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ def answer(message: object) -> None:
 
 
 def main() -> int:
+    if MODE == "crash":
+        raise RuntimeError("the SDK failed to import (pretend)")
+    runs = 0
     for line in sys.stdin:
         command = json.loads(line)
         if command["cmd"] == "stop":
@@ -41,6 +49,7 @@ def main() -> int:
             )
             continue
         seq = command["seq"]
+        runs += 1
         if MODE == "garbage":
             sys.stdout.write("this is not JSON\n")
             sys.stdout.flush()
@@ -56,6 +65,20 @@ def main() -> int:
             return 3
         elif MODE == "skip-all":
             answer({"seq": seq, "outcome": "skipped", "message": "this SDK release cannot express it"})
+        elif MODE == "exit-mid-run":
+            if runs == 3:
+                return 0
+            answer({"seq": seq, "outcome": "client_error", "message": "x"})
+        elif MODE == "out-of-order":
+            if runs > 1:
+                answer({"seq": seq - 1, "outcome": "client_error", "message": "x"})
+            answer({"seq": seq, "outcome": "client_error", "message": "x"})
+        elif MODE == "huge-line":
+            sys.stdout.write("x" * (65 * 1024 * 1024) + "\n")
+            sys.stdout.flush()
+        elif MODE == "endless":
+            while True:
+                sys.stdout.write("[log] still calling the SDK\n")
         elif MODE == "chatty":
             sys.stdout.write("[log] calling the SDK\n")
             answer({"seq": seq, "outcome": "client_error", "message": "x"})

@@ -233,6 +233,10 @@ def _parse_text(text: str, path: Path) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         raise InputError(f"{path}: {where}not YAML: {getattr(exc, 'problem', None) or exc}") from None
+    except RecursionError:
+        raise InputError(f"{path}: nested too deeply to be a scenario") from None
+    except ValueError as exc:  # a number too long to convert, a date YAML cannot make (2026-13-45)
+        raise InputError(f"{path}: not a scenario: {exc}") from None
 
 
 @cache

@@ -1,0 +1,78 @@
+"""SIGTERM (a CI job cancelled) stops `client` and `run` as Ctrl-C does: the reports are
+written, marked partial, and nothing is left running. (`server`: tests/test_server_hostile.py.)"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .client_mutants import misbehaving_command
+from .conftest import drun_command
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _terminate_when(
+    ready: Callable[[subprocess.Popen[bytes]], bool], args: list[str], report_dir: Path
+) -> str:
+    process = subprocess.Popen(
+        [*drun_command(), *args, "--report-dir", str(report_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while not ready(process) and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        assert process.poll() is None, "it ended before it was stopped"
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 1, out + err
+    assert b"interrupted; writing what was checked so far" in err and b"Traceback" not in err
+    assert b"verdict: incomplete (partial run)" in out
+    results = json.loads((report_dir / "results.json").read_text())
+    assert results["partial"] is True and results["verdict"] == "incomplete"
+    assert "partial" in (report_dir / "report.html").read_text().lower()
+    return (report_dir / "junit.xml").read_text()
+
+
+def test_sigterm_stops_the_sdk_gate_with_partial_reports_and_stops_the_harness(tmp_path: Path) -> None:
+    harness: list[int] = []
+
+    def hanging(process: subprocess.Popen[bytes]) -> bool:  # the harness started: a run is waiting on it
+        harness[:] = _children(process.pid)
+        return bool(harness)
+
+    hang = misbehaving_command("hang")
+    _terminate_when(hanging, ["client", "--harness", hang, "--timeout", "600", "--examples", "0"], tmp_path)
+    time.sleep(0.5)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in harness)  # no harness left behind
+
+
+def test_sigterm_stops_the_main_job_with_partial_reports(tmp_path: Path) -> None:
+    report_dir = tmp_path / "reports"  # made just before the checks start
+    started: list[float] = []
+
+    def checking(_: subprocess.Popen[bytes]) -> bool:
+        if report_dir.is_dir() and not started:
+            started.append(time.monotonic())
+        return bool(started) and time.monotonic() - started[0] > 0.5
+
+    _terminate_when(checking, ["run", "--seed", "1"], report_dir)
