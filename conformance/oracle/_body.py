@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from ._case import UNPARSED
+from ._encoding import encoding_problem
 from ._oracle import Oracle
 
 __all__ = ["parse_body", "payload_conforms"]
@@ -20,14 +21,18 @@ _DIGIT_RUN = re.compile(rb"-?[0-9]{19,}")
 
 
 def parse_body(body: bytes) -> Any:
-    """The JSON value of `body`, or UNPARSED. Integers of any size are kept exact."""
+    """The JSON value of `body`, or UNPARSED. Integers of any size are kept exact. Only UTF-8
+    without a byte order mark is JSON here (RFC 8259 section 8.1), never another encoding
+    guessed from the bytes."""
     if not _beyond_64_bits(body):
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError:
             pass
+    if encoding_problem(body) is not None:
+        return UNPARSED
     try:  # the stdlib keeps every integer exact, where orjson would round it to a float
-        return json.loads(body, parse_constant=_not_json)
+        return json.loads(body.decode("utf-8"), parse_constant=_not_json)
     except (ValueError, RecursionError):
         return UNPARSED
 
@@ -45,16 +50,13 @@ def _not_json(constant: str) -> Any:
 
 def payload_conforms(body: bytes, oracle: Oracle | None = None) -> bool:
     """The verdict alone for one recorded body: no MUST finding. The schema decides it
-    (jsonschema-rs); property tests hold it equal to the full oracle's MUST verdict.
-
-    orjson may round an integer past 64 bits to a float; only where an int64 belongs can
-    that change the verdict, so only then is the body read again, exactly.
+    (jsonschema-rs, see Oracle.schema_accepts); property tests hold it equal to the full
+    oracle's MUST verdict. An integer orjson rounds to a float lies past 64 bits, where
+    every int64 field refuses it as surely as the exact integer.
     """
     oracle = oracle or Oracle.default()
     try:
         run = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return oracle.schema_accepts(parse_body(body))
-    if oracle.schema_accepts(run):
-        return not oracle.rounded_int64(run) or oracle.schema_accepts(parse_body(body))
-    return False
+        run = parse_body(body)
+    return oracle.schema_accepts(run)

@@ -97,6 +97,7 @@ class Case:
     original: Any = None  # for a read-back: the record first answered
     cache: dict[str, Any] = field(default_factory=dict, compare=False)
     client: ClientCall | None = None  # set in a client evaluation: the SDK call around `run`
+    body: bytes | None = None  # the bytes `run` was read from, when no exchange carries them
 
 
 def show(value: Any, limit: int = 80) -> str:
