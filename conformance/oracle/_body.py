@@ -14,10 +14,12 @@ from ._oracle import Oracle
 
 __all__ = ["parse_body", "payload_conforms"]
 
-# Maps every digit to b"1" and all else to b"0": a run of 19 ones is a 19-digit number.
-_DIGITS = bytes(0x31 if 0x30 <= byte <= 0x39 else 0x30 for byte in range(256))
-_LONG_NUMBER = b"1" * 19
-_DIGIT_RUN = re.compile(rb"-?[0-9]{19,}")
+# A JSON number of 19 digits or more, where a value starts (after `[`, `:`, `,` or space).
+_LONG_NUMBER = re.compile(rb"(?:^|[\[:, \t\r\n])(-?[0-9]{19,})")
+# The same, fast: every digit maps to "1", every byte a value may follow to "2", all else to
+# "0"; ids with long digit runs (`drun_0000...`) follow a letter or `_`, so most bodies pass.
+_CLASSES = bytes(0x31 if 0x30 <= b <= 0x39 else 0x32 if b in b"[:, \t\r\n-" else 0x30 for b in range(256))
+_LONG_AFTER_START = b"2" + b"1" * 19
 
 
 def parse_body(body: bytes) -> Any:
@@ -39,9 +41,9 @@ def parse_body(body: bytes) -> Any:
 
 def _beyond_64_bits(body: bytes) -> bool:
     """Whether `body` may hold an integer orjson cannot keep exact (outside -2^63 .. 2^64-1)."""
-    if _LONG_NUMBER not in body.translate(_DIGITS):  # the common case: no run of 19 digits
+    if _LONG_AFTER_START not in (b" " + body).translate(_CLASSES):
         return False
-    return any(not -(2**63) <= int(run) <= 2**64 - 1 for run in _DIGIT_RUN.findall(body))
+    return any(not -(2**63) <= int(run) <= 2**64 - 1 for run in _LONG_NUMBER.findall(body))
 
 
 def _not_json(constant: str) -> Any:

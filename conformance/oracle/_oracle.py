@@ -17,7 +17,7 @@ from ._call import ClientCall
 from ._case import UNPARSED, Case, Exchange, Finding, SpecFacts
 from ._client import CLIENT
 from ._client_parse import judge_edge
-from ._fastpath import covered, plain_schema
+from ._fastpath import covered, fragment_schemas, plain_schema
 from ._registry import Check, Registry
 from ._rules import RULES
 from ._structural import EXACT_FLOAT_MAX, structural_check
@@ -76,6 +76,10 @@ class Oracle:
         self._schema = jsonschema_rs.validator_for(schema, validate_formats=True)
         self._plain = jsonschema_rs.validator_for(plain_schema(schema), validate_formats=True)
         self._plain_covers = self._in_schema | covered()
+        self._fragments = [
+            (jsonschema_rs.validator_for(fragment, validate_formats=True), ids)
+            for ids, fragment in fragment_schemas(schema)
+        ]
         self.facts = _facts(catalog)
 
     @classmethod
@@ -100,6 +104,14 @@ class Oracle:
             if isinstance(node, float) and abs(node) > EXACT_FLOAT_MAX:
                 return True
         return False
+
+    def _met_fragments(self, run: Any) -> frozenset[str]:
+        """The payload requirements whose plain fragment (see _fastpath) accepts the body."""
+        met: frozenset[str] = frozenset()
+        for validator, requirements in self._fragments:
+            if _accepts(validator, run):
+                met |= requirements
+        return met
 
     def is_plain(self, run: Any) -> bool:
         """No payload check can fire on `run` (see _fastpath): the Python checks may be skipped."""
@@ -140,8 +152,11 @@ class Oracle:
         if not coverage and payload_applies and run is not UNPARSED:
             if run_now and self.is_plain(run):
                 skip = self._plain_covers
-            elif self.schema_accepts(run):
-                skip = self._in_schema
+            else:
+                # A payload SHOULD or EDGE check cannot fire where its plain fragment accepts.
+                skip = self._met_fragments(run) if run_now else frozenset()
+                if self.schema_accepts(run):
+                    skip |= self._in_schema
         checks, skipped = self._plan(exchange is not None, payload_applies, skip, run is UNPARSED)
         findings: list[Finding] = []
         exercised: list[str] = []
@@ -152,7 +167,9 @@ class Oracle:
             exercised.append(check.requirement)
             if result:
                 level = self._levels[check.requirement]
-                findings += [f if f.level == level else replace(f, level=level) for f in result]
+                for f in result:  # the catalog's level (a rule's finding carries a placeholder)
+                    same = f.level == level
+                    findings.append(f if same else Finding(f.requirement, level, f.pointer, f.message))
         return Evaluation(findings, frozenset(exercised), skipped)
 
     @cache  # noqa: B019  (one Oracle per spec; the plans are few and small)

@@ -31,8 +31,13 @@ _JSON_TYPES: dict[str, Callable[[Any], bool]] = {
 
 def _parent(run: Any, path: Sequence[str]) -> dict[str, Any] | None:
     """The object holding path[-1], or None when some step is missing or not an object."""
+    return _node_at(run, tuple(path[:-1]))
+
+
+def _node_at(run: Any, steps: tuple[str, ...]) -> dict[str, Any] | None:
+    """The object at `steps` from `run`, or None when some step is missing or not an object."""
     node = run
-    for key in path[:-1]:
+    for key in steps:
         if not isinstance(node, dict):
             return None
         node = node.get(key, _MISSING)
@@ -85,15 +90,16 @@ def structural_check(entry: dict[str, Any]) -> Check:
         return Check(requirement, _required(requirement, level, pointer, path, when))
     test, words = _value_test(spec["kind"], spec.get("expected"))
     nullable = spec.get("nullable", False)
+    steps, last = tuple(path[:-1]), path[-1] if path else ""
 
     def check_value(case: Case) -> list[Finding] | None:
         if not path:
             value = case.run
         else:
-            parent = _parent(case.run, path)
-            if parent is None or not _holds(case.run, when):
+            parent = _node_at(case.run, steps)
+            if parent is None or (when is not None and not _holds(case.run, when)):
                 return None
-            value = parent.get(path[-1], _MISSING)
+            value = parent.get(last, _MISSING)
             if value is _MISSING:
                 return None
         if (value is None and nullable) or test(value):
@@ -108,11 +114,13 @@ def structural_check(entry: dict[str, Any]) -> Check:
 def _required(
     requirement: str, level: Level, pointer: str, path: list[str], when: dict[str, Any] | None
 ) -> Callable[[Case], list[Finding] | None]:
+    steps, last = tuple(path[:-1]), path[-1]
+
     def check_required(case: Case) -> list[Finding] | None:
-        parent = _parent(case.run, path)
-        if parent is None or not _holds(case.run, when):
+        parent = _node_at(case.run, steps)
+        if parent is None or (when is not None and not _holds(case.run, when)):
             return None
-        if path[-1] in parent:
+        if last in parent:
             return []
         return [Finding(requirement, level, pointer, f"Received: no {path[-1]!r} / Expected: the field")]
 
