@@ -141,8 +141,9 @@ class Oracle:
         `original` is, for a run read back by id, the record first answered; `run_body`
         False says the body is no DeploymentRun (a listing), so only HTTP checks apply.
         Without `coverage`, the checks that cannot fail on this body are skipped for speed:
-        those the schema expresses when it accepts the body, and every payload check when
-        the body is plain. Property tests hold both shortcuts to the full run's findings.
+        those the schema expresses when it accepts the body, those whose plain fragment
+        accepts it (see _fastpath), and every payload check when the body is plain. Property
+        tests hold the shortcuts to the full run's findings.
         """
         if client is not None:
             return self._evaluate_client(run, client)
@@ -150,12 +151,13 @@ class Oracle:
         payload_applies = run_body and (exchange is None or 200 <= exchange.status < 300)
         skip: frozenset[str] = frozenset()
         if not coverage and payload_applies and run is not UNPARSED:
-            if run_now and self.is_plain(run):
+            accepted = self.schema_accepts(run)  # plain implies accepted: most bodies stop here
+            if accepted and run_now and self.is_plain(run):
                 skip = self._plain_covers
             else:
                 # A payload SHOULD or EDGE check cannot fire where its plain fragment accepts.
                 skip = self._met_fragments(run) if run_now else frozenset()
-                if self.schema_accepts(run):
+                if accepted:
                     skip |= self._in_schema
         checks, skipped = self._plan(exchange is not None, payload_applies, skip, run is UNPARSED)
         findings: list[Finding] = []

@@ -56,7 +56,7 @@ def is_int64(value: Any) -> bool:
     or a number written with a fraction or exponent that is integral (JSON Schema's data
     model: 3.0 is 3) and within +-(2^53-1). Beyond that a float names no one integer:
     `9223372036854775807.0` reads as 2^63 in binary64, and `-9223372036854775808.0` may have
-    been any of 2^10 integers rounded to it."""
+    been any of hundreds of integers rounded to it."""
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
