@@ -34,13 +34,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    import orjson
-
     from .recorded._validate import describe, validate_inputs
 
     report = validate_inputs(args.paths)
     if args.json:
-        sys.stdout.buffer.write(orjson.dumps(report.to_json()) + b"\n")
+        sys.stdout.buffer.write(report.to_json_bytes() + b"\n")
     else:
         for result in report.results:
             verdict = "conforms" if result.evaluation.conforms else "VIOLATES"

@@ -152,3 +152,44 @@ def test_the_verdict_path_agrees_with_full_validation(valid_run: dict[str, Any])
             )
     for body in bodies:
         assert payload_conforms(body) == Oracle.default().evaluate(parse_body(body)).conforms, body[:100]
+
+
+def test_nothing_to_validate_exits_2_naming_the_input(tmp_path: Path) -> None:
+    (tmp_path / "empty.jsonl").write_bytes(b"\n  \n")
+    (tmp_path / "empty.json").write_bytes(b"")
+    other = _har_entry("https://api.example.test/v1/models", 200, b"{}", method="GET")
+    (tmp_path / "other.har").write_text(json.dumps({"log": {"entries": [other]}}))
+    expected = {
+        "empty.jsonl": b"empty.jsonl: no payload line, nothing to validate",
+        "empty.json": b"empty.json: an empty file, nothing to validate",
+        "other.har": b"other.har: no Run Deployment Now exchange",
+    }
+    for name, message in expected.items():
+        result = run_cli("validate", "--json", name, cwd=tmp_path)
+        assert (result.returncode, result.stdout) == (2, b""), name
+        assert message in result.stderr, result.stderr
+    stdin = run_cli("validate", "-", stdin=b"")
+    assert stdin.returncode == 2 and b"standard input: no payload line" in stdin.stderr
+
+
+def test_a_folder_is_named_as_one(tmp_path: Path) -> None:
+    result = run_cli("validate", str(tmp_path))
+    assert result.returncode == 2
+    assert f"{tmp_path} is a folder: name the files in it".encode() in result.stderr
+
+
+def test_a_har_time_without_an_offset_leaves_the_clock_unjudged(
+    tmp_path: Path, valid_run: dict[str, Any]
+) -> None:
+    entry = _har_entry(
+        "https://api.example.test/v1/deployments/depl_1/run", 200, json.dumps(valid_run).encode()
+    )
+    local = {**entry, "startedDateTime": "2026-11-27T18:11:19.000"}
+    far = {**entry, "startedDateTime": "2030-01-01T00:00:00Z"}  # years after created_at: judged
+    (tmp_path / "s.har").write_text(json.dumps({"log": {"entries": [local, far]}}))
+    result = run_cli("validate", "--json", "s.har", cwd=tmp_path)
+    assert b"Traceback" not in result.stderr
+    out = json.loads(result.stdout)
+    found = [{v["requirement"] for v in r["violations"]} for r in out["results"]]
+    assert "run.created_at.within-skew" not in found[0]
+    assert "run.created_at.within-skew" in found[1]

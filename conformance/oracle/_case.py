@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+import orjson
+
 from ._call import ClientCall
 
 __all__ = ["UNPARSED", "Case", "Exchange", "Finding", "Level", "SpecFacts", "show"]
@@ -99,12 +101,20 @@ class Case:
     original: Any = None  # for a read-back: the record first answered
     cache: dict[str, Any] = field(default_factory=dict, compare=False)
     client: ClientCall | None = None  # set in a client evaluation: the SDK call around `run`
+    body: bytes | None = None  # the bytes `run` was read from, when no exchange carries them
 
 
 def show(value: Any, limit: int = 80) -> str:
     """A value as JSON, cut to `limit` characters, for "Received: ..." messages."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
+    text = None
+    if isinstance(value, str | bool | None) or (isinstance(value, int) and -(2**63) <= value < 2**64):
+        try:  # as json.dumps writes it, faster
+            text = orjson.dumps(value).decode()
+        except orjson.JSONEncodeError:  # a lone surrogate
+            pass
+    if text is None:
+        try:
+            text = json.dumps(value, ensure_ascii=False)
+        except (TypeError, ValueError):
+            text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"

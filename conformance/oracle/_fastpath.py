@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["covered", "plain_schema"]
+__all__ = ["covered", "fragment_schemas", "plain_schema"]
 
 # Timestamps without a leap second, past-microsecond digits, lowercase letters or -00:00.
 _PLAIN_TIMESTAMP = (
@@ -44,7 +44,12 @@ FRAGMENTS: dict[tuple[str, ...], dict[str, Any]] = {
         "edge.timestamp.sub-microsecond",
         "edge.timestamp.lowercase",
         "edge.timestamp.unknown-offset",
-    ): {"properties": {"created_at": {"pattern": _PLAIN_TIMESTAMP}}},
+    ): {
+        "properties": {
+            "created_at": {"pattern": _PLAIN_TIMESTAMP},
+            "trigger_context": {"properties": {"scheduled_at": {"pattern": _PLAIN_TIMESTAMP}}},
+        }
+    },
     ("edge.string.long", "edge.string.non-ascii"): {"$ref": "#/$defs/_plain_value"},
     ("edge.variant.unknown-error-type",): {},  # the body's schema admits only the page's types
 }
@@ -52,6 +57,25 @@ FRAGMENTS: dict[tuple[str, ...], dict[str, Any]] = {
 
 def plain_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """The body's schema narrowed by every fragment: accepted only when nothing can fire."""
+    body = {k: v for k, v in schema.items() if k not in ("$defs", "$schema", "$id")}
+    return {
+        "$schema": schema["$schema"],
+        "allOf": [body, *FRAGMENTS.values()],
+        "$defs": _defs(schema),
+    }
+
+
+def fragment_schemas(schema: dict[str, Any]) -> list[tuple[frozenset[str], dict[str, Any]]]:
+    """Each fragment as a schema of its own, with the requirements that cannot fire on a body
+    it accepts, whatever the rest of the body holds. The empty fragment says nothing alone."""
+    return [
+        (frozenset(ids), {"$schema": schema["$schema"], **fragment, "$defs": _defs(schema)})
+        for ids, fragment in FRAGMENTS.items()
+        if fragment
+    ]
+
+
+def _defs(schema: dict[str, Any]) -> dict[str, Any]:
     plain_value = {
         "anyOf": [
             {"type": ["null", "boolean", "number"]},
@@ -60,12 +84,7 @@ def plain_schema(schema: dict[str, Any]) -> dict[str, Any]:
             {"type": "object", "additionalProperties": {"$ref": "#/$defs/_plain_value"}},
         ]
     }
-    body = {k: v for k, v in schema.items() if k not in ("$defs", "$schema", "$id")}
-    return {
-        "$schema": schema["$schema"],
-        "allOf": [body, *FRAGMENTS.values()],
-        "$defs": {**schema["$defs"], "_plain_value": plain_value},
-    }
+    return {**schema["$defs"], "_plain_value": plain_value}
 
 
 def covered() -> frozenset[str]:

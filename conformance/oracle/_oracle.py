@@ -17,10 +17,10 @@ from ._call import ClientCall
 from ._case import UNPARSED, Case, Exchange, Finding, SpecFacts
 from ._client import CLIENT
 from ._client_parse import judge_edge
-from ._fastpath import covered, plain_schema
+from ._fastpath import covered, fragment_schemas, plain_schema
 from ._registry import Check, Registry
 from ._rules import RULES
-from ._structural import structural_check
+from ._structural import EXACT_FLOAT_MAX, structural_check
 
 __all__ = ["Evaluation", "Oracle"]
 
@@ -76,6 +76,10 @@ class Oracle:
         self._schema = jsonschema_rs.validator_for(schema, validate_formats=True)
         self._plain = jsonschema_rs.validator_for(plain_schema(schema), validate_formats=True)
         self._plain_covers = self._in_schema | covered()
+        self._fragments = [
+            (jsonschema_rs.validator_for(fragment, validate_formats=True), ids)
+            for ids, fragment in fragment_schemas(schema)
+        ]
         self.facts = _facts(catalog)
 
     @classmethod
@@ -87,22 +91,31 @@ class Oracle:
         return cls(spec.load_requirements(), spec.load_schema())
 
     def schema_accepts(self, run: Any) -> bool:
-        """The JSON Schema's verdict (jsonschema-rs): for a body alone, the MUST verdict."""
-        return _accepts(self._schema, run)
+        """For a body alone, the MUST verdict: the JSON Schema's (jsonschema-rs), with the one
+        int64 rule a schema cannot say (a float beyond +-(2^53-1) is no integer; see is_int64)."""
+        return _accepts(self._schema, run) and not self.inexact_int64(run)
 
-    def rounded_int64(self, run: Any) -> bool:
-        """Whether an int64 field holds a float too large to be exact (a rounded integer)."""
+    def inexact_int64(self, run: Any) -> bool:
+        """Whether an int64 field holds a float too large to name one integer."""
         for path in self.facts.int64_paths:
             node = run
             for key in path:
                 node = node.get(key) if isinstance(node, dict) else None
-            if isinstance(node, float) and abs(node) >= 2**53:
+            if isinstance(node, float) and abs(node) > EXACT_FLOAT_MAX:
                 return True
         return False
 
+    def _met_fragments(self, run: Any) -> frozenset[str]:
+        """The payload requirements whose plain fragment (see _fastpath) accepts the body."""
+        met: frozenset[str] = frozenset()
+        for validator, requirements in self._fragments:
+            if _accepts(validator, run):
+                met |= requirements
+        return met
+
     def is_plain(self, run: Any) -> bool:
         """No payload check can fire on `run` (see _fastpath): the Python checks may be skipped."""
-        return _accepts(self._plain, run)
+        return _accepts(self._plain, run) and not self.inexact_int64(run)
 
     def evaluate(
         self,
@@ -116,28 +129,36 @@ class Oracle:
         run_body: bool = True,
         coverage: bool = False,
         client: ClientCall | None = None,
+        body: bytes | None = None,
     ) -> Evaluation:
         """Run every check that applies. `run` is the parsed body, or UNPARSED.
 
         With `client`, `run` is the body a scripted mock server served to an SDK and the
         evaluation is a client one: only the client-side checks run (see `_evaluate_client`).
 
+        `body` is the bytes `run` was read from, for a body without an exchange: when it is
+        not JSON, the finding says why (an encoding other than UTF-8, say).
         `original` is, for a run read back by id, the record first answered; `run_body`
         False says the body is no DeploymentRun (a listing), so only HTTP checks apply.
         Without `coverage`, the checks that cannot fail on this body are skipped for speed:
-        those the schema expresses when it accepts the body, and every payload check when
-        the body is plain. Property tests hold both shortcuts to the full run's findings.
+        those the schema expresses when it accepts the body, those whose plain fragment
+        accepts it (see _fastpath), and every payload check when the body is plain. Property
+        tests hold the shortcuts to the full run's findings.
         """
         if client is not None:
             return self._evaluate_client(run, client)
-        case = Case(run, self.facts, exchange, frozenset(seen_run_ids), skew, run_now, original)
+        case = Case(run, self.facts, exchange, frozenset(seen_run_ids), skew, run_now, original, body=body)
         payload_applies = run_body and (exchange is None or 200 <= exchange.status < 300)
         skip: frozenset[str] = frozenset()
         if not coverage and payload_applies and run is not UNPARSED:
-            if run_now and self.is_plain(run):
+            accepted = self.schema_accepts(run)  # plain implies accepted: most bodies stop here
+            if accepted and run_now and self.is_plain(run):
                 skip = self._plain_covers
-            elif self.schema_accepts(run):
-                skip = self._in_schema
+            else:
+                # A payload SHOULD or EDGE check cannot fire where its plain fragment accepts.
+                skip = self._met_fragments(run) if run_now else frozenset()
+                if accepted:
+                    skip |= self._in_schema
         checks, skipped = self._plan(exchange is not None, payload_applies, skip, run is UNPARSED)
         findings: list[Finding] = []
         exercised: list[str] = []
@@ -148,7 +169,9 @@ class Oracle:
             exercised.append(check.requirement)
             if result:
                 level = self._levels[check.requirement]
-                findings += [f if f.level == level else replace(f, level=level) for f in result]
+                for f in result:  # the catalog's level (a rule's finding carries a placeholder)
+                    same = f.level == level
+                    findings.append(f if same else Finding(f.requirement, level, f.pointer, f.message))
         return Evaluation(findings, frozenset(exercised), skipped)
 
     @cache  # noqa: B019  (one Oracle per spec; the plans are few and small)

@@ -26,7 +26,7 @@ class Timestamp:
     """A valid RFC 3339 date-time, with what makes it unusual kept for the EDGE labels."""
 
     text: str
-    utc: datetime  # the instant, microseconds truncated; a leap second maps onto :59
+    seconds: int  # whole seconds since 1970-01-01T00:00:00Z, offset applied; a leap second as :59
     fraction: str  # the fractional digits exactly as written
     leap_second: bool
     lowercase: bool
@@ -37,9 +37,24 @@ class Timestamp:
         return len(self.fraction) > 6
 
     @property
-    def instant(self) -> tuple[datetime, bool, str]:
-        """A key that orders instants exactly: every fractional digit, leap seconds last."""
-        return self.utc.replace(microsecond=0), self.leap_second, self.fraction.rstrip("0")
+    def instant(self) -> tuple[int, bool, str]:
+        """A key that orders instants exactly, at every instant RFC 3339 can write: whole
+        seconds as an integer, a leap second after its :59, then every fractional digit
+        (without trailing zeros, digit strings order as the fractions they write)."""
+        return self.seconds, self.leap_second, self.fraction.rstrip("0")
+
+    @property
+    def microseconds(self) -> int:
+        """Microseconds since 1970-01-01T00:00:00Z, later digits truncated: for time spans."""
+        return (self.seconds + self.leap_second) * 1_000_000 + int(self.fraction[:6].ljust(6, "0"))
+
+    @property
+    def utc(self) -> datetime:
+        """The instant as a `datetime`, for display: clamped where `datetime` ends (years 0000
+        and 9999 near midnight), microseconds truncated. Compare with `instant`."""
+        micro = self.microseconds - _DATETIME_MIN_MICROSECONDS
+        micro = min(max(micro, 0), _DATETIME_SPAN_MICROSECONDS)
+        return datetime.min.replace(tzinfo=UTC) + timedelta(microseconds=micro)
 
 
 def parse_rfc3339(text: object) -> Timestamp | None:
@@ -69,7 +84,7 @@ def _parse(text: str) -> Timestamp | None:
         return None
     return Timestamp(
         text=text,
-        utc=_utc(year, month, day, hour, minute, min(second, 59), fraction, offset),
+        seconds=_seconds(year, month, day, hour, minute - offset, min(second, 59)),
         fraction=fraction,
         leap_second=second == 60,
         lowercase=text[10] == "t" or text.endswith("z"),
@@ -84,22 +99,15 @@ def _days_in(year: int, month: int) -> int:
     return 30 if month in (4, 6, 9, 11) else 31
 
 
-def _utc(
-    year: int,
-    month: int,
-    day: int,
-    hour: int,
-    minute: int,
-    second: int,
-    fraction: str,
-    offset_minutes: int,
-) -> datetime:
-    """The instant, clamped to what `datetime` holds at the very ends of the calendar."""
-    if year == 0:
-        return datetime.min.replace(tzinfo=UTC)
-    local = datetime(year, month, day, hour, minute, second, int(fraction[:6].ljust(6, "0")))
-    try:
-        return (local - timedelta(minutes=offset_minutes)).replace(tzinfo=UTC)
-    except OverflowError:  # 0001-01-01T00:00:00+01:00 lies before datetime.min
-        bound = datetime.min if offset_minutes > 0 else datetime.max
-        return bound.replace(tzinfo=UTC)
+def _seconds(year: int, month: int, day: int, hour: int, minute: int, second: int) -> int:
+    """Seconds since 1970-01-01T00:00:00Z (proleptic Gregorian, negative before); `minute` may
+    be out of range, as when an offset is applied, and carries over exactly."""
+    # Years counted from March, so that February's leap day ends the year (days_from_civil).
+    march_year = year - 1 if month <= 2 else year
+    day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+    days = 365 * march_year + march_year // 4 - march_year // 100 + march_year // 400 + day_of_year
+    return (((days - 719_468) * 24 + hour) * 60 + minute) * 60 + second
+
+
+_DATETIME_MIN_MICROSECONDS = _seconds(1, 1, 1, 0, 0, 0) * 1_000_000
+_DATETIME_SPAN_MICROSECONDS = (datetime.max - datetime.min) // timedelta(microseconds=1)

@@ -7,11 +7,13 @@ the catalog; the function only says what it found.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 
 from ._case import UNPARSED, Case, Finding, Level, show
+from ._encoding import encoding_problem
 from ._meaning import differences
 from ._registry import Registry, needs_exchange
 from ._rfc3339 import Timestamp, parse_rfc3339
@@ -21,6 +23,7 @@ __all__ = ["RULES"]
 RULES = Registry()
 rule = RULES.register
 LONG_STRING = 1000
+_UNIX_EPOCH, _MICROSECOND = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
 
 
 def _run(case: Case) -> dict[str, Any] | None:
@@ -36,6 +39,14 @@ def _found(requirement: str, pointer: str, message: str, level: Level = "MUST") 
 def check_payload_is_json(case: Case) -> list[Finding] | None:
     if case.run is not UNPARSED:
         return []
+    body = case.exchange.body if case.exchange is not None else case.body
+    problem = encoding_problem(body) if body is not None else None
+    if problem is not None:
+        return _found(
+            "payload.json",
+            "",
+            f"Received: {problem} / Expected: JSON in UTF-8 without a byte order mark (RFC 8259 section 8.1)",
+        )
     return _found("payload.json", "", "Received: bytes that are not JSON / Expected: a JSON document")
 
 
@@ -178,7 +189,9 @@ def check_created_at_within_skew(case: Case) -> list[Finding] | None:
     received = case.exchange.received_at if case.exchange else None
     if created is None or received is None:
         return None
-    if abs(created.utc - received) <= case.skew:
+    # In whole microseconds: exact at every instant, where a `datetime` would be clamped.
+    apart = abs(created.microseconds - (received - _UNIX_EPOCH) // _MICROSECOND)
+    if apart <= case.skew // _MICROSECOND:
         return []
     return _found(
         "run.created_at.within-skew",

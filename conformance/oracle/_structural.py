@@ -15,9 +15,11 @@ from ._case import Case, Finding, Level, show
 from ._registry import Check
 from ._rfc3339 import parse_rfc3339
 
-__all__ = ["INT64_MAX", "INT64_MIN", "structural_check"]
+__all__ = ["EXACT_FLOAT_MAX", "INT64_MAX", "INT64_MIN", "is_int64", "structural_check"]
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# The integers every binary64 reader agrees on exactly (RFC 8259 section 6).
+EXACT_FLOAT_MAX = 2**53 - 1
 _MISSING = object()
 _JSON_TYPES: dict[str, Callable[[Any], bool]] = {
     "object": lambda v: isinstance(v, dict),
@@ -29,8 +31,13 @@ _JSON_TYPES: dict[str, Callable[[Any], bool]] = {
 
 def _parent(run: Any, path: Sequence[str]) -> dict[str, Any] | None:
     """The object holding path[-1], or None when some step is missing or not an object."""
+    return _node_at(run, tuple(path[:-1]))
+
+
+def _node_at(run: Any, steps: tuple[str, ...]) -> dict[str, Any] | None:
+    """The object at `steps` from `run`, or None when some step is missing or not an object."""
     node = run
-    for key in path[:-1]:
+    for key in steps:
         if not isinstance(node, dict):
             return None
         node = node.get(key, _MISSING)
@@ -44,13 +51,17 @@ def _holds(run: Any, when: dict[str, Any] | None) -> bool:
     return parent is not None and parent.get(when["path"][-1], _MISSING) == when["equals"]
 
 
-def _is_int64(value: Any) -> bool:
-    # JSON Schema's data model: 3.0 is the integer 3 (RFC 8259 has one number type).
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def is_int64(value: Any) -> bool:
+    """The one rule for an int64 value, in every path: a JSON integer from -2^63 to 2^63-1,
+    or a number written with a fraction or exponent that is integral (JSON Schema's data
+    model: 3.0 is 3) and within +-(2^53-1). Beyond that a float names no one integer:
+    `9223372036854775807.0` reads as 2^63 in binary64, and `-9223372036854775808.0` may have
+    been any of hundreds of integers rounded to it."""
+    if isinstance(value, bool):
         return False
-    if isinstance(value, float) and not value.is_integer():
-        return False
-    return INT64_MIN <= value <= INT64_MAX
+    if isinstance(value, int):
+        return INT64_MIN <= value <= INT64_MAX
+    return isinstance(value, float) and value.is_integer() and abs(value) <= EXACT_FLOAT_MAX
 
 
 def _value_test(kind: str, expected: Any) -> tuple[Callable[[Any], bool], str]:
@@ -63,7 +74,7 @@ def _value_test(kind: str, expected: Any) -> tuple[Callable[[Any], bool], str]:
         allowed = frozenset(expected)
         return (lambda v: isinstance(v, str) and v in allowed), f"one of {', '.join(expected)}"
     if kind == "int64":
-        return _is_int64, "an integer from -2^63 to 2^63-1"
+        return is_int64, "an integer from -2^63 to 2^63-1 (with a fraction or exponent, within +-(2^53-1))"
     if kind == "rfc3339":
         return (lambda v: parse_rfc3339(v) is not None), "an RFC 3339 date-time string"
     raise ValueError(f"unknown structural check kind {kind!r}")
@@ -79,15 +90,16 @@ def structural_check(entry: dict[str, Any]) -> Check:
         return Check(requirement, _required(requirement, level, pointer, path, when))
     test, words = _value_test(spec["kind"], spec.get("expected"))
     nullable = spec.get("nullable", False)
+    steps, last = tuple(path[:-1]), path[-1] if path else ""
 
     def check_value(case: Case) -> list[Finding] | None:
         if not path:
             value = case.run
         else:
-            parent = _parent(case.run, path)
-            if parent is None or not _holds(case.run, when):
+            parent = _node_at(case.run, steps)
+            if parent is None or (when is not None and not _holds(case.run, when)):
                 return None
-            value = parent.get(path[-1], _MISSING)
+            value = parent.get(last, _MISSING)
             if value is _MISSING:
                 return None
         if (value is None and nullable) or test(value):
@@ -102,11 +114,13 @@ def structural_check(entry: dict[str, Any]) -> Check:
 def _required(
     requirement: str, level: Level, pointer: str, path: list[str], when: dict[str, Any] | None
 ) -> Callable[[Case], list[Finding] | None]:
+    steps, last = tuple(path[:-1]), path[-1]
+
     def check_required(case: Case) -> list[Finding] | None:
-        parent = _parent(case.run, path)
-        if parent is None or not _holds(case.run, when):
+        parent = _node_at(case.run, steps)
+        if parent is None or (when is not None and not _holds(case.run, when)):
             return None
-        if path[-1] in parent:
+        if last in parent:
             return []
         return [Finding(requirement, level, pointer, f"Received: no {path[-1]!r} / Expected: the field")]
 

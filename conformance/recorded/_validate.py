@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import orjson
+
 from drun_conformance._errors import InputError, UsageError
-from drun_conformance.oracle import Evaluation, Exchange, Finding, Oracle, parse_body
+from drun_conformance.oracle import Evaluation, Exchange, Finding, Oracle, parse_body, parse_rfc3339
 
 __all__ = [
     "PayloadResult",
@@ -68,32 +70,81 @@ class ValidationReport:
             "results": [r.to_json() for r in self.results],
         }
 
+    def to_json_bytes(self) -> bytes:
+        """`to_json()` as JSON text, fast: orjson writes each Finding from its fields."""
+        results, conforming = [], 0
+        for result in self.results:
+            evaluation = result.evaluation
+            violations, edges = [], []
+            for finding in evaluation.findings:
+                (edges if finding.level == "EDGE" else violations).append(finding)
+            conforms = not any(f.level == "MUST" for f in violations)
+            conforming += conforms
+            entry = {"source": result.source, "conforms": conforms, "violations": violations}
+            if edges:
+                entry["edges"] = edges
+            results.append(entry)
+        summary = {"payloads": len(results), "conforming": conforming, "violating": len(results) - conforming}
+        return orjson.dumps({"summary": summary, "results": results})
+
 
 def read_inputs(paths: Iterable[str]) -> Iterator[Recorded]:
-    """Every payload of every input, in order. InputError before anything is read if a file is missing."""
+    """Every payload of every input, in order. A usage error before anything is read when an
+    input is missing, a folder or of an unknown kind; an input error when one holds nothing
+    to validate (an empty file, a HAR without a Run Deployment Now exchange)."""
     paths = list(paths)
     for name in paths:
-        if name != "-" and Path(name).suffix.lower() not in SUFFIXES:
+        if name == "-":
+            continue
+        path = Path(name)
+        if path.is_dir():
+            raise UsageError(f"{name} is a folder: name the files in it (for example {name}/*.jsonl)")
+        if path.suffix.lower() not in SUFFIXES:
             raise UsageError(
                 f"{name}: expected a .json, .jsonl, .ndjson or .har file, or - for standard input"
             )
-        if name != "-" and not Path(name).is_file():
+        if not path.is_file():
             raise InputError(f"cannot read {name}: no such file")
     for name in paths:
-        if name == "-":
-            yield from _lines("stdin", sys.stdin.buffer.read())
-            continue
-        try:
-            data = Path(name).read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read {name}: {exc.strerror}") from exc
-        suffix = Path(name).suffix.lower()
-        if suffix == ".json":
+        empty = True
+        for recorded in _read(name):
+            empty = False
+            yield recorded
+        if empty:
+            raise InputError(f"{'standard input' if name == '-' else name}: {_NOTHING[_kind(name)]}")
+
+
+_NOTHING = {
+    ".json": "an empty file, nothing to validate",
+    ".lines": "no payload line, nothing to validate",
+    ".har": "no Run Deployment Now exchange (POST /v1/deployments/{id}/run), nothing to validate",
+}
+
+
+def _kind(name: str) -> str:
+    suffix = ".lines" if name == "-" else Path(name).suffix.lower()
+    return ".lines" if suffix in (".jsonl", ".ndjson") else suffix
+
+
+def _read(name: str) -> Iterator[Recorded]:
+    if name == "-":
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:
+            raise InputError("cannot read standard input: it is closed")
+        yield from _lines("stdin", stream.read())
+        return
+    try:
+        data = Path(name).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {name}: {exc.strerror}") from exc
+    kind = _kind(name)
+    if kind == ".json":
+        if data.strip():
             yield Recorded(name, data)
-        elif suffix == ".har":
-            yield from _har(name, data)
-        else:
-            yield from _lines(name, data)
+    elif kind == ".har":
+        yield from _har(name, data)
+    else:
+        yield from _lines(name, data)
 
 
 def _lines(name: str, data: bytes) -> Iterator[Recorded]:
@@ -105,13 +156,14 @@ def _lines(name: str, data: bytes) -> Iterator[Recorded]:
 
 def _har(name: str, data: bytes) -> Iterator[Recorded]:
     archive = parse_body(data)
-    entries = archive.get("log", {}).get("entries") if isinstance(archive, dict) else None
+    log = archive.get("log") if isinstance(archive, dict) else None
+    entries = log.get("entries") if isinstance(log, dict) else None
     if not isinstance(entries, list):
         raise InputError(f"{name}: not an HTTP archive (no log.entries)")
     for number, entry in enumerate(entries, start=1):
         try:
             exchange = _har_exchange(entry)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise InputError(f"{name}: entry {number} is not a HAR entry ({exc!r})") from exc
         if exchange is not None:
             yield Recorded(f"{name}:{number}", exchange.body, exchange)
@@ -127,7 +179,6 @@ def _har_exchange(entry: dict[str, Any]) -> Exchange | None:
     content = response.get("content", {})
     text = content.get("text", "")
     body = base64.b64decode(text) if content.get("encoding") == "base64" else text.encode("utf-8")
-    started = datetime.fromisoformat(entry["startedDateTime"].replace("Z", "+00:00"))
     return Exchange(
         method="POST",
         deployment_id=unquote(path[len(_RUN_PATH_PREFIX) : -len(_RUN_PATH_SUFFIX)]),
@@ -135,8 +186,23 @@ def _har_exchange(entry: dict[str, Any]) -> Exchange | None:
         status=int(response["status"]),
         response_headers=_headers(response.get("headers", [])),
         body=body,
-        received_at=started + timedelta(milliseconds=float(entry.get("time", 0))),
+        received_at=_received_at(entry),
     )
+
+
+def _received_at(entry: dict[str, Any]) -> datetime | None:
+    """When the answer arrived; None when `startedDateTime` names no instant (HAR 1.2 wants an
+    ISO 8601 time with its offset): then the clock skew is not judged."""
+    started = parse_rfc3339(entry.get("startedDateTime"))
+    if started is None:
+        return None
+    elapsed = entry.get("time", 0)
+    if isinstance(elapsed, bool) or not isinstance(elapsed, int | float) or not 0 <= elapsed < 1e12:
+        elapsed = 0  # HAR's -1 (unknown) or nonsense: the start is close enough for a 5-minute skew
+    try:
+        return started.utc + timedelta(milliseconds=elapsed)
+    except OverflowError:  # at the very end of the calendar
+        return started.utc
 
 
 def _headers(pairs: list[dict[str, str]]) -> dict[str, str]:
@@ -149,7 +215,7 @@ def validate_inputs(paths: Iterable[str], oracle: Oracle | None = None) -> Valid
     seen: set[str] = set()
     for recorded in read_inputs(paths):
         run = parse_body(recorded.body)
-        evaluation = oracle.evaluate(run, exchange=recorded.exchange, seen_run_ids=seen)
+        evaluation = oracle.evaluate(run, exchange=recorded.exchange, seen_run_ids=seen, body=recorded.body)
         if recorded.exchange is not None and isinstance(run, dict) and isinstance(run.get("id"), str):
             seen.add(run["id"])
         report.results.append(PayloadResult(recorded.source, evaluation))
