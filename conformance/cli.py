@@ -197,6 +197,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="default: 0, a free port (printed)")
     serve.add_argument("--scenario", metavar="FILE", help="YAML or JSON state (default: the shipped one)")
     serve.add_argument("--database", metavar="FILE", help="SQLite file for the runs (default: in memory)")
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        metavar="KEY",
+        help="a key to accept, in place of the scenario's (repeatable; never printed)",
+    )
+    serve.add_argument(
+        "--any-deployment",
+        action="store_true",
+        help="run an unknown deployment id as a healthy deployment instead of answering 404",
+    )
     serve.set_defaults(handler=_cmd_serve)
 
     run = commands.add_parser("run", help="the main job: the embedded reference server and the SDK gate")

@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
+from pydantic import ValidationError
 from starlette.types import ASGIApp
 
 from drun_conformance._errors import TargetUnreachable, UsageError
 
 from ._app import REQUIRED_BETA, create_app
-from ._scenario import default_scenario, load_scenario
+from ._scenario import Scenario, default_scenario, load_scenario
 
 __all__ = ["cmd_serve", "serve_in_thread"]
 
@@ -83,18 +84,32 @@ def serve_in_thread(
             sock.close()
 
 
+def _with_keys(scenario: Scenario, keys: list[str]) -> Scenario:
+    """`scenario` accepting exactly `keys` (validated as a scenario's keys are)."""
+    try:
+        return Scenario.model_validate({**scenario.model_dump(), "api_keys": keys})
+    except ValidationError:
+        raise UsageError("--api-key must be printable ASCII without spaces") from None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """`drun-conformance serve`: the reference server in the foreground until Ctrl-C (exit 0)."""
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be from 0 to 65535, got {args.port}")
     scenario = load_scenario(Path(args.scenario)) if args.scenario else default_scenario()
-    app = create_app(scenario, database=args.database or ":memory:")
+    if args.api_key:
+        scenario = _with_keys(scenario, args.api_key)
+    app = create_app(scenario, database=args.database or ":memory:", any_deployment=args.any_deployment)
     sock = _bind(args.host, args.port)
     ids = ", ".join(d.id for d in scenario.deployments) or "(none)"
+    if args.any_deployment:
+        ids += "; any other id is created healthy on its first run (--any-deployment)"
+    # Keys given on the command line are the user's: never echoed.
+    keys = f"{len(args.api_key)} given with --api-key" if args.api_key else scenario.api_keys[0]
     print(
         "drun-conformance reference server\n"
         f"  base url: {_base_url(sock)}\n"
-        f"  api key: {scenario.api_keys[0]} (x-api-key or Authorization: Bearer)\n"
+        f"  api key: {keys} (x-api-key or Authorization: Bearer)\n"
         f"  beta: {REQUIRED_BETA} (anthropic-beta)\n"
         f"  deployments: {ids}\n"
         "  Ctrl-C stops it",
