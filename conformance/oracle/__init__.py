@@ -8,6 +8,7 @@ from ._meaning import differences
 from ._oracle import Evaluation, Oracle
 from ._registry import Check, Registry, needs_exchange
 from ._rfc3339 import Timestamp, parse_rfc3339
+from ._walk import ListingPage, ListingWalk
 
 __all__ = [
     "UNPARSED",
@@ -18,6 +19,8 @@ __all__ = [
     "Exchange",
     "Finding",
     "Level",
+    "ListingPage",
+    "ListingWalk",
     "Oracle",
     "RecordedRequest",
     "Registry",

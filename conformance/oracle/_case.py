@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from ._call import ClientCall
+from ._walk import ListingWalk
 
 __all__ = ["UNPARSED", "Case", "Exchange", "Finding", "Level", "SpecFacts", "show"]
 
@@ -97,6 +98,7 @@ class Case:
     original: Any = None  # for a read-back: the record first answered
     cache: dict[str, Any] = field(default_factory=dict, compare=False)
     client: ClientCall | None = None  # set in a client evaluation: the SDK call around `run`
+    listing: ListingWalk | None = None  # set in a listing evaluation: the pages walked
 
 
 def show(value: Any, limit: int = 80) -> str:

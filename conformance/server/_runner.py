@@ -20,6 +20,7 @@ from drun_conformance import spec
 from drun_conformance._verdict import Counterexample, Interrupted, TargetResult, TargetTally
 from drun_conformance.oracle import UNPARSED, Evaluation, Exchange, Oracle, parse_body
 
+from ._listing_probe import LISTING_REQUIREMENTS, listing_walks, walk_example
 from ._transport import BudgetSpent, MiB, Prober, Sent, TransportFault, curl_command, run_path
 
 __all__ = [
@@ -205,10 +206,15 @@ class _ServerRun:
             return
         for item in parse_body(listing.body)["data"]:
             self._judge_body(item, run_now=False)
+        kept = []  # the runs the server serves back by id: the listing must list them too
         for deployment_id, run in list(self.runs)[: max(0, self.prober.remaining - 1)]:
             back = self._get(f"/v1/deployment_runs/{quote(str(run['id']), safe='')}", deployment_id)
             if back is not None:
                 self._judge(back, self._last_sent(), original=run)
+                kept += [(deployment_id, run)] if back.status == 200 else []
+        self.tally.plan(LISTING_REQUIREMENTS if kept else ())
+        for walk in listing_walks(self._judged_get, kept):
+            self.tally.record(self.oracle.evaluate_listing(walk), walk_example(walk, self.base_url))
 
     def _repeats(self) -> None:
         profile = PROFILES[self.options.profile]
@@ -263,6 +269,12 @@ class _ServerRun:
         if isinstance(got, TransportFault):
             self._fault(got)
             return None
+        return got
+
+    def _judged_get(self, path: str) -> Exchange | None:
+        got = self._get(path)
+        if got is not None:
+            self._judge(got, self._last_sent())
         return got
 
     def _last_sent(self) -> Sent:
