@@ -16,7 +16,7 @@ from ._registry import Registry
 from ._rfc3339 import parse_rfc3339
 from ._walk import ListingWalk
 
-__all__ = ["LISTING"]
+__all__ = ["FILTERS", "LISTING", "run_matches"]
 
 LISTING = Registry()
 rule = LISTING.register
@@ -26,6 +26,14 @@ _BEFORE_AFTER: dict[str, Callable[[datetime, datetime], bool]] = {
     "created_at[lt]": lambda at, bound: at < bound,
     "created_at[lte]": lambda at, bound: at <= bound,
 }
+
+
+FILTERS = frozenset({"deployment_id", "trigger_type", "has_error", *_BEFORE_AFTER})
+
+
+def run_matches(run: dict[str, Any], filters: dict[str, str]) -> bool:
+    """Whether `run` is one the listing's `filters` ask for (an unknown filter holds)."""
+    return all(_mismatch(run, name, wanted) is None for name, wanted in filters.items())
 
 
 def _walk(case: Case) -> ListingWalk | None:
