@@ -125,15 +125,19 @@ class ForwardingApp:
         try:
             headers = [(k.lower(), v) for k, v in response.headers.raw if k.lower() not in _HOP_BY_HOP]
             await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+            held = b""  # one chunk behind: the last goes out only once the exchange is judged
             async for chunk in response.aiter_raw():
                 got.add(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+                if held:
+                    await send({"type": "http.response.body", "body": held, "more_body": True})
+                held = chunk
         except httpx.HTTPError as exc:  # the upstream broke off mid-answer: the client sees it end
             print(f"drun-conformance proxy: {target[:120]!r}: the upstream broke off: {exc}", file=sys.stderr)
             return
         finally:
             await response.aclose()
+        # Judged before the answer's last bytes reach the client: once a client has its answer,
+        # the exchange is on record (a test or a plugin reading the results next sees it).
         self.judge(
             Seen(
                 method=scope["method"],
@@ -148,6 +152,7 @@ class ForwardingApp:
                 elapsed_s=time.monotonic() - started,
             )
         )
+        await send({"type": "http.response.body", "body": held, "more_body": False})
 
     async def aclose(self) -> None:
         if self._client is not None:

@@ -162,10 +162,12 @@ class Judge:
                 tally.skip(rid, reason)
         self.client_requests[name] = self.client_requests.get(name, 0) + 1
         key = seen.request_headers.get("x-api-key") or seen.request_headers.get("authorization", "")
+        key = key.removeprefix("Bearer ").strip()
         call = ClientCall(
             deployment_id=exchange.deployment_id,
             betas=None,
-            api_key=key.removeprefix("Bearer ").strip(),
+            # The proxy cannot know the configured key: any sent is it; none sent matches nothing.
+            api_key=key or "\x00no key sent",
             status=seen.status,
             served_headers=seen.response_headers,
             requests=(RecordedRequest(seen.method, seen.target, seen.request_headers, seen.request_body),),
