@@ -227,7 +227,7 @@ class Judge:
         for item in page.runs:
             self._record(self.server, self.oracle.evaluate(item, run_now=False, coverage=True), example)
         following = page.next_page
-        if page.runs and isinstance(following, str) and following:
+        if 200 <= seen.status < 300 and isinstance(following, str) and following:
             self._walks[following] = walk
             return f"server: {verdict} (walk: page {len(walk.pages)}, more to follow)"
         return f"server: {verdict}; walk of {len(walk.pages)} page(s): {self._finish(walk)}"

@@ -59,8 +59,8 @@ def _walk(get: Get, filters: Mapping[str, str], limit: int, known: frozenset[str
             break
         page = ListingPage(answer.status, parse_body(answer.body), cursor)
         pages.append(page)
-        following = page.next_page
-        if not page.runs or not isinstance(following, str) or not following:
+        following = page.next_page  # followed even after an empty page, as the SDKs do
+        if not 200 <= page.status < 300 or not isinstance(following, str) or not following:
             break
         cursor = following
     return ListingWalk(dict(filters), limit, tuple(pages), known)
