@@ -146,6 +146,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return cmd_serve(args)
 
 
+def _cmd_proxy(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .proxy._run import cmd_proxy
+
+    return cmd_proxy(args, argv)
+
+
 def _cmd_spec(args: argparse.Namespace) -> int:
     from . import spec
     from .contract._builder import build_spec, check_spec, checkout_spec_dir, diff_pages, spec_out_dir
@@ -235,7 +241,28 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="SQLite file for the runs (default: in memory)",
     )
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        metavar="KEY",
+        help="a key to accept, in place of the scenario's (repeatable; never printed)",
+    )
+    serve.add_argument(
+        "--any-deployment",
+        action="store_true",
+        help="run an unknown deployment id as a healthy deployment instead of answering 404",
+    )
     serve.set_defaults(handler=_cmd_serve)
+
+    proxy = commands.add_parser("proxy", help="forward traffic to a server and judge what passes")
+    proxy.add_argument("--upstream", required=True, metavar="URL", help="the server to forward to")
+    proxy.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+    proxy.add_argument("--port", type=int, default=0, help="default: 0, a free port (printed)")
+    proxy.add_argument("--max-exchanges", type=int, metavar="N", help="stop after N judged exchanges")
+    proxy.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    proxy.add_argument("--strict", action="store_true", help="SHOULD failures gate too")
+    proxy.add_argument("--report-dir", metavar="DIR", help="write report.html, results.json, junit.xml")
+    proxy.set_defaults(handler=_cmd_proxy, wants_argv=True, seed=None)
 
     run = commands.add_parser("run", help="the main job: the embedded reference server and the SDK gate")
     _common_run_flags(run)

@@ -80,6 +80,12 @@ class DrunHookSpecs:
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(DrunHookSpecs)
+    # The validating proxy (`--drun-proxy URL`, the `drun_proxy` fixture): its own module,
+    # registered with this one; it too imports only pytest and the standard library when idle.
+    from . import pytest_proxy
+
+    if not pluginmanager.is_registered(pytest_proxy):
+        pluginmanager.register(pytest_proxy, "drun-proxy")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -14,9 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from drun_conformance.server.reference._app import _cursor, _cursor_seq
 
 Body = dict[str, Any]
 
@@ -67,6 +69,8 @@ class Mutant:
     accept_any_key: bool = False  # request fault: the server checks a key is there, not that it is valid
     add_beta_when_missing: bool = False  # request fault: the server stops requiring the beta
     note: str = ""
+    listing_query: Callable[[dict[str, str]], None] | None = None  # request fault: the listing
+    # reads other parameters than were sent
 
 
 def on_run_body(change: Callable[[Body], None], *, when: Callable[[Body], bool] = lambda b: True) -> Fault:
@@ -221,6 +225,10 @@ def _repeat_first_id() -> Fault:
     return fault
 
 
+def _no_fault(reply: Reply) -> None:
+    """The answer as the server made it: the mutant's lie is in how it read the request."""
+
+
 def _changed_on_read_back(reply: Reply) -> None:
     if reply.is_read_back and reply.status == 200:
         body = reply.json()
@@ -237,6 +245,22 @@ def _empty_envelope_message(reply: Reply) -> None:
         body = reply.json()
         body["error"]["message"] = ""
         reply.set_json(body)
+
+
+def _shift_cursor(by: int) -> Callable[[dict[str, str]], None]:
+    """The server resumes a page `by` runs off where its cursor points (an off-by-one)."""
+
+    def fault(query: dict[str, str]) -> None:
+        seq = _cursor_seq(query.get("page", ""))
+        if seq is not None:
+            query["page"] = _cursor(seq + by)
+
+    return fault
+
+
+def _drop_made_up_cursor(query: dict[str, str]) -> None:
+    if "page" in query and _cursor_seq(query["page"]) is None:
+        del query["page"]  # a cursor it cannot read restarts at the first page
 
 
 def _a_day_late(body: Body) -> None:
@@ -419,6 +443,19 @@ MUTANTS: tuple[Mutant, ...] = (
         _status_for(400, "invalid_request_error", _unknown_deployment),
     ),
     Mutant("no-beta-check", "http.beta.400", lambda r: None, add_beta_when_missing=True),
+    # the listing, as the SDKs page through it
+    Mutant("limit-ignored", "listing.page.limit", _no_fault, listing_query=lambda q: q.pop("limit", None)),
+    Mutant(
+        "cursor-repeats-the-last-run", "listing.walk.no-repeat", _no_fault, listing_query=_shift_cursor(1)
+    ),
+    Mutant("cursor-skips-a-run", "listing.walk.no-skip", _no_fault, listing_query=_shift_cursor(-1)),
+    Mutant(
+        "deployment-filter-ignored",
+        "listing.filter.holds",
+        _no_fault,
+        listing_query=lambda q: q.pop("deployment_id", None),
+    ),
+    Mutant("made-up-cursor-200", "listing.cursor.invalid-400", _no_fault, listing_query=_drop_made_up_cursor),
 )
 
 
@@ -478,4 +515,9 @@ class FaultInjector:
             headers = [(n, DEFAULT_API_KEY.encode() if n.lower() == b"x-api-key" else v) for n, v in headers]
         if self.mutant.add_beta_when_missing and b"anthropic-beta" not in names:
             headers.append((b"anthropic-beta", b"managed-agents-2026-04-01"))
-        return {**copy.copy(scope), "headers": headers}
+        query_string = scope.get("query_string", b"")
+        if self.mutant.listing_query is not None and scope["path"] == "/v1/deployment_runs":
+            query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+            self.mutant.listing_query(query)
+            query_string = urlencode(query).encode("latin-1")
+        return {**copy.copy(scope), "headers": headers, "query_string": query_string}

@@ -15,6 +15,7 @@ PACKAGES = [
     "drun_conformance.server.reference",
     "drun_conformance.client",
     "drun_conformance.recorded",
+    "drun_conformance.proxy",
     "drun_conformance.spec",
     "drun_conformance.strategies",
     "drun_conformance.reports",

@@ -342,7 +342,7 @@ def test_the_store_is_append_only_and_survives_a_reopen(tmp_path: Path) -> None:
     store.close()
     reopened = RunStore(database)
     assert reopened.get("drun_1") == run and reopened.count() == 1
-    assert reopened.list(RunQuery(deployment_id="d")) == ([run], False)
+    assert reopened.list(RunQuery(deployment_id="d")) == ([run], None)
 
 
 def test_an_unopenable_database_is_an_input_error(tmp_path: Path) -> None:

@@ -4,12 +4,16 @@ or the SDK call around it."""
 from ._body import parse_body, payload_conforms
 from ._call import ClientCall, RecordedRequest
 from ._case import UNPARSED, Case, Exchange, Finding, Level, SpecFacts
+from ._listing import FILTERS as LISTING_FILTERS
+from ._listing import run_matches
 from ._meaning import differences
 from ._oracle import Evaluation, Oracle
 from ._registry import Check, Registry, needs_exchange
 from ._rfc3339 import Timestamp, parse_rfc3339
+from ._walk import ListingPage, ListingWalk
 
 __all__ = [
+    "LISTING_FILTERS",
     "UNPARSED",
     "Case",
     "Check",
@@ -18,6 +22,8 @@ __all__ = [
     "Exchange",
     "Finding",
     "Level",
+    "ListingPage",
+    "ListingWalk",
     "Oracle",
     "RecordedRequest",
     "Registry",
@@ -28,4 +34,5 @@ __all__ = [
     "parse_body",
     "parse_rfc3339",
     "payload_conforms",
+    "run_matches",
 ]

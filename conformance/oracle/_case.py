@@ -10,6 +10,7 @@ from typing import Any, Literal
 import orjson
 
 from ._call import ClientCall
+from ._walk import ListingWalk
 
 __all__ = ["UNPARSED", "Case", "Exchange", "Finding", "Level", "SpecFacts", "show"]
 
@@ -102,6 +103,7 @@ class Case:
     cache: dict[str, Any] = field(default_factory=dict, compare=False)
     client: ClientCall | None = None  # set in a client evaluation: the SDK call around `run`
     body: bytes | None = None  # the bytes `run` was read from, when no exchange carries them
+    listing: ListingWalk | None = None  # set in a listing evaluation: the pages walked
 
 
 def show(value: Any, limit: int = 80) -> str:

@@ -18,9 +18,11 @@ from ._case import UNPARSED, Case, Exchange, Finding, SpecFacts
 from ._client import CLIENT
 from ._client_parse import judge_edge
 from ._fastpath import covered, fragment_schemas, plain_schema
+from ._listing import LISTING
 from ._registry import Check, Registry
 from ._rules import RULES
 from ._structural import EXACT_FLOAT_MAX, structural_check
+from ._walk import ListingWalk
 
 __all__ = ["Evaluation", "Oracle"]
 
@@ -55,7 +57,7 @@ class Oracle:
         for entry in catalog["requirements"]:
             if "check" in entry:
                 registry.add(structural_check(entry))
-        for check in (*RULES, *CLIENT):
+        for check in (*RULES, *CLIENT, *LISTING):
             registry.add(check)
         unchecked = self.requirements.keys() - {c.requirement for c in registry}
         unlisted = {c.requirement for c in registry} - self.requirements.keys()
@@ -68,6 +70,7 @@ class Oracle:
         self._levels = {rid: entry["level"] for rid, entry in self.requirements.items()}
         self._in_schema = frozenset(r for r, e in self.requirements.items() if e.get("in_schema"))
         self._payload = frozenset(r for r, e in self.requirements.items() if e["area"] != "http")
+        self._listing = frozenset(c.requirement for c in LISTING)  # judged by evaluate_listing only
         # Chosen by side. The EDGE labels (side client-parse) describe a payload wherever it
         # is seen, so a server or offline evaluation runs them too; in a client evaluation
         # they are judged by what the SDK made of the labelled value.
@@ -182,7 +185,7 @@ class Oracle:
         checks, skipped = [], {}
         for check in self.checks:
             rid = check.requirement
-            if rid in self._client_only:
+            if rid in self._client_only or rid in self._listing:
                 continue
             if check.needs_exchange and not has_exchange:
                 skipped[rid] = "needs an HTTP exchange (offline payload)"
@@ -195,6 +198,20 @@ class Oracle:
             else:
                 checks.append(check)
         return tuple(checks), skipped
+
+    def evaluate_listing(self, walk: ListingWalk) -> Evaluation:
+        """The listing checks over the pages of one walk through `GET /v1/deployment_runs`."""
+        case = Case(None, self.facts, listing=walk)
+        findings: list[Finding] = []
+        exercised: list[str] = []
+        for check in LISTING:
+            result = check.function(case)
+            if result is None:
+                continue
+            exercised.append(check.requirement)
+            level = self._levels[check.requirement]
+            findings += [f if f.level == level else replace(f, level=level) for f in result]
+        return Evaluation(findings, frozenset(exercised))
 
     def _evaluate_client(self, served: Any, call: ClientCall) -> Evaluation:
         """The client-side checks over one SDK call. The EDGE labels first mark the rare values

@@ -1,7 +1,7 @@
 """What would exercise a server requirement that no probe did: the report's answer to "why
 is this incomplete, and what do I give it next time".
 
-Only the schedule-trigger requirements on a target with no listing of scheduled runs are not
+Only the schedule-trigger and listing requirements on a target that serves no listing are not
 applicable (Run Deployment Now answers manual runs): they do not make the verdict incomplete.
 """
 
@@ -10,10 +10,13 @@ from __future__ import annotations
 from drun_conformance import spec
 from drun_conformance._verdict import TargetTally
 
+from ._listing_probe import LISTING_REQUIREMENTS
+
 __all__ = ["SCHEDULED", "explain_unexercised", "requirements_under", "what_would_exercise"]
 
 SCHEDULED = "/trigger_context/scheduled_at"  # the pointer of what only scheduled runs carry
 NO_SCHEDULED_RUNS = "the target serves no listing of scheduled runs (Run Deployment Now answers manual runs)"
+NO_LISTING = "the target serves no GET /v1/deployment_runs listing to walk"
 
 
 def requirements_under(pointer: str) -> list[str]:
@@ -39,6 +42,8 @@ def what_would_exercise(requirement: str, *, stopped: str | None, budget: int, w
         return "give a --deployment-id that runs on a schedule (its runs fill the listing of scheduled runs)"
     if requirement in requirements_under("/session_id"):
         return "give a --deployment-id whose runs succeed"
+    if requirement in LISTING_REQUIREMENTS:
+        return "serve GET /v1/deployment_runs as the SDKs page it (page cursor in, next_page out)"
     if requirement == "run.read-back.same-record":
         return "serve GET /v1/deployment_runs/{id}: each run read back as it was answered"
     return "give deployment ids whose runs succeed and fail, or a larger --max-requests"
@@ -46,7 +51,7 @@ def what_would_exercise(requirement: str, *, stopped: str | None, budget: int, w
 
 def explain_unexercised(tally: TargetTally, *, stopped: bool, listing_served: bool | None) -> None:
     """Say why each requirement about one kind of run was not exercised by the runs seen, and
-    mark the schedule-trigger ones not applicable on a target that answered it has no listing
+    mark the schedule-trigger and listing ones not applicable on a target that answered it has no listing
     (`listing_served` False; None, never asked, leaves them unexercised)."""
     for pointer, why in () if stopped else _KINDS_OF_RUN:
         for requirement in requirements_under(pointer):
@@ -55,6 +60,8 @@ def explain_unexercised(tally: TargetTally, *, stopped: bool, listing_served: bo
     if listing_served is False:
         for requirement in requirements_under(SCHEDULED):
             tally.not_applicable(requirement, NO_SCHEDULED_RUNS)
+        for requirement in LISTING_REQUIREMENTS:
+            tally.not_applicable(requirement, NO_LISTING)
 
 
 _KINDS_OF_RUN = (

@@ -20,6 +20,7 @@ from drun_conformance import spec
 from drun_conformance._verdict import Counterexample, Interrupted, TargetResult, TargetTally
 from drun_conformance.oracle import UNPARSED, Evaluation, Exchange, Oracle, parse_body
 
+from ._listing_probe import listing_walks, walk_example
 from ._remedies import explain_unexercised, what_would_exercise
 from ._transport import BudgetSpent, MiB, Prober, Sent, TransportFault, curl_command, run_path
 
@@ -189,10 +190,12 @@ class _ServerRun:
         self._run(some_id, self._headers(beta=False), known=None)
 
     def _read_back(self) -> None:
+        kept = []  # the runs the server serves back by id: the listing walks must list them too
         for deployment_id, run in list(self.runs):
             back = self._get(f"/v1/deployment_runs/{quote(str(run['id']), safe='')}", deployment_id)
             if back is not None and 200 <= back.status < 300:
                 self._judge(back, self._last_sent(), original=run)
+                kept += [(deployment_id, run)] if back.status == 200 else []
             elif back is not None:
                 self._judge(back, self._last_sent())  # judged as an HTTP answer, not as the run
                 self.tally.skip(_READ_BACK, f"GET /v1/deployment_runs/{{id}} answered {back.status}")
@@ -209,6 +212,8 @@ class _ServerRun:
             self.listing_served = True
             for item in body["data"]:
                 self._judge_body(item, run_now=False)
+        for walk in listing_walks(self._judged_get, kept):
+            self.tally.record(self.oracle.evaluate_listing(walk), walk_example(walk, self.base_url))
 
     def _repeats(self) -> None:
         profile = PROFILES[self.options.profile]
@@ -270,6 +275,12 @@ class _ServerRun:
         if isinstance(got, TransportFault):
             self._fault(got)
             return None
+        return got
+
+    def _judged_get(self, path: str) -> Exchange | None:
+        got = self._get(path)
+        if got is not None:
+            self._judge(got, self._last_sent())
         return got
 
     def _last_sent(self) -> Sent:

@@ -4,7 +4,8 @@ Routes (matched on the raw path, so an id may hold any character, `/` included a
 
     POST /v1/deployments/{deployment_id}/run   run now: 200 and the DeploymentRun
     GET  /v1/deployment_runs/{run_id}          one run, as it was answered
-    GET  /v1/deployment_runs                   runs, newest first, filtered and paged
+    GET  /v1/deployment_runs                   runs, newest first, filtered and paged as the
+                                               SDKs read it: `page` cursor in, `next_page` out
 
 A request is answered by the first of these that applies:
 
@@ -15,7 +16,8 @@ A request is answered by the first of these that applies:
     4. no managed-agents beta             400 invalid_request_error (`anthropic-beta`,
                                               comma-separated, other betas welcome)
     5. a bad query parameter              400 invalid_request_error
-    6. no such deployment or run          404 not_found_error
+    6. no such deployment or run          404 not_found_error (with `any_deployment`, an
+                                              unknown deployment is created healthy instead)
     7. otherwise                          200
 
 A request body is never read: Run Deployment Now takes none, and SDKs differ in whether
@@ -26,6 +28,8 @@ the API's envelope `{"type": "error", "error": {"type", "message"}, "request_id"
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -53,7 +57,9 @@ _CONVENTIONS = spec.load_requirements()["conventions"]
 REQUIRED_BETA: str = _CONVENTIONS["required_beta"]
 MAX_LIMIT = 1000
 _DEFAULT_LIMIT = 20
-_CREATED_AT_FILTERS = ("created_at_gt", "created_at_gte", "created_at_lt", "created_at_lte")
+# RunQuery's name -> the query parameter the SDKs send (`created_at[gt]=...`).
+_CREATED_AT_FILTERS = {f"created_at_{op}": f"created_at[{op}]" for op in ("gt", "gte", "lt", "lte")}
+_CURSOR_TAG = b"drun-page:"
 
 
 class _ApiError(Exception):
@@ -103,8 +109,8 @@ def _match(segments: list[str | None]) -> _Match | None:
 class _Api:
     """The one ASGI endpoint behind every path: routing on the raw path is ours, not Starlette's."""
 
-    def __init__(self, world: World, store: RunStore) -> None:
-        self.world, self.store = world, store
+    def __init__(self, world: World, store: RunStore, *, any_deployment: bool = False) -> None:
+        self.world, self.store, self.any_deployment = world, store, any_deployment
         self.keys = frozenset(world.scenario.api_keys)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -149,6 +155,8 @@ class _Api:
 
     def run_now(self, deployment_id: str | None) -> Response:
         deployment = self.world.deployments.get(deployment_id) if deployment_id is not None else None
+        if deployment is None and self.any_deployment and deployment_id:
+            deployment = self.world.provision(deployment_id)
         if deployment is None:
             raise _ApiError(404, "No deployment with that id.")
         return _ok(self.record_run(deployment, self.world.clock(), {"type": "manual"}))
@@ -188,27 +196,42 @@ class _Api:
 
     def list_runs(self, request: Request) -> Response:
         params = request.query_params
-        after_seq = None
-        if "after_id" in params:
-            after_seq = self.store.seq_of(params["after_id"])
-            if after_seq is None:
-                raise _ApiError(400, "after_id: no deployment run with that id.")
+        before_seq = None
+        if "page" in params:
+            before_seq = _cursor_seq(params["page"])
+            if before_seq is None or not self.store.has_seq(before_seq):
+                raise _ApiError(400, "page: not a cursor this server issued (pass next_page as it came).")
         query = RunQuery(
             deployment_id=params.get("deployment_id"),
             has_error=_boolean(params, "has_error"),
             trigger_type=params.get("trigger_type"),
-            after_seq=after_seq,
+            before_seq=before_seq,
             limit=_limit(params),
-            **{name: _instant(params, name) for name in _CREATED_AT_FILTERS},
+            **{name: _instant(params, wire) for name, wire in _CREATED_AT_FILTERS.items()},
         )
-        runs, has_more = self.store.list(query)
-        first_id = runs[0]["id"] if runs else None
-        last_id = runs[-1]["id"] if runs else None
-        return _ok({"data": runs, "has_more": has_more, "first_id": first_id, "last_id": last_id})
+        runs, last_seq = self.store.list(query)
+        return _ok({"data": runs, "next_page": None if last_seq is None else _cursor(last_seq)})
 
 
 def _ok(body: dict[str, Any]) -> Response:
     return JSONResponse(body, headers={"request-id": tagged_id("req")})
+
+
+def _cursor(seq: int) -> str:
+    """The opaque `next_page` cursor: the page starts after the run stored at `seq`."""
+    return base64.urlsafe_b64encode(_CURSOR_TAG + str(seq).encode()).decode().rstrip("=")
+
+
+def _cursor_seq(cursor: str) -> int | None:
+    """The seq a cursor of ours holds, or None for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    except (ValueError, binascii.Error):
+        return None
+    digits = raw.removeprefix(_CURSOR_TAG)
+    if digits == raw or not (digits.isdigit() and len(digits) <= 18):
+        return None
+    return int(digits)
 
 
 def _boolean(params: QueryParams, name: str) -> bool | None:
@@ -250,9 +273,12 @@ def create_app(
     *,
     database: str | Path = ":memory:",
     clock: Clock | None = None,
+    any_deployment: bool = False,
 ) -> Starlette:
     """The reference server over `scenario` (default: the shipped one), runs kept in `database`.
 
+    `any_deployment` provisions an unknown deployment id as a healthy deployment on its first
+    run (the mock an SDK's own tests need), instead of answering 404.
     `clock` (a callable giving an aware datetime) stamps runs and drives the rate limit.
     The app's `state.world` and `state.store` are the state model and the run store.
     """
@@ -260,7 +286,7 @@ def create_app(
     store = RunStore(database)
     app = Starlette(exception_handlers={Exception: _server_error})
     # No Starlette routes: their patterns match the decoded path (no "\n", no %2F); ours, the raw one.
-    api = _Api(world, store)
+    api = _Api(world, store, any_deployment=any_deployment)
     api.fire_history()
     app.router.default = api
     app.state.world, app.state.store = world, store

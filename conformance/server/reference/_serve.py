@@ -12,21 +12,22 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
+from pydantic import ValidationError
 from starlette.types import ASGIApp
 
 from drun_conformance._errors import TargetUnreachable, UsageError
 
 from ._app import REQUIRED_BETA, create_app
-from ._scenario import default_scenario, load_scenario
+from ._scenario import Scenario, default_scenario, load_scenario
 
-__all__ = ["cmd_serve", "serve_in_thread"]
+__all__ = ["base_url_of", "bind_socket", "cmd_serve", "serve_in_thread", "uvicorn_config"]
 
 _STOP_WAIT = 10.0  # seconds: requests in flight get 2 (timeout_graceful_shutdown), then it closes
 # Long deployment ids must reach the app: h11's default caps a request head at 16 KiB.
 _MAX_HEAD = 1 << 20
 
 
-def _config(app: ASGIApp, log_level: str) -> uvicorn.Config:
+def uvicorn_config(app: ASGIApp, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         lifespan="off",
@@ -36,7 +37,7 @@ def _config(app: ASGIApp, log_level: str) -> uvicorn.Config:
     )
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind_socket(host: str, port: int) -> socket.socket:
     """A socket bound before uvicorn starts, so the port is known and taken without a race."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
@@ -49,7 +50,7 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _base_url(sock: socket.socket) -> str:
+def base_url_of(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
@@ -63,8 +64,8 @@ def serve_in_thread(
     Yields the base URL (`http://127.0.0.1:PORT`; port 0 picks a free one) once the server
     answers, and stops it on exit, waiting for requests in flight.
     """
-    sock = _bind(host, port)
-    server = uvicorn.Server(_config(app or create_app(), "error"))
+    sock = bind_socket(host, port)
+    server = uvicorn.Server(uvicorn_config(app or create_app(), "error"))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="drun-reference-server", daemon=True
     )
@@ -75,7 +76,7 @@ def serve_in_thread(
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise TargetUnreachable(f"the reference server did not start within {timeout:g} s")
             time.sleep(0.005)
-        yield _base_url(sock)
+        yield base_url_of(sock)
     finally:
         server.should_exit = True
         thread.join(_STOP_WAIT)
@@ -83,18 +84,32 @@ def serve_in_thread(
             sock.close()
 
 
+def _with_keys(scenario: Scenario, keys: list[str]) -> Scenario:
+    """`scenario` accepting exactly `keys` (validated as a scenario's keys are)."""
+    try:
+        return Scenario.model_validate({**scenario.model_dump(), "api_keys": keys})
+    except ValidationError:
+        raise UsageError("--api-key must be printable ASCII without spaces") from None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """`drun-conformance serve`: the reference server in the foreground until Ctrl-C (exit 0)."""
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be from 0 to 65535, got {args.port}")
     scenario = load_scenario(Path(args.scenario)) if args.scenario else default_scenario()
-    app = create_app(scenario, database=args.database or ":memory:")
-    sock = _bind(args.host, args.port)
+    if args.api_key:
+        scenario = _with_keys(scenario, args.api_key)
+    app = create_app(scenario, database=args.database or ":memory:", any_deployment=args.any_deployment)
+    sock = bind_socket(args.host, args.port)
     ids = ", ".join(d.id for d in scenario.deployments) or "(none)"
+    if args.any_deployment:
+        ids += "; any other id is created healthy on its first run (--any-deployment)"
+    # Keys given on the command line are the user's: never echoed.
+    keys = f"{len(args.api_key)} given with --api-key" if args.api_key else scenario.api_keys[0]
     print(
         "drun-conformance reference server\n"
-        f"  base url: {_base_url(sock)}\n"
-        f"  api key: {scenario.api_keys[0]} (x-api-key or Authorization: Bearer)\n"
+        f"  base url: {base_url_of(sock)}\n"
+        f"  api key: {keys} (x-api-key or Authorization: Bearer)\n"
         f"  beta: {REQUIRED_BETA} (anthropic-beta)\n"
         f"  deployments: {ids}\n"
         "  Ctrl-C stops it",
@@ -103,7 +118,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # uvicorn re-raises the signal it stopped on once it is down: both become KeyboardInterrupt.
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        uvicorn.Server(_config(app, "info")).run(sockets=[sock])
+        uvicorn.Server(uvicorn_config(app, "info")).run(sockets=[sock])
     except KeyboardInterrupt:
         pass
     finally:

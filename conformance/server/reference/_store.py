@@ -48,7 +48,7 @@ class RunQuery:
     created_at_gte: datetime | None = None
     created_at_lt: datetime | None = None
     created_at_lte: datetime | None = None
-    after_seq: int | None = None  # the page after this run (older ones)
+    before_seq: int | None = None  # the page of runs older than this one (the cursor's)
     limit: int = 20
 
 
@@ -85,19 +85,19 @@ class RunStore:
             row = self._db.execute("SELECT body FROM runs WHERE id = ?", (run_id,)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def seq_of(self, run_id: str) -> int | None:
+    def has_seq(self, seq: int) -> bool:
         with self._lock:
-            row = self._db.execute("SELECT seq FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return int(row[0]) if row else None
+            return self._db.execute("SELECT 1 FROM runs WHERE seq = ?", (seq,)).fetchone() is not None
 
-    def list(self, query: RunQuery) -> tuple[list[dict[str, Any]], bool]:
-        """Newest first (the order the server created them); `has_more` past `limit`."""
+    def list(self, query: RunQuery) -> tuple[list[dict[str, Any]], int | None]:
+        """Newest first (the order the server created them), and the seq of the page's last run
+        when more match past `limit` (where the next page starts), else None."""
         where, args = ["1"], list[Any]()
         for column, op, value in (
             ("deployment_id", "=", query.deployment_id),
             ("has_error", "=", query.has_error),
             ("trigger_type", "=", query.trigger_type),
-            ("seq", "<", query.after_seq),
+            ("seq", "<", query.before_seq),
         ):
             if value is not None:
                 where.append(f"{column} {op} ?")
@@ -111,10 +111,11 @@ class RunStore:
             if bound is not None:
                 where.append(f"created_us {op} ?")
                 args.append(_micros(bound))
-        sql = f"SELECT body FROM runs WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?"
+        sql = f"SELECT seq, body FROM runs WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?"
         with self._lock:
             rows = self._db.execute(sql, (*args, query.limit + 1)).fetchall()
-        return [json.loads(r[0]) for r in rows[: query.limit]], len(rows) > query.limit
+        more = int(rows[query.limit - 1][0]) if len(rows) > query.limit else None
+        return [json.loads(r[1]) for r in rows[: query.limit]], more
 
     def count(self) -> int:
         with self._lock:

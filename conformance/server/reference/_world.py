@@ -40,7 +40,7 @@ from typing import NamedTuple
 from drun_conformance._errors import SpecError
 
 from ._ids import tagged_id
-from ._scenario import Deployment, Scenario
+from ._scenario import Agent, AgentPin, Deployment, Environment, Scenario
 
 __all__ = ["PRECEDENCE", "Clock", "ExpectedRun", "Outcome", "World", "expected_outcomes", "run_error_types"]
 
@@ -67,6 +67,8 @@ class ExpectedRun(NamedTuple):
 
 
 _RULES: list[tuple[str, Rule]] = []
+# What `provision` pins an unknown deployment to: names no scenario is likely to declare.
+_PROVISIONED_AGENT, _PROVISIONED_ENVIRONMENT = "agent_drun_provisioned", "env_drun_provisioned"
 
 
 def _rule(error_type: str) -> Callable[[Rule], Rule]:
@@ -242,6 +244,18 @@ class World:
         self.deployments = {d.id: d for d in scenario.deployments}
         self._sessions: dict[str, deque[datetime]] = {}
         self._lock = threading.Lock()  # rate-limit check and session count must be one step
+
+    def provision(self, deployment_id: str) -> Deployment:
+        """A healthy deployment `deployment_id`, made on first use (`--any-deployment`): it pins a
+        fresh active agent in a fresh cloud environment open to every host, so it always succeeds."""
+        agent = Agent(id=_PROVISIONED_AGENT, version=1)
+        environment = Environment(id=_PROVISIONED_ENVIRONMENT)
+        self.agents.setdefault(agent.id, agent)
+        self.environments.setdefault(environment.id, environment)
+        deployment = Deployment(
+            id=deployment_id, agent=AgentPin(id=agent.id, version=1), environment=environment.id
+        )
+        return self.deployments.setdefault(deployment_id, deployment)
 
     def sessions_in_window(self, dep: Deployment, now: datetime) -> int:
         assert dep.session_rate_limit is not None

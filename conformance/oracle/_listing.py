@@ -1,0 +1,145 @@
+"""Checks of the listing, `GET /v1/deployment_runs`, as the SDKs page through it: `limit`
+caps a page, following `next_page` neither repeats nor skips a run, the filters hold, and a
+cursor the server never issued is a 400 (the SDKs' reference: "Invalid or expired cursors
+return 400"). Each reads the case's ListingWalk; a case without one does not exercise them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ._case import Case, Finding, show
+from ._registry import Registry
+from ._rfc3339 import parse_rfc3339
+from ._walk import ListingWalk
+
+__all__ = ["FILTERS", "LISTING", "run_matches"]
+
+LISTING = Registry()
+rule = LISTING.register
+_BEFORE_AFTER: dict[str, Callable[[datetime, datetime], bool]] = {
+    "created_at[gt]": lambda at, bound: at > bound,
+    "created_at[gte]": lambda at, bound: at >= bound,
+    "created_at[lt]": lambda at, bound: at < bound,
+    "created_at[lte]": lambda at, bound: at <= bound,
+}
+
+
+FILTERS = frozenset({"deployment_id", "trigger_type", "has_error", *_BEFORE_AFTER})
+
+
+def run_matches(run: dict[str, Any], filters: dict[str, str]) -> bool:
+    """Whether `run` is one the listing's `filters` ask for (an unknown filter holds)."""
+    return all(_mismatch(run, name, wanted) is None for name, wanted in filters.items())
+
+
+def _walk(case: Case) -> ListingWalk | None:
+    return case.listing
+
+
+def _one(requirement: str, message: str, pointer: str = "") -> list[Finding]:
+    return [Finding(requirement, "MUST", pointer, message)]
+
+
+@rule("listing.page.limit")
+def check_page_within_limit(case: Case) -> list[Finding] | None:
+    walk = _walk(case)
+    if walk is None or walk.limit is None or not any(p.runs for p in walk.followed):
+        return None
+    for number, page in enumerate(walk.followed, 1):
+        if len(page.runs) > walk.limit:
+            return _one(
+                "listing.page.limit",
+                f"Received: {len(page.runs)} runs on page {number} / Expected: at most limit={walk.limit}",
+                "/data",
+            )
+    return []
+
+
+@rule("listing.walk.no-repeat")
+def check_no_run_repeated(case: Case) -> list[Finding] | None:
+    walk = _walk(case)
+    if walk is None:
+        return None
+    ids = Counter(str(run["id"]) for run in walk.listed() if isinstance(run.get("id"), str))
+    if not ids:
+        return None
+    repeated = sorted(rid for rid, seen in ids.items() if seen > 1)
+    if not repeated:
+        return []
+    return _one(
+        "listing.walk.no-repeat",
+        f"Received: {show(repeated[0])} listed {ids[repeated[0]]} times over "
+        f"{len(walk.followed)} pages / Expected: each run once",
+    )
+
+
+@rule("listing.walk.no-skip")
+def check_no_run_skipped(case: Case) -> list[Finding] | None:
+    walk = _walk(case)
+    if walk is None or not walk.known_ids or not walk.complete:
+        return None
+    missing = sorted(walk.known_ids - {run.get("id") for run in walk.listed()})
+    if not missing:
+        return []
+    return _one(
+        "listing.walk.no-skip",
+        f"Received: {len(missing)} of {len(walk.known_ids)} matching runs never listed over "
+        f"{len(walk.followed)} pages (first {show(missing[0])}) / Expected: every matching run",
+    )
+
+
+def _mismatch(run: dict[str, Any], name: str, wanted: str) -> str | None:
+    """Why `run` does not match the filter `name=wanted`, or None when it does."""
+    if name in _BEFORE_AFTER:
+        at, bound = parse_rfc3339(str(run.get("created_at"))), parse_rfc3339(wanted)
+        if at is None or bound is None or _BEFORE_AFTER[name](at.utc, bound.utc):
+            return None  # an unreadable created_at is the payload checks' finding
+        return f"created_at {show(run.get('created_at'))} outside {name}={wanted}"
+    trigger = run.get("trigger_context")
+    got = {
+        "deployment_id": run.get("deployment_id"),
+        "trigger_type": trigger.get("type") if isinstance(trigger, dict) else None,
+        "has_error": "true" if run.get("error") is not None else "false",
+    }.get(name, wanted)
+    return None if got == wanted else f"{name} {show(got)} where the filter asked {name}={wanted}"
+
+
+@rule("listing.filter.holds")
+def check_filters_hold(case: Case) -> list[Finding] | None:
+    walk = _walk(case)
+    if walk is None or not walk.filters:
+        return None
+    runs = list(walk.listed())
+    if not runs:
+        return None
+    for run in runs:
+        for name, wanted in walk.filters.items():
+            why = _mismatch(run, name, wanted)
+            if why is not None:
+                return _one(
+                    "listing.filter.holds",
+                    f"Received: run {show(run.get('id'))} with {why} / Expected: only matching runs",
+                )
+    return []
+
+
+@rule("listing.cursor.invalid-400")
+def check_made_up_cursor_400(case: Case) -> list[Finding] | None:
+    walk = _walk(case)
+    made_up = [p for p in walk.pages if not p.issued] if walk is not None else []
+    if not made_up:
+        return None
+    for page in made_up:
+        error = page.body.get("error") if isinstance(page.body, dict) else None
+        got_type = error.get("type") if isinstance(error, dict) else None
+        if page.status != 400 or got_type != "invalid_request_error":
+            return _one(
+                "listing.cursor.invalid-400",
+                f"Received: {page.status} {got_type or '(no error envelope)'} for page="
+                f"{show(page.cursor, 40)} / Expected: 400 invalid_request_error",
+            )
+    return []

@@ -1,0 +1,134 @@
+"""Running the proxy: `drun-conformance proxy` in the foreground, or on a background thread
+for tests and the pytest plugin; either way the reports come from the Judge's tallies."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TextIO
+
+import uvicorn
+
+from drun_conformance._errors import UsageError
+from drun_conformance._session import execute
+from drun_conformance._verdict import TargetResult
+from drun_conformance.server.reference._serve import base_url_of, bind_socket, serve_in_thread, uvicorn_config
+
+from ._forward import ForwardingApp
+from ._judge import Judge
+
+__all__ = ["JUDGE_CAP", "RunningProxy", "check_upstream", "cmd_proxy", "proxy_in_thread"]
+
+JUDGE_CAP = 10 * 1024 * 1024  # bytes of a body kept for judging; the rest only streams through
+
+
+def check_upstream(url: str) -> str:
+    """`url` if it is an http(s) URL with a host, else a UsageError naming --upstream."""
+    import httpx
+
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise UsageError(f"--upstream {url!r} is not a URL: {exc}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise UsageError(f"--upstream {url!r}: expected http://HOST[:PORT] or https://HOST[:PORT]")
+    if parsed.query or parsed.fragment:
+        raise UsageError(f"--upstream {url!r}: no query or fragment (requests bring their own)")
+    return url.rstrip("/")
+
+
+@dataclass(frozen=True, slots=True)
+class RunningProxy:
+    """A proxy serving on `base_url`: point a client there; `judge` holds what it saw."""
+
+    base_url: str
+    judge: Judge
+    app: ForwardingApp
+
+    @property
+    def forwarded(self) -> int:
+        """Requests sent upstream so far (one per request received: the proxy adds none)."""
+        return self.app.forwarded
+
+    def results(self, *, strict: bool = False) -> list[TargetResult]:
+        return self.judge.results(strict=strict)
+
+
+@contextmanager
+def proxy_in_thread(upstream: str, *, out: TextIO | None = None) -> Iterator[RunningProxy]:
+    """A proxy to `upstream` on 127.0.0.1 (a free port), on a background thread until exit."""
+    judge = Judge(check_upstream(upstream), out=out or sys.stdout)
+    app = ForwardingApp(judge.upstream, judge, judge_cap=JUDGE_CAP)
+    with serve_in_thread(app) as url:
+        yield RunningProxy(url, judge, app)
+
+
+def _result(target: TargetResult) -> TargetResult:
+    return target
+
+
+def cmd_proxy(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """`drun-conformance proxy`: forward and judge until Ctrl-C/SIGTERM, --max-exchanges or
+    --duration, then write the report (exit status as every checking command)."""
+    upstream = check_upstream(args.upstream)
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be from 0 to 65535, got {args.port}")
+    if args.max_exchanges is not None and args.max_exchanges < 1:
+        raise UsageError("--max-exchanges must be at least 1")
+    if args.duration is not None and args.duration <= 0:
+        raise UsageError("--duration must be more than 0 seconds")
+    report_dir = Path(args.report_dir) if args.report_dir else None
+    if report_dir is not None:
+        try:
+            report_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create the report folder {report_dir}: {exc.strerror}") from exc
+    server: uvicorn.Server | None = None
+
+    def stop(judged: int | None = None) -> None:
+        if server is not None and (judged is None or judged >= args.max_exchanges):
+            server.should_exit = True
+
+    judge = Judge(upstream, on_exchange=stop if args.max_exchanges else None)
+    app = ForwardingApp(upstream, judge, judge_cap=JUDGE_CAP)
+    sock = bind_socket(args.host, args.port)
+    server = uvicorn.Server(uvicorn_config(app, "warning"))
+    until = [f"{args.max_exchanges} exchanges judged"] if args.max_exchanges else []
+    until += [f"{args.duration:g} s"] if args.duration else []
+    print(
+        "drun-conformance proxy\n"
+        f"  listening: {base_url_of(sock)} (point the client's base URL here)\n"
+        f"  upstream: {upstream}\n"
+        f"  stops on Ctrl-C or SIGTERM{''.join(', or after ' + u for u in until)}; then writes the report",
+        flush=True,
+    )
+    timer = threading.Timer(args.duration, stop) if args.duration else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    # uvicorn re-raises the signal it stopped on once it is down: both become KeyboardInterrupt.
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        sock.close()
+        if timer is not None:
+            timer.cancel()
+    print(f"drun-conformance proxy: stopped; {app.forwarded} requests forwarded", flush=True)
+    return execute(
+        [partial(_result, target) for target in judge.results(strict=args.strict)],
+        argv=argv,
+        seed=None,
+        strict=args.strict,
+        report_dir=report_dir,
+    )

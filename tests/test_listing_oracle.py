@@ -1,0 +1,110 @@
+"""The listing checks on hand-made walks: each finds its fault, and only it; clean walks pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from drun_conformance.oracle import UNPARSED, ListingPage, ListingWalk, Oracle, run_matches
+
+ORACLE = Oracle.default()
+LISTING = {
+    "listing.page.limit",
+    "listing.walk.no-repeat",
+    "listing.walk.no-skip",
+    "listing.filter.holds",
+    "listing.cursor.invalid-400",
+}
+
+
+def run(
+    rid: str, *, deployment: str = "depl_a", error: bool = False, at: str = "2026-05-01T12:00:00Z"
+) -> dict[str, Any]:
+    return {
+        "id": rid,
+        "deployment_id": deployment,
+        "created_at": at,
+        "error": {"type": "unknown_error", "message": "x"} if error else None,
+        "session_id": None if error else "sesn_1",
+        "trigger_context": {"type": "manual"},
+    }
+
+
+def page(*runs: dict[str, Any], cursor: str | None = None, following: str | None = None) -> ListingPage:
+    return ListingPage(200, {"data": list(runs), "next_page": following}, cursor)
+
+
+def walk(
+    *pages: ListingPage,
+    filters: dict[str, str] | None = None,
+    limit: int | None = 2,
+    known: tuple[str, ...] = (),
+) -> ListingWalk:
+    return ListingWalk(filters or {}, limit, pages, frozenset(known))
+
+
+def failed(listing: ListingWalk) -> set[str]:
+    return {f.requirement for f in ORACLE.evaluate_listing(listing).violations}
+
+
+CLEAN = walk(
+    page(run("r4"), run("r3"), following="c2"),
+    page(run("r2"), run("r1"), cursor="c2"),
+    filters={"deployment_id": "depl_a", "has_error": "false", "created_at[gte]": "2026-05-01T00:00:00+02:00"},
+    known=("r1", "r2", "r3", "r4"),
+)
+
+
+def test_a_clean_walk_exercises_four_requirements_and_passes() -> None:
+    evaluation = ORACLE.evaluate_listing(CLEAN)
+    assert evaluation.violations == []
+    assert evaluation.exercised == LISTING - {"listing.cursor.invalid-400"}
+
+
+@pytest.mark.parametrize(
+    ("listing", "requirement"),
+    [
+        (walk(page(run("r3"), run("r2"), run("r1"))), "listing.page.limit"),
+        (
+            walk(page(run("r3"), run("r2"), following="c"), page(run("r2"), run("r1"), cursor="c")),
+            "listing.walk.no-repeat",
+        ),
+        (walk(page(run("r3"), run("r1")), known=("r1", "r2", "r3")), "listing.walk.no-skip"),
+        (
+            walk(page(run("r1", deployment="depl_b")), filters={"deployment_id": "depl_a"}),
+            "listing.filter.holds",
+        ),
+        (walk(page(run("r1", error=True)), filters={"has_error": "false"}), "listing.filter.holds"),
+        (walk(page(run("r1")), filters={"created_at[lt]": "2026-05-01T12:00:00Z"}), "listing.filter.holds"),
+        (walk(page(run("r1")), filters={"trigger_type": "schedule"}), "listing.filter.holds"),
+        (
+            walk(ListingPage(200, {"data": [], "next_page": None}, "made-up", issued=False)),
+            "listing.cursor.invalid-400",
+        ),
+    ],
+)
+def test_each_fault_is_found_by_its_requirement_only(listing: ListingWalk, requirement: str) -> None:
+    assert failed(listing) == {requirement}
+
+
+def test_an_unfinished_walk_does_not_judge_skips() -> None:
+    unfinished = walk(page(run("r3"), following="c"), known=("r1", "r3"))
+    assert "listing.walk.no-skip" not in ORACLE.evaluate_listing(unfinished).exercised
+
+
+def test_a_400_envelope_for_a_made_up_cursor_passes_and_odd_bodies_do_not_crash() -> None:
+    envelope = {"type": "error", "error": {"type": "invalid_request_error", "message": "bad page"}}
+    assert failed(walk(ListingPage(400, envelope, "x", issued=False))) == set()
+    for body in (UNPARSED, [], {"data": "no"}, {"data": [1, None, "x"]}, {"data": [{"id": 5}]}):
+        ORACLE.evaluate_listing(walk(ListingPage(200, body)))
+
+
+def test_the_listing_checks_never_run_on_a_single_body() -> None:
+    assert not LISTING & ORACLE.evaluate(run("r1"), coverage=True).exercised
+
+
+def test_run_matches_reads_every_filter() -> None:
+    assert run_matches(run("r1"), {"deployment_id": "depl_a", "has_error": "false", "trigger_type": "manual"})
+    assert not run_matches(run("r1"), {"created_at[gt]": "2026-05-01T12:00:00Z"})
+    assert run_matches(run("r1"), {"unknown_filter": "anything"})
