@@ -18,7 +18,9 @@ def asgi_client(app: Any) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://reference")
 
 
-def exchange_of(response: httpx.Response, deployment_id: str, known: bool | None) -> Exchange:
+def exchange_of(
+    response: httpx.Response, deployment_id: str, known: bool | None, *, key_wrong: bool = False
+) -> Exchange:
     return Exchange(
         method=response.request.method,
         deployment_id=deployment_id,
@@ -28,17 +30,23 @@ def exchange_of(response: httpx.Response, deployment_id: str, known: bool | None
         body=response.content,
         received_at=datetime.now(UTC),
         deployment_known=known,
+        key_wrong=key_wrong,
     )
 
 
 def assert_clean(
-    response: httpx.Response, deployment_id: str, *, known: bool | None = True, seen: set[str] | None = None
+    response: httpx.Response,
+    deployment_id: str,
+    *,
+    known: bool | None = True,
+    seen: set[str] | None = None,
+    key_wrong: bool = False,
 ) -> Evaluation:
     """The oracle, every check on (coverage), finds no MUST or SHOULD fault in the exchange."""
     body = json.loads(response.content)
     evaluation = Oracle.default().evaluate(
         body,
-        exchange=exchange_of(response, deployment_id, known),
+        exchange=exchange_of(response, deployment_id, known, key_wrong=key_wrong),
         seen_run_ids=seen or (),
         coverage=True,
     )

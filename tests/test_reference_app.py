@@ -115,13 +115,14 @@ async def test_every_server_requirement_is_exercised(client: httpx.AsyncClient) 
         response = await run(client, expected.deployment_id)
         exercised |= assert_clean(response, expected.deployment_id, seen=seen).exercised
         seen.add(response.json()["id"])
-    for deployment_id, headers, known in [
-        ("depl_ok", {"x-api-key": "", "anthropic-beta": REQUIRED_BETA}, True),
-        ("depl_ok", {"x-api-key": DEFAULT_API_KEY, "anthropic-beta": ""}, True),
-        ("depl_nope", HEADERS, False),
+    for deployment_id, headers, known, key_wrong in [
+        ("depl_ok", {"x-api-key": "", "anthropic-beta": REQUIRED_BETA}, True, False),
+        ("depl_ok", {"x-api-key": "sk-wrong", "anthropic-beta": REQUIRED_BETA}, True, True),
+        ("depl_ok", {"x-api-key": DEFAULT_API_KEY, "anthropic-beta": ""}, True, False),
+        ("depl_nope", HEADERS, False, False),
     ]:
         response = await client.post(run_path(deployment_id), headers=headers)
-        exercised |= assert_clean(response, deployment_id, known=known).exercised
+        exercised |= assert_clean(response, deployment_id, known=known, key_wrong=key_wrong).exercised
     server = {rid for rid, entry in Oracle.default().requirements.items() if entry["side"] == "server"}
     # Read-back and listing requirements are exercised by reading runs back and walking the
     # listing (the server runner does both), not by running deployments.
