@@ -206,7 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     client = commands.add_parser("client", help="the SDK gate: an SDK harness against a scripted mock server")
     target = client.add_mutually_exclusive_group(required=True)
     target.add_argument(
-        "--sdk", metavar="NAME", help="a shipped harness: python, typescript; NAME@VERSION for a release"
+        "--sdk",
+        metavar="NAME",
+        help="a shipped harness: python, typescript, java, go; NAME@VERSION for a release",
     )
     target.add_argument("--harness", metavar="CMD", help="any command speaking the harness protocol")
     client.add_argument(
