@@ -40,8 +40,14 @@ def test_the_java_sdk_fails_only_what_its_expectations_list(release: str) -> Non
     version = result.identity["version"]
     assert result.identity["name"] == "com.anthropic:anthropic-java" and release.endswith(("java", version))
     assert result.verdict == "conformant", result.notes  # its known failures do not gate
-    known = {"client.parse.int64", "edge.timestamp.leap-second"}
-    assert failed(result) == set(listed("java", version)) == known
+    # The only MUST failure, and no failure the expectations do not list (some EDGE ones
+    # need a draw past 9 fractional digits).
+    assert (
+        {"client.parse.int64", "edge.timestamp.leap-second"} <= failed(result) <= set(listed("java", version))
+    )
+    assert {r.id for r in result.requirements if r.status == "failed" and r.level == "MUST"} == {
+        "client.parse.int64"
+    }
     assert all(r.expected for r in result.requirements if r.status == "failed")
     int64 = next(r for r in result.requirements if r.id == "client.parse.int64")
     assert int64.level == "MUST" and int64.message is not None
@@ -67,7 +73,8 @@ def test_the_go_sdk_fails_only_what_its_expectations_list(release: str) -> None:
     assert result.identity["name"] == "github.com/anthropics/anthropic-sdk-go/v2"
     assert release.endswith(("go", version))
     assert result.verdict == "conformant", result.notes
-    assert failed(result) == set(listed("go", version))
+    assert {"edge.timestamp.leap-second"} <= failed(result) <= set(listed("go", version))
+    assert {r.level for r in result.requirements if r.status == "failed"} == {"EDGE"}
     assert all(r.expected for r in result.requirements if r.status == "failed")
     passed = {r.id for r in result.requirements if r.status == "passed"}
     # null written back as null from the JSON metadata, not as the struct's zero value
