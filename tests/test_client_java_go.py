@@ -12,6 +12,7 @@ model harness is (tests/client_mutants.py).
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from drun_conformance.client._sdk_java import PROJECT as JAVA_PROJECT
 from drun_conformance.client._sdk_java import java_harness
 from drun_conformance.client._sdks import cache_dir
 
+from .conftest import run_cli
 from .test_client_sdks import REQUIRED, failed, gate, listed
 
 pytestmark = pytest.mark.slow
@@ -79,6 +81,31 @@ def test_the_go_sdk_fails_only_what_its_expectations_list(release: str) -> None:
     passed = {r.id for r in result.requirements if r.status == "passed"}
     # null written back as null from the JSON metadata, not as the struct's zero value
     assert {"client.parse.session-id", "client.parse.error", "client.parse.int64"} <= passed
+
+
+def test_several_sdks_are_one_report_served_the_same_cases(tmp_path: Path) -> None:
+    done = run_cli(
+        "client",
+        "--sdk",
+        "java",
+        "--sdk",
+        "go",
+        "--examples",
+        "5",
+        "--seed",
+        "3",
+        "--report-dir",
+        str(tmp_path),
+    )
+    results = json.loads((tmp_path / "results.json").read_text())
+    targets = {t["id"]: t for t in results["targets"]}
+    if not all(t["identity"]["reached"] for t in targets.values()) and not REQUIRED:
+        pytest.skip("the java or go SDK cannot run here: " + done.stderr.decode()[-300:])
+    assert list(targets) == ["sdk:java", "sdk:go"] and results["seed"] == 3
+    assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
+    # The same seed, the same cases: both were served the same error types and triggers.
+    assert targets["sdk:java"]["coverage"] == targets["sdk:go"]["coverage"] != {}
+    assert {t["identity"]["examples"] for t in targets.values()} == {5}
 
 
 # --- faulty builds of the shipped harnesses ---------------------------------------------------
