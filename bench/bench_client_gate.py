@@ -5,7 +5,8 @@
    gate could do with a free SDK and a free oracle.
 2. The gate's exploration phase (a Hypothesis draw, the harness call, the oracle's judgement,
    the tally) per harness: the model SDK of tests/harnesses (httpx in a subprocess), then the
-   shipped Python and TypeScript SDKs. Harness start-up is timed apart.
+   four shipped SDKs (Python, TypeScript, Java in one JVM, Go). Harness start-up is timed
+   apart; so is a first build of the Java or Go harness (done before the clock starts).
 
     python bench/bench_client_gate.py [--examples N] [--seed N]
 """
@@ -87,6 +88,8 @@ def main() -> None:
         ("model SDK (httpx, tests/harnesses)", ClientOptions(harness=faithful_command())),
         ("python: anthropic 2.10.0", ClientOptions(sdk="python")),
         ("typescript: @anthropic-ai/sdk 1.10.0", ClientOptions(sdk="typescript")),
+        ("java: anthropic-java 3.14.0", ClientOptions(sdk="java")),
+        ("go: anthropic-sdk-go v2.15.0", ClientOptions(sdk="go")),
     ]
     for label, options in targets:
         options = ClientOptions(

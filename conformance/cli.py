@@ -100,17 +100,29 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _cmd_client(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from .client._check import ClientOptions, check_client
+    from .client._check import ClientOptions
 
-    options = ClientOptions(
-        sdk=args.sdk,
-        harness=args.harness,
-        examples=args.examples,
-        seed=args.seed,
-        strict=args.strict,
-        call_timeout=args.timeout,
-    )
-    return _execute(args, argv, [lambda: check_client(options, note=_note)])
+    sdks: list[str | None] = args.sdk or [None]
+    if len(set(sdks)) < len(sdks):
+        raise UsageError("--sdk: the same SDK release is named twice")
+    checks = []
+    for sdk in sdks:  # one target each, all with the seed of this run: the same cases
+        options = ClientOptions(
+            sdk=sdk,
+            harness=args.harness,
+            examples=args.examples,
+            seed=args.seed,
+            strict=args.strict,
+            call_timeout=args.timeout,
+        )
+        checks.append(_client_check(options))
+    return _execute(args, argv, checks)
+
+
+def _client_check(options: Any) -> Callable[[], Any]:
+    from .client._check import check_client
+
+    return lambda: check_client(options, note=_note)
 
 
 def _checked_server(options: Any) -> Any:
@@ -273,8 +285,10 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument(
         "--sdk",
         metavar="NAME",
-        help="a shipped harness: python, typescript; NAME@VERSION for a release, NAME@PATH for a local "
-        "checkout or built package (python@., typescript@./pkg.tgz)",
+        action="append",
+        help="a shipped harness: python, typescript, java, go; NAME@VERSION for a release, NAME@PATH for a"
+        " local checkout or built package (python@., typescript@./pkg.tgz); repeat it for one report of"
+        " several (the same seed, the same cases)",
     )
     target.add_argument("--harness", metavar="CMD", help="any command speaking the harness protocol")
     client.add_argument(

@@ -74,7 +74,9 @@ def test_a_harness_that_hangs_is_a_finding_not_a_hang() -> None:
     [
         ([], "one of the arguments --sdk --harness is required"),
         (["--sdk", "python", "--harness", "x"], "not allowed with"),
-        (["--sdk", "java"], "no java harness is shipped yet"),
+        (["--sdk", "go@latest"], "'latest' is not a release number such as v2.15.0"),
+        (["--sdk", "kotlin"], "the shipped harnesses are python, typescript, java, go"),
+        (["--sdk", "go", "--sdk", "go"], "the same SDK release is named twice"),
         (["--sdk", "python@0.100.0"], "appeared in 0.109.0"),
         (["--harness", faithful_command(), "--examples", "-1"], "argument --examples: must be at least 0"),
         (["--harness", faithful_command(), "--timeout", "0"], "argument --timeout: must be more than 0"),

@@ -6,25 +6,28 @@
 an `npm pack` tarball). Each is installed once, in isolation, under the cache folder
 (`$DRUN_CACHE_DIR`, else `$XDG_CACHE_HOME/drun-conformance`, else `~/.cache/drun-conformance`):
 a virtual environment or an npm prefix per release, and per content hash of a local build,
-so a changed checkout is installed afresh. Later runs reuse it.
+so a changed checkout is installed afresh; a Maven build per `anthropic-java` release
+(`_sdk_java`), a Go build per `anthropic-sdk-go` release (`_sdk_go`). Later runs reuse it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock
-
 from drun_conformance._errors import SdkUnavailable, UsageError
+
+from ._build import installing as _installing
+from ._build import run_tool as _install
+from ._build import say as _say
+from ._sdk_go import go_harness, go_release
+from ._sdk_java import java_harness
 
 __all__ = [
     "SDKS",
@@ -40,7 +43,6 @@ __all__ = [
 
 HARNESS_DIR = Path(__file__).resolve().parent / "harnesses"
 EXPECTATIONS_DIR = Path(__file__).resolve().parent / "expectations"
-_INSTALL_TIMEOUT = 900.0
 # Variables that would point an SDK at a real account or endpoint, or route loopback elsewhere.
 _SCRUBBED = (
     "ANTHROPIC_",
@@ -62,7 +64,7 @@ _NOT_CONTENT = frozenset(
     {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox"}
 )
 _BUILD_OUTPUT = {"python": frozenset({"build"})}  # pip builds a setuptools checkout in place
-_VERSION = re.compile(r"^\d+(\.\d+){0,2}([.-]?[0-9A-Za-z.]+)?$")
+_VERSION = re.compile(r"^v?\d+(\.\d+){0,2}([.-]?[0-9A-Za-z.]+)?$")
 Note = Callable[[str], None]
 
 
@@ -73,7 +75,7 @@ class ShippedSdk:
     language: str
     default_version: str
     minimum_version: tuple[int, ...] | None  # the first release with deployments.run, when known
-    harness: str  # the file under conformance/harnesses/
+    harness: str  # the file or folder under conformance/harnesses/
 
     @property
     def expectations(self) -> Path:
@@ -108,8 +110,13 @@ SDKS: dict[str, ShippedSdk] = {
     "typescript": ShippedSdk(
         "typescript", "@anthropic-ai/sdk", "typescript", "1.10.0", None, "anthropic_typescript.cjs"
     ),
+    "java": ShippedSdk("java", "com.anthropic:anthropic-java", "java", "3.14.0", None, "anthropic_java"),
+    "go": ShippedSdk(
+        "go", "github.com/anthropics/anthropic-sdk-go/v2", "go", "v2.15.0", None, "anthropic_go"
+    ),
 }
-_NOT_YET = ("java", "go")
+# Built once per release in the cache folder: the harness's command line for a release.
+_BUILT: dict[str, Callable[..., tuple[str, ...]]] = {"java": java_harness, "go": go_harness}
 
 
 def harness_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -131,8 +138,6 @@ def parse_sdk(text: str) -> tuple[ShippedSdk, str | LocalBuild]:
     """`python`, `python@2.10.0` or `python@./checkout` -> the shipped SDK and the release or
     local build (UsageError if neither)."""
     name, _, version = text.partition("@")
-    if name in _NOT_YET:
-        raise UsageError(f"no {name} harness is shipped yet: write one and pass it with --harness CMD")
     if name not in SDKS:
         raise UsageError(
             f"--sdk {text!r}: the shipped harnesses are {', '.join(SDKS)} (NAME, NAME@VERSION or NAME@PATH)"
@@ -143,6 +148,8 @@ def parse_sdk(text: str) -> tuple[ShippedSdk, str | LocalBuild]:
     version = version or sdk.default_version
     if not _VERSION.match(version):
         raise UsageError(f"--sdk {text!r}: {version!r} is not a release number such as {sdk.default_version}")
+    if name == "go":
+        version = go_release(version)
     if sdk.minimum_version and _numbers(version) < sdk.minimum_version:
         first = ".".join(map(str, sdk.minimum_version))
         raise UsageError(f"{sdk.package} {version} has no deployments.run: it appeared in {first}")
@@ -155,6 +162,10 @@ def _looks_local(spec: str) -> bool:
 
 
 def _local_build(sdk: ShippedSdk, text: str, spec: str) -> LocalBuild:
+    if sdk.language not in _LOCAL_KINDS:
+        raise UsageError(
+            f"--sdk {text!r}: a local build is gated for python and typescript; {sdk.name} takes a release"
+        )
     path = Path(spec).expanduser().resolve()
     if not path.exists():
         raise UsageError(f"--sdk {text!r}: no such file or folder: {path}")
@@ -206,6 +217,10 @@ def prepare_sdk(sdk: ShippedSdk, release: str | LocalBuild, *, note: Note | None
     else:
         label = sdk.name if release == sdk.default_version else f"{sdk.name}@{release}"
         gated = None
+    if sdk.language in _BUILT:
+        assert isinstance(release, str)  # parse_sdk refuses a local build of a built SDK
+        built = _BUILT[sdk.language](release, cache_dir(), note=note)
+        return HarnessCommand(built, harness_environment(), label, sdk.expectations)
     if sdk.language == "python":
         python = _python_env(sdk, release, note)
         argv: tuple[str, ...] = (str(python), "-I", str(HARNESS_DIR / sdk.harness))
@@ -283,30 +298,3 @@ def _node_prefix(sdk: ShippedSdk, release: str | LocalBuild, note: Note | None) 
                 f"install {what}",
             )
     return node, home / "node_modules"
-
-
-@contextlib.contextmanager
-def _installing(home: Path) -> Iterator[bool]:
-    """Holds an install lock for `home` (two runs never install into one folder at once);
-    yields whether a finished install is there. The marker is written only on success."""
-    home.parent.mkdir(parents=True, exist_ok=True)
-    marker = home / ".drun-installed"
-    with FileLock(home.parent / f".{home.name}.lock"):  # cross-platform, unlike fcntl
-        ready = marker.is_file()
-        yield ready
-        if not ready:
-            marker.write_text("ok\n", encoding="utf-8")
-
-
-def _install(argv: list[str], what: str) -> None:
-    try:
-        done = subprocess.run(argv, capture_output=True, timeout=_INSTALL_TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise SdkUnavailable(f"cannot {what}: {exc}") from exc
-    if done.returncode != 0:
-        said = (done.stderr or done.stdout).decode("utf-8", "replace").strip().splitlines()
-        raise SdkUnavailable(f"cannot {what}: {' / '.join(said[-3:]) or f'exit status {done.returncode}'}")
-
-
-def _say(note: Note | None, text: str) -> None:
-    (note or (lambda t: print(f"drun-conformance: {t}", file=sys.stderr)))(text)

@@ -1,0 +1,65 @@
+"""Installing or building a shipped harness once, under the cache folder: a lock per folder,
+a marker written only on success, and the tools run with a timeout and a readable failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+from filelock import FileLock
+
+from drun_conformance._errors import SdkUnavailable
+
+__all__ = ["installing", "run_tool", "say", "source_digest"]
+
+INSTALL_TIMEOUT = 900.0
+Note = Callable[[str], None]
+
+
+@contextlib.contextmanager
+def installing(home: Path) -> Iterator[bool]:
+    """Holds an install lock for `home` (two runs never install into one folder at once);
+    yields whether a finished install is there. The marker is written only on success."""
+    home.parent.mkdir(parents=True, exist_ok=True)
+    marker = home / ".drun-installed"
+    with FileLock(home.parent / f".{home.name}.lock"):  # cross-platform, unlike fcntl
+        ready = marker.is_file()
+        yield ready
+        if not ready:
+            marker.write_text("ok\n", encoding="utf-8")
+
+
+def run_tool(
+    argv: list[str],
+    what: str,
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = INSTALL_TIMEOUT,
+) -> None:
+    """Runs one install or build step; SdkUnavailable (with its last words) when it fails."""
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=timeout, check=False, cwd=cwd, env=env)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SdkUnavailable(f"cannot {what}: {exc}") from exc
+    if done.returncode != 0:
+        said = (done.stderr + done.stdout).decode("utf-8", "replace").strip().splitlines()
+        errors = [line for line in said if "ERROR" in line or "error" in line] or said
+        raise SdkUnavailable(f"cannot {what}: {' / '.join(errors[-3:]) or f'exit status {done.returncode}'}")
+
+
+def source_digest(folder: Path) -> str:
+    """A short hash of a harness's sources: a changed harness is built afresh, not reused."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def say(note: Note | None, text: str) -> None:
+    (note or (lambda t: print(f"drun-conformance: {t}", file=sys.stderr)))(text)

@@ -1,0 +1,59 @@
+"""The Go SDK's harness: a small Go module (harnesses/anthropic_go/) built once per release of
+`github.com/anthropics/anthropic-sdk-go/v2` into one binary, run as one long-lived process.
+
+The build happens in the cache folder (`<cache>/go/anthropic-sdk-go-<release>-<sources hash>`),
+with Go's module and build caches there too (`<cache>/go/mod`, `<cache>/go/build`). The first
+build compiles the whole SDK (minutes on two cores); the next release reuses most of it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from drun_conformance._errors import SdkUnavailable
+
+from ._build import Note, installing, run_tool, say, source_digest
+
+__all__ = ["MODULE", "go_harness", "go_release"]
+
+MODULE = "github.com/anthropics/anthropic-sdk-go/v2"
+PROJECT = Path(__file__).resolve().parent / "harnesses" / "anthropic_go"
+
+
+def go_release(version: str) -> str:
+    """Go spells releases with a v: `2.15.0` and `v2.15.0` are the same release."""
+    return version if version.startswith("v") else f"v{version}"
+
+
+def go_harness(
+    version: str, cache: Path, *, note: Note | None = None, project: Path = PROJECT
+) -> tuple[str, ...]:
+    """The command line of the Go harness built against `version` (built on first use).
+    `project`: another copy of the harness's sources (the tests build faulty ones)."""
+    go = shutil.which("go")
+    if go is None:
+        raise SdkUnavailable("the go harness needs Go 1.25 or later: go not found on PATH")
+    release = go_release(version)
+    home = cache / "go" / f"anthropic-sdk-go-{release}-{source_digest(project)}"
+    binary = home / "harness"
+    env = {
+        **os.environ,
+        "GOMODCACHE": str(cache / "go" / "mod"),
+        "GOCACHE": str(cache / "go" / "build"),
+        "GOFLAGS": "-modcacherw -buildvcs=false",  # a cache folder anyone can delete
+        "GOTOOLCHAIN": "local",  # never download another toolchain: a clear error instead
+        "GOWORK": "off",
+        "CGO_ENABLED": "0",
+    }
+    with installing(home) as ready:
+        if not ready:
+            say(note, f"building the go harness against {MODULE} {release} in {home} (first use: minutes)")
+            shutil.rmtree(home, ignore_errors=True)
+            source = home / "src"
+            shutil.copytree(project, source)
+            what = f"build the go harness against {MODULE} {release}"
+            run_tool([go, "get", f"{MODULE}@{release}"], what, cwd=source, env=env)
+            run_tool([go, "build", "-trimpath", "-o", str(binary), "."], what, cwd=source, env=env)
+    return (str(binary),)

@@ -1,0 +1,165 @@
+// drun-conformance harness for the Go SDK (github.com/anthropics/anthropic-sdk-go/v2), protocol 1
+// (spec/harness/).
+//
+// One long-lived process, one small loop: read a command line from stdin, dispatch, write one
+// answer line. The run is written back from the SDK's structs: a field the JSON metadata says
+// was null or absent is written as null (the struct holds a zero value there), any other as the
+// struct holds it. No environment defaults, retries off.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"runtime/debug"
+	"time"
+
+	"github.com/anthropics/anthropic-sdk-go/v2"
+	"github.com/anthropics/anthropic-sdk-go/v2/option"
+	"github.com/anthropics/anthropic-sdk-go/v2/packages/respjson"
+)
+
+const sdkModule = "github.com/anthropics/anthropic-sdk-go/v2"
+
+type message = map[string]any
+
+var clients = map[[2]string]anthropic.Client{}
+
+func main() {
+	in := bufio.NewReaderSize(os.Stdin, 1<<20)
+	out := json.NewEncoder(os.Stdout)
+	out.SetEscapeHTML(false)
+	for {
+		line, err := in.ReadBytes('\n')
+		if len(line) == 0 && err != nil {
+			return
+		}
+		var command message
+		if json.Unmarshal(line, &command) != nil {
+			fmt.Fprintf(os.Stderr, "not a JSON command: %q\n", line)
+			return
+		}
+		switch command["cmd"] {
+		case "stop":
+			return
+		case "start":
+			_ = out.Encode(cmdStart())
+		case "run":
+			_ = out.Encode(cmdRun(command))
+		}
+	}
+}
+
+func cmdStart() message {
+	version := "unknown"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if dep.Path == sdkModule {
+				version = dep.Version
+			}
+		}
+	}
+	return message{"ok": true, "implementation": message{"name": sdkModule, "version": version, "language": "go"}}
+}
+
+func client(baseURL, apiKey string) anthropic.Client {
+	key := [2]string{baseURL, apiKey}
+	if _, ok := clients[key]; !ok {
+		clients[key] = anthropic.NewClient(
+			option.WithoutEnvironmentDefaults(), // no ANTHROPIC_BASE_URL, no credential chain
+			option.WithAPIKey(apiKey),
+			option.WithBaseURL(baseURL),
+			option.WithMaxRetries(0),
+		)
+	}
+	return clients[key]
+}
+
+func cmdRun(command message) message {
+	seq := command["seq"]
+	params := anthropic.BetaDeploymentRunParams{}
+	if betas, ok := command["betas"].([]any); ok {
+		for _, beta := range betas {
+			params.Betas = append(params.Betas, anthropic.AnthropicBeta(beta.(string)))
+		}
+	}
+	c := client(command["base_url"].(string), command["api_key"].(string))
+	run, err := c.Beta.Deployments.Run(context.Background(), command["deployment_id"].(string), params)
+	var apiErr *anthropic.Error
+	if errors.As(err, &apiErr) {
+		return message{
+			"seq": seq, "outcome": "api_error", "status": apiErr.StatusCode,
+			"error_type": orNull(string(apiErr.Type())), "message": apiErr.Message,
+			"request_id": orNull(apiErr.RequestID),
+		}
+	}
+	if err != nil {
+		return message{"seq": seq, "outcome": "client_error", "message": fmt.Sprintf("%T: %v", err, err)}
+	}
+	variants := message{"/trigger_context": variantTag(run.TriggerContext.AsAny())}
+	if run.JSON.Error.Valid() {
+		variants["/error"] = variantTag(run.Error.AsAny())
+	}
+	return message{"seq": seq, "outcome": "ok", "run": written(run), "variants": variants}
+}
+
+// --- the run, as the SDK holds it ----------------------------------------------------------
+
+func written(run *anthropic.BetaManagedAgentsDeploymentRun) message {
+	agent := run.Agent
+	trigger := run.TriggerContext
+	return message{
+		"id":   held(run.JSON.ID, run.ID),
+		"type": held(run.JSON.Type, string(run.Type)),
+		"agent": held(run.JSON.Agent, message{
+			"id":      held(agent.JSON.ID, agent.ID),
+			"type":    held(agent.JSON.Type, string(agent.Type)),
+			"version": held(agent.JSON.Version, agent.Version),
+		}),
+		"created_at":    held(run.JSON.CreatedAt, timestamp(run.CreatedAt)),
+		"deployment_id": held(run.JSON.DeploymentID, run.DeploymentID),
+		"session_id":    held(run.JSON.SessionID, run.SessionID),
+		"error": held(run.JSON.Error, message{
+			"type":    held(run.Error.JSON.Type, run.Error.Type),
+			"message": held(run.Error.JSON.Message, run.Error.Message),
+		}),
+		"trigger_context": held(run.JSON.TriggerContext, message{
+			"type":         held(trigger.JSON.Type, trigger.Type),
+			"scheduled_at": held(trigger.JSON.ScheduledAt, timestamp(trigger.ScheduledAt)),
+		}),
+	}
+}
+
+// held is the value the struct holds, or null where the metadata says null or absent (the
+// struct's zero value there is no value the API sent).
+func held(field respjson.Field, value any) any {
+	if !field.Valid() && (field.Raw() == respjson.Null || field.Raw() == respjson.Omitted) {
+		return nil
+	}
+	return value
+}
+
+func timestamp(t time.Time) string { return t.Format(time.RFC3339Nano) }
+
+// variantTag is the type tag of the variant struct AsAny built (null: none of the known).
+func variantTag(variant any) any {
+	if variant == nil {
+		return nil
+	}
+	tag := reflect.ValueOf(variant).FieldByName("Type")
+	if !tag.IsValid() {
+		return nil
+	}
+	return tag.String()
+}
+
+func orNull(text string) any {
+	if text == "" {
+		return nil
+	}
+	return text
+}

@@ -1,0 +1,239 @@
+// drun-conformance harness for the Java SDK (Maven com.anthropic:anthropic-java), protocol 1
+// (spec/harness/).
+//
+// One long-lived JVM, one small loop: read a command line from stdin, dispatch, write one answer
+// line, flush. The run is written back from the SDK's typed accessors, not from the body: a field
+// whose accessor throws is written as the string "<unreadable: ...>". Retries are off.
+
+import com.anthropic.client.AnthropicClient;
+import com.anthropic.client.okhttp.AnthropicOkHttpClient;
+import com.anthropic.core.JsonValue;
+import com.anthropic.core.http.Headers;
+import com.anthropic.errors.AnthropicServiceException;
+import com.anthropic.models.beta.AnthropicBeta;
+import com.anthropic.models.beta.agents.BetaManagedAgentsAgentReference;
+import com.anthropic.models.beta.deploymentruns.BetaManagedAgentsDeploymentRun;
+import com.anthropic.models.beta.deploymentruns.BetaManagedAgentsTriggerContext;
+import com.anthropic.models.beta.deployments.DeploymentRunParams;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import java.io.BufferedReader;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+public final class DrunHarness {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Map<String, AnthropicClient> CLIENTS = new HashMap<>();
+
+  public static void main(String[] args) throws IOException {
+    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
+    System.setOut(System.err); // whatever a library prints must not break the protocol
+    for (String line; (line = in.readLine()) != null; ) {
+      JsonNode command = JSON.readTree(line);
+      String name = command.path("cmd").asText();
+      if (name.equals("stop")) {
+        break;
+      }
+      ObjectNode answer = name.equals("start") ? cmdStart() : cmdRun(command);
+      out.print(JSON.writeValueAsString(answer) + "\n");
+      out.flush();
+    }
+    System.exit(0); // OkHttp's pool threads would keep the JVM up
+  }
+
+  private static ObjectNode cmdStart() {
+    ObjectNode answer = JSON.createObjectNode();
+    String version = AnthropicClient.class.getPackage().getImplementationVersion();
+    answer.put("ok", true);
+    ObjectNode implementation = answer.putObject("implementation");
+    implementation.put("name", "com.anthropic:anthropic-java");
+    implementation.put("version", version == null ? "unknown" : version);
+    implementation.put("language", "java");
+    return answer;
+  }
+
+  private static AnthropicClient client(String baseUrl, String apiKey) {
+    // No fromEnv(): nothing of the environment reaches the client.
+    return CLIENTS.computeIfAbsent(
+        baseUrl + "\n" + apiKey,
+        key -> AnthropicOkHttpClient.builder().apiKey(apiKey).baseUrl(baseUrl).maxRetries(0).build());
+  }
+
+  private static ObjectNode cmdRun(JsonNode command) {
+    ObjectNode answer = JSON.createObjectNode();
+    answer.set("seq", command.get("seq"));
+    String id = command.get("deployment_id").asText();
+    JsonNode betas = command.get("betas");
+    AnthropicClient client = client(command.get("base_url").asText(), command.get("api_key").asText());
+    BetaManagedAgentsDeploymentRun run;
+    try {
+      if (betas.isNull()) {
+        run = client.beta().deployments().run(id);
+      } else {
+        List<AnthropicBeta> list = new ArrayList<>();
+        betas.forEach(beta -> list.add(AnthropicBeta.of(beta.asText())));
+        run = client.beta().deployments().run(DeploymentRunParams.builder().deploymentId(id).betas(list).build());
+      }
+    } catch (AnthropicServiceException error) {
+      return apiError(answer, error);
+    } catch (RuntimeException error) {
+      answer.put("outcome", "client_error");
+      answer.put("message", error.getClass().getSimpleName() + ": " + error.getMessage());
+      return answer;
+    }
+    answer.put("outcome", "ok");
+    answer.set("run", written(run));
+    ObjectNode variants = answer.putObject("variants");
+    run.error().ifPresent(error -> variants.set("/error", variantTag(error)));
+    variants.set("/trigger_context", read(() -> variantTag(run.triggerContext())));
+    return answer;
+  }
+
+  // --- the run, as the SDK holds it ---------------------------------------------------------
+
+  private static ObjectNode written(BetaManagedAgentsDeploymentRun run) {
+    ObjectNode node = JSON.createObjectNode();
+    node.set("id", read(run::id));
+    node.set("type", held(run._type()));
+    node.set("agent", read(() -> agent(run.agent())));
+    node.set("created_at", read(run::createdAt));
+    node.set("deployment_id", read(run::deploymentId));
+    node.set("session_id", read(run::sessionId));
+    node.set("error", read(() -> run.error().map(DrunHarness::runError)));
+    node.set("trigger_context", read(() -> trigger(run.triggerContext())));
+    return node;
+  }
+
+  private static ObjectNode agent(BetaManagedAgentsAgentReference agent) {
+    ObjectNode node = JSON.createObjectNode();
+    node.set("id", read(agent::id));
+    node.set("type", held(agent._type()));
+    node.set("version", read(agent::version));
+    return node;
+  }
+
+  private static ObjectNode runError(BetaManagedAgentsDeploymentRun.Error error) {
+    ObjectNode node = JSON.createObjectNode();
+    node.set("type", read(() -> error.type().asString()));
+    node.set("message", read(error::message));
+    return node;
+  }
+
+  private static JsonNode trigger(BetaManagedAgentsTriggerContext trigger) {
+    if (trigger.isSchedule()) {
+      ObjectNode node = JSON.createObjectNode();
+      node.set("type", held(trigger.asSchedule()._type()));
+      node.set("scheduled_at", read(() -> trigger.asSchedule().scheduledAt()));
+      return node;
+    }
+    if (trigger.isManual()) {
+      ObjectNode node = JSON.createObjectNode();
+      node.set("type", held(trigger.asManual()._type()));
+      return node;
+    }
+    return trigger._json().map(DrunHarness::held).orElse(NullNode.getInstance()); // an unknown variant
+  }
+
+  /** The type tag of the variant object the SDK built for a union (null: none of the known). */
+  private static JsonNode variantTag(Object union) {
+    for (Method is : union.getClass().getMethods()) {
+      String name = is.getName();
+      if (!name.startsWith("is") || name.equals("isValid") || is.getParameterCount() != 0
+          || is.getReturnType() != boolean.class) {
+        continue;
+      }
+      try {
+        if ((boolean) is.invoke(union)) {
+          Object variant = union.getClass().getMethod("as" + name.substring(2)).invoke(union);
+          return held((JsonValue) variant.getClass().getMethod("_type").invoke(variant));
+        }
+      } catch (ReflectiveOperationException error) {
+        throw new IllegalStateException(error);
+      }
+    }
+    return NullNode.getInstance();
+  }
+
+  /** A value read through its accessor, as JSON; an accessor that throws is written as such. */
+  private static JsonNode read(Supplier<Object> accessor) {
+    Object value;
+    try {
+      value = accessor.get();
+    } catch (RuntimeException error) {
+      return TextNode.valueOf("<unreadable: " + error.getClass().getSimpleName() + ": " + error.getMessage() + ">");
+    }
+    if (value instanceof Optional<?> optional) {
+      value = optional.orElse(null);
+    }
+    if (value instanceof OffsetDateTime instant) {
+      return TextNode.valueOf(DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(instant));
+    }
+    return value instanceof JsonNode node ? node : JSON.valueToTree(value);
+  }
+
+  /** A raw value the SDK keeps as JsonValue (a constant, an unknown variant). */
+  private static JsonNode held(JsonValue value) {
+    JsonNode node = value.convert(JsonNode.class);
+    return node == null ? NullNode.getInstance() : node;
+  }
+
+  // --- HTTP errors --------------------------------------------------------------------------
+
+  private static ObjectNode apiError(ObjectNode answer, AnthropicServiceException error) {
+    JsonNode envelope = Optional.ofNullable(error.body().convert(JsonNode.class)).orElse(NullNode.getInstance());
+    answer.put("outcome", "api_error");
+    answer.put("status", error.statusCode());
+    JsonNode none = NullNode.getInstance();
+    answer.set("error_type", accessor(error, "type").or(() -> text(envelope.path("error").path("type"))).orElse(none));
+    answer.set("message", accessor(error, "apiMessage").or(() -> text(envelope.path("error").path("message"))).orElse(none));
+    answer.set("request_id", accessor(error, "requestId").or(() -> firstHeader(error.headers(), "request-id")).orElse(none));
+    return answer;
+  }
+
+  /** An Optional accessor of newer releases (3.3.0 has fewer), as a JSON string. */
+  private static Optional<JsonNode> accessor(AnthropicServiceException error, String name) {
+    try {
+      Optional<?> value = (Optional<?>) error.getClass().getMethod(name).invoke(error);
+      return value.map(v -> TextNode.valueOf(v instanceof com.anthropic.core.Enum e ? enumText(e) : v.toString()));
+    } catch (NoSuchMethodException absent) {
+      return Optional.empty();
+    } catch (IllegalAccessException | InvocationTargetException failed) {
+      throw new IllegalStateException(failed);
+    }
+  }
+
+  private static String enumText(com.anthropic.core.Enum value) {
+    try {
+      return (String) value.getClass().getMethod("asString").invoke(value);
+    } catch (ReflectiveOperationException error) {
+      return value.toString();
+    }
+  }
+
+  private static Optional<JsonNode> text(JsonNode node) {
+    return node.isTextual() ? Optional.of(node) : Optional.empty();
+  }
+
+  private static Optional<JsonNode> firstHeader(Headers headers, String name) {
+    List<String> values = headers.values(name);
+    return values.isEmpty() ? Optional.empty() : Optional.of(TextNode.valueOf(values.get(0)));
+  }
+}
