@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from drun_conformance import spec  # noqa: E402
-from drun_conformance.server._runner import ServerOptions, check_server  # noqa: E402
+from drun_conformance.server import ServerOptions, check_server  # noqa: E402
 from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, expected_outcomes, serve_in_thread  # noqa: E402
 from tests.mutants import MUTANTS, FaultInjector  # noqa: E402
 

@@ -25,7 +25,7 @@ from ._plugin_options import DrunSettings, DrunTarget
 if TYPE_CHECKING:
     from ._verdict import RequirementResult, RunResults, TargetResult
     from .client._options import ClientOptions
-    from .server._runner import ServerOptions
+    from .server import ServerOptions
 
 __all__ = ["RUN", "DrunRunError", "Run", "client_options", "run_targets", "server_options"]
 
@@ -154,7 +154,7 @@ def run_targets(config: pytest.Config, targets: Sequence[DrunTarget]) -> RunResu
 
 def _check(settings: DrunSettings, target: DrunTarget, seed: int) -> Callable[[], TargetResult]:
     from .client._check import check_client
-    from .server._runner import check_server
+    from .server import check_server
 
     if target.kind == "client":
         client = client_options(settings, target, seed)
@@ -165,7 +165,7 @@ def _check(settings: DrunSettings, target: DrunTarget, seed: int) -> Callable[[]
 
 def server_options(settings: DrunSettings, target: DrunTarget, seed: int | None) -> ServerOptions:
     """What the server runner is asked for a server target."""
-    from .server._runner import ServerOptions
+    from .server import ServerOptions
 
     options = ServerOptions(
         base_url=None if target.name == "embedded" else target.name,

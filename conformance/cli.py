@@ -52,7 +52,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _server_options(args: argparse.Namespace) -> Any:
-    from .server._runner import ServerOptions
+    from .server import ServerOptions
 
     api_key = args.api_key or os.environ.get("ANTHROPIC_API_KEY") or None
     if api_key is not None and args.api_key is None and api_key_problem(api_key):
@@ -91,7 +91,7 @@ def _cmd_server(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .client._check import runnable_sdk_gates
-    from .server._runner import ServerOptions
+    from .server import ServerOptions
 
     options = ServerOptions(seed=args.seed, strict=args.strict)
     checks: list[Callable[[], Any]] = [lambda: _checked_server(options)]
@@ -128,7 +128,7 @@ def _client_check(options: Any) -> Callable[[], Any]:
 def _checked_server(options: Any) -> Any:
     """check_server with live progress on standard error."""
     from .reports import progress
-    from .server._runner import budget_of, check_server
+    from .server import budget_of, check_server
 
     label = f"server {options.base_url or 'embedded'}"
     with progress(total=budget_of(options), label=label) as bar:

@@ -11,7 +11,7 @@ import pytest
 
 from drun_conformance._plugin_options import PROFILE_NAMES, DrunSettings, DrunTarget
 from drun_conformance._plugin_run import client_options, server_options
-from drun_conformance.server._runner import PROFILES
+from drun_conformance.server import PROFILES
 from tests._report_data import SECRET, embedded_server, one_target
 
 pytest_plugins = ["pytester"]

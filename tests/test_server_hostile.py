@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from drun_conformance.server._runner import ServerOptions, check_server, default_budget, is_loopback
+from drun_conformance.server import ServerOptions, check_server, default_budget, is_loopback
 from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, serve_in_thread
 
 from .conftest import drun_command, run_cli

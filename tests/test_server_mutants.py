@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from drun_conformance import spec
-from drun_conformance.server._runner import ServerOptions, check_server
+from drun_conformance.server import ServerOptions, check_server
 from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, expected_outcomes, serve_in_thread
 
 from .conftest import run_cli

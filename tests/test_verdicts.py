@@ -15,7 +15,7 @@ from drun_conformance._verdict import RunResults, TargetTally, describe_gate, ru
 from drun_conformance.client._expectations import Expectations, apply_expectations
 from drun_conformance.oracle import Evaluation, Finding
 from drun_conformance.reports import write_reports
-from drun_conformance.server._runner import ServerOptions, check_server
+from drun_conformance.server import ServerOptions, check_server
 from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, serve_in_thread
 
 from .conftest import run_cli

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from drun_conformance._errors import SdkUnavailable
 
-from ._build import Note, installing, run_tool, say, source_digest
+from ._cache import Note, installing, run_tool, say, source_digest
 
 __all__ = ["ARTIFACT", "java_harness"]
 

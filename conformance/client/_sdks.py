@@ -23,9 +23,7 @@ from pathlib import Path
 
 from drun_conformance._errors import SdkUnavailable, UsageError
 
-from ._build import installing as _installing
-from ._build import run_tool as _install
-from ._build import say as _say
+from ._cache import installing, run_tool, say
 from ._sdk_go import go_harness, go_release
 from ._sdk_java import java_harness
 
@@ -243,12 +241,12 @@ def _python_env(sdk: ShippedSdk, release: str | LocalBuild, note: Note | None) -
     folder, requirement, what = _install_plan(sdk, release, "==")
     home = cache_dir() / "python" / folder
     python = home / "bin" / "python"
-    with _installing(home) as ready:
+    with installing(home) as ready:
         if not ready:
-            _say(note, f"installing {what} into {home} (first use; later runs reuse it)")
+            say(note, f"installing {what} into {home} (first use; later runs reuse it)")
             shutil.rmtree(home, ignore_errors=True)
-            _install([sys.executable, "-m", "venv", str(home)], f"create a virtual environment in {home}")
-            _install(
+            run_tool([sys.executable, "-m", "venv", str(home)], f"create a virtual environment in {home}")
+            run_tool(
                 [
                     str(python),
                     "-m",
@@ -274,13 +272,13 @@ def _node_prefix(sdk: ShippedSdk, release: str | LocalBuild, note: Note | None) 
         )
     folder, requirement, what = _install_plan(sdk, release, "@")
     home = cache_dir() / "typescript" / folder
-    with _installing(home) as ready:
+    with installing(home) as ready:
         if not ready:
-            _say(note, f"installing {what} into {home} with npm (first use; later runs reuse it)")
+            say(note, f"installing {what} into {home} with npm (first use; later runs reuse it)")
             shutil.rmtree(home, ignore_errors=True)
             home.mkdir(parents=True)
             (home / "package.json").write_text('{"private": true}\n', encoding="utf-8")
-            _install(
+            run_tool(
                 [
                     npm,
                     "install",

@@ -9,93 +9,26 @@ id (intermittent faults) and Schemathesis cases. What no probe exercised: see `_
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any, Literal, Protocol
-from urllib.parse import quote, unquote, urlsplit
+from typing import Any
+from urllib.parse import quote, unquote
 
 from drun_conformance import spec
 from drun_conformance._verdict import Counterexample, Interrupted, TargetResult, TargetTally
 from drun_conformance.oracle import UNPARSED, Evaluation, Exchange, Oracle, parse_body
 
 from ._listing_probe import listing_walks, walk_example
+from ._options import PROFILES, ProgressSink, ServerOptions, budget_of
 from ._remedies import explain_unexercised, what_would_exercise
-from ._transport import BudgetSpent, MiB, Prober, Sent, TransportFault, curl_command, run_path
+from ._transport import BudgetSpent, Prober, Sent, TransportFault, curl_command, run_path
 
-__all__ = [
-    "PROFILES",
-    "Profile",
-    "ProgressSink",
-    "ServerOptions",
-    "budget_of",
-    "check_server",
-    "default_budget",
-    "is_loopback",
-]
+__all__ = ["check_server"]
 
 
-class ProgressSink(Protocol):
-    """Where a run reports as it goes: `reports.Progress` is one."""
-
-    def advance(self, n: int = 1) -> None: ...
-
-    def note(self, text: str) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    repeats: int  # extra rounds over the given ids, for intermittent faults
-    fuzz: int  # Schemathesis cases, budget allowing
-
-
-PROFILES = {
-    "quick": Profile(repeats=0, fuzz=10),
-    "default": Profile(repeats=3, fuzz=60),
-    "thorough": Profile(repeats=8, fuzz=300),
-}
-EMBEDDED_BUDGET, LIVE_BUDGET = 300, 10
 _ABORT_AFTER_FAULTS = 2
 _CREDENTIAL_HEADERS = frozenset({"x-api-key", "authorization"})
 _READ_BACK = "run.read-back.same-record"
-
-
-@dataclass(frozen=True, slots=True)
-class ServerOptions:
-    base_url: str | None = None  # None: the embedded reference server
-    api_key: str | None = None
-    deployment_ids: tuple[str, ...] = ()
-    max_requests: int | None = None
-    profile: Literal["quick", "default", "thorough"] = "default"
-    seed: int | None = None
-    strict: bool = False
-    timeout_s: float = 30.0
-    max_response_bytes: int = 10 * MiB
-    deadline_s: float = 80.0  # no request starts later: with the 30 s timeout, done within 2 minutes
-    skew: timedelta = timedelta(minutes=5)
-
-
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def default_budget(base_url: str) -> int:
-    """Requests a run may send when --max-requests is not given: live endpoints are not free."""
-    return EMBEDDED_BUDGET if is_loopback(base_url) else LIVE_BUDGET
-
-
-def budget_of(options: ServerOptions) -> int:
-    """The most requests this run may send."""
-    if options.max_requests:
-        return options.max_requests
-    return default_budget(options.base_url) if options.base_url else EMBEDDED_BUDGET
 
 
 def check_server(options: ServerOptions, *, progress: ProgressSink | None = None) -> TargetResult:

@@ -1,4 +1,4 @@
-"""Installing or building a shipped harness once, under the cache folder: a lock per folder,
+"""The SDK cache: installing or building a shipped harness once, under the cache folder: a lock per folder,
 a marker written only on success, and the tools run with a timeout and a readable failure.
 """
 
