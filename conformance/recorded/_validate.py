@@ -72,10 +72,12 @@ class ValidationReport:
 
     def to_json_bytes(self) -> bytes:
         """`to_json()` as JSON text, fast: orjson writes each Finding from its fields."""
-        results, conforming = [], 0
+        results: list[dict[str, Any]] = []
+        conforming = 0
         for result in self.results:
             evaluation = result.evaluation
-            violations, edges = [], []
+            violations: list[Finding] = []
+            edges: list[Finding] = []
             for finding in evaluation.findings:
                 (edges if finding.level == "EDGE" else violations).append(finding)
             conforms = not any(f.level == "MUST" for f in violations)
