@@ -252,3 +252,24 @@ def test_the_command_stops_after_max_exchanges_and_writes_the_reports(
     assert results["verdict"] == "conformant" and counting.requests == 2
     for name in ("report.html", "results.json", "junit.xml"):
         assert KEY not in (tmp_path / name).read_text(), name
+
+
+async def _flood(scope: Scope, receive: Receive, send: Send) -> None:
+    """An upstream answering 12 MiB of JSON-ish bytes, in 1 MiB chunks, to anything."""
+    if scope["type"] != "http":
+        return
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
+    )
+    for _ in range(12):
+        await send({"type": "http.response.body", "body": b" " * (1 << 20), "more_body": True})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+def test_an_answer_over_the_judging_cap_streams_through_unjudged() -> None:
+    with serve_in_thread(_flood) as url, proxy_in_thread(url, out=io.StringIO()) as proxy:
+        answer = httpx.post(proxy.base_url + "/v1/deployments/depl_ok/run", headers=HEADERS)
+        results = _by_id(proxy.results())
+    assert len(answer.content) == 12 * (1 << 20) + 2 and answer.content.endswith(b"{}")
+    server = results[f"server:{url}"]
+    assert server.requests == 0 and any("over the judging cap" in note for note in server.notes)

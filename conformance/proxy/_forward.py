@@ -154,10 +154,6 @@ class ForwardingApp:
         )
         await send({"type": "http.response.body", "body": held, "more_body": False})
 
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-
 
 async def _body(receive: Receive, tee: _Tee) -> AsyncIterator[bytes]:
     while True:
