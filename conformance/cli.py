@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -360,6 +359,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(arguments)
         if getattr(args, "wants_argv", False):
             if args.seed is None:
+                import secrets  # only a checking command needs it: --help stays light
+
                 args.seed = secrets.randbelow(2**32)
             status: int = args.handler(args, arguments)
         else:
