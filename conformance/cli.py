@@ -160,6 +160,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_proxy(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .proxy._run import cmd_proxy
 
+    _report_dir(args)  # made and checked before the proxy listens
     return cmd_proxy(args, argv)
 
 
@@ -255,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--api-key",
         action="append",
+        type=api_key,
         metavar="KEY",
         help="a key to accept, in place of the scenario's (repeatable; never printed)",
     )
@@ -266,13 +268,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_cmd_serve)
 
     proxy = commands.add_parser("proxy", help="forward traffic to a server and judge what passes")
-    proxy.add_argument("--upstream", required=True, metavar="URL", help="the server to forward to")
+    proxy.add_argument(
+        "--upstream", required=True, type=base_url, metavar="URL", help="the server to forward to"
+    )
     proxy.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
-    proxy.add_argument("--port", type=int, default=0, help="default: 0, a free port (printed)")
-    proxy.add_argument("--max-exchanges", type=int, metavar="N", help="stop after N judged exchanges")
-    proxy.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    proxy.add_argument("--port", type=int_from(0, 65535), default=0, help="default: 0, a free port (printed)")
+    proxy.add_argument("--max-exchanges", type=int_from(1), metavar="N", help="stop after N judged exchanges")
+    proxy.add_argument("--duration", type=seconds, metavar="S", help="stop after S seconds")
     proxy.add_argument("--strict", action="store_true", help="SHOULD failures gate too")
     proxy.add_argument("--report-dir", metavar="DIR", help="write report.html, results.json, junit.xml")
+    proxy.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="exit 0, not 4, when the traffic never exercised a MUST (the verdict stays incomplete)",
+    )
     proxy.set_defaults(handler=_cmd_proxy, wants_argv=True, seed=None)
 
     run = commands.add_parser("run", help="the main job: the embedded reference server and the SDK gate")

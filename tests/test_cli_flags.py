@@ -58,6 +58,16 @@ BAD_VALUES: list[tuple[list[str], str]] = [
     (["serve", "--host", "192.0.2.1"], "cannot listen on 192.0.2.1"),  # TEST-NET: not ours
     (["serve", "--scenario", "{missing}"], "argument --scenario"),
     (["serve", "--database", "{missing}/runs.db"], "argument --database: the folder of"),
+    (["serve", "--api-key", "two words"], "argument --api-key: must be printable ASCII"),
+    (["proxy", "--upstream", "notaurl"], "argument --upstream: must be an http:// or https:// URL"),
+    (["proxy", "--upstream", "http://h", "--port", "70000"], "argument --port: must be from 0 to 65535"),
+    (["proxy", "--upstream", "http://h", "--host", "192.0.2.1"], "cannot listen on 192.0.2.1"),
+    (
+        ["proxy", "--upstream", "http://h", "--max-exchanges", "0"],
+        "argument --max-exchanges: must be at least 1",
+    ),
+    (["proxy", "--upstream", "http://h", "--duration", "-1"], "argument --duration: must be more than 0"),
+    (["proxy", "--upstream", "http://h", "--report-dir", "{file}"], "--report-dir: cannot create the folder"),
     (["spec", "compile"], "argument action: invalid choice"),
     (["spec", "build", "--source", "{missing}"], "argument --source"),
     (["spec", "build", "--out", "{file}"], "is not a folder"),
@@ -72,7 +82,7 @@ BAD_VALUES: list[tuple[list[str], str]] = [
 ]
 
 # Flags that take no value (nothing to get wrong), and --help.
-VALUELESS = {"--help", "-h", "--strict", "--json"}
+VALUELESS = {"--help", "-h", "--strict", "--json", "--allow-incomplete", "--any-deployment"}
 
 
 def _fill(argv: list[str], tmp_path: Path) -> list[str]:

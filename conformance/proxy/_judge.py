@@ -158,8 +158,8 @@ class Judge:
         tally = self.clients.get(name)
         if tally is None:
             tally = self.clients[name] = TargetTally(self.catalog, sides={"client-request"})
-            for rid, reason in _CALL_ONLY.items():
-                tally.skip(rid, reason)
+            for rid, reason in _CALL_ONLY.items():  # no request through a proxy can show these
+                tally.not_applicable(rid, reason)
         self.client_requests[name] = self.client_requests.get(name, 0) + 1
         key = seen.request_headers.get("x-api-key") or seen.request_headers.get("authorization", "")
         key = key.removeprefix("Bearer ").strip()

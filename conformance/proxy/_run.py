@@ -30,18 +30,15 @@ JUDGE_CAP = 10 * 1024 * 1024  # bytes of a body kept for judging; the rest only 
 
 
 def check_upstream(url: str) -> str:
-    """`url` if it is an http(s) URL with a host, else a UsageError naming --upstream."""
-    import httpx
+    """`url` if it is an http(s) base URL with a host, else a UsageError naming --upstream."""
+    import argparse
+
+    from drun_conformance._flags import base_url
 
     try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise UsageError(f"--upstream {url!r} is not a URL: {exc}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise UsageError(f"--upstream {url!r}: expected http://HOST[:PORT] or https://HOST[:PORT]")
-    if parsed.query or parsed.fragment:
-        raise UsageError(f"--upstream {url!r}: no query or fragment (requests bring their own)")
-    return url.rstrip("/")
+        return base_url(url).rstrip("/")
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"--upstream: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,18 +75,7 @@ def cmd_proxy(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """`drun-conformance proxy`: forward and judge until Ctrl-C/SIGTERM, --max-exchanges or
     --duration, then write the report (exit status as every checking command)."""
     upstream = check_upstream(args.upstream)
-    if not 0 <= args.port <= 65535:
-        raise UsageError(f"--port must be from 0 to 65535, got {args.port}")
-    if args.max_exchanges is not None and args.max_exchanges < 1:
-        raise UsageError("--max-exchanges must be at least 1")
-    if args.duration is not None and args.duration <= 0:
-        raise UsageError("--duration must be more than 0 seconds")
-    report_dir = Path(args.report_dir) if args.report_dir else None
-    if report_dir is not None:
-        try:
-            report_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UsageError(f"cannot create the report folder {report_dir}: {exc.strerror}") from exc
+    report_dir = Path(args.report_dir) if args.report_dir else None  # checked and made by the CLI
     server: uvicorn.Server | None = None
 
     def stop(judged: int | None = None) -> None:
@@ -131,4 +117,5 @@ def cmd_proxy(args: argparse.Namespace, argv: Sequence[str]) -> int:
         seed=None,
         strict=args.strict,
         report_dir=report_dir,
+        allow_incomplete=args.allow_incomplete,
     )
