@@ -28,6 +28,7 @@ def exchange_of(response: httpx.Response, deployment_id: str, known: bool | None
         body=response.content,
         received_at=datetime.now(UTC),
         deployment_known=known,
+        key_wrong=response.request.headers.get("x-api-key", DEFAULT_API_KEY) not in ("", DEFAULT_API_KEY),
     )
 
 

@@ -117,6 +117,7 @@ async def test_every_server_requirement_is_exercised(client: httpx.AsyncClient) 
         seen.add(response.json()["id"])
     for deployment_id, headers, known in [
         ("depl_ok", {"x-api-key": "", "anthropic-beta": REQUIRED_BETA}, True),
+        ("depl_ok", {"x-api-key": "sk-wrong", "anthropic-beta": REQUIRED_BETA}, True),
         ("depl_ok", {"x-api-key": DEFAULT_API_KEY, "anthropic-beta": ""}, True),
         ("depl_nope", HEADERS, False),
     ]:
