@@ -139,8 +139,8 @@ def read_settings(config: pytest.Config) -> DrunSettings:
         profile=cast(Profile, profile),  # checked against PROFILE_NAMES above
         timeout=timeout,
         seed=_value(config, "seed", int, "an integer"),
-        strict=_flag(config, "strict"),
-        allow_incomplete=_flag(config, "allow-incomplete"),
+        strict=flag(config, "strict"),
+        allow_incomplete=flag(config, "allow-incomplete"),
         report_dir=report_dir,
         api_key=key if key is not None else os.environ.get("ANTHROPIC_API_KEY") or None,
     )
@@ -151,7 +151,7 @@ def _listed(config: pytest.Config, option: str, ini: str) -> list[str]:
     return given or [str(v) for v in config.getini(ini)]
 
 
-def _flag(config: pytest.Config, name: str) -> bool:
+def flag(config: pytest.Config, name: str) -> bool:
     given = config.getoption(f"drun_{name.replace('-', '_')}")
     return bool(given) if given is not None else bool(config.getini(f"drun_{name.replace('-', '_')}"))
 

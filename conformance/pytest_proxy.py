@@ -108,7 +108,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         )
         folder = Path(report_dir) / "proxy" if also_targets else Path(report_dir)
         write_reports(state.results, folder, secrets=state.proxy.judge.secrets)
-    if state.results.verdict == "non-conformant" and session.exitstatus == pytest.ExitCode.OK:
+    from ._plugin_options import flag
+
+    # The gate, as every checking command has it: a failure not listed, or (unless allowed) a
+    # MUST the traffic never exercised, fails a session whose own tests passed.
+    gate = state.results.gate
+    failing = gate == "failed" or (gate == "incomplete" and not flag(session.config, "allow-incomplete"))
+    if failing and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

@@ -154,8 +154,8 @@ def test_sdk_names_and_releases() -> None:
     assert parse_sdk("typescript") == (SDKS["typescript"], "1.10.0")
     for wrong, words in [
         ("python@0.108.0", "appeared in 0.109.0"),
-        ("java", "no java harness"),
-        ("ruby", "python, typescript"),
+        ("java@./checkout", "a local build is gated for python and typescript"),
+        ("ruby", "python, typescript, java, go"),
         ("python@latest!", "not a release number"),
     ]:
         with pytest.raises(UsageError, match=words):

@@ -40,11 +40,17 @@ def test_a_suite_through_the_proxy_ends_with_the_report(pytester: pytest.Pyteste
     pytester.makepyfile(test_user=USER_SUITE)
     report = pytester.path / "report"
     with serve_in_thread(create_app()) as url:
-        result = pytester.runpytest_subprocess("--drun-proxy", url, "--drun-report-dir", str(report))
+        flags = ("--drun-proxy", url, "--drun-report-dir", str(report))
+        strict = pytester.runpytest_subprocess(*flags)
+        result = pytester.runpytest_subprocess(*flags, "--drun-allow-incomplete")
+    # The suite's runs all succeed: what only a failed run shows stays unexercised, so the
+    # verdict is incomplete, which fails the session unless allowed.
+    strict.assert_outcomes(passed=3)
+    assert strict.ret == 1
     result.assert_outcomes(passed=3)
     assert result.ret == 0
     result.stdout.fnmatch_lines(
-        ["*drun-conformance proxy*", "verdict: conformant (* requests forwarded, none added)"]
+        ["*drun-conformance proxy*", "verdict: incomplete (* requests forwarded, none added)"]
     )
     results = json.loads((report / "results.json").read_text())
     assert [t["id"] for t in results["targets"]] == [f"server:{url}", "client:user-suite/1.0"]

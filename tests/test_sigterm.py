@@ -44,7 +44,7 @@ def _terminate_when(
         out, err = process.communicate(timeout=60)
     finally:
         process.kill()
-    assert process.returncode == 1, out + err
+    assert process.returncode == 4, out + err
     assert b"interrupted; writing what was checked so far" in err and b"Traceback" not in err
     assert b"verdict: incomplete (partial run)" in out
     results = json.loads((report_dir / "results.json").read_text())
