@@ -311,3 +311,55 @@ def test_ctrl_c_writes_the_partial_reports_and_keeps_what_was_checked(
     assert target["notes"][-1] == "interrupted" and target["requests"] == 4
     assert any(r["status"] == "passed" for r in target["requirements"])  # nothing checked is lost
     assert "partial" in (tmp_path / "report.html").read_text().lower()
+
+
+class _RateLimits:
+    """The reference server, except that requests number `limited` (1-based) get a 429."""
+
+    def __init__(self, limited: set[int], retry_after: str | None) -> None:
+        self.app, self.limited, self.retry_after, self.seen = create_app(), limited, retry_after, 0
+
+    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] == "http":
+            self.seen += 1
+            if self.seen in self.limited:
+                headers = {"retry-after": self.retry_after} if self.retry_after else {}
+                body = b'{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}'
+                await Response(body, 429, headers, media_type="application/json")(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _ids() -> tuple[str, ...]:
+    from drun_conformance.server.reference import expected_outcomes
+
+    return tuple(e.deployment_id for e in expected_outcomes())[:2]
+
+
+def test_a_429_is_waited_out_once_and_the_request_sent_again() -> None:
+    server = _RateLimits({3}, retry_after="0")
+    with serve_in_thread(server) as url:  # type: ignore[arg-type]
+        options = ServerOptions(base_url=url, api_key=DEFAULT_API_KEY, deployment_ids=_ids(), seed=1)
+        result = check_server(options)
+    assert any("429" in note and "retry-after" in note for note in result.notes), result.notes
+    assert result.requests == server.seen  # the retried request counts against the budget too
+    assert not [r.id for r in result.requirements if r.status == "failed"]
+
+
+def test_a_second_429_stops_the_run_and_what_it_left_is_not_passed() -> None:
+    server = _RateLimits(set(range(3, 1000)), retry_after="0")
+    with serve_in_thread(server) as url:  # type: ignore[arg-type]
+        options = ServerOptions(base_url=url, api_key=DEFAULT_API_KEY, deployment_ids=_ids(), seed=1)
+        result = check_server(options)
+    assert server.seen == 4  # two answered, one 429 waited out, the second 429 ends it
+    assert "429 again" in result.notes[-1] and result.verdict == "incomplete"
+    assert result.gate == "incomplete"
+
+
+def test_retry_after_is_read_as_seconds_or_a_date_and_capped() -> None:
+    from drun_conformance.server._transport import retry_after_seconds
+
+    assert retry_after_seconds("2") == 2 and retry_after_seconds(None) == 1
+    assert retry_after_seconds("86400") == 60 and retry_after_seconds("-3") == 0
+    assert retry_after_seconds("soon") == 1 and retry_after_seconds("nan") == 1
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0  # a date in the past

@@ -10,6 +10,7 @@ id (intermittent faults) and Schemathesis cases. What no probe exercised: see `_
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
@@ -21,7 +22,7 @@ from drun_conformance.oracle import UNPARSED, Evaluation, Exchange, Oracle, pars
 from ._listing_probe import listing_walks, walk_example
 from ._options import PROFILES, ProgressSink, ServerOptions, budget_of
 from ._remedies import explain_unexercised, what_would_exercise
-from ._transport import BudgetSpent, Prober, Sent, TransportFault, curl_command, run_path
+from ._transport import BudgetSpent, Prober, Sent, TransportFault, curl_command, retry_after_seconds, run_path
 
 __all__ = ["check_server"]
 
@@ -80,6 +81,7 @@ class _ServerRun:
     answered: int = 0
     faults_in_a_row: int = 0
     stopped: str | None = None
+    rate_limited: bool = False  # a 429 was answered and its retry-after honoured
     listing_served: bool | None = None  # None: never asked (budget spent first)
     _sent_last: Sent | None = None
 
@@ -176,6 +178,15 @@ class _ServerRun:
         if self.stopped:  # the target stopped answering: send nothing more
             raise BudgetSpent
         sent, got = self.prober.send(method, path, headers, **exchange)
+        if isinstance(got, Exchange) and got.status == 429 and not self.rate_limited:
+            # Live endpoints are not free: honour the first 429's retry-after once, then ask again.
+            self.rate_limited = True
+            wait = retry_after_seconds(got.response_headers.get("retry-after"))
+            self._note(f"429 on {method} {path}: waited {wait:g} s (retry-after) and sent it again")
+            time.sleep(wait)
+            sent, got = self.prober.send(method, path, headers, **exchange)
+        if isinstance(got, Exchange) and got.status == 429 and self.rate_limited:
+            self.stopped = "the target answered 429 again after its retry-after was honoured once"
         self._sent_last = sent
         if self.progress:
             self.progress.advance()

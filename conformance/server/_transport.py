@@ -17,7 +17,15 @@ import httpx
 from drun_conformance._verdict import redact
 from drun_conformance.oracle import Exchange
 
-__all__ = ["BudgetSpent", "Prober", "Sent", "TransportFault", "curl_command", "run_path"]
+__all__ = [
+    "BudgetSpent",
+    "Prober",
+    "Sent",
+    "TransportFault",
+    "curl_command",
+    "retry_after_seconds",
+    "run_path",
+]
 
 MiB = 1024 * 1024
 
@@ -162,3 +170,19 @@ class Prober:
 
 class _TooLarge(Exception):
     pass
+
+
+def retry_after_seconds(value: str | None, *, default: float = 1.0, cap: float = 60.0) -> float:
+    """The wait a 429's `retry-after` asks for (seconds or an HTTP date), within 0 and `cap`."""
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError):
+            return default
+    return min(max(seconds, 0.0), cap) if seconds == seconds else default  # NaN: the default
