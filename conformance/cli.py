@@ -214,6 +214,11 @@ def _common_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", type=int_from(0, MAX_SEED), help="reproduce a run (default: a fresh one, printed)"
     )
+    _gate_flags(parser)
+
+
+def _gate_flags(parser: argparse.ArgumentParser) -> None:
+    """What every command that ends in a gate takes: strictness, reports, incomplete allowed."""
     parser.add_argument("--strict", action="store_true", help="SHOULD failures gate too")
     parser.add_argument("--report-dir", metavar="DIR", help="write report.html, results.json, junit.xml")
     parser.add_argument(
@@ -275,13 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     proxy.add_argument("--port", type=int_from(0, 65535), default=0, help="default: 0, a free port (printed)")
     proxy.add_argument("--max-exchanges", type=int_from(1), metavar="N", help="stop after N judged exchanges")
     proxy.add_argument("--duration", type=seconds, metavar="S", help="stop after S seconds")
-    proxy.add_argument("--strict", action="store_true", help="SHOULD failures gate too")
-    proxy.add_argument("--report-dir", metavar="DIR", help="write report.html, results.json, junit.xml")
-    proxy.add_argument(
-        "--allow-incomplete",
-        action="store_true",
-        help="exit 0, not 4, when the traffic never exercised a MUST (the verdict stays incomplete)",
-    )
+    _gate_flags(proxy)
     proxy.set_defaults(handler=_cmd_proxy, wants_argv=True, seed=None)
 
     run = commands.add_parser("run", help="the main job: the embedded reference server and the SDK gate")
