@@ -35,7 +35,7 @@ The run goes through the firstresult hook `pytest_drun_results(config, targets) 
 RunResults` (one TargetResult per target, in order); a conftest.py may implement it.
 
 Fixtures: `drun_reference_server` (session: the embedded reference server on loopback, see
-`_plugin_fixtures.ReferenceServer`), `drun_oracle` (the Oracle), `drun_settings` (what the
+`plugin._fixtures.ReferenceServer`), `drun_oracle` (the Oracle), `drun_settings` (what the
 plugin was asked to do).
 """
 
@@ -49,10 +49,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._plugin_fixtures import ReferenceServer, serve_reference
-from ._plugin_items import RequirementFailed, RequirementItem, collect_requirements
-from ._plugin_options import DrunSettings, DrunTarget, add_options, read_settings
-from ._plugin_run import RUN, DrunRunError, Run, run_targets
+from .plugin._fixtures import ReferenceServer, serve_reference
+from .plugin._items import RequirementFailed, RequirementItem, collect_requirements
+from .plugin._options import DrunSettings, DrunTarget, add_options, read_settings
+from .plugin._run import RUN, DrunRunError, Run, run_targets
 
 if TYPE_CHECKING:
     from ._verdict import RunResults, TargetResult
@@ -82,7 +82,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(DrunHookSpecs)
     # The validating proxy (`--drun-proxy URL`, the `drun_proxy` fixture): its own module,
     # registered with this one; it too imports only pytest and the standard library when idle.
-    from . import pytest_proxy
+    from .plugin import _proxy as pytest_proxy
 
     if not pluginmanager.is_registered(pytest_proxy):
         pluginmanager.register(pytest_proxy, "drun-proxy")

@@ -10,6 +10,7 @@ import pytest
 PACKAGES = [
     "drun_conformance",
     "drun_conformance.oracle",
+    "drun_conformance.plugin",
     "drun_conformance.contract",
     "drun_conformance.server",
     "drun_conformance.server.reference",

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from drun_conformance._plugin_options import PROFILE_NAMES, DrunSettings, DrunTarget
-from drun_conformance._plugin_run import client_options, server_options
+from drun_conformance.plugin._options import PROFILE_NAMES, DrunSettings, DrunTarget
+from drun_conformance.plugin._run import client_options, server_options
 from drun_conformance.server import PROFILES
 from tests._report_data import SECRET, embedded_server, one_target
 

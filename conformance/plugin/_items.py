@@ -1,6 +1,6 @@
 """The plugin's collection nodes: `drun` / one collector per target / one item per requirement.
 
-An item's outcome is read from the session's one run (`_plugin_run.Run`); imports only
+An item's outcome is read from the session's one run (`_run.Run`); imports only
 pytest and the standard library at load time.
 """
 
@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._plugin_run import RUN, DrunRunError
+from ._run import RUN, DrunRunError
 
 if TYPE_CHECKING:
-    from ._verdict import RequirementResult
+    from .._verdict import RequirementResult
 
 __all__ = ["RequirementFailed", "RequirementItem", "collect_requirements"]
 
@@ -36,7 +36,7 @@ def collect_requirements(session: pytest.Session) -> list[RequirementItem]:
     """One item per requirement per target, in catalog order; node ids
     `drun::<target id>::<requirement id>`, stable from run to run (so --lf finds them)."""
     run = session.config.stash[RUN]
-    from . import spec
+    from .. import spec
 
     catalog = spec.load_requirements()["requirements"]
     root = _Suite.from_parent(session, name="drun", nodeid="drun")  # not "::drun" under the session
@@ -95,7 +95,7 @@ class RequirementItem(pytest.Item):
             pytest.xfail(f"{result.id} known failure ({result.expected}): {result.message or result.title}")
         run = self.config.stash[RUN]
         if result.level == "MUST" or (result.level == "SHOULD" and run.settings.strict):
-            from .reports._text import counterexample_text
+            from ..reports._text import counterexample_text
 
             raise RequirementFailed(counterexample_text(result, kind=run.target(self.index).kind))
         gate = "EDGE: never gating" if result.level == "EDGE" else "SHOULD: gating only with --drun-strict"

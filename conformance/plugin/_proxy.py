@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from ._verdict import RunResults
-    from .proxy import RunningProxy
+    from .._verdict import RunResults
+    from ..proxy import RunningProxy
 
 __all__ = ["ProxySession", "drun_proxy"]
 
@@ -58,8 +58,8 @@ def pytest_configure(config: pytest.Config) -> None:
     upstream = config.getoption("drun_proxy", None)
     if not upstream:
         return
-    from ._errors import DrunError
-    from .proxy import check_upstream, proxy_in_thread
+    from .._errors import DrunError
+    from ..proxy import check_upstream, proxy_in_thread
 
     try:
         check_upstream(upstream)
@@ -94,21 +94,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(_SESSION, None)
     if state is None:
         return
-    from ._session import check_targets
+    from .._session import check_targets
 
     targets = state.proxy.results(strict=False)
     command = ["pytest", *session.config.invocation_params.args]
     state.results = check_targets([_constant(t) for t in targets], command=command, seed=None, strict=False)
     report_dir = session.config.getoption("drun_report_dir", None)
     if report_dir:
-        from .reports import write_reports
+        from ..reports import write_reports
 
         also_targets = session.config.getoption("drun_target", None) or session.config.getoption(
             "drun_sdk", None
         )
         folder = Path(report_dir) / "proxy" if also_targets else Path(report_dir)
         write_reports(state.results, folder, secrets=state.proxy.judge.secrets)
-    from ._plugin_options import flag
+    from ._options import flag
 
     # The gate, as every checking command has it: a failure not listed, or (unless allowed) a
     # MUST the traffic never exercised, fails a session whose own tests passed.
