@@ -160,7 +160,6 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_proxy(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .proxy._run import cmd_proxy
 
-    _report_dir(args)  # made and checked before the proxy listens
     return cmd_proxy(args, argv)
 
 
@@ -366,6 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         arguments = list(sys.argv[1:] if argv is None else argv)
         args = build_parser().parse_args(arguments)
         if getattr(args, "wants_argv", False):
+            _report_dir(args)  # checked before anything is installed, built or contacted
             if args.seed is None:
                 import secrets  # only a checking command needs it: --help stays light
 
