@@ -154,6 +154,8 @@ def coverage_cases() -> list[GateCase]:
         ),
         _run("a leap second", "edge.timestamp.leap-second", created_at="2016-12-31T23:59:60Z"),
         _run("nanoseconds", "edge.timestamp.sub-microsecond", created_at="2026-11-27T18:11:19.117456789Z"),
+        # Past the ninth digit too: nanosecond clocks (Java, Go) keep nine, and a draw may not go further.
+        _run("picoseconds", "edge.timestamp.sub-microsecond", created_at="2026-11-27T18:11:19.117456789012Z"),
         _run("lowercase t and z", "edge.timestamp.lowercase", created_at="2026-11-27t18:11:19.117456z"),
         _run(
             "the unknown offset -00:00",
