@@ -152,6 +152,8 @@ def coverage_cases() -> list[GateCase]:
             "edge.variant.unknown-trigger-type",
             trigger_context={"type": "webhook"},
         ),
+        # RFC 3339 offsets reach ±23:59; java.time's stop at ±18:00, and a draw may not go past it.
+        _run("an offset past 18 hours", created_at="2026-11-27T18:11:19.117456+23:00"),
         _run("a leap second", "edge.timestamp.leap-second", created_at="2016-12-31T23:59:60Z"),
         _run("nanoseconds", "edge.timestamp.sub-microsecond", created_at="2026-11-27T18:11:19.117456789Z"),
         # Past the ninth digit too: nanosecond clocks (Java, Go) keep nine, and a draw may not go further.
