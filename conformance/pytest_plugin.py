@@ -53,9 +53,10 @@ from .plugin._fixtures import ReferenceServer, serve_reference
 from .plugin._items import RequirementFailed, RequirementItem, collect_requirements
 from .plugin._options import DrunSettings, DrunTarget, add_options, read_settings
 from .plugin._run import RUN, DrunRunError, Run, run_targets
+from .plugin._summary import gate_line, session_fails, target_lines
 
 if TYPE_CHECKING:
-    from ._verdict import RunResults, TargetResult
+    from ._verdict import RunResults
     from .oracle import Oracle
 
 __all__ = [
@@ -161,10 +162,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         from .reports import write_reports
 
         write_reports(run.results, settings.report_dir, secrets=[k for k in [settings.api_key] if k])
-    results = run.results
-    incomplete = results.partial or results.verdict == "incomplete"
-    if incomplete and not settings.allow_incomplete and session.exitstatus == pytest.ExitCode.OK:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if session_fails(run.results, allow_incomplete=settings.allow_incomplete):
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -172,40 +172,20 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if run is None or run.results is None:
         return
     results = run.results
-    verdict = "incomplete" if results.partial and results.verdict == "conformant" else results.verdict
     write = terminalreporter.write_line
     terminalreporter.section("drun-conformance")
     partial = " (PARTIAL: the run was cut short)" if results.partial else ""
-    write(f"verdict: {verdict}{partial}")
+    write(f"verdict: {results.verdict}{partial}")
     for target in results.targets:
-        counts = ", ".join(f"{n} {status}" for status, n in target.counts().items() if n)
-        write(f"  {target.id}: {target.verdict} ({counts}; {target.requests} requests)")
-        for line in _not_exercised(target):
-            write(f"    {line}")
-        for note in target.notes:
-            write(f"    note: {note}")
-    if verdict == "incomplete":
-        allowed = run.settings.allow_incomplete
-        write(
-            "incomplete: allowed by --drun-allow-incomplete"
-            if allowed
-            else "incomplete fails the session (--drun-allow-incomplete accepts it)"
-        )
+        for line in target_lines(target):
+            write(f"  {line}")
+    write(gate_line(results, allow_incomplete=run.settings.allow_incomplete))
     if results.seed is not None:
         write(f"seed: {results.seed} (--drun-seed {results.seed} reproduces the run)")
     if run.unmatched:
         write(f"reported without a test item: {', '.join(sorted(run.unmatched))}")
     if run.settings.report_dir is not None:
         write(f"report: {run.settings.report_dir / 'report.html'}")
-
-
-def _not_exercised(target: TargetResult) -> list[str]:
-    """Each MUST requirement the run did not exercise, with why: what makes a run incomplete."""
-    return [
-        f"not exercised: {r.id} ({r.status}: {r.reason or 'no reason recorded'})"
-        for r in target.requirements
-        if r.level == "MUST" and r.status in ("skipped", "errored")
-    ]
 
 
 # --- fixtures: the suite as a library for the user's own tests ------------------------------

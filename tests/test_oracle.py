@@ -283,3 +283,41 @@ def test_a_plain_body_gets_no_finding_from_the_full_run() -> None:
             plain += 1
             assert ORACLE.evaluate(payload, coverage=True).findings == [], line[:80]
     assert plain >= 20  # the corpus exercises the filter's accepting side too
+
+
+def _faulty(valid: dict[str, Any], *faults: tuple[tuple[str, ...], Any]) -> dict[str, Any]:
+    run = copy.deepcopy(valid)
+    for path, value in faults:
+        node = run
+        for key in path[:-1]:
+            node = node[key]
+        if value is _DROP:
+            del node[path[-1]]
+        else:
+            node[path[-1]] = value
+    return run
+
+
+_DROP = object()
+# Faults in several parts of one body (the body's own shape, agent, error, trigger_context):
+# the part shortcuts skip a part's checks only where its own schema accepts it.
+MULTI_FAULTS = {
+    "agent and root": ((("agent", "version"), "7"), (("id",), _DROP)),
+    "agent, trigger and root": (
+        (("agent", "type"), "robot"),
+        (("trigger_context",), {"type": "schedule", "scheduled_at": "2026-13-01T00:00:00Z"}),
+        (("created_at",), "yesterday"),
+    ),
+    "error and session": ((("error",), {"type": 7}), (("session_id",), None)),
+    "inexact int64 and a bad literal": ((("agent", "version"), 2.0**60), (("type",), "run")),
+    "the root alone": ((("deployment_id",), 5),),
+    "a whole part of the wrong type": ((("trigger_context",), []), (("agent",), "agent_1")),
+}
+
+
+@pytest.mark.parametrize("name", MULTI_FAULTS)
+def test_the_part_shortcuts_hide_no_finding(valid_run: dict[str, Any], name: str) -> None:
+    body = _faulty(valid_run, *MULTI_FAULTS[name])
+    full = ORACLE.evaluate(body, coverage=True)
+    assert len(_ids(full.findings, "MUST")) >= len(MULTI_FAULTS[name])  # each fault is seen
+    assert ORACLE.evaluate(body).findings == full.findings

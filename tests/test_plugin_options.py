@@ -12,7 +12,7 @@ import pytest
 from drun_conformance.plugin._options import PROFILE_NAMES, DrunSettings, DrunTarget
 from drun_conformance.plugin._run import client_options, server_options
 from drun_conformance.server import PROFILES
-from tests._report_data import SECRET, embedded_server, one_target
+from tests._report_data import SECRET, embedded_server, judged, one_target
 
 pytest_plugins = ["pytester"]
 
@@ -203,15 +203,43 @@ def pytest_drun_results(config, targets):
 """
 
 
-def _incomplete(pytester: pytest.Pytester) -> None:
+def _feed(pytester: pytest.Pytester, statuses: dict[str, tuple[str, str]], known: str = "") -> None:
+    """The embedded server's results with some requirements set to (status, reason), verdict
+    and gate worked out by the suite's own functions; `known` marks one failure as listed."""
     target = embedded_server()
     for requirement in target.requirements:
-        if requirement.id in ("run.outcome.exactly-one", "run.read-back.same-record"):
-            requirement.status, requirement.reason = "skipped", "budget spent: --max-requests 3"
-    target.verdict = "incomplete"
-    results = one_target(target).model_copy(update={"verdict": "incomplete"})
+        if requirement.id in statuses:
+            requirement.status, requirement.reason = statuses[requirement.id]
+            requirement.expected = statuses[requirement.id][1] if requirement.id == known else None
+    results = one_target(judged(target))
     pytester.makeconftest(FED)
     (pytester.path / "fed.json").write_text(results.model_dump_json())
+
+
+def _incomplete(pytester: pytest.Pytester) -> None:
+    budget = ("skipped", "budget spent: --max-requests 3")
+    _feed(pytester, {"run.outcome.exactly-one": budget, "run.read-back.same-record": budget})
+
+
+def test_a_known_failure_does_not_hide_an_unexercised_must(pytester: pytest.Pytester) -> None:
+    """Verdict non-conformant (the known failure), gate incomplete: the session fails, as
+    `drun-conformance server` exits 4."""
+    _feed(
+        pytester,
+        {
+            "run.deployment_id.echo": ("failed", "echoes the id lower-cased"),
+            "run.read-back.same-record": ("skipped", "budget spent: --max-requests 3"),
+        },
+        known="run.deployment_id.echo",
+    )
+    result = pytester.runpytest("--drun-target", "embedded")
+    out = result.stdout.str()
+    assert "verdict: non-conformant" in out
+    assert "not exercised: run.read-back.same-record" in out
+    assert "incomplete fails the session" in out
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    passing = pytester.runpytest("--drun-target", "embedded", "--drun-allow-incomplete")
+    assert passing.ret == pytest.ExitCode.OK, passing.stdout.str()
 
 
 def test_an_incomplete_run_names_what_was_not_exercised(pytester: pytest.Pytester) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from drun_conformance import spec
 from drun_conformance._verdict import RunResults
-from tests._report_data import BASE_URL, SECRET, embedded_server, four_targets, one_target
+from tests._report_data import BASE_URL, SECRET, embedded_server, four_targets, judged, one_target
 
 pytest_plugins = ["pytester"]
 
@@ -149,8 +149,7 @@ def test_an_incomplete_run_fails_even_when_nothing_failed(pytester: pytest.Pytes
     target = embedded_server()
     for requirement in target.requirements:
         requirement.status, requirement.reason = "skipped", "not reached"
-    target.verdict = "incomplete"
-    _feed(pytester, one_target(target))
+    _feed(pytester, one_target(judged(target)))
     result = pytester.runpytest("--drun-target", "embedded")
     result.assert_outcomes(skipped=len(target.requirements))
     assert result.ret == pytest.ExitCode.TESTS_FAILED

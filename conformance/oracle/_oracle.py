@@ -17,7 +17,7 @@ from ._call import ClientCall
 from ._case import UNPARSED, Case, Exchange, Finding, SpecFacts
 from ._client import CLIENT
 from ._client_parse import judge_edge
-from ._fastpath import covered, fragment_schemas, plain_schema
+from ._fastpath import covered, fragment_schemas, member_schemas, plain_schema
 from ._listing import LISTING
 from ._registry import Check, Registry
 from ._rules import RULES
@@ -25,6 +25,8 @@ from ._structural import EXACT_FLOAT_MAX, structural_check
 from ._walk import ListingWalk
 
 __all__ = ["Evaluation", "Oracle"]
+
+_ABSENT = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +81,15 @@ class Oracle:
         self._schema = jsonschema_rs.validator_for(schema, validate_formats=True)
         self._plain = jsonschema_rs.validator_for(plain_schema(schema), validate_formats=True)
         self._plain_covers = self._in_schema | covered()
-        self._fragments = [
-            (jsonschema_rs.validator_for(fragment, validate_formats=True), ids)
-            for ids, fragment in fragment_schemas(schema)
-        ]
+        # Each shortcut (see _fastpath) has a bit; a body's mask of met shortcuts names the
+        # requirements skipped, worked out once per mask (bit 0: the whole schema accepts).
+        parts = _structural_parts(catalog)
+        self._fragments = _bits(1, [("", fragment, ids) for ids, fragment in fragment_schemas(schema)])
+        self._parts = _bits(
+            1 + len(self._fragments),
+            [(name, part, parts[name]) for name, part in member_schemas(schema, frozenset(parts) - {""})],
+        )
+        self._met_by_mask: dict[int, frozenset[str]] = {}
         self.facts = _facts(catalog)
 
     @classmethod
@@ -108,12 +115,27 @@ class Oracle:
                 return True
         return False
 
-    def _met_fragments(self, run: Any) -> frozenset[str]:
-        """The payload requirements whose plain fragment (see _fastpath) accepts the body."""
-        met: frozenset[str] = frozenset()
-        for validator, requirements in self._fragments:
-            if _accepts(validator, run):
-                met |= requirements
+    def _cannot_fire(self, run: Any, run_now: bool) -> frozenset[str]:
+        """The payload checks that cannot fire on `run`, as jsonschema-rs tells (see _fastpath):
+        most bodies stop at the plain schema, most rejected ones fail below one member only."""
+        inexact = self.inexact_int64(run)  # the one int64 rule no schema says
+        accepted = not inexact and _accepts(self._schema, run)
+        if accepted and run_now and _accepts(self._plain, run):
+            return self._plain_covers
+        mask = int(accepted)
+        shortcuts = (self._fragments if run_now else ()) + (() if accepted or inexact else self._parts)
+        members = run if isinstance(run, dict) else {}
+        for shortcut in shortcuts:
+            part = members.get(shortcut.member, _ABSENT) if shortcut.member else run
+            if part is not _ABSENT and _accepts(shortcut.validator, part):
+                mask |= shortcut.bit
+        met = self._met_by_mask.get(mask)
+        if met is None:
+            shortcuts = self._fragments + self._parts
+            met = frozenset().union(
+                self._in_schema if mask & 1 else (), *(s.requirements for s in shortcuts if mask & s.bit)
+            )
+            self._met_by_mask[mask] = met
         return met
 
     def is_plain(self, run: Any) -> bool:
@@ -144,9 +166,10 @@ class Oracle:
         `original` is, for a run read back by id, the record first answered; `run_body`
         False says the body is no DeploymentRun (a listing), so only HTTP checks apply.
         Without `coverage`, the checks that cannot fail on this body are skipped for speed:
-        those the schema expresses when it accepts the body, those whose plain fragment
-        accepts it (see _fastpath), and every payload check when the body is plain. Property
-        tests hold the shortcuts to the full run's findings.
+        those the schema expresses when it accepts the body, or when it rejects the body, those
+        on each part (a member, or the body's own shape) whose own schema accepts it; those
+        whose plain fragment accepts it (see _fastpath); and every payload check when the body
+        is plain. Property tests hold the shortcuts to the full run's findings.
         """
         if client is not None:
             return self._evaluate_client(run, client)
@@ -154,14 +177,7 @@ class Oracle:
         payload_applies = run_body and (exchange is None or 200 <= exchange.status < 300)
         skip: frozenset[str] = frozenset()
         if not coverage and payload_applies and run is not UNPARSED:
-            accepted = self.schema_accepts(run)  # plain implies accepted: most bodies stop here
-            if accepted and run_now and self.is_plain(run):
-                skip = self._plain_covers
-            else:
-                # A payload SHOULD or EDGE check cannot fire where its plain fragment accepts.
-                skip = self._met_fragments(run) if run_now else frozenset()
-                if accepted:
-                    skip |= self._in_schema
+            skip = self._cannot_fire(run, run_now)
         checks, skipped = self._plan(exchange is not None, payload_applies, skip, run is UNPARSED)
         findings: list[Finding] = []
         exercised: list[str] = []
@@ -252,6 +268,42 @@ def _accepts(validator: Any, run: Any) -> bool:
         return bool(validator.is_valid(run))
     except (ValueError, OverflowError):  # a value the validator cannot hold
         return False
+
+
+@dataclass(frozen=True, slots=True)
+class _Shortcut:
+    """A schema whose acceptance of a body's member ("": the body) rules out its requirements."""
+
+    member: str
+    validator: Any
+    requirements: frozenset[str]
+    bit: int
+
+
+def _bits(first: int, shortcuts: list[tuple[str, dict[str, Any], frozenset[str]]]) -> tuple[_Shortcut, ...]:
+    return tuple(
+        _Shortcut(member, jsonschema_rs.validator_for(schema, validate_formats=True), ids, 1 << (first + i))
+        for i, (member, schema, ids) in enumerate(shortcuts)
+    )
+
+
+def _structural_parts(catalog: dict[str, Any]) -> dict[str, frozenset[str]]:
+    """Which structural requirements each part of a body decides: a member holding more than
+    two (there one validator call is cheaper than the checks), and "" the body's own shape."""
+    below: dict[str, set[str]] = {}
+    for entry in catalog["requirements"]:
+        check = entry.get("check")
+        if not entry.get("in_schema") or not check:
+            continue
+        path, when = check["path"], check.get("when")
+        if when and when["path"][:1] != path[:1]:
+            continue  # a condition on another member: always run
+        member = path[0] if len(path) > 1 or (path and check["kind"] != "required") else ""
+        below.setdefault(member, set()).add(entry["id"])
+    members = {m for m, ids in below.items() if m and len(ids) > 2}
+    parts = {m: frozenset(ids) for m, ids in below.items() if m in members}
+    parts[""] = frozenset().union(*(ids for m, ids in below.items() if m not in members))
+    return parts
 
 
 def _facts(catalog: dict[str, Any]) -> SpecFacts:

@@ -21,6 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ._options import flag
+from ._summary import gate_line, session_fails, target_lines
+
 if TYPE_CHECKING:
     from .._verdict import RunResults
     from ..proxy import RunningProxy
@@ -108,14 +111,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         )
         folder = Path(report_dir) / "proxy" if also_targets else Path(report_dir)
         write_reports(state.results, folder, secrets=state.proxy.judge.secrets)
-    from ._options import flag
-
-    # The gate, as every checking command has it: a failure not listed, or (unless allowed) a
-    # MUST the traffic never exercised, fails a session whose own tests passed.
-    gate = state.results.gate
-    failing = gate == "failed" or (gate == "incomplete" and not flag(session.config, "allow-incomplete"))
-    if failing and session.exitstatus == pytest.ExitCode.OK:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if session_fails(state.results, allow_incomplete=flag(session.config, "allow-incomplete")):
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -127,13 +125,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     forwarded = state.proxy.forwarded
     terminalreporter.write_line(f"verdict: {results.verdict} ({forwarded} requests forwarded, none added)")
     for target in results.targets:
-        counts = ", ".join(f"{n} {status}" for status, n in target.counts().items() if n)
-        terminalreporter.write_line(f"  {target.id}: {target.verdict} ({counts})")
-        for requirement in target.requirements:
-            if requirement.status == "failed":
-                terminalreporter.write_line(
-                    f"    FAILED {requirement.level} {requirement.id}: {requirement.message}"
-                )
+        for line in target_lines(target):
+            terminalreporter.write_line(f"  {line}")
+    terminalreporter.write_line(gate_line(results, allow_incomplete=flag(config, "allow-incomplete")))
     report_dir = config.getoption("drun_report_dir", None)
     if report_dir:
         terminalreporter.write_line(f"report: {Path(report_dir)} (report.html)")
