@@ -21,6 +21,7 @@ import argparse
 import io
 import json
 import re
+import shlex
 import subprocess
 import sys
 import tarfile
@@ -152,7 +153,7 @@ SDKS = {
         lambda v: f"{MAVEN}/anthropic-java-core/{v}/anthropic-java-core-{v}.jar",
         "com/anthropic/models/beta/deployments/DeploymentRunParams.class",
         b"",
-        harness_from="3.0.0",  # 2.x types the `type` fields JsonField, not JsonValue: no build
+        harness_from="3.0.0",  # the harness reads `type` fields as JsonValue, which 2.x types otherwise
     ),
     "go": Sdk(
         "go",
@@ -160,6 +161,7 @@ SDKS = {
         lambda v: f"{GOPROXY}/{v}.zip",
         "github.com/anthropics/anthropic-sdk-go/v2@{version}/betadeployment.go",
         b") Run(ctx context.Context",
+        harness_from="v2.6.0",  # the harness reads Error.Message, new in v2.6.0
     ),
 }
 
@@ -257,7 +259,15 @@ def runs(releases: list[str], failed: list[dict[str, str]]) -> list[tuple[list[s
     return grouped
 
 
-def write_table(results: Results, plan: dict[str, list[str]], out: Path, *, wall_s: float) -> list[str]:
+def write_table(
+    results: Results,
+    plan: dict[str, list[str]],
+    out: Path,
+    *,
+    command: str,
+    wall_s: float,
+    left_out: list[str],
+) -> list[str]:
     """OUT/README.md: per SDK, runs of releases x the requirements they fail, **broke** where a
     failure appears and **fixed** where it goes. Returns the changes, one line each."""
     failed = failures(results)
@@ -265,13 +275,16 @@ def write_table(results: Results, plan: dict[str, list[str]], out: Path, *, wall
     lines = [
         "# SDK release sweep",
         "",
-        f"Written by `scripts/sweep_sdks.py` on {results['started_at'][:10]}: {len(failed)} releases, seed"
-        f" {results['seed']}, {examples} drawn examples a release after the coverage cases, one"
-        f" `drun-conformance client` run of {wall_s / 60:.0f} min. A cell marks a requirement the"
-        " releases of that row fail (a failure listed in an expectations file is still a failure"
-        " here): **broke** where it first appears, **fixed** where it goes. The report and"
-        " results.json beside this file keep the releases where something changed (the first,"
-        " each change and the last); the same command with the same seed gives them all.",
+        f"`{command}`",
+        "",
+        f"Run on {results['started_at'][:10]}: {len(failed)} releases, seed {results['seed']},"
+        f" {examples} drawn examples a release after the coverage cases, one `drun-conformance"
+        f" client` run of {wall_s / 60:.0f} min. A cell marks a requirement the releases of that"
+        " row fail (a failure listed in an expectations file is still a failure here): **broke**"
+        " where it first appears, **fixed** where it goes (in that release, or since the previous"
+        " release swept). The report and results.json beside this file keep the releases where"
+        " something changed (the first, each change and the last); the same command with the"
+        " same seed gives them all.",
     ]
     changes: list[str] = []
     for name, releases in plan.items():
@@ -290,6 +303,7 @@ def write_table(results: Results, plan: dict[str, list[str]], out: Path, *, wall
                 changes.append(f"{name} {versions[0]}: {_change(before, now)}")
             before = now
     lines += ["", "## What changed", ""] + [f"- {change}" for change in changes or ["nothing"]]
+    lines += ["", "## Not swept", ""] + [f"- {line}" for line in left_out or ["nothing"]]
     (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return changes
 
@@ -344,7 +358,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"every release's report (default {FULL_REPORT})",
     )
     args = parser.parse_args(argv)
+    command = shlex.join(["python", "scripts/sweep_sdks.py", *(sys.argv[1:] if argv is None else argv)])
     plan: dict[str, list[str]] = {}
+    left_out: list[str] = []
     for name in args.sdk or list(SDKS):
         sdk = SDKS[name]
         served = served_releases(sdk)
@@ -352,18 +368,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         supported = [v for v in found if _version_key(v) >= _version_key(sdk.harness_from or "0.0.0")]
         plan[name] = sampled(supported, args.step if name in SAMPLED else 1)
         print(f"{name}: {len(served)} final releases served, {len(found)} with the operation")
-        if older := [v for v in found if v not in supported]:
-            print(f"  not swept (the shipped harness is for {sdk.harness_from} on): {' '.join(older)}")
-        if left := [v for v in supported if v not in plan[name]]:
-            print(f"  not swept (--step {args.step}): {' '.join(left)}")
         print(f"  swept: {' '.join(plan[name])}")
+        if older := [v for v in found if v not in supported]:
+            left_out.append(f"{name}, the shipped harness is for {sdk.harness_from} on: {' '.join(older)}")
+        if sampled_out := [v for v in supported if v not in plan[name]]:
+            left_out.append(f"{name}, sampled out by --step {args.step}: {' '.join(sampled_out)}")
+    print("\n".join(f"not swept: {line}" for line in left_out))
     if args.dry_run:
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
     wall_s = run_matrix(plan, examples=args.examples, seed=args.seed, report_dir=args.full_report)
     results = json.loads((args.full_report / "results.json").read_text(encoding="utf-8"))
     keep_changes(results, plan, args.out)
-    print("\n".join(write_table(results, plan, args.out, wall_s=wall_s)))
+    print("\n".join(write_table(results, plan, args.out, command=command, wall_s=wall_s, left_out=left_out)))
     screenshot((args.out / "report.html").resolve().as_uri(), args.out / "sweep.png")
     print(
         f"wrote {args.out}/README.md, results.json, report.html, sweep.png; every release: {args.full_report}"
