@@ -381,7 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = json.loads((args.full_report / "results.json").read_text(encoding="utf-8"))
     keep_changes(results, plan, args.out)
     print("\n".join(write_table(results, plan, args.out, command=command, wall_s=wall_s, left_out=left_out)))
-    screenshot((args.out / "report.html").resolve().as_uri(), args.out / "sweep.png")
+    screenshot((args.out / "report.html").resolve().as_uri(), args.out / "sweep.png", height=2800)
     print(
         f"wrote {args.out}/README.md, results.json, report.html, sweep.png; every release: {args.full_report}"
     )
