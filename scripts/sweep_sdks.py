@@ -1,18 +1,19 @@
 """Sweep every served release of each official SDK through the SDK gate: which release fixed or
 broke what. Run on demand, never part of the test run.
 
-    python scripts/sweep_sdks.py [--sdk NAME]... [--examples N] [--seed S] [--dry-run] [--out docs/sweep]
+    python scripts/sweep_sdks.py [--sdk NAME]... [--examples N] [--seed S] [--step N] [--dry-run]
+                                 [--out docs/sweep] [--full-report DIR]
 
-For each SDK it asks the SDK's registry which releases are served (PyPI, the npm registry,
-Maven Central, the Go module proxy), keeps the final releases that have Run Deployment Now
-(the first one is found by bisection over the releases' own files: the operation, once added,
-stays), prints the plan and runs them all as one matrix,
-`drun-conformance client --sdk NAME@VERSION ... --seed S --report-dir OUT`: one report,
-requirement x release, every release given the same cases. It then writes OUT/README.md, a
-table of the requirements each release fails (expectations files mark failures as known; a
-known failure is still a failure here) and where a failure first appears or disappears, and
-OUT/sweep.png, a screenshot of the report. junit.xml is removed: the report and results.json
-say the same.
+For each SDK it asks the registry which final releases are served (PyPI, the npm registry,
+Maven Central, the Go module proxy) and keeps those with Run Deployment Now (the first one is
+found by bisection over the releases' own files: the operation, once added, stays) that the
+shipped harness builds against; `--step` samples the Python and TypeScript minor lines. It
+prints the plan and gates them all in one matrix run, `drun-conformance client --sdk
+NAME@VERSION ... --seed S --report-dir DIR`: one report, requirement x release, the same cases
+for every release. Then it writes OUT/README.md, per SDK the runs of releases x the
+requirements they fail (a failure listed in an expectations file is still a failure here),
+marking where a failure appears or goes; OUT/results.json and OUT/report.html for the releases
+where something changed (every release's report stays in DIR); OUT/sweep.png, a screenshot.
 """
 
 from __future__ import annotations
@@ -339,21 +340,23 @@ def keep_changes(results: Results, plan: dict[str, list[str]], out: Path) -> Non
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--sdk", action="append", choices=list(SDKS), help="limit to these SDKs")
-    parser.add_argument("--examples", type=int, default=25, help="drawn cases a release (default 25)")
-    parser.add_argument("--seed", type=int, default=1, help="the same cases for every release (default 1)")
+    parser.add_argument("--examples", type=int, default=25, metavar="N", help="drawn cases each (default 25)")
+    parser.add_argument("--seed", type=int, default=1, metavar="S", help="one seed for all (default 1)")
     parser.add_argument(
         "--step",
         type=int,
+        metavar="N",
         default=1,
-        help="python, typescript: the first release, every STEP-th minor line's newest (default 1: all)",
+        help="python, typescript: the first release, every N-th minor line's newest (default 1: all)",
     )
     parser.add_argument("--dry-run", action="store_true", help="list the releases only")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "sweep", help="default: docs/sweep")
     parser.add_argument(
         "--full-report",
         type=Path,
+        metavar="DIR",
         default=FULL_REPORT,
         help=f"every release's report (default {FULL_REPORT})",
     )
