@@ -316,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int_from(1),
         metavar="N",
         help="targets checked at once, each in its own process (default: one per --sdk, at most one per"
-        " CPU; 1: in turn); the results are the same",
+        " CPU; 1: in turn); the same cases and verdicts either way",
     )
     _common_run_flags(client)
     client.set_defaults(handler=_cmd_client, wants_argv=True)
