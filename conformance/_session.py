@@ -18,6 +18,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from . import spec
+from ._differential import Differential, differential
+from ._parallel import check_side_by_side
 from ._verdict import Interrupted, RunResults, TargetResult, describe_gate, run_gate, run_verdict
 
 __all__ = ["EXIT_INCOMPLETE", "SECRET_FLAGS", "check_targets", "execute", "exit_status", "reproduce_command"]
@@ -26,6 +28,7 @@ EXIT_INCOMPLETE = 4
 
 SECRET_FLAGS = frozenset({"--api-key", "--drun-api-key"})
 TargetCheck = Callable[[], TargetResult]
+_GROUPS_PRINTED = 5
 
 
 def reproduce_command(argv: Sequence[str], *, seed: int | None) -> list[str]:
@@ -54,8 +57,10 @@ def execute(
     strict: bool,
     report_dir: Path | None,
     allow_incomplete: bool = False,
+    jobs: int = 1,
 ) -> int:
-    results = check_targets(checks, command=reproduce_command(argv, seed=seed), seed=seed, strict=strict)
+    command = reproduce_command(argv, seed=seed)
+    results = check_targets(checks, command=command, seed=seed, strict=strict, jobs=jobs)
     if report_dir is not None:
         from .reports import write_reports
 
@@ -76,20 +81,26 @@ def exit_status(results: RunResults, *, allow_incomplete: bool = False) -> int:
 
 
 def check_targets(
-    checks: Sequence[TargetCheck], *, command: list[str], seed: int | None, strict: bool
+    checks: Sequence[TargetCheck], *, command: list[str], seed: int | None, strict: bool, jobs: int = 1
 ) -> RunResults:
-    """Run each target's check in turn into one RunResults; Ctrl-C keeps what was checked."""
+    """Run the targets' checks into one RunResults, in turn or `jobs` at a time (then each check
+    must pickle: see _parallel); the results are in the order of `checks` either way. Ctrl-C
+    keeps what was checked."""
     started, clock = datetime.now(UTC), time.monotonic()
     targets: list[TargetResult] = []
     partial = False
     try:
         with _sigterm_as_ctrl_c():
-            for check in checks:
-                targets.append(check())
+            if jobs > 1 and len(checks) > 1:
+                targets, partial = check_side_by_side(checks, jobs=jobs)
+            else:
+                for check in checks:
+                    targets.append(check())
     except KeyboardInterrupt as interrupt:
         partial = True
         if isinstance(interrupt, Interrupted):  # what the interrupted target had checked is kept
             targets.append(interrupt.result)
+    if partial:
         print("drun-conformance: interrupted; writing what was checked so far", file=sys.stderr)
     return RunResults(
         tool={"name": "drun-conformance", "version": _version()},
@@ -106,7 +117,15 @@ def check_targets(
         verdict=run_verdict(targets, partial=partial),
         gate=run_gate(targets, partial=partial),
         targets=targets,
+        differential=_differential(targets),
     )
+
+
+def _differential(targets: Sequence[TargetResult]) -> Differential | None:
+    from .oracle import Oracle
+
+    records = [(t.id, t.case_records) for t in targets if t.case_records]
+    return differential(records, timestamps=Oracle.default().facts.timestamp_paths)
 
 
 @contextmanager
@@ -139,10 +158,27 @@ def _print_summary(results: RunResults, report_dir: Path | None) -> None:
             print(f"  UNEXERCISED MUST {requirement.id}: {requirement.reason}{remedy}")
         for note in target.notes:
             print(f"  note: {note}")
+    if results.differential is not None:
+        _print_differential(results.differential)
     partial = " (partial run)" if results.partial else ""
     print(f"gate: {results.gate}; verdict: {results.verdict}{partial}")
     if report_dir is not None:
         print(f"report: {report_dir / 'report.html'}")
+
+
+def _print_differential(found: Differential) -> None:
+    """A line per way the targets disagreed; the cases themselves are in the reports."""
+    alike = found.compared - found.disagreeing
+    print(
+        f"differential: {found.disagreeing} of {found.compared} cases served to all {len(found.targets)}"
+        f" targets answered differently ({alike} alike)"
+    )
+    for group in found.groups[:_GROUPS_PRINTED]:
+        answers = " / ".join(f"{target} {pattern}" for target, pattern in group.pattern.items())
+        example = f", e.g. {group.shown[0].served}" if group.shown else ""
+        print(f"  {group.cases} case{'s' if group.cases != 1 else ''}: {answers}{example}")
+    if len(found.groups) > _GROUPS_PRINTED:
+        print(f"  ... {len(found.groups) - _GROUPS_PRINTED} more ways, in the report")
 
 
 def _version() -> str:

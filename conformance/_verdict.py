@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ._differential import CaseRecord, Differential
 from .oracle import Evaluation, Finding
 
 __all__ = [
@@ -102,6 +103,8 @@ class TargetResult(_Model):
     requests: int = 0
     coverage: dict[str, dict[str, str]] = Field(default_factory=dict)  # e.g. error type -> observed
     notes: list[str] = Field(default_factory=list)
+    # An SDK gate's cases, for the run's differential; too many to write, so never written.
+    case_records: list[CaseRecord] = Field(default_factory=list, exclude=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -138,6 +141,7 @@ class RunResults(_Model):
     verdict: Verdict
     gate: Gate
     targets: list[TargetResult]
+    differential: Differential | None = None  # SDK targets that answered the same bytes differently
 
     @model_validator(mode="before")
     @classmethod

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import os
 import sys
@@ -71,7 +72,9 @@ def _server_options(args: argparse.Namespace) -> Any:
     )
 
 
-def _execute(args: argparse.Namespace, argv: Sequence[str], checks: list[Callable[[], Any]]) -> int:
+def _execute(
+    args: argparse.Namespace, argv: Sequence[str], checks: list[Callable[[], Any]], jobs: int = 1
+) -> int:
     """Run the targets' checks as one run: results, reports and the exit status."""
     from ._session import execute
 
@@ -82,6 +85,7 @@ def _execute(args: argparse.Namespace, argv: Sequence[str], checks: list[Callabl
         strict=args.strict,
         report_dir=_report_dir(args),
         allow_incomplete=args.allow_incomplete,
+        jobs=jobs,
     )
 
 
@@ -101,12 +105,14 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _cmd_client(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from .client._check import ClientOptions
+    from .client._check import ClientOptions, check_client
+    from .client._sdks import parse_sdk
 
     sdks: list[str | None] = args.sdk or [None]
-    if len(set(sdks)) < len(sdks):
+    releases = [parse_sdk(sdk) for sdk in args.sdk or []]  # all checked before any target starts
+    if len(set(releases)) < len(releases):
         raise UsageError("--sdk: the same SDK release is named twice")
-    checks = []
+    checks: list[Callable[[], Any]] = []
     for sdk in sdks:  # one target each, all with the seed of this run: the same cases
         options = ClientOptions(
             sdk=sdk,
@@ -116,14 +122,11 @@ def _cmd_client(args: argparse.Namespace, argv: Sequence[str]) -> int:
             strict=args.strict,
             call_timeout=args.timeout,
         )
-        checks.append(_client_check(options))
-    return _execute(args, argv, checks)
-
-
-def _client_check(options: Any) -> Callable[[], Any]:
-    from .client._check import check_client
-
-    return lambda: check_client(options, note=_note)
+        note = functools.partial(_note, label=sdk if len(sdks) > 1 else None)
+        # Partials of module-level functions, not a lambda: --jobs sends a check to a worker pickled.
+        checks.append(functools.partial(check_client, options, note=note))
+    jobs = args.jobs or min(len(checks), os.cpu_count() or 1)
+    return _execute(args, argv, checks, jobs=jobs)
 
 
 def _checked_server(options: Any) -> Any:
@@ -136,8 +139,9 @@ def _checked_server(options: Any) -> Any:
         return check_server(options, progress=bar)
 
 
-def _note(text: str) -> None:
-    print(f"  … {text}", file=sys.stderr)
+def _note(text: str, *, label: str | None = None) -> None:
+    """A progress note; with several targets at once, each says whose it is."""
+    print(f"  … [{label}] {text}" if label else f"  … {text}", file=sys.stderr, flush=True)
 
 
 def _report_dir(args: argparse.Namespace) -> Path | None:
@@ -308,6 +312,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     client.add_argument(
         "--timeout", type=seconds, default=20.0, metavar="S", help="per harness call (default 20)"
+    )
+    client.add_argument(
+        "--jobs",
+        type=int_from(1),
+        metavar="N",
+        help="targets checked at once, each in its own process (default: one per --sdk, at most one per"
+        " CPU; 1: in turn); the same cases and verdicts either way",
     )
     _common_run_flags(client)
     client.set_defaults(handler=_cmd_client, wants_argv=True)

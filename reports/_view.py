@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from drun_conformance._differential import Differential
 from drun_conformance._verdict import RequirementResult, RunResults, TargetResult, describe_gate
 
 from ._failure_view import FailureView, catalog, failure_view
@@ -91,6 +92,8 @@ class ReportView:
     matrix: list[tuple[str, list[MatrixRow]]]
     edges: list[MatrixRow]
     edge_targets: list[TargetView]
+    titles: dict[str, str]  # target id -> its title, for the differential
+    unpatterned: int  # disagreeing cases in no group shown (past the differential's MAX_GROUPS)
 
 
 def build_view(results: RunResults) -> ReportView:
@@ -127,7 +130,15 @@ def build_view(results: RunResults) -> ReportView:
         matrix=_matrix(targets, shipped["order"]) if len(targets) > 1 else [],
         edges=_rows(edge_targets, shipped["order"], levels={"EDGE"}),
         edge_targets=edge_targets,
+        titles={t.result.id: t.title for t in targets},
+        unpatterned=_unpatterned(results.differential),
     )
+
+
+def _unpatterned(found: Differential | None) -> int:
+    if found is None:
+        return 0
+    return found.disagreeing - sum(group.cases for group in found.groups)
 
 
 def _command(argv: Sequence[str]) -> str:

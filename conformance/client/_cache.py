@@ -15,7 +15,7 @@ from filelock import FileLock
 
 from drun_conformance._errors import SdkUnavailable
 
-__all__ = ["installing", "run_tool", "say", "source_digest"]
+__all__ = ["installing", "run_tool", "say", "sharing", "source_digest"]
 
 INSTALL_TIMEOUT = 900.0
 Note = Callable[[str], None]
@@ -32,6 +32,15 @@ def installing(home: Path) -> Iterator[bool]:
         yield ready
         if not ready:
             marker.write_text("ok\n", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def sharing(folder: Path) -> Iterator[None]:
+    """Holds a lock on a folder several installs share: Maven's local repository is not safe
+    for two Maven processes at once (targets are checked side by side, and so installed)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(folder.parent / f".{folder.name}.lock"):
+        yield
 
 
 def run_tool(

@@ -8,6 +8,7 @@ every requirement is exercised whatever the draw.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, replace
 from functools import cache
@@ -58,6 +59,13 @@ class GateCase:
     betas: tuple[str, ...] | None
     served: ServedRun | ServedError
     label: str = ""  # for a coverage case: what it is there for
+
+    def fingerprint(self) -> str:
+        """The same for the same request arguments and bytes served (status, headers, body)."""
+        scripted = self.served.scripted()
+        what = [self.deployment_id, self.betas, scripted.status, sorted(scripted.headers)]
+        digest = hashlib.sha256(json.dumps(what, ensure_ascii=False).encode("utf-8") + b"\0" + scripted.body)
+        return digest.hexdigest()[:16]
 
     def describe(self) -> str:
         if isinstance(self.served, ServedError):

@@ -25,6 +25,7 @@ from hypothesis import errors as hypothesis_errors
 from hypothesis.database import InMemoryExampleDatabase
 
 from drun_conformance import spec
+from drun_conformance._differential import CaseRecord, case_record
 from drun_conformance._verdict import Counterexample, TargetResult, TargetTally, redact
 from drun_conformance.oracle import ClientCall, Evaluation, Finding, Oracle
 
@@ -64,6 +65,7 @@ class Gate:
     notes: list[str] = field(default_factory=list)
     coverage: dict[str, dict[str, str]] = field(default_factory=dict)
     to_shrink: dict[str, tuple[Finding, bytes]] = field(default_factory=dict)
+    records: list[CaseRecord] = field(default_factory=list)  # every case, for the run's differential
 
     def __post_init__(self) -> None:
         self.tally = TargetTally(spec.load_requirements(), sides={"client-request", "client-parse"})
@@ -149,6 +151,16 @@ class Gate:
         self.tally.record(evaluation, example)
         for finding in evaluation.edges:  # in a client evaluation an EDGE finding is a mishandling
             self.tally.fail(finding, example)
+        self.records.append(
+            case_record(
+                key=case.fingerprint(),
+                served=case.describe(),
+                body=case.served.scripted().body,
+                answer=example.answer or {},
+                findings=evaluation.findings,
+                known=self.oracle.facts.known_paths,
+            )
+        )
         return evaluation
 
     def run_case(self, case: GateCase) -> tuple[Evaluation, Counterexample]:
@@ -248,7 +260,7 @@ class Gate:
         if self.skipped_answers and not self.stopped:
             reason = f"the harness answered skipped to {self.skipped_answers} of {self.cases} calls"
             remedy = "an SDK release or harness that can make these calls (it answered skipped)"
-        return self.tally.result(
+        result = self.tally.result(
             target_id=f"sdk:{self.command.label}",
             kind="client",
             identity=identity,
@@ -259,6 +271,7 @@ class Gate:
             default_skip=reason if reached else "the harness did not start",
             remedy=lambda _: remedy if reached else "a harness that starts and answers the protocol",
         )
+        return result.model_copy(update={"case_records": self.records})
 
     def _served(self, case: GateCase) -> None:
         """Which error types and triggers the SDK was served (the report's coverage)."""
@@ -310,7 +323,7 @@ class _Shrinker:
         return self
 
     def fails(self, case: GateCase) -> bool:
-        key = _case_key(case)
+        key = case.fingerprint()
         if key in self.seen:
             return self.seen[key]
         if (
@@ -343,12 +356,6 @@ def _current_choices() -> bytes:
         return bytes(choices_to_bytes(current_build_context().data.choices))
     except (ImportError, AttributeError, TypeError):
         return b""
-
-
-def _case_key(case: GateCase) -> str:
-    served = case.served
-    body = served.scripted().body.decode("utf-8")
-    return json.dumps([case.deployment_id, case.betas, type(served).__name__, body], ensure_ascii=False)
 
 
 def _pretty(value: Any) -> str:

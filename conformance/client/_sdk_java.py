@@ -15,7 +15,7 @@ from pathlib import Path
 
 from drun_conformance._errors import SdkUnavailable
 
-from ._cache import Note, installing, run_tool, say, source_digest
+from ._cache import Note, installing, run_tool, say, sharing, source_digest
 
 __all__ = ["ARTIFACT", "java_harness"]
 
@@ -44,19 +44,20 @@ def java_harness(
             say(note, f"building the java harness against {ARTIFACT} {version} in {home} (first use)")
             shutil.rmtree(home, ignore_errors=True)
             shutil.copytree(project, build, ignore=shutil.ignore_patterns("target"))
-            run_tool(
-                [
-                    mvn,
-                    "--batch-mode",
-                    "--quiet",
-                    f"-Dmaven.repo.local={cache / 'java' / 'm2'}",
-                    f"-Danthropic.version={version}",
-                    "compile",
-                    "dependency:copy-dependencies",
-                ],
-                f"build the java harness against {ARTIFACT} {version} with Maven",
-                cwd=build,
-            )
+            with sharing(cache / "java" / "m2"):
+                run_tool(
+                    [
+                        mvn,
+                        "--batch-mode",
+                        "--quiet",
+                        f"-Dmaven.repo.local={cache / 'java' / 'm2'}",
+                        f"-Danthropic.version={version}",
+                        "compile",
+                        "dependency:copy-dependencies",
+                    ],
+                    f"build the java harness against {ARTIFACT} {version} with Maven",
+                    cwd=build,
+                )
     target = build / "target"
     classpath = os.pathsep.join((str(target / "classes"), str(target / "dependency" / "*")))
     return (java, *_JVM_FLAGS, "-cp", classpath, "DrunHarness")

@@ -6,7 +6,7 @@ from ._call import ClientCall, RecordedRequest
 from ._case import UNPARSED, Case, Exchange, Finding, Level, SpecFacts
 from ._listing import FILTERS as LISTING_FILTERS
 from ._listing import run_matches
-from ._meaning import differences
+from ._meaning import differences, known_part
 from ._oracle import Evaluation, Oracle
 from ._registry import Check, Registry, needs_exchange
 from ._rfc3339 import Timestamp, parse_rfc3339
@@ -30,6 +30,7 @@ __all__ = [
     "SpecFacts",
     "Timestamp",
     "differences",
+    "known_part",
     "needs_exchange",
     "parse_body",
     "parse_rfc3339",

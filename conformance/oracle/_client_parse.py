@@ -19,7 +19,7 @@ from typing import Any
 
 from ._case import Case, Finding, show
 from ._client import CLIENT, call_of, one
-from ._meaning import differences
+from ._meaning import differences, known_part
 
 __all__ = ["EDGE_EXCUSES", "judge_edge"]
 
@@ -82,7 +82,7 @@ def _comparison(case: Case) -> _Comparison | None:
     edge_pointers: dict[str, list[str]] = {}
     unknown_error = _unknown_tag(case, served, "error")
     if outcome == "ok":
-        expected, actual = _project(served, known), _project(answer_run, known)
+        expected, actual = known_part(served, known), known_part(answer_run, known)
         pointers = sorted(differences(expected, actual, timestamps=case.facts.timestamp_paths))
         for pointer in pointers:
             excusing = [rid for rid, where in excused if _under(pointer, where)]
@@ -117,17 +117,6 @@ def _unknown_tag(case: Case, served: dict[str, Any], member: str) -> bool:
     node = served.get(member)
     tag = node.get("type") if isinstance(node, dict) else None
     return isinstance(tag, str) and tag not in case.facts.variants.get((member, "type"), ())
-
-
-def _project(node: Any, known: frozenset[tuple[str, ...]], path: tuple[str, ...] = ()) -> Any:
-    """The fields the page defines, with null ones dropped (an absent optional is null)."""
-    if not isinstance(node, dict):
-        return node
-    return {
-        key: _project(value, known, (*path, key))
-        for key, value in node.items()
-        if (*path, key) in known and value is not None
-    }
 
 
 def _has_unknown_fields(case: Case, served: dict[str, Any], known: frozenset[tuple[str, ...]]) -> bool:

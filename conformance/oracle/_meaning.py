@@ -7,7 +7,7 @@ from typing import Any
 
 from ._rfc3339 import parse_rfc3339
 
-__all__ = ["differences"]
+__all__ = ["differences", "known_part"]
 
 
 def differences(
@@ -42,3 +42,14 @@ def differences(
         return
     if expected != actual:
         yield pointer
+
+
+def known_part(node: Any, known: Collection[tuple[str, ...]], path: tuple[str, ...] = ()) -> Any:
+    """The fields the page defines (`known` paths), with null ones dropped (an absent optional is null)."""
+    if not isinstance(node, dict):
+        return node
+    return {
+        key: known_part(value, known, (*path, key))
+        for key, value in node.items()
+        if (*path, key) in known and value is not None
+    }
