@@ -61,7 +61,6 @@ class Sdk:
     artefact: Callable[[str], str]  # a release -> the URL of its package (a zip) or npm spec
     member: str  # the file in the package that defines the operation
     marker: bytes  # what that file holds when the operation is there
-    harness_from: str | None = None  # the oldest release the shipped harness is written for
 
 
 def _get(url: str, *, span: tuple[int, int] | None = None) -> bytes:
@@ -154,7 +153,6 @@ SDKS = {
         lambda v: f"{MAVEN}/anthropic-java-core/{v}/anthropic-java-core-{v}.jar",
         "com/anthropic/models/beta/deployments/DeploymentRunParams.class",
         b"",
-        harness_from="3.0.0",  # the harness reads `type` fields as JsonValue, which 2.x types otherwise
     ),
     "go": Sdk(
         "go",
@@ -162,7 +160,6 @@ SDKS = {
         lambda v: f"{GOPROXY}/{v}.zip",
         "github.com/anthropics/anthropic-sdk-go/v2@{version}/betadeployment.go",
         b") Run(ctx context.Context",
-        harness_from="v2.6.0",  # the harness reads Error.Message, new in v2.6.0
     ),
 }
 
@@ -368,12 +365,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sdk = SDKS[name]
         served = served_releases(sdk)
         found = with_operation(sdk, served)
-        supported = [v for v in found if _version_key(v) >= _version_key(sdk.harness_from or "0.0.0")]
+        oldest = SHIPPED[name].minimum_version  # what `--sdk NAME@VERSION` takes
+        supported = [v for v in found if _version_key(v) >= oldest]
         plan[name] = sampled(supported, args.step if name in SAMPLED else 1)
         print(f"{name}: {len(served)} final releases served, {len(found)} with the operation")
         print(f"  swept: {' '.join(plan[name])}")
         if older := [v for v in found if v not in supported]:
-            left_out.append(f"{name}, the shipped harness is for {sdk.harness_from} on: {' '.join(older)}")
+            left_out.append(f"{name}, {SHIPPED[name].minimum_reason}: {' '.join(older)}")
         if sampled_out := [v for v in supported if v not in plan[name]]:
             left_out.append(f"{name}, sampled out by --step {args.step}: {' '.join(sampled_out)}")
     print("\n".join(f"not swept: {line}" for line in left_out))

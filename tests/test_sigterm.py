@@ -27,6 +27,13 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _terminate_when(
     ready: Callable[[subprocess.Popen[bytes]], bool], args: list[str], report_dir: Path
 ) -> str:
@@ -67,12 +74,7 @@ def test_sigterm_stops_the_sdk_gate_with_partial_reports_and_stops_the_harness(t
 
 
 def test_sigterm_stops_the_main_job_with_partial_reports(tmp_path: Path) -> None:
-    report_dir = tmp_path / "reports"  # made just before the checks start
-    started: list[float] = []
+    def checking(process: subprocess.Popen[bytes]) -> bool:  # the server is checked, the SDK gates begun
+        return any(b"anthropic_python" in _command_line(pid) for pid in _children(process.pid))
 
-    def checking(_: subprocess.Popen[bytes]) -> bool:
-        if report_dir.is_dir() and not started:
-            started.append(time.monotonic())
-        return bool(started) and time.monotonic() - started[0] > 0.5
-
-    _terminate_when(checking, ["run", "--seed", "1"], report_dir)
+    _terminate_when(checking, ["run", "--seed", "1"], tmp_path / "reports")

@@ -72,7 +72,8 @@ class ShippedSdk:
     package: str
     language: str
     default_version: str
-    minimum_version: tuple[int, ...] | None  # the first release with deployments.run, when known
+    minimum_version: tuple[int, ...]  # the oldest release the shipped harness gates...
+    minimum_reason: str  # ...and why (scripts/sweep_sdks.py checks it against the registries)
     harness: str  # the file or folder under conformance/harnesses/
 
     @property
@@ -104,13 +105,42 @@ class LocalBuild:
 
 
 SDKS: dict[str, ShippedSdk] = {
-    "python": ShippedSdk("python", "anthropic", "python", "2.10.0", (0, 109, 0), "anthropic_python.py"),
-    "typescript": ShippedSdk(
-        "typescript", "@anthropic-ai/sdk", "typescript", "1.10.0", None, "anthropic_typescript.cjs"
+    "python": ShippedSdk(
+        "python",
+        "anthropic",
+        "python",
+        "2.10.0",
+        (0, 109, 0),
+        "deployments.run appeared in 0.109.0",
+        "anthropic_python.py",
     ),
-    "java": ShippedSdk("java", "com.anthropic:anthropic-java", "java", "3.14.0", None, "anthropic_java"),
+    "typescript": ShippedSdk(
+        "typescript",
+        "@anthropic-ai/sdk",
+        "typescript",
+        "1.10.0",
+        (0, 104, 0),
+        "deployments.run appeared in 0.104.0",
+        "anthropic_typescript.cjs",
+    ),
+    "java": ShippedSdk(
+        "java",
+        "com.anthropic:anthropic-java",
+        "java",
+        "3.14.0",
+        (3, 0, 0),
+        "the shipped harness is for 3.0.0 on (2.x, where run() appeared in 2.40.0, types the"
+        " `type` fields otherwise)",
+        "anthropic_java",
+    ),
     "go": ShippedSdk(
-        "go", "github.com/anthropics/anthropic-sdk-go/v2", "go", "v2.15.0", None, "anthropic_go"
+        "go",
+        "github.com/anthropics/anthropic-sdk-go/v2",
+        "go",
+        "v2.15.0",
+        (2, 6, 0),
+        "the shipped harness is for v2.6.0 on (it reads Error.Message, new in v2.6.0)",
+        "anthropic_go",
     ),
 }
 # Built once per release in the cache folder: the harness's command line for a release.
@@ -148,9 +178,8 @@ def parse_sdk(text: str) -> tuple[ShippedSdk, str | LocalBuild]:
         raise UsageError(f"--sdk {text!r}: {version!r} is not a release number such as {sdk.default_version}")
     if name == "go":
         version = go_release(version)
-    if sdk.minimum_version and _numbers(version) < sdk.minimum_version:
-        first = ".".join(map(str, sdk.minimum_version))
-        raise UsageError(f"{sdk.package} {version} has no deployments.run: it appeared in {first}")
+    if _numbers(version) < sdk.minimum_version:
+        raise UsageError(f"--sdk {text!r}: {sdk.package} {version} cannot be gated: {sdk.minimum_reason}")
     return sdk, version
 
 
