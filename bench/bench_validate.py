@@ -5,10 +5,11 @@ cycling through distinct payloads drawn from the strategies: `runs()` for the va
 `invalid_runs()` for the rest, bytes that are not JSON among them). Neither side caches by
 content. Measured, interleaved, in one run:
 
-- whole process, full findings: `drun-conformance validate --json FILE` (every finding with
-  pointer and message) against `python BASELINE FILE`, a script that reads each line with
-  `json.loads` and writes every `Draft202012Validator(..., format_checker=...).iter_errors`
-  error with its pointer and message as JSON;
+- whole process, full findings, `--rounds` interleaved pairs (medians): `drun-conformance
+  validate --json FILE` (every finding with pointer and message) against `python BASELINE
+  FILE`, a script that reads each line with `json.loads` and writes every
+  `Draft202012Validator(..., format_checker=...).iter_errors` error with its pointer and
+  message as JSON;
 - in process, the same two paths without start-up: drun's findings (`validate_inputs` then
   the `--json` bytes) against `iter_errors`; drun's verdict alone (`payload_conforms`, one
   line) against `is_valid`;
@@ -17,7 +18,7 @@ content. Measured, interleaved, in one run:
 Wall time and CPU time (user + system) are both shown: the machine is shared, and CPU time is
 what each process itself spent. Ratios are jsonschema's time over drun's.
 
-    python bench/bench_validate.py [--lines 40000] [--distinct 4000] [--seed 1] [--keep DIR]
+    python bench/bench_validate.py [--lines 40000] [--distinct 4000] [--seed 1] [--rounds 3] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -137,6 +138,11 @@ def in_process(function: Callable[[], object]) -> tuple[float, float, object]:
     return time.perf_counter() - started_wall, time.process_time() - started_cpu, result
 
 
+def median_run(runs: list[tuple[float, float, bytes]]) -> tuple[float, float, bytes]:
+    """The run of median CPU time (its wall time and output with it)."""
+    return sorted(runs, key=lambda run: run[1])[len(runs) // 2]
+
+
 def best(samples: list[tuple[float, float]]) -> tuple[float, float]:
     return min(s[0] for s in samples), min(s[1] for s in samples)
 
@@ -148,6 +154,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=40000)
     parser.add_argument("--distinct", type=int, default=4000, help="distinct payloads drawn (default 4000)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3, help="whole-process pairs (default 3)")
     parser.add_argument("--keep", metavar="DIR", help="cache the input file here between runs")
     args = parser.parse_args()
 
@@ -166,9 +173,12 @@ def main() -> None:
         f" python {sys.version.split()[0]}"
     )
 
-    # Whole process, full findings: interleaved, drun first.
-    drun_run = run_process([drun, "validate", "--json", str(data)])
-    base_run = run_process([python, str(baseline_path), str(schema_path), str(data)])
+    # Whole process, full findings: --rounds interleaved pairs, drun first; the median of each.
+    drun_runs, base_runs = [], []
+    for _ in range(args.rounds):
+        drun_runs.append(run_process([drun, "validate", "--json", str(data)]))
+        base_runs.append(run_process([python, str(baseline_path), str(schema_path), str(data)]))
+    drun_run, base_run = median_run(drun_runs), median_run(base_runs)
     drun_out, base_out = orjson.loads(drun_run[2]), orjson.loads(base_run[2])
     wrong = sum(r["conforms"] != label for r, label in zip(drun_out["results"], labels, strict=True))
     base_wrong = sum(r["conforms"] != label for r, label in zip(base_out["results"], labels, strict=True))
@@ -221,7 +231,7 @@ def main() -> None:
         ratio = f"{theirs[1] / mine[1]:8.1f} {theirs[0] / mine[0]:8.1f}" if theirs else ""
         print(f"{name:52} {mine[0]:8.2f} {mine[1]:8.2f} {count / mine[1]:14,.0f} {ratio}")
 
-    print("whole process, full findings (--json):")
+    print(f"whole process, full findings (--json), median of {args.rounds}:")
     row("  drun-conformance validate --json FILE", drun_run[:2], base_run[:2])
     row("  python baseline.py FILE (jsonschema iter_errors)", base_run[:2], None)
     print("in process, full findings:")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -38,7 +37,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from .recorded._validate import describe, validate_inputs
 
     report = validate_inputs(args.paths)
-    gc.freeze()  # the results live to the end: later collections need not scan them again
     if args.json:
         sys.stdout.buffer.write(report.to_json_bytes() + b"\n")
     else:

@@ -74,6 +74,12 @@ class ValidationReport:
 
     def to_json_bytes(self) -> bytes:
         """`to_json()` as JSON text, fast: orjson writes each Finding from its fields."""
+        with _no_cycle_collection():
+            results, conforming = self._entries()
+        summary = {"payloads": len(results), "conforming": conforming, "violating": len(results) - conforming}
+        return orjson.dumps({"summary": summary, "results": results})
+
+    def _entries(self) -> tuple[list[dict[str, Any]], int]:
         results: list[dict[str, Any]] = []
         conforming = 0
         for result in self.results:
@@ -88,8 +94,7 @@ class ValidationReport:
             if edges:
                 entry["edges"] = edges
             results.append(entry)
-        summary = {"payloads": len(results), "conforming": conforming, "violating": len(results) - conforming}
-        return orjson.dumps({"summary": summary, "results": results})
+        return results, conforming
 
 
 def read_inputs(paths: Iterable[str]) -> Iterator[Recorded]:
