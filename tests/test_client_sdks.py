@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from drun_conformance import spec
+from drun_conformance._errors import SdkUnavailable
 from drun_conformance._verdict import TargetResult
+from drun_conformance.client._cache import run_tool
 from drun_conformance.client._check import ClientOptions, check_client
 from drun_conformance.client._expectations import load_expectations
 from drun_conformance.client._sdks import SDKS
@@ -102,3 +105,27 @@ def test_run_checks_the_server_and_every_sdk_that_can_run_here(tmp_path: Path) -
     if "sdk:typescript" in verdicts:  # its known failure, client.parse.int64, stands
         assert verdicts["sdk:typescript"] == "non-conformant"
         assert "gate passed: non-conformant, 1 known MUST failure (client.parse.int64" in done.stdout.decode()
+
+
+MAVEN_FAILURE = """[ERROR] COMPILATION ERROR :
+[ERROR] /cache/java/DrunHarness.java:[115,36] incompatible types: JsonField cannot be converted
+[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.11.0:compile
+[ERROR] -> [Help 1]
+[ERROR] For more information about the errors and possible solutions, please read the following articles:
+[ERROR] [Help 1] http://cwiki.apache.org/confluence/display/MAVEN/MojoFailureException
+"""
+
+
+@pytest.mark.parametrize(
+    ("output", "named", "unnamed"),
+    [
+        (MAVEN_FAILURE, "DrunHarness.java:[115,36] incompatible types", "cwiki"),
+        ("# drun/harness\n./main.go:12:2: undefined: apiErr.Message\n", "main.go:12:2: undefined", "#"),
+        ("npm ERR! code E404\nnpm ERR! 404 Not Found\n", "npm ERR! 404 Not Found", "nothing"),
+    ],
+)
+def test_a_failed_build_names_the_compilers_first_errors(output: str, named: str, unnamed: str) -> None:
+    script = f"import sys; sys.stderr.write({output!r}); sys.exit(1)"
+    with pytest.raises(SdkUnavailable) as failed:
+        run_tool([sys.executable, "-c", script], "build the harness")
+    assert named in str(failed.value) and unnamed not in str(failed.value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -43,6 +44,9 @@ def sharing(folder: Path) -> Iterator[None]:
         yield
 
 
+_SOURCE_POSITION = re.compile(r"\.(java|go|ts|js|py):\[?\d+")
+
+
 def run_tool(
     argv: list[str],
     what: str,
@@ -58,8 +62,10 @@ def run_tool(
         raise SdkUnavailable(f"cannot {what}: {exc}") from exc
     if done.returncode != 0:
         said = (done.stderr + done.stdout).decode("utf-8", "replace").strip().splitlines()
-        errors = [line for line in said if "ERROR" in line or "error" in line] or said
-        raise SdkUnavailable(f"cannot {what}: {' / '.join(errors[-3:]) or f'exit status {done.returncode}'}")
+        # A compiler's first errors name the file and line; a build tool's last lines only say it failed.
+        located = [line for line in said if _SOURCE_POSITION.search(line)][:3]
+        errors = located or ([line for line in said if "ERROR" in line or "error" in line] or said)[-3:]
+        raise SdkUnavailable(f"cannot {what}: {' / '.join(errors) or f'exit status {done.returncode}'}")
 
 
 def source_digest(folder: Path) -> str:
