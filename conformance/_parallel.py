@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from ._interrupt import stopping_on_signals
 from ._verdict import Interrupted, TargetResult
 
 if TYPE_CHECKING:
@@ -79,15 +80,13 @@ def _start_worker(modules: Sequence[str]) -> None:
 
 def _check_in_worker(check: TargetCheck) -> _Answer:
     """Runs in a worker: the check's result, or what it had when SIGTERM stopped it."""
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        return check(), False
+        with stopping_on_signals((signal.SIGTERM,)):
+            return check(), False
     except Interrupted as interrupted:
         return interrupted.result, True
     except KeyboardInterrupt:
         return None, True
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _stop(futures: Sequence[Future[_Answer]], workers: set[BaseProcess]) -> None:

@@ -7,18 +7,16 @@ could be reached, 4 incomplete (0 with `allow_incomplete`; the verdict stays inc
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from . import spec
 from ._differential import Differential, differential
+from ._interrupt import stopping_on_signals
 from ._parallel import check_side_by_side
 from ._verdict import Interrupted, RunResults, TargetResult, describe_gate, run_gate, run_verdict
 
@@ -90,7 +88,7 @@ def check_targets(
     targets: list[TargetResult] = []
     partial = False
     try:
-        with _sigterm_as_ctrl_c():
+        with stopping_on_signals():
             if jobs > 1 and len(checks) > 1:
                 targets, partial = check_side_by_side(checks, jobs=jobs)
             else:
@@ -126,19 +124,6 @@ def _differential(targets: Sequence[TargetResult]) -> Differential | None:
 
     records = [(t.id, t.case_records) for t in targets if t.case_records]
     return differential(records, timestamps=Oracle.default().facts.timestamp_paths)
-
-
-@contextmanager
-def _sigterm_as_ctrl_c() -> Iterator[None]:
-    """SIGTERM (a CI job cancelled, `kill`) stops the checks as Ctrl-C does: partial reports."""
-    if threading.current_thread() is not threading.main_thread():  # only there can it be set
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _print_summary(results: RunResults, report_dir: Path | None) -> None:

@@ -4,11 +4,15 @@ written, marked partial, and nothing is left running. (`server`: tests/test_serv
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from .client_mutants import misbehaving_command
 from .conftest import drun_command
@@ -78,3 +82,22 @@ def test_sigterm_stops_the_main_job_with_partial_reports(tmp_path: Path) -> None
         return any(b"anthropic_python" in _command_line(pid) for pid in _children(process.pid))
 
     _terminate_when(checking, ["run", "--seed", "1"], tmp_path / "reports")
+
+
+def test_an_interrupt_whose_exception_was_dropped_still_stops_the_check() -> None:
+    """Python drops a KeyboardInterrupt raised inside a finalizer: the next request stops anyway."""
+    from drun_conformance._interrupt import stopping_on_signals
+    from drun_conformance._verdict import Interrupted
+    from drun_conformance.server import ServerOptions, check_server
+
+    assert threading.current_thread() is threading.main_thread()  # where signal handlers run
+    with stopping_on_signals():
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            pass  # as a finalizer would drop it
+        with pytest.raises(Interrupted) as stopped:
+            check_server(ServerOptions(seed=1, deployment_ids=("depl_ok",)))
+    assert stopped.value.result.notes[-1] == "interrupted" and stopped.value.result.requests == 0
+    check_server(ServerOptions(seed=1, max_requests=3))  # once out of it, nothing is left pending

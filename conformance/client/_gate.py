@@ -26,6 +26,7 @@ from hypothesis.database import InMemoryExampleDatabase
 
 from drun_conformance import spec
 from drun_conformance._differential import CaseRecord, case_record
+from drun_conformance._interrupt import raise_if_interrupted
 from drun_conformance._verdict import Counterexample, TargetResult, TargetTally, redact
 from drun_conformance.oracle import ClientCall, Evaluation, Finding, Oracle
 
@@ -165,6 +166,7 @@ class Gate:
 
     def run_case(self, case: GateCase) -> tuple[Evaluation, Counterexample]:
         """Make one call through the harness and judge it (records nothing in the tally)."""
+        raise_if_interrupted()
         self.seq += 1
         scripted = case.served.scripted()
         self.mock.arm(case.deployment_id, scripted)

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
+from drun_conformance._interrupt import raise_if_interrupted
 from drun_conformance._verdict import redact
 from drun_conformance.oracle import Exchange
 
@@ -126,6 +127,7 @@ class Prober:
         key_wrong: bool = False,
     ) -> tuple[Sent, Exchange | TransportFault]:
         """One request. BudgetSpent when the budget or the deadline allows no more."""
+        raise_if_interrupted()
         if self.remaining <= 0 or self.out_of_time:
             raise BudgetSpent
         self.sent += 1

@@ -1,0 +1,44 @@
+"""Ctrl-C and SIGTERM stop a check even when the KeyboardInterrupt they raise is lost: Python
+drops one raised inside a finalizer or a garbage-collector callback. The request is also
+remembered, and the runners look for it before each request and each SDK call."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
+
+__all__ = ["raise_if_interrupted", "stopping_on_signals"]
+
+_requested = threading.Event()
+
+
+def raise_if_interrupted() -> None:
+    """KeyboardInterrupt if Ctrl-C or SIGTERM came while checking (its first exception lost)."""
+    if _requested.is_set():
+        raise KeyboardInterrupt
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    _requested.set()
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def stopping_on_signals(
+    signals: Sequence[signal.Signals] = (signal.SIGINT, signal.SIGTERM),
+) -> Iterator[None]:
+    """While checking, each of `signals` stops the checks as Ctrl-C does (partial reports)."""
+    if threading.current_thread() is not threading.main_thread():  # only there can they be set
+        yield
+        return
+    _requested.clear()
+    previous = {signum: signal.signal(signum, _interrupt) for signum in signals}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        _requested.clear()
