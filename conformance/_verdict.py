@@ -288,18 +288,16 @@ class TargetTally:
             self._messages[rid] = finding.message
 
     def shrunk(self, finding: Finding, example: Counterexample) -> None:
-        """A shrunk counterexample for a failure already counted: kept unless the one on
-        record is smaller (a hand-made case may be)."""
+        """A shrunk counterexample for a failure already counted replaces the one on record:
+        a hand-made case may be shorter, but the minimal draw shows the boundary (a version
+        just past the `int` range, where the coverage case has 2^53+1)."""
         rid = finding.requirement
         if rid not in self._entries or not self._failures[rid]:
             return
-        candidate = example.model_copy(
+        self._examples[rid] = example.model_copy(
             update={"pointer": finding.pointer, "summary": f"{rid}: {finding.message}"}
         )
-        best = self._examples.get(rid)
-        if best is None or candidate.size <= best.size:
-            self._examples[rid] = candidate
-            self._messages[rid] = finding.message
+        self._messages[rid] = finding.message
 
     def skip(self, requirement: str, reason: str) -> None:
         self._skips[requirement] = reason

@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from drun_conformance import spec
-from drun_conformance._verdict import RunResults, TargetTally, describe_gate, run_gate, run_verdict
+from drun_conformance._verdict import (
+    Counterexample,
+    RunResults,
+    TargetTally,
+    describe_gate,
+    run_gate,
+    run_verdict,
+)
 from drun_conformance.client._expectations import Expectations, apply_expectations
 from drun_conformance.oracle import Evaluation, Finding
 from drun_conformance.reports import write_reports
@@ -183,3 +190,16 @@ def test_no_read_back_by_id_is_incomplete() -> None:
         back.id == "run.read-back.same-record" and back.reason == "GET /v1/deployment_runs/{id} answered 404"
     )
     assert back.remedy and "GET /v1/deployment_runs/{id}" in back.remedy
+
+
+def test_the_shrunk_counterexample_replaces_a_shorter_hand_made_one() -> None:
+    tally = _every_client_must_exercised()
+    coverage = Counterexample(summary="version 2^53 + 1", payload={"agent": {"version": 2**53 + 1}})
+    shrunk = Counterexample(summary="generated", payload={"agent": {"id": "agent_0", "version": 2**31}})
+    assert coverage.size < shrunk.size
+    tally.fail(Finding("client.parse.int64", "MUST", "/agent/version", "Received: 2^53"), coverage)
+    tally.shrunk(Finding("client.parse.int64", "MUST", "/agent/version", "Received: 2^31"), shrunk)
+    result = tally.result(target_id="sdk:java", kind="client", identity={}, strict=False)
+    (int64,) = [r for r in result.requirements if r.id == "client.parse.int64"]
+    assert int64.counterexample is not None and int64.counterexample.payload["agent"]["version"] == 2**31
+    assert int64.message == "Received: 2^31"
