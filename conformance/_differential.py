@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .oracle import Finding, differences, known_part
+from .oracle import Finding, cut, differences, known_part
 
 __all__ = [
     "CaseAnswer",
@@ -112,12 +112,12 @@ def case_record(
         said = f"{first.requirement}{f' at {first.pointer}' if first.pointer else ''}: {first.message}"
     return CaseRecord(
         key=key,
-        served=_cut(served, EXCERPT),
-        body=_cut(body.decode("utf-8", "replace"), BODY_EXCERPT),
+        served=cut(served, EXCERPT),
+        body=cut(body.decode("utf-8", "replace"), BODY_EXCERPT),
         answer=CaseAnswer(
             outcome=outcome,  # type: ignore[arg-type]
             failed=sorted({f.requirement for f in findings}),
-            excerpt=_cut(said, EXCERPT),
+            excerpt=cut(said, EXCERPT),
         ),
         parsed=parsed,
     )
@@ -190,7 +190,3 @@ def _differs_in(records: Sequence[CaseRecord], timestamps: Paths) -> list[Differ
 
 def _pattern(answer: CaseAnswer) -> str:
     return answer.outcome + (f"; failed {', '.join(answer.failed)}" if answer.failed else "")
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -195,21 +195,25 @@ def target_gate(requirements: Iterable[RequirementResult], *, strict: bool) -> G
 
 
 def run_verdict(targets: Iterable[TargetResult], *, partial: bool = False) -> Verdict:
-    verdicts = {t.verdict for t in targets}
-    if "non-conformant" in verdicts:
-        return "non-conformant"
-    if "incomplete" in verdicts or partial or not verdicts:
-        return "incomplete"
-    return "conformant"
+    return _worst({t.verdict for t in targets}, ("non-conformant", "incomplete", "conformant"), partial)
 
 
 def run_gate(targets: Iterable[TargetResult], *, partial: bool = False) -> Gate:
-    gates = {t.gate for t in targets}
-    if "failed" in gates:
-        return "failed"
-    if "incomplete" in gates or partial or not gates:
-        return "incomplete"
-    return "passed"
+    return _worst({t.gate for t in targets}, ("failed", "incomplete", "passed"), partial)
+
+
+_Judgement = TypeVar("_Judgement", bound=str)
+
+
+def _worst(
+    found: set[_Judgement], order: tuple[_Judgement, _Judgement, _Judgement], partial: bool
+) -> _Judgement:
+    """The run's judgement from its targets': (bad, short, good) in that order; a run cut short
+    or with no target is at best short."""
+    bad, short, good = order
+    if bad in found:
+        return bad
+    return short if short in found or partial or not found else good
 
 
 def describe_gate(target: TargetResult, *, strict: bool = False) -> str:

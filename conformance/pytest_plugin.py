@@ -53,7 +53,7 @@ from .plugin._fixtures import ReferenceServer, serve_reference
 from .plugin._items import RequirementFailed, RequirementItem, collect_requirements
 from .plugin._options import DrunSettings, DrunTarget, add_options, read_settings
 from .plugin._run import RUN, DrunRunError, Run, run_targets
-from .plugin._summary import gate_line, session_fails, target_lines
+from .plugin._summary import fail_session_by_gate, summary_lines
 
 if TYPE_CHECKING:
     from ._verdict import RunResults
@@ -162,9 +162,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         from .reports import write_reports
 
         write_reports(run.results, settings.report_dir, secrets=[k for k in [settings.api_key] if k])
-    if session_fails(run.results, allow_incomplete=settings.allow_incomplete):
-        if session.exitstatus == pytest.ExitCode.OK:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    fail_session_by_gate(session, run.results, allow_incomplete=settings.allow_incomplete)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -176,10 +174,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.section("drun-conformance")
     partial = " (PARTIAL: the run was cut short)" if results.partial else ""
     write(f"verdict: {results.verdict}{partial}")
-    for target in results.targets:
-        for line in target_lines(target):
-            write(f"  {line}")
-    write(gate_line(results, allow_incomplete=run.settings.allow_incomplete))
+    for line in summary_lines(results, allow_incomplete=run.settings.allow_incomplete):
+        write(line)
     if results.seed is not None:
         write(f"seed: {results.seed} (--drun-seed {results.seed} reproduces the run)")
     if run.unmatched:

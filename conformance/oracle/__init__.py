@@ -3,7 +3,7 @@ or the SDK call around it."""
 
 from ._body import parse_body, payload_conforms
 from ._call import ClientCall, RecordedRequest
-from ._case import UNPARSED, Case, Exchange, Finding, Level, SpecFacts
+from ._case import UNPARSED, Case, Exchange, Finding, Level, SpecFacts, cut
 from ._listing import FILTERS as LISTING_FILTERS
 from ._listing import run_matches
 from ._meaning import differences, known_part
@@ -29,6 +29,7 @@ __all__ = [
     "Registry",
     "SpecFacts",
     "Timestamp",
+    "cut",
     "differences",
     "known_part",
     "needs_exchange",

@@ -12,7 +12,7 @@ import orjson
 from ._call import ClientCall
 from ._walk import ListingWalk
 
-__all__ = ["UNPARSED", "Case", "Exchange", "Finding", "Level", "SpecFacts", "show"]
+__all__ = ["UNPARSED", "Case", "Exchange", "Finding", "Level", "SpecFacts", "cut", "show"]
 
 Level = Literal["MUST", "SHOULD", "EDGE"]
 
@@ -119,4 +119,9 @@ def show(value: Any, limit: int = 80) -> str:
             text = json.dumps(value, ensure_ascii=False)
         except (TypeError, ValueError):
             text = repr(value)
+    return cut(text, limit)
+
+
+def cut(text: str, limit: int) -> str:
+    """`text`, or its first `limit` - 1 characters and an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1] + "…"

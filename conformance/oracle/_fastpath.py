@@ -5,7 +5,7 @@ a `drun_` id, non-empty strings where the SHOULDs want them, a manual trigger, t
 their everyday form, short ASCII strings. jsonschema-rs decides that in one call. Each
 fragment names the requirements it stands in for; a test requires every payload requirement
 to be covered, and a property test that a plain body gets no finding from the full checks.
-For a body the schema rejects, `member_schemas` splits it into parts, so that only the
+For a body the schema rejects, `part_schemas` splits it into parts, so that only the
 structural checks of the parts at fault run (most faulty bodies have one).
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["covered", "fragment_schemas", "member_schemas", "plain_schema"]
+__all__ = ["covered", "fragment_schemas", "part_schemas", "plain_schema"]
 
 # Timestamps without a leap second, past-microsecond digits, lowercase letters or -00:00.
 _PLAIN_TIMESTAMP = (
@@ -77,7 +77,7 @@ def fragment_schemas(schema: dict[str, Any]) -> list[tuple[frozenset[str], dict[
     ]
 
 
-def member_schemas(schema: dict[str, Any], members: frozenset[str]) -> list[tuple[str, dict[str, Any]]]:
+def part_schemas(schema: dict[str, Any], members: frozenset[str]) -> list[tuple[str, dict[str, Any]]]:
     """The schema of each named member's value on its own, and ("", the body's own shape:
     its type, required members and the other members' values). Where one accepts its part
     of a body the whole schema rejects, no structural check on that part can fire."""

@@ -17,7 +17,7 @@ from ._call import ClientCall
 from ._case import UNPARSED, Case, Exchange, Finding, SpecFacts
 from ._client import CLIENT
 from ._client_parse import judge_edge
-from ._fastpath import covered, fragment_schemas, member_schemas, plain_schema
+from ._fastpath import covered, fragment_schemas, part_schemas, plain_schema
 from ._listing import LISTING
 from ._registry import Check, Registry
 from ._rules import RULES
@@ -87,7 +87,7 @@ class Oracle:
         self._fragments = _bits(1, [("", fragment, ids) for ids, fragment in fragment_schemas(schema)])
         self._parts = _bits(
             1 + len(self._fragments),
-            [(name, part, parts[name]) for name, part in member_schemas(schema, frozenset(parts) - {""})],
+            [(name, part, parts[name]) for name, part in part_schemas(schema, frozenset(parts) - {""})],
         )
         self._met_by_mask: dict[int, frozenset[str]] = {}
         self.facts = _facts(catalog)

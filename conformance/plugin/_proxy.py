@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ._options import flag
-from ._summary import gate_line, session_fails, target_lines
+from ._summary import fail_session_by_gate, summary_lines
 
 if TYPE_CHECKING:
     from .._verdict import RunResults
@@ -111,9 +111,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         )
         folder = Path(report_dir) / "proxy" if also_targets else Path(report_dir)
         write_reports(state.results, folder, secrets=state.proxy.judge.secrets)
-    if session_fails(state.results, allow_incomplete=flag(session.config, "allow-incomplete")):
-        if session.exitstatus == pytest.ExitCode.OK:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    fail_session_by_gate(session, state.results, allow_incomplete=flag(session.config, "allow-incomplete"))
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -124,10 +122,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.section("drun-conformance proxy")
     forwarded = state.proxy.forwarded
     terminalreporter.write_line(f"verdict: {results.verdict} ({forwarded} requests forwarded, none added)")
-    for target in results.targets:
-        for line in target_lines(target):
-            terminalreporter.write_line(f"  {line}")
-    terminalreporter.write_line(gate_line(results, allow_incomplete=flag(config, "allow-incomplete")))
+    for line in summary_lines(results, allow_incomplete=flag(config, "allow-incomplete")):
+        terminalreporter.write_line(line)
     report_dir = config.getoption("drun_report_dir", None)
     if report_dir:
         terminalreporter.write_line(f"report: {Path(report_dir)} (report.html)")

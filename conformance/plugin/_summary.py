@@ -6,17 +6,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
+
 if TYPE_CHECKING:
     from drun_conformance._verdict import RunResults, TargetResult
 
-__all__ = ["gate_line", "session_fails", "target_lines"]
+__all__ = ["fail_session_by_gate", "summary_lines"]
 
 
-def session_fails(results: RunResults, *, allow_incomplete: bool) -> bool:
-    return results.gate == "failed" or (results.gate == "incomplete" and not allow_incomplete)
+def fail_session_by_gate(session: pytest.Session, results: RunResults, *, allow_incomplete: bool) -> None:
+    gated = results.gate == "failed" or (results.gate == "incomplete" and not allow_incomplete)
+    if gated and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def target_lines(target: TargetResult) -> list[str]:
+def summary_lines(results: RunResults, *, allow_incomplete: bool) -> list[str]:
+    """What follows the verdict line: each target's lines, indented, then the gate."""
+    lines = [f"  {line}" for target in results.targets for line in _target_lines(target)]
+    return [*lines, _gate_line(results, allow_incomplete=allow_incomplete)]
+
+
+def _target_lines(target: TargetResult) -> list[str]:
     """The target's gate and verdict, then each failure, each MUST not exercised, each note."""
     from drun_conformance._verdict import describe_gate
 
@@ -34,7 +44,7 @@ def target_lines(target: TargetResult) -> list[str]:
     return lines
 
 
-def gate_line(results: RunResults, *, allow_incomplete: bool) -> str:
+def _gate_line(results: RunResults, *, allow_incomplete: bool) -> str:
     if results.gate != "incomplete":
         return f"gate: {results.gate}"
     if allow_incomplete:

@@ -33,6 +33,7 @@ from drun_conformance.oracle import (
     ListingWalk,
     Oracle,
     RecordedRequest,
+    cut,
     parse_body,
     run_matches,
 )
@@ -134,8 +135,8 @@ class Judge:
         )
         parsed = parse_body(body)
         example = self._example(seen, body, parsed)
-        shown = seen.target if len(seen.target) <= 120 else seen.target[:119] + "…"
-        verdicts = [f"{seen.method} {shown} -> {seen.status} ({seen.elapsed_s * 1000:.0f} ms)"]
+        took = f"{seen.elapsed_s * 1000:.0f} ms"
+        verdicts = [f"{seen.method} {cut(seen.target, 120)} -> {seen.status} ({took})"]
         if operation == "run-now":
             verdicts.append(self._run_now(seen, exchange, parsed, example))
         elif operation == "read-back":

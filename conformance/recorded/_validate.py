@@ -88,7 +88,7 @@ class ValidationReport:
             edges: list[Finding] = []
             for finding in evaluation.findings:
                 (edges if finding.level == "EDGE" else violations).append(finding)
-            conforms = not any(f.level == "MUST" for f in violations)
+            conforms = evaluation.conforms
             conforming += conforms
             entry = {"source": result.source, "conforms": conforms, "violations": violations}
             if edges:
