@@ -14,12 +14,15 @@ from ._oracle import Oracle
 
 __all__ = ["parse_body", "payload_conforms"]
 
-# A JSON number of 19 digits or more, where a value starts (after `[`, `:`, `,` or space).
-_LONG_NUMBER = re.compile(rb"(?:^|[\[:, \t\r\n])(-?[0-9]{19,})")
-# The same, fast: every digit maps to "1", every byte a value may follow to "2", all else to
-# "0"; ids with long digit runs (`drun_0000...`) follow a letter or `_`, so most bodies pass.
-_CLASSES = bytes(0x31 if 0x30 <= b <= 0x39 else 0x32 if b in b"[:, \t\r\n-" else 0x30 for b in range(256))
-_LONG_AFTER_START = b"2" + b"1" * 19
+# Where a number may start orjson cannot keep exact: after `[`, `:`, `,` or space, a minus
+# and 19 digits (below -2^63 needs 19) or 20 digits (above 2^64-1 needs 20). Each byte maps
+# to a class: digits "1", those separators "2", "-" "3", all else "0"; found in C, then read.
+_CLASSES = bytes(
+    0x31 if 0x30 <= b <= 0x39 else 0x32 if b in b"[:, \t\r\n" else 0x33 if b == 0x2D else 0x30
+    for b in range(256)
+)
+_LONG_STARTS = (b"23" + b"1" * 19, b"2" + b"1" * 20)
+_NUMBER = re.compile(rb"-?[0-9]+")
 
 
 def parse_body(body: bytes) -> Any:
@@ -41,9 +44,15 @@ def parse_body(body: bytes) -> Any:
 
 def _beyond_64_bits(body: bytes) -> bool:
     """Whether `body` may hold an integer orjson cannot keep exact (outside -2^63 .. 2^64-1)."""
-    if _LONG_AFTER_START not in (b" " + body).translate(_CLASSES):
-        return False
-    return any(not -(2**63) <= int(run) <= 2**64 - 1 for run in _LONG_NUMBER.findall(body))
+    classes = (b" " + body).translate(_CLASSES)  # classes[i + 1] is the class of body[i]
+    for start in _LONG_STARTS:
+        at = classes.find(start)
+        while at != -1:
+            number = _NUMBER.match(body, at)  # the number starts after its separator
+            if number is not None and not -(2**63) <= int(number[0]) <= 2**64 - 1:
+                return True
+            at = classes.find(start, at + 1)
+    return False
 
 
 def _not_json(constant: str) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["covered", "fragment_schemas", "part_schemas", "plain_schema"]
+__all__ = ["PART_LABELS", "covered", "fragment_schemas", "part_schemas", "plain_schema"]
 
 # Timestamps without a leap second, past-microsecond digits, lowercase letters or -00:00.
 _PLAIN_TIMESTAMP = (
@@ -24,10 +24,13 @@ _PLAIN_STRING = {"type": "string", "maxLength": 1000, "pattern": "^[\\x00-\\x7f]
 
 # requirement ids -> the schema fragment under which none of them can fire
 FRAGMENTS: dict[tuple[str, ...], dict[str, Any]] = {
-    ("run.id.prefix",): {"properties": {"id": {"pattern": "^drun_"}}},
-    ("run.session_id.non-empty",): {"properties": {"session_id": {"minLength": 1}}},
-    ("run.error.message.non-empty",): {
-        "properties": {"error": {"properties": {"message": {"minLength": 1}}}}
+    # One fragment for the three SHOULDs on strings: each check is cheaper than its own call.
+    ("run.id.prefix", "run.session_id.non-empty", "run.error.message.non-empty"): {
+        "properties": {
+            "id": {"pattern": "^drun_"},
+            "session_id": {"minLength": 1},
+            "error": {"properties": {"message": {"minLength": 1}}},
+        }
     },
     (
         "run.trigger_context.manual-on-run-now",
@@ -54,6 +57,14 @@ FRAGMENTS: dict[tuple[str, ...], dict[str, Any]] = {
     },
     ("edge.string.long", "edge.string.non-ascii"): {"$ref": "#/$defs/_plain_value"},
     ("edge.variant.unknown-error-type",): {},  # the body's schema admits only the page's types
+}
+
+
+# requirement ids a member's own schema rules out where it accepts the member's value: the
+# labels of an unknown union tag (the member's schema admits only the page's tags)
+PART_LABELS: dict[str, tuple[str, ...]] = {
+    "error": ("edge.variant.unknown-error-type",),
+    "trigger_context": ("edge.variant.unknown-trigger-type",),
 }
 
 
