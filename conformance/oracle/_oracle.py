@@ -17,7 +17,7 @@ from ._call import ClientCall
 from ._case import UNPARSED, Case, Exchange, Finding, SpecFacts
 from ._client import CLIENT
 from ._client_parse import judge_edge
-from ._fastpath import PART_LABELS, covered, fragment_schemas, part_schemas, plain_schema
+from ._fastpath import PART_LABELS, covered, fragment_schemas, part_schemas, quiet_schema
 from ._listing import LISTING
 from ._registry import Check, Registry
 from ._rules import RULES
@@ -79,7 +79,7 @@ class Oracle:
         self._client_side = frozenset(r for r, e in self.requirements.items() if e["side"] != "server")
         self._client_only = frozenset(r for r in self._client_side if self._levels[r] != "EDGE")
         self._schema = jsonschema_rs.validator_for(schema, validate_formats=True)
-        self._plain = jsonschema_rs.validator_for(plain_schema(schema), validate_formats=True)
+        self._quiet = jsonschema_rs.validator_for(quiet_schema(schema), validate_formats=True)
         self._plain_covers = self._in_schema | covered()
         # Each shortcut (see _fastpath) has a bit; a body's mask of met shortcuts names the
         # requirements skipped, worked out once per mask (bit 0: the whole schema accepts).
@@ -123,15 +123,18 @@ class Oracle:
         most bodies stop at the plain schema, most rejected ones fail below one member only."""
         inexact = self.inexact_int64(run)  # the one int64 rule no schema says
         accepted = not inexact and _accepts(self._schema, run)
-        if accepted and run_now and _accepts(self._plain, run):
+        if accepted and run_now and _accepts(self._quiet, run):
             return self._plain_covers
         mask = int(accepted)
         shortcuts = (self._fragments if run_now else ()) + (() if accepted or inexact else self._parts)
         members = run if isinstance(run, dict) else {}
-        for shortcut in shortcuts:
-            part = members.get(shortcut.member, _ABSENT) if shortcut.member else run
-            if part is not _ABSENT and _accepts(shortcut.validator, part):
-                mask |= shortcut.bit
+        try:
+            for shortcut in shortcuts:
+                part = members.get(shortcut.member, _ABSENT) if shortcut.member else run
+                if part is not _ABSENT and shortcut.validator.is_valid(part):
+                    mask |= shortcut.bit
+        except (ValueError, OverflowError):  # a value the validator cannot hold: no shortcut then
+            mask = int(accepted)
         met = self._met_by_mask.get(mask)
         if met is None:
             shortcuts = self._fragments + self._parts
@@ -143,7 +146,7 @@ class Oracle:
 
     def is_plain(self, run: Any) -> bool:
         """No payload check can fire on `run` (see _fastpath): the Python checks may be skipped."""
-        return _accepts(self._plain, run) and not self.inexact_int64(run)
+        return self.schema_accepts(run) and _accepts(self._quiet, run)
 
     def evaluate(
         self,
