@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["check_side_by_side"]
 
-TargetCheck = Callable[[], TargetResult]
+# A target's check; None: the target cannot run here, left out (and named in a note).
+TargetCheck = Callable[[], TargetResult | None]
 _Answer = tuple[TargetResult | None, bool]  # a worker's: the result, if any, and whether it was cut short
 _STOPPING_S = 60.0  # for stopped workers to stop their harnesses and answer
 _RESEND_S = 10.0  # longer than a worker takes to stop its harness (Harness.stop: at most 3 x 2 s)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -17,7 +17,7 @@ from pathlib import Path
 from . import spec
 from ._differential import Differential, differential
 from ._interrupt import stopping_on_signals
-from ._parallel import check_side_by_side
+from ._parallel import TargetCheck, check_side_by_side
 from ._verdict import Interrupted, RunResults, TargetResult, describe_gate, run_gate, run_verdict
 
 __all__ = ["EXIT_INCOMPLETE", "SECRET_FLAGS", "check_targets", "execute", "exit_status", "reproduce_command"]
@@ -25,7 +25,6 @@ __all__ = ["EXIT_INCOMPLETE", "SECRET_FLAGS", "check_targets", "execute", "exit_
 EXIT_INCOMPLETE = 4
 
 SECRET_FLAGS = frozenset({"--api-key", "--drun-api-key"})
-TargetCheck = Callable[[], TargetResult]
 _GROUPS_PRINTED = 5
 
 
@@ -93,7 +92,8 @@ def check_targets(
                 targets, partial = check_side_by_side(checks, jobs=jobs)
             else:
                 for check in checks:
-                    targets.append(check())
+                    if (result := check()) is not None:
+                        targets.append(result)
     except KeyboardInterrupt as interrupt:
         partial = True
         if isinstance(interrupt, Interrupted):  # what the interrupted target had checked is kept

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -31,6 +32,14 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _running(pid: int) -> bool:
+    """Whether `pid` is still running: not gone, and not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _command_line(pid: int) -> bytes:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -39,12 +48,16 @@ def _command_line(pid: int) -> bytes:
 
 
 def _terminate_when(
-    ready: Callable[[subprocess.Popen[bytes]], bool], args: list[str], report_dir: Path
+    ready: Callable[[subprocess.Popen[bytes]], bool],
+    args: list[str],
+    report_dir: Path,
+    env: dict[str, str] | None = None,
 ) -> str:
     process = subprocess.Popen(
         [*drun_command(), *args, "--report-dir", str(report_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 90
@@ -82,6 +95,28 @@ def test_sigterm_stops_the_main_job_with_partial_reports(tmp_path: Path) -> None
         return any(b"anthropic_python" in _command_line(pid) for pid in _children(process.pid))
 
     _terminate_when(checking, ["run", "--seed", "1"], tmp_path / "reports")
+
+
+def test_sigterm_while_the_main_job_installs_an_sdk_keeps_the_server_results(tmp_path: Path) -> None:
+    """`run` installs each SDK when its gate starts, inside the run: stopped during an install (a
+    package index on loopback that never answers), the reports hold the server checked before."""
+    pip: list[int] = []
+
+    def installing(process: subprocess.Popen[bytes]) -> bool:
+        pip[:] = [pid for pid in _children(process.pid) if b"install" in _command_line(pid)]
+        return bool(pip)
+
+    with socket.create_server(("127.0.0.1", 0)) as index:  # connections queue, none is answered
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+        env |= {
+            "DRUN_CACHE_DIR": str(tmp_path / "cache"),
+            "PIP_INDEX_URL": f"http://127.0.0.1:{index.getsockname()[1]}/",
+        }
+        _terminate_when(installing, ["run", "--seed", "1"], tmp_path / "reports", env)
+    results = json.loads((tmp_path / "reports" / "results.json").read_text())
+    assert [t["kind"] for t in results["targets"]] == ["server"]
+    assert results["targets"][0]["verdict"] == "conformant"
+    assert not any(_running(pid) for pid in pip)  # the install is stopped too
 
 
 def test_an_interrupt_whose_exception_was_dropped_still_stops_the_check() -> None:

@@ -5,6 +5,7 @@ strategies, which `import conformance` should not pay for.
 
 from __future__ import annotations
 
+import functools
 import shlex
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -88,24 +89,24 @@ def _run_gate(options: ClientOptions, command: HarnessCommand, note: Note | None
 
 def runnable_sdk_gates(
     *, seed: int | None, strict: bool, note: Note | None = None
-) -> list[Callable[[], TargetResult]]:
-    """For `drun-conformance run`: a gate per shipped SDK whose default release can run here
-    (installed now if need be). One that cannot (no Node.js, no registry) is named and left out."""
-    gates: list[Callable[[], TargetResult]] = []
-    for name, sdk in SDKS.items():
-        try:
-            command = prepare_sdk(sdk, sdk.default_version, note=note)
-        except SdkUnavailable as exc:
-            _say(note, f"the {name} SDK gate cannot run here, left out: {exc}")
-            continue
-        gates.append(_gate_for(ClientOptions(sdk=name, seed=seed, strict=strict), command, note))
-    return gates
+) -> list[Callable[[], TargetResult | None]]:
+    """For `drun-conformance run`: a gate per shipped SDK, each installing its default release
+    when it starts, so an install interrupted still leaves the run's reports. One that cannot
+    run here (no Node.js, no registry) is named and left out: its gate answers None."""
+    return [
+        functools.partial(_gate_if_runnable, ClientOptions(sdk=name, seed=seed, strict=strict), note)
+        for name in SDKS
+    ]
 
 
-def _gate_for(
-    options: ClientOptions, command: HarnessCommand, note: Note | None
-) -> Callable[[], TargetResult]:
-    return lambda: _run_gate(options, command, note)
+def _gate_if_runnable(options: ClientOptions, note: Note | None) -> TargetResult | None:
+    sdk = SDKS[str(options.sdk)]
+    try:
+        command = prepare_sdk(sdk, sdk.default_version, note=note)
+    except SdkUnavailable as exc:
+        _say(note, f"the {sdk.name} SDK gate cannot run here, left out: {exc}")
+        return None
+    return _run_gate(options, command, note)
 
 
 def _say(note: Note | None, text: str) -> None:
