@@ -54,6 +54,8 @@ BAD_VALUES: list[tuple[list[str], str]] = [
     (["client", "--sdk", "python@not-a-release"], "is not a release number"),
     (["client"], "one of the arguments --sdk --harness is required"),
     (["run", "--seed", "x"], "argument --seed"),
+    (["validate", "x.jsonl", "--jobs", "0"], "argument --jobs: must be at least 1, got 0"),
+    (["validate", "x.jsonl", "--jobs", "auto"], "argument --jobs: must be a whole number"),
     (["run", "--report-dir", "{file}"], "--report-dir: cannot create the folder"),
     (["serve", "--port", "70000"], "argument --port: must be from 0 to 65535, got 70000"),
     (["serve", "--port", "-1"], "argument --port"),
