@@ -241,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int_from(1),
         metavar="N",
         help="processes judging the payloads side by side, each a contiguous chunk (default: one per"
-        " CPU when there are at least 2,000 payloads, else 1; 1: in this process, in turn); the same"
+        " CPU when there are at least 3,000 payloads, else 1; 1: in this process, in turn); the same"
         " output either way; an HTTP archive is judged in turn (run ids are compared across payloads)",
     )
     validate.set_defaults(handler=_cmd_validate)

@@ -52,7 +52,7 @@ def _mixed_file(path: Path, count: int) -> Path:
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
-    """Several inputs, 3,600 payloads in all (past the threshold), and standard input's lines."""
+    """Several inputs, 3,594 payloads in all (past the threshold), and standard input's lines."""
     folder = tmp_path_factory.mktemp("mixed")
     _mixed_file(folder / "a.jsonl", 2500)
     (folder / "b.json").write_text(json.dumps(VALID_RUN, indent=2))
@@ -78,10 +78,13 @@ def test_every_job_count_writes_the_same_bytes_and_exit(mode: list[str], mixed: 
 
 
 def test_all_conforming_exits_0_whatever_the_jobs(tmp_path: Path) -> None:
-    (tmp_path / "ok.jsonl").write_bytes(b"\n".join([json.dumps(VALID_RUN).encode()] * 2100))
+    count = 2 * _jobs.PER_JOB + 100  # past the threshold: the default judges it side by side
+    (tmp_path / "ok.jsonl").write_bytes(b"\n".join([json.dumps(VALID_RUN).encode()] * count))
     one, default = (run_cli("validate", *jobs, "ok.jsonl", cwd=tmp_path) for jobs in (["--jobs", "1"], []))
     assert (default.returncode, default.stdout) == (one.returncode, one.stdout)
-    assert one.returncode == 0 and one.stdout.endswith(b"2100 payloads: 2100 conforming, 0 violating\n")
+    assert one.returncode == 0 and one.stdout.endswith(
+        f"{count} payloads: {count} conforming, 0 violating\n".encode()
+    )
 
 
 def test_the_chunks_are_judged_in_workers_and_joined_in_order(
@@ -104,6 +107,10 @@ def test_the_chunks_are_judged_in_workers_and_joined_in_order(
         assert _jobs.validate_output(paths, as_json=as_json, jobs=3) == one
         assert chunks == [1032, 1033, 1033]  # 3,098 payloads, contiguous, none lost
         chunks.clear()
+        if _jobs._cpus() >= 2:  # past the threshold: the default works side by side too
+            assert _jobs.validate_output(paths, as_json=as_json) == one
+            assert chunks == [1549, 1549]
+            chunks.clear()
 
 
 def _exchange() -> Exchange:
@@ -140,11 +147,12 @@ def test_an_archive_is_judged_in_turn(tmp_path: Path) -> None:
     """The run ids seen are shared across payloads: the first exchange's id answered again in
     the last one is still found, however many jobs are asked for."""
     url = "https://api.example.test/v1/deployments/depl_1/run"
-    runs = [{**VALID_RUN, "id": f"drun_{n:05d}"} for n in range(2400)]
+    count = 2 * _jobs.PER_JOB + 100  # past the threshold
+    runs = [{**VALID_RUN, "id": f"drun_{n:05d}"} for n in range(count)]
     runs[-1] = runs[0]
     entries = [_har_entry(url, 200, json.dumps(run).encode()) for run in runs]
     (tmp_path / "s.har").write_text(json.dumps({"log": {"entries": entries}}))
-    _mixed_file(tmp_path / "more.jsonl", 2500)
+    _mixed_file(tmp_path / "more.jsonl", count)
     for inputs in (["s.har"], ["more.jsonl", "s.har"]):
         one = run_cli("validate", "--json", "--jobs", "1", *inputs, cwd=tmp_path)
         for jobs in ([], ["--jobs", "2"]):
@@ -155,7 +163,7 @@ def test_an_archive_is_judged_in_turn(tmp_path: Path) -> None:
             for r in json.loads(one.stdout)["results"]
             if any(v["requirement"] == "run.id.unique" for v in r["violations"])
         ]
-        assert unique == ["s.har:2400"]
+        assert unique == [f"s.har:{count}"]
 
 
 def _start_big_run(tmp_path: Path) -> tuple[subprocess.Popen[bytes], list[int]]:

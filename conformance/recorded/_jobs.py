@@ -31,10 +31,12 @@ if TYPE_CHECKING:
 
 __all__ = ["PER_JOB", "jobs_for", "validate_output"]
 
-# Payloads per worker below which a worker does not pay for itself: forking, handing back the
-# output and the slower start of a second process cost about what judging this many saves
-# (measured: bench/bench_validate.py and tests/test_validate_jobs.py's threshold test).
-PER_JOB = 1000
+# Payloads a worker judges at least, by default. A second process costs a fixed ~30 ms of wall
+# and ~40-90 ms of CPU (importing multiprocessing, the fork, pages copied on write, the piece
+# handed back), and a payload takes ~55 us: measured on 2 CPUs, the whole command saved 0-40 ms
+# of ~250 ms at 2,000 payloads (noise-deep), 25-75 ms of 350-400 ms at 3,000-4,000, and ~45% of
+# its wall time at 40,000 (see bench/bench_validate.py).
+PER_JOB = 1500
 _MAX_JOBS = 8  # the default's cap: each worker costs a fork and a piece to join, whatever it judges
 _STOPPING_S = 5.0  # for a stopped worker to go after SIGTERM, before SIGKILL
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -63,15 +65,13 @@ def jobs_for(records: Sequence[Recorded], jobs: int | None) -> int:
     """How many processes judge `records`: one when any payload comes with an exchange (the
     run ids seen are shared from payload to payload) or where fork is not offered; else `jobs`,
     at most one per payload; by default one per CPU, each with at least PER_JOB payloads."""
-    if len(records) < 2 or jobs == 1 or any(r.exchange is not None for r in records):
+    if jobs is None:
+        jobs = min(_cpus(), _MAX_JOBS, len(records) // PER_JOB)
+    if min(jobs, len(records)) < 2 or any(r.exchange is not None for r in records):
         return 1
-    import multiprocessing  # here: a run in turn does not pay for it
+    import multiprocessing  # only now: a small input, judged in turn, does not pay for it
 
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    if jobs is not None:
-        return min(jobs, len(records))
-    return max(1, min(_cpus(), _MAX_JOBS, len(records) // PER_JOB))
+    return min(jobs, len(records)) if "fork" in multiprocessing.get_all_start_methods() else 1
 
 
 def _cpus() -> int:
