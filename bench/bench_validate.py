@@ -163,6 +163,7 @@ def main() -> None:
     parser.add_argument("--keep", metavar="DIR", help="cache the input file here between runs")
     args = parser.parse_args()
 
+    load = os.getloadavg()[0]  # before anything of ours runs: others' work, which slows either path
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-validate-"))
     folder.mkdir(parents=True, exist_ok=True)
     data, labels = write_input(folder, args.lines, args.distinct, args.seed)
@@ -260,8 +261,8 @@ def main() -> None:
         wall, cpu = best(samples[key])
         print(f"{name:52} {wall:8.3f} {cpu:8.3f}")
     print(
-        f"\nthe default and --jobs 1 wrote the same bytes; CPUs here: {os.cpu_count()},"
-        f" load average {os.getloadavg()[0]:.2f} (another process's work slows either path)"
+        f"\nthe default and --jobs 1 wrote the same bytes; CPUs here: {os.cpu_count()}, load average"
+        f" {load:.2f} at the start (work of other processes: it slows the side-by-side path most)"
     )
     print(
         f"verdicts against the labels: drun {wrong} wrong, payload_conforms {verdict_wrong} wrong, "
