@@ -27,6 +27,8 @@ from ._flags import (
 
 __all__ = ["main"]
 
+_MAX_VALIDATE_JOBS = 64  # each a forked copy of the command: more is a mistake, not a speed-up
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
@@ -238,11 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--json", action="store_true", help="machine-readable results")
     validate.add_argument(
         "--jobs",
-        type=int_from(1),
+        type=int_from(1, _MAX_VALIDATE_JOBS),
         metavar="N",
-        help="processes judging the payloads side by side, each a contiguous chunk (default: one per"
-        " CPU when there are at least 3,000 payloads, else 1; 1: in this process, in turn); the same"
-        " output either way; an HTTP archive is judged in turn (run ids are compared across payloads)",
+        help="processes judging the payloads side by side (1 to 64), each a contiguous chunk (default:"
+        " one per CPU when there are at least 3,000 payloads, else 1; 1: in this process, in turn); the"
+        " same output either way; an HTTP archive is judged in turn (run ids are compared across payloads)",
     )
     validate.set_defaults(handler=_cmd_validate)
 
