@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from drun_conformance._errors import DrunError
 from drun_conformance.oracle import Exchange
 from drun_conformance.recorded import _jobs
 from drun_conformance.recorded._validate import Recorded
@@ -111,6 +112,19 @@ def test_the_chunks_are_judged_in_workers_and_joined_in_order(
             assert _jobs.validate_output(paths, as_json=as_json) == one
             assert chunks == [1549, 1549]
             chunks.clear()
+
+
+def test_a_fault_in_a_worker_is_one_line(mixed: tuple[Path, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    parent, judge = os.getpid(), _jobs._judge
+
+    def faulty(oracle: Any, records: list[Recorded], as_json: bool) -> Any:
+        if os.getpid() != parent:
+            raise ValueError("a bug of ours")
+        return judge(oracle, records, as_json)
+
+    monkeypatch.setattr(_jobs, "_judge", faulty)
+    with pytest.raises(DrunError, match=r"^a validate worker process failed: ValueError: a bug of ours$"):
+        _jobs.validate_output([str(mixed[0] / "a.jsonl")], as_json=True, jobs=2)
 
 
 def _exchange() -> Exchange:
