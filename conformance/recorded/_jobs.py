@@ -34,8 +34,8 @@ __all__ = ["PER_JOB", "jobs_for", "validate_output"]
 # Payloads a worker judges at least, by default. A second process costs a fixed ~30 ms of wall
 # and ~40-90 ms of CPU (importing multiprocessing, the fork, pages copied on write, the piece
 # handed back), and a payload takes ~55 us: measured on 2 CPUs, the whole command saved 0-40 ms
-# of ~250 ms at 2,000 payloads (noise-deep), 25-75 ms of 350-400 ms at 3,000-4,000, and ~45% of
-# its wall time at 40,000 (see bench/bench_validate.py).
+# of ~250 ms at 2,000 payloads (noise-deep), 25-75 ms of 350-400 ms at 3,000-4,000, and 27-44%
+# of its wall time at 40,000 (bench/bench_validate.py; nothing when another process held a CPU).
 PER_JOB = 1500
 _MAX_JOBS = 8  # the default's cap: each worker costs a fork and a piece to join, whatever it judges
 _STOPPING_S = 5.0  # for a stopped worker to go after SIGTERM, before SIGKILL
