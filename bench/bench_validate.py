@@ -5,11 +5,13 @@ cycling through distinct payloads drawn from the strategies: `runs()` for the va
 `invalid_runs()` for the rest, bytes that are not JSON among them). Neither side caches by
 content. Measured, interleaved, in one run:
 
-- whole process, full findings, `--rounds` interleaved pairs (medians): `drun-conformance
-  validate --json FILE` (every finding with pointer and message) against `python BASELINE
-  FILE`, a script that reads each line with `json.loads` and writes every
-  `Draft202012Validator(..., format_checker=...).iter_errors` error with its pointer and
-  message as JSON;
+- whole process, full findings, `--rounds` interleaved rounds (medians): `drun-conformance
+  validate --json FILE` (every finding with pointer and message), both by default (chunks
+  judged side by side, one worker process per CPU) and with `--jobs 1` (in turn, one
+  process), against `python BASELINE FILE`, a script that reads each line with `json.loads`
+  and writes every `Draft202012Validator(..., format_checker=...).iter_errors` error with
+  its pointer and message as JSON. The default's CPU time is its workers' too: side by side
+  it spends more CPU than in turn, for less wall time;
 - in process, the same two paths without start-up: drun's findings (`validate_inputs` then
   the `--json` bytes) against `iter_errors`; drun's verdict alone (`payload_conforms`, one
   line) against `is_valid`;
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -41,6 +44,8 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from drun_conformance import spec, validate_inputs
 from drun_conformance.oracle import payload_conforms
+from drun_conformance.recorded._jobs import jobs_for
+from drun_conformance.recorded._validate import read_inputs
 from drun_conformance.strategies import invalid_runs, runs
 
 BASELINE = '''"""jsonschema, doing what `drun-conformance validate --json FILE` does."""
@@ -154,10 +159,11 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=40000)
     parser.add_argument("--distinct", type=int, default=4000, help="distinct payloads drawn (default 4000)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--rounds", type=int, default=3, help="whole-process pairs (default 3)")
+    parser.add_argument("--rounds", type=int, default=3, help="whole-process rounds (default 3)")
     parser.add_argument("--keep", metavar="DIR", help="cache the input file here between runs")
     args = parser.parse_args()
 
+    load = os.getloadavg()[0]  # before anything of ours runs: others' work, which slows either path
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-validate-"))
     folder.mkdir(parents=True, exist_ok=True)
     data, labels = write_input(folder, args.lines, args.distinct, args.seed)
@@ -173,12 +179,16 @@ def main() -> None:
         f" python {sys.version.split()[0]}"
     )
 
-    # Whole process, full findings: --rounds interleaved pairs, drun first; the median of each.
-    drun_runs, base_runs = [], []
+    # Whole process, full findings: --rounds interleaved rounds, drun first; the median of each.
+    drun_runs, drun_one_runs, base_runs = [], [], []
     for _ in range(args.rounds):
         drun_runs.append(run_process([drun, "validate", "--json", str(data)]))
+        drun_one_runs.append(run_process([drun, "validate", "--json", "--jobs", "1", str(data)]))
         base_runs.append(run_process([python, str(baseline_path), str(schema_path), str(data)]))
-    drun_run, base_run = median_run(drun_runs), median_run(base_runs)
+    drun_run, drun_one_run, base_run = median_run(drun_runs), median_run(drun_one_runs), median_run(base_runs)
+    if any(run[2] != drun_one_run[2] for run in drun_runs + drun_one_runs):
+        raise SystemExit("validate --json wrote different bytes by default and with --jobs 1")
+    jobs = jobs_for(list(read_inputs([str(data)])), None)
     drun_out, base_out = orjson.loads(drun_run[2]), orjson.loads(base_run[2])
     wrong = sum(r["conforms"] != label for r, label in zip(drun_out["results"], labels, strict=True))
     base_wrong = sum(r["conforms"] != label for r, label in zip(base_out["results"], labels, strict=True))
@@ -232,7 +242,8 @@ def main() -> None:
         print(f"{name:52} {mine[0]:8.2f} {mine[1]:8.2f} {count / mine[1]:14,.0f} {ratio}")
 
     print(f"whole process, full findings (--json), median of {args.rounds}:")
-    row("  drun-conformance validate --json FILE", drun_run[:2], base_run[:2])
+    row(f"  drun-conformance validate --json FILE ({jobs} jobs)", drun_run[:2], base_run[:2])
+    row("  drun-conformance validate --json --jobs 1 FILE", drun_one_run[:2], base_run[:2])
     row("  python baseline.py FILE (jsonschema iter_errors)", base_run[:2], None)
     print("in process, full findings:")
     row("  validate_inputs + --json bytes", findings_path[:2], base_findings[:2])
@@ -250,7 +261,11 @@ def main() -> None:
         wall, cpu = best(samples[key])
         print(f"{name:52} {wall:8.3f} {cpu:8.3f}")
     print(
-        f"\nverdicts against the labels: drun {wrong} wrong, payload_conforms {verdict_wrong} wrong, "
+        f"\nthe default and --jobs 1 wrote the same bytes; CPUs here: {os.cpu_count()}, load average"
+        f" {load:.2f} at the start (work of other processes: it slows the side-by-side path most)"
+    )
+    print(
+        f"verdicts against the labels: drun {wrong} wrong, payload_conforms {verdict_wrong} wrong, "
         f"jsonschema {base_wrong} wrong (its date-time checker rejects leap seconds and lowercase t/z)"
     )
     print(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import gc
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,7 +20,12 @@ from drun_conformance.oracle import Evaluation, Exchange, Finding, Oracle, parse
 
 __all__ = [
     "PayloadResult",
+    "Recorded",
     "ValidationReport",
+    "describe",
+    "evaluate",
+    "output",
+    "output_piece",
     "read_inputs",
     "validate_inputs",
 ]
@@ -74,27 +79,58 @@ class ValidationReport:
 
     def to_json_bytes(self) -> bytes:
         """`to_json()` as JSON text, fast: orjson writes each Finding from its fields."""
-        with _no_cycle_collection():
-            results, conforming = self._entries()
-        summary = {"payloads": len(results), "conforming": conforming, "violating": len(results) - conforming}
-        return orjson.dumps({"summary": summary, "results": results})
+        entries, conforming = output_piece(self.results, as_json=True)
+        return _json_document([entries], len(self.results), conforming)
 
-    def _entries(self) -> tuple[list[dict[str, Any]], int]:
-        results: list[dict[str, Any]] = []
-        conforming = 0
-        for result in self.results:
-            evaluation = result.evaluation
-            violations: list[Finding] = []
-            edges: list[Finding] = []
-            for finding in evaluation.findings:
-                (edges if finding.level == "EDGE" else violations).append(finding)
-            conforms = evaluation.conforms
+
+def output_piece(results: Sequence[PayloadResult], *, as_json: bool) -> tuple[bytes, int]:
+    """The output `results` stand for, and how many conform: their `--json` entries, comma
+    separated, or their text lines. Pieces of consecutive results join into the whole output
+    (see `output`), so a worker process writes its part of it."""
+    conforming = 0
+    with _no_cycle_collection():
+        if as_json:
+            entries: list[dict[str, Any]] = []
+            for result in results:
+                evaluation = result.evaluation
+                violations: list[Finding] = []
+                edges: list[Finding] = []
+                for finding in evaluation.findings:
+                    (edges if finding.level == "EDGE" else violations).append(finding)
+                conforms = evaluation.conforms
+                conforming += conforms
+                entry = {"source": result.source, "conforms": conforms, "violations": violations}
+                if edges:
+                    entry["edges"] = edges
+                entries.append(entry)
+            return orjson.dumps(entries)[1:-1], conforming  # the list's items, without [ and ]
+        lines: list[str] = []
+        for result in results:
+            conforms = result.evaluation.conforms
             conforming += conforms
-            entry = {"source": result.source, "conforms": conforms, "violations": violations}
-            if edges:
-                entry["edges"] = edges
-            results.append(entry)
-        return results, conforming
+            lines.append(f"{result.source}: {'conforms' if conforms else 'VIOLATES'}\n")
+            lines += [describe(finding) + "\n" for finding in result.evaluation.violations]
+        return "".join(lines).encode("utf-8", "surrogateescape"), conforming
+
+
+def output(pieces: Sequence[bytes], payloads: int, conforming: int, *, as_json: bool) -> bytes:
+    """What `validate` writes: the pieces of `output_piece`, in order, as one document."""
+    if as_json:
+        return _json_document(pieces, payloads, conforming, end=b"\n")
+    counts = f"{conforming} conforming, {payloads - conforming} violating"
+    return b"".join([*pieces, f"{payloads} payloads: {counts}\n".encode()])
+
+
+def _json_document(pieces: Sequence[bytes], payloads: int, conforming: int, end: bytes = b"") -> bytes:
+    """What orjson writes for `ValidationReport.to_json()`, from the entries' pieces (copied once)."""
+    summary = {"payloads": payloads, "conforming": conforming, "violating": payloads - conforming}
+    parts = [b'{"summary":', orjson.dumps(summary), b',"results":[']
+    for piece in pieces:
+        if piece:
+            parts += [piece, b","]
+    if parts[-1] == b",":
+        parts.pop()
+    return b"".join([*parts, b"]}", end])
 
 
 def read_inputs(paths: Iterable[str]) -> Iterator[Recorded]:
@@ -219,18 +255,23 @@ def _headers(pairs: list[dict[str, str]]) -> dict[str, str]:
 
 
 def validate_inputs(paths: Iterable[str], oracle: Oracle | None = None) -> ValidationReport:
-    oracle = oracle or Oracle.default()
-    report = ValidationReport()
+    return ValidationReport(evaluate(read_inputs(paths), oracle or Oracle.default()))
+
+
+def evaluate(records: Iterable[Recorded], oracle: Oracle) -> list[PayloadResult]:
+    """One result per payload, in order. The exchanges' run ids are remembered from one payload
+    to the next (`run.id.unique`): payloads with an exchange are judged in one sequence."""
+    results: list[PayloadResult] = []
     seen: set[str] = set()
     with _no_cycle_collection():
-        for recorded in read_inputs(paths):
+        for recorded in records:
             run = parse_body(recorded.body)
             exchange = recorded.exchange
             evaluation = oracle.evaluate(run, exchange=exchange, seen_run_ids=seen, body=recorded.body)
             if exchange is not None and isinstance(run, dict) and isinstance(run.get("id"), str):
                 seen.add(run["id"])
-            report.results.append(PayloadResult(recorded.source, evaluation))
-    return report
+            results.append(PayloadResult(recorded.source, evaluation))
+    return results
 
 
 @contextmanager
