@@ -38,8 +38,9 @@ class _Parser(argparse.ArgumentParser):
 def _cmd_validate(args: argparse.Namespace) -> int:
     from ._interrupt import stopping_on_signals
     from .recorded._jobs import validate_output
+    from .recorded._validate import no_cycle_collection
 
-    with stopping_on_signals():  # SIGTERM as Ctrl-C: "interrupted", exit 130, no worker left
+    with stopping_on_signals(), no_cycle_collection():  # SIGTERM as Ctrl-C; GC back once all is freed
         document, conforms = validate_output(args.paths, as_json=args.json, jobs=args.jobs)
     sys.stdout.buffer.write(document)
     return 0 if conforms else 1
