@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ._cpus import usable_cpus
 from ._errors import DrunError, UsageError
 from ._flags import (
     MAX_SEED,
@@ -118,8 +119,7 @@ def _cmd_client(args: argparse.Namespace, argv: Sequence[str]) -> int:
         note = functools.partial(_note, label=sdk if len(sdks) > 1 else None)
         # Partials of module-level functions, not a lambda: --jobs sends a check to a worker pickled.
         checks.append(functools.partial(check_client, options, note=note))
-    jobs = args.jobs or min(len(checks), os.cpu_count() or 1)
-    return _execute(args, argv, checks, jobs=jobs)
+    return _execute(args, argv, checks, jobs=args.jobs or min(len(checks), usable_cpus()))
 
 
 def _checked_server(options: Any) -> Any:

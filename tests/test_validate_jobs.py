@@ -15,13 +15,14 @@ from typing import Any
 
 import pytest
 
+from drun_conformance._cpus import usable_cpus
 from drun_conformance._errors import DrunError
 from drun_conformance.oracle import Exchange
 from drun_conformance.recorded import _jobs
 from drun_conformance.recorded._validate import Recorded
 
+from ._processes import children, command_line
 from .conftest import VALID_RUN, drun_command, run_cli
-from .test_sigterm import _children, _command_line
 from .test_validate_cli import _har_entry
 
 
@@ -108,7 +109,7 @@ def test_the_chunks_are_judged_in_workers_and_joined_in_order(
         assert _jobs.validate_output(paths, as_json=as_json, jobs=3) == one
         assert chunks == [1032, 1033, 1033]  # 3,098 payloads, contiguous, none lost
         chunks.clear()
-        if _jobs._cpus() >= 2:  # past the threshold: the default works side by side too
+        if usable_cpus() >= 2:  # past the threshold: the default works side by side too
             assert _jobs.validate_output(paths, as_json=as_json) == one
             assert chunks == [1549, 1549]
             chunks.clear()
@@ -140,7 +141,7 @@ def _exchange() -> Exchange:
 
 
 def test_the_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_jobs, "_cpus", lambda: 4)
+    monkeypatch.setattr(_jobs, "usable_cpus", lambda: 4)
     records = [Recorded(f"f:{n}", b"{}") for n in range(_jobs.PER_JOB * 8)]
     assert _jobs.jobs_for(records[: 2 * _jobs.PER_JOB - 1], None) == 1  # below it: in process
     assert _jobs.jobs_for(records[: 2 * _jobs.PER_JOB], None) == 2
@@ -190,7 +191,7 @@ def _start_big_run(tmp_path: Path) -> tuple[subprocess.Popen[bytes], list[int]]:
         start_new_session=True,  # a group of its own, as a terminal gives a command
     )
     deadline = time.monotonic() + 60
-    while not (workers := _children(process.pid)) and time.monotonic() < deadline:
+    while not (workers := children(process.pid)) and time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()
         time.sleep(0.01)
     assert workers, "no worker started"
@@ -200,7 +201,7 @@ def _start_big_run(tmp_path: Path) -> tuple[subprocess.Popen[bytes], list[int]]:
 def _gone(pids: list[int], command: bytes) -> bool:
     """Whether none of `pids` runs `command` any more: the command waits for its workers, so
     they are gone the moment it exits (a zombie has no command line)."""
-    return not any(_command_line(pid) == command for pid in pids)
+    return not any(command_line(pid) == command for pid in pids)
 
 
 @pytest.mark.parametrize(
@@ -212,7 +213,7 @@ def test_stopping_a_big_run_leaves_no_worker(
     tmp_path: Path, stop: Callable[[subprocess.Popen[bytes]], None]
 ) -> None:
     process, workers = _start_big_run(tmp_path)
-    command = _command_line(process.pid)
+    command = command_line(process.pid)
     try:
         stop(process)
         out, err = process.communicate(timeout=30)
@@ -224,7 +225,7 @@ def test_stopping_a_big_run_leaves_no_worker(
 
 def test_a_killed_worker_is_a_clear_error(tmp_path: Path) -> None:
     process, workers = _start_big_run(tmp_path)
-    command = _command_line(process.pid)
+    command = command_line(process.pid)
     try:
         os.kill(workers[0], signal.SIGKILL)
         out, err = process.communicate(timeout=30)

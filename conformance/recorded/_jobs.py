@@ -14,12 +14,12 @@ them with SIGTERM (their default action: they hold nothing to clean up), then SI
 from __future__ import annotations
 
 import gc
-import os
 import signal
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
+from drun_conformance._cpus import usable_cpus
 from drun_conformance._errors import DrunError
 from drun_conformance.oracle import Oracle
 
@@ -66,20 +66,12 @@ def jobs_for(records: Sequence[Recorded], jobs: int | None) -> int:
     run ids seen are shared from payload to payload) or where fork is not offered; else `jobs`,
     at most one per payload; by default one per CPU, each with at least PER_JOB payloads."""
     if jobs is None:
-        jobs = min(_cpus(), _MAX_JOBS, len(records) // PER_JOB)
+        jobs = min(usable_cpus(), _MAX_JOBS, len(records) // PER_JOB)
     if min(jobs, len(records)) < 2 or any(r.exchange is not None for r in records):
         return 1
     import multiprocessing  # only now: a small input, judged in turn, does not pay for it
 
     return min(jobs, len(records)) if "fork" in multiprocessing.get_all_start_methods() else 1
-
-
-def _cpus() -> int:
-    """The CPUs this process may run on (a container or `taskset` may allow fewer than exist)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not offered here
-        return os.cpu_count() or 1
 
 
 def _judge(oracle: Oracle, records: Sequence[Recorded], as_json: bool) -> _Answer:
