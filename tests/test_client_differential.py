@@ -31,6 +31,7 @@ from drun_conformance._verdict import RunResults, TargetResult
 from drun_conformance.client._check import ClientOptions, check_client
 from drun_conformance.reports._html import render_html
 
+from ._processes import command_line, descendants, running
 from .client_mutants import CLIENT_MUTANTS, MODEL_SDK, faithful_command
 from .conftest import drun_command
 
@@ -173,29 +174,6 @@ def test_jobs_1_and_jobs_2_find_the_same() -> None:
     assert [keys(t) for t in side_by_side.targets] == [keys(t) for t in in_turn.targets]
 
 
-def _descendants(pid: int) -> set[int]:
-    """Every process under `pid` (Linux /proc)."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def _running(pid: int) -> bool:
-    """Alive and not a zombie (an orphan's exit status waits for PID 1, which may never reap it)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.slow
 def test_sigterm_stops_targets_side_by_side_with_partial_reports(tmp_path: Path) -> None:
     args = ["client", "--sdk", "python", "--sdk", "python@0.109.0", "--jobs", "2", "--examples", "100000"]
@@ -208,12 +186,12 @@ def test_sigterm_stops_targets_side_by_side_with_partial_reports(tmp_path: Path)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and process.poll() is None:
-            seen |= _descendants(process.pid)
+            seen |= descendants(process.pid)
             if len(seen) >= 5:  # the forkserver, two workers and their two harnesses
                 break
             time.sleep(0.2)
         time.sleep(1.0)
-        seen |= _descendants(process.pid)
+        seen |= descendants(process.pid)
         assert process.poll() is None, "it ended before it was stopped"
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=90)
@@ -224,7 +202,7 @@ def test_sigterm_stops_targets_side_by_side_with_partial_reports(tmp_path: Path)
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["partial"] is True and results["verdict"] == "incomplete"
     time.sleep(1.0)
-    assert not [Path(f"/proc/{pid}/cmdline").read_bytes()[:120] for pid in seen if _running(pid)]  # none left
+    assert not [command_line(pid)[:120] for pid in seen if running(pid)]  # none left
 
 
 @pytest.mark.slow

@@ -15,36 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from ._processes import children, command_line, running
 from .client_mutants import misbehaving_command
 from .conftest import drun_command
-
-
-def _children(pid: int) -> list[int]:
-    """The processes whose parent is `pid` (Linux /proc)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def _running(pid: int) -> bool:
-    """Whether `pid` is still running: not gone, and not a zombie waiting to be reaped."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _command_line(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
 
 
 def _terminate_when(
@@ -81,7 +54,7 @@ def test_sigterm_stops_the_sdk_gate_with_partial_reports_and_stops_the_harness(t
     harness: list[int] = []
 
     def hanging(process: subprocess.Popen[bytes]) -> bool:  # the harness started: a run is waiting on it
-        harness[:] = _children(process.pid)
+        harness[:] = children(process.pid)
         return bool(harness)
 
     hang = misbehaving_command("hang")
@@ -92,7 +65,7 @@ def test_sigterm_stops_the_sdk_gate_with_partial_reports_and_stops_the_harness(t
 
 def test_sigterm_stops_the_main_job_with_partial_reports(tmp_path: Path) -> None:
     def checking(process: subprocess.Popen[bytes]) -> bool:  # the server is checked, the SDK gates begun
-        return any(b"anthropic_python" in _command_line(pid) for pid in _children(process.pid))
+        return any(b"anthropic_python" in command_line(pid) for pid in children(process.pid))
 
     _terminate_when(checking, ["run", "--seed", "1"], tmp_path / "reports")
 
@@ -103,7 +76,7 @@ def test_sigterm_while_the_main_job_installs_an_sdk_keeps_the_server_results(tmp
     pip: list[int] = []
 
     def installing(process: subprocess.Popen[bytes]) -> bool:
-        pip[:] = [pid for pid in _children(process.pid) if b"install" in _command_line(pid)]
+        pip[:] = [pid for pid in children(process.pid) if b"install" in command_line(pid)]
         return bool(pip)
 
     with socket.create_server(("127.0.0.1", 0)) as index:  # connections queue, none is answered
@@ -116,7 +89,7 @@ def test_sigterm_while_the_main_job_installs_an_sdk_keeps_the_server_results(tmp
     results = json.loads((tmp_path / "reports" / "results.json").read_text())
     assert [t["kind"] for t in results["targets"]] == ["server"]
     assert results["targets"][0]["verdict"] == "conformant"
-    assert not any(_running(pid) for pid in pip)  # the install is stopped too
+    assert not any(running(pid) for pid in pip)  # the install is stopped too
 
 
 def test_an_interrupt_whose_exception_was_dropped_still_stops_the_check() -> None:
