@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -18,13 +18,13 @@ from . import spec
 from ._differential import Differential, differential
 from ._interrupt import stopping_on_signals
 from ._parallel import TargetCheck, check_side_by_side
+from ._secrets import SECRET_FLAGS
 from ._verdict import Interrupted, RunResults, TargetResult, describe_gate, run_gate, run_verdict
 
-__all__ = ["EXIT_INCOMPLETE", "SECRET_FLAGS", "check_targets", "execute", "exit_status", "reproduce_command"]
+__all__ = ["EXIT_INCOMPLETE", "check_targets", "execute", "exit_status", "reproduce_command"]
 
 EXIT_INCOMPLETE = 4
 
-SECRET_FLAGS = frozenset({"--api-key", "--drun-api-key"})
 _GROUPS_PRINTED = 5
 
 
@@ -55,13 +55,16 @@ def execute(
     report_dir: Path | None,
     allow_incomplete: bool = False,
     jobs: int = 1,
+    secrets: Iterable[str] = (),
 ) -> int:
+    """Check the targets, write the reports (free of `secrets`, the keys the run used or saw),
+    print the summary, and answer the exit status."""
     command = reproduce_command(argv, seed=seed)
     results = check_targets(checks, command=command, seed=seed, strict=strict, jobs=jobs)
     if report_dir is not None:
         from .reports import write_reports
 
-        write_reports(results, report_dir)
+        write_reports(results, report_dir, secrets=secrets)
     _print_summary(results, report_dir)
     return exit_status(results, allow_incomplete=allow_incomplete)
 

@@ -31,7 +31,6 @@ __all__ = [
     "TargetResult",
     "TargetTally",
     "describe_gate",
-    "redact",
     "run_gate",
     "run_verdict",
     "target_gate",
@@ -43,7 +42,6 @@ Status = Literal["passed", "failed", "skipped", "errored"]
 Verdict = Literal["conformant", "non-conformant", "incomplete"]
 Gate = Literal["passed", "failed", "incomplete"]
 Remedy = Callable[[str], str | None]
-_SECRET_HEADERS = frozenset({"x-api-key", "authorization"})
 
 
 class _Model(BaseModel):
@@ -158,11 +156,6 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, result: TargetResult) -> None:
         super().__init__()
         self.result = result
-
-
-def redact(headers: Mapping[str, str]) -> dict[str, str]:
-    """Headers safe to write anywhere: credentials replaced by a marker."""
-    return {k: ("<redacted>" if k.lower() in _SECRET_HEADERS else v) for k, v in headers.items()}
 
 
 def _gating(strict: bool) -> set[str]:

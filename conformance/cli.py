@@ -67,9 +67,13 @@ def _server_options(args: argparse.Namespace) -> Any:
 
 
 def _execute(
-    args: argparse.Namespace, argv: Sequence[str], checks: list[Callable[[], Any]], jobs: int = 1
+    args: argparse.Namespace,
+    argv: Sequence[str],
+    checks: list[Callable[[], Any]],
+    jobs: int = 1,
+    secrets: Sequence[str] = (),
 ) -> int:
-    """Run the targets' checks as one run: results, reports and the exit status."""
+    """Run the targets' checks as one run: results, reports (free of `secrets`) and the exit status."""
     from ._session import execute
 
     return execute(
@@ -80,12 +84,14 @@ def _execute(
         report_dir=_report_dir(args),
         allow_incomplete=args.allow_incomplete,
         jobs=jobs,
+        secrets=secrets,
     )
 
 
 def _cmd_server(args: argparse.Namespace, argv: Sequence[str]) -> int:
     options = _server_options(args)
-    return _execute(args, argv, [lambda: _checked_server(options)])
+    secrets = [options.api_key] if options.api_key else []
+    return _execute(args, argv, [lambda: _checked_server(options)], secrets=secrets)
 
 
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:

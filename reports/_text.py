@@ -130,7 +130,7 @@ def expected_observed(requirement: RequirementResult) -> tuple[str, str]:
 def server_curl(example: Counterexample) -> str | None:
     """The curl line for a server finding: the runner's own, unless redaction had to touch it
     (then one built from the request, which reads the key from $ANTHROPIC_API_KEY)."""
-    from ._secrets import MARK
+    from drun_conformance._secrets import MARK
 
     if example.curl and MARK not in example.curl:
         return example.curl

@@ -143,7 +143,7 @@ def _unpatterned(found: Differential | None) -> int:
 
 def _command(argv: Sequence[str]) -> str:
     """The reproduce line: a redacted key becomes "$ANTHROPIC_API_KEY", so the copy still runs."""
-    from ._secrets import MARK
+    from drun_conformance._secrets import MARK
 
     return " ".join('"$ANTHROPIC_API_KEY"' if arg == MARK else shlex.quote(arg) for arg in argv)
 

@@ -9,11 +9,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from drun_conformance._errors import InputError
+from drun_conformance._secrets import Redactor
 from drun_conformance._verdict import RunResults
 
 from ._html import render_html
 from ._junit import render_junit
-from ._secrets import Redactor
 
 __all__ = ["REPORT_FILES", "redact_results", "write_reports"]
 

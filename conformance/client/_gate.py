@@ -27,7 +27,8 @@ from hypothesis.database import InMemoryExampleDatabase
 from drun_conformance import spec
 from drun_conformance._differential import CaseRecord, case_record
 from drun_conformance._interrupt import raise_if_interrupted
-from drun_conformance._verdict import Counterexample, TargetResult, TargetTally, redact
+from drun_conformance._secrets import redact_headers
+from drun_conformance._verdict import Counterexample, TargetResult, TargetTally
 from drun_conformance.oracle import ClientCall, Evaluation, Finding, Oracle
 
 from ._cases import GateCase, ServedError, coverage_cases, gate_cases
@@ -232,7 +233,7 @@ class Gate:
             else {
                 "method": request.method,
                 "url": self.base_url + request.target,
-                "headers": redact(request.headers),
+                "headers": redact_headers(request.headers),
                 "body": request.body.decode("utf-8", "replace"),
             },
             response={

@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 import orjson
 
+from drun_conformance._secrets import presented_keys
+
 from ._call import ClientCall
 from ._walk import ListingWalk
 
@@ -72,8 +74,7 @@ class Exchange:
 
     @property
     def has_credentials(self) -> bool:
-        auth = self.request_headers.get("authorization", "")
-        return bool(self.request_headers.get("x-api-key")) or auth.lower().startswith("bearer ")
+        return bool(presented_keys(self.request_headers))
 
     def betas(self) -> list[str]:
         header = self.request_headers.get("anthropic-beta", "")

@@ -11,6 +11,8 @@ import re
 from typing import Any
 from urllib.parse import quote, unquote
 
+from drun_conformance._secrets import presented_keys
+
 from ._call import ClientCall, RecordedRequest
 from ._case import UNPARSED, Case, Finding, show
 from ._registry import Registry
@@ -106,7 +108,7 @@ def check_api_key(case: Case) -> list[Finding] | None:
     if request is None:
         return None
     key = call_of(case).api_key
-    if request.headers.get("x-api-key") == key or request.headers.get("authorization") == f"Bearer {key}":
+    if key in presented_keys(request.headers):
         return []
     # Never quote a key: name the headers only.
     present = [name for name in ("x-api-key", "authorization") if name in request.headers]

@@ -22,7 +22,8 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl, unquote
 
 from drun_conformance import spec
-from drun_conformance._verdict import Counterexample, TargetResult, TargetTally, redact
+from drun_conformance._secrets import Redactor, credentials_in_request, presented_keys, redact_headers
+from drun_conformance._verdict import Counterexample, TargetResult, TargetTally
 from drun_conformance.oracle import (
     LISTING_FILTERS,
     UNPARSED,
@@ -102,7 +103,7 @@ class Judge:
         self.judged = 0
         self.passed_through: dict[str, int] = {}
         self.not_judged: list[str] = []
-        self.secrets: set[str] = set()  # keys seen: scrubbed from the reports, never written
+        self.redactor = Redactor()  # knows every key seen: reports and console lines pass through it
         self._runs: dict[str, dict[str, Any]] = {}  # answered by run-now, by id
         self._walks: dict[str, _Walk] = {}  # open walks, by the next_page cursor they wait for
 
@@ -111,17 +112,18 @@ class Judge:
     def __call__(self, seen: Seen) -> None:
         path, _, query = seen.target.partition("?")
         operation, ident = _operation(seen.method, path)
-        for header in ("x-api-key", "authorization"):
-            if seen.request_headers.get(header):
-                self.secrets.add(seen.request_headers[header].removeprefix("Bearer ").strip())
+        self.redactor = self.redactor.with_secrets(
+            credentials_in_request(seen.target, seen.request_headers, seen.request_body)
+        )
         if operation == "other":
-            key = f"{seen.method} {path if len(path) < 60 else path[:57] + '...'}"
+            key = f"{seen.method} {self._shown(path, 60)}"
             self.passed_through[key] = self.passed_through.get(key, 0) + 1
             return
         body = _decoded(seen)
         if body is None:
             why = "over the judging cap" if seen.response_truncated else "in an encoding it cannot read"
-            self.not_judged.append(f"{seen.method} {path[:80]}: the answer was {why}: forwarded, not judged")
+            shown = self._shown(path, 80)
+            self.not_judged.append(f"{seen.method} {shown}: the answer was {why}: forwarded, not judged")
             return
         self.judged += 1
         exchange = Exchange(
@@ -136,14 +138,15 @@ class Judge:
         parsed = parse_body(body)
         example = self._example(seen, body, parsed)
         took = f"{seen.elapsed_s * 1000:.0f} ms"
-        verdicts = [f"{seen.method} {cut(seen.target, 120)} -> {seen.status} ({took})"]
+        verdicts = [f"{seen.method} {self._shown(seen.target, 120)} -> {seen.status} ({took})"]
         if operation == "run-now":
             verdicts.append(self._run_now(seen, exchange, parsed, example))
         elif operation == "read-back":
             verdicts.append(self._read_back(exchange, parsed, example))
         else:
             verdicts.append(self._listing(seen, query, exchange, parsed, example))
-        print(f"drun proxy #{self.judged} " + "  ".join(verdicts), file=self.out, flush=True)
+        line = self.redactor.text(f"drun proxy #{self.judged} " + "  ".join(verdicts))
+        print(line, file=self.out, flush=True)
         if self.on_exchange is not None:
             self.on_exchange(self.judged)
 
@@ -155,15 +158,14 @@ class Judge:
         )
         if 200 <= seen.status < 300 and isinstance(parsed, dict) and isinstance(parsed.get("id"), str):
             self._runs.setdefault(parsed["id"], parsed)
-        name = seen.request_headers.get("user-agent", "unknown client")[:80]
+        name = self._shown(seen.request_headers.get("user-agent", "unknown client"), 80)
         tally = self.clients.get(name)
         if tally is None:
             tally = self.clients[name] = TargetTally(self.catalog, sides={"client-request"})
             for rid, reason in _CALL_ONLY.items():  # no request through a proxy can show these
                 tally.not_applicable(rid, reason)
         self.client_requests[name] = self.client_requests.get(name, 0) + 1
-        key = seen.request_headers.get("x-api-key") or seen.request_headers.get("authorization", "")
-        key = key.removeprefix("Bearer ").strip()
+        key = next(iter(presented_keys(seen.request_headers)), "")
         call = ClientCall(
             deployment_id=exchange.deployment_id,
             betas=None,
@@ -246,6 +248,11 @@ class Judge:
 
     # --- results ------------------------------------------------------------------------
 
+    @property
+    def secrets(self) -> frozenset[str]:
+        """Every credential seen in a request: no report or console line may hold one."""
+        return self.redactor.secrets
+
     def results(self, *, strict: bool = False) -> list[TargetResult]:
         """The upstream's result and each client's; open walks are judged as they stand."""
         for walk in list(self._walks.values()):
@@ -283,13 +290,18 @@ class Judge:
 
     # --- helpers ----------------------------------------------------------------------
 
+    def _shown(self, text: str, most: int) -> str:
+        """`text` for a line or a name: credentials out first, so a cut never leaves half a key."""
+        return cut(self.redactor.text(text), most)
+
     def _record(self, tally: TargetTally, evaluation: Evaluation, example: Counterexample) -> str:
         tally.record(evaluation, example)
         failed = [f"{f.requirement} ({f.level})" for f in evaluation.violations]
         return "FAILED " + ", ".join(dict.fromkeys(failed)) if failed else "ok"
 
     def _example(self, seen: Seen, body: bytes, parsed: Any) -> Counterexample:
-        text = body[:_TEXT_CAP].decode("utf-8", "replace")
+        # Twice the cap read, so a key across the cut is still whole when it is replaced.
+        text = self.redactor.text(body[: 2 * _TEXT_CAP].decode("utf-8", "replace"))[:_TEXT_CAP]
         return Counterexample(
             summary="",
             payload=None if parsed is UNPARSED else parsed,
@@ -297,7 +309,7 @@ class Judge:
             request={
                 "method": seen.method,
                 "url": self.upstream + seen.target,
-                "headers": redact(seen.request_headers),
+                "headers": redact_headers(seen.request_headers),
             },
             response={"status": seen.status, "headers": seen.response_headers, "body": text},
         )

@@ -118,4 +118,5 @@ def cmd_proxy(args: argparse.Namespace, argv: Sequence[str]) -> int:
         strict=args.strict,
         report_dir=report_dir,
         allow_incomplete=args.allow_incomplete,
+        secrets=judge.secrets,
     )

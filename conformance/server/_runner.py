@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from drun_conformance import spec
+from drun_conformance._secrets import CREDENTIAL_HEADERS
 from drun_conformance._verdict import Counterexample, Interrupted, TargetResult, TargetTally
 from drun_conformance.oracle import UNPARSED, Evaluation, Exchange, Oracle, parse_body
 
@@ -28,7 +29,6 @@ __all__ = ["check_server"]
 
 
 _ABORT_AFTER_FAULTS = 2
-_CREDENTIAL_HEADERS = frozenset({"x-api-key", "authorization"})
 _READ_BACK = "run.read-back.same-record"
 
 
@@ -167,7 +167,7 @@ class _ServerRun:
         for path, headers in generated_requests(cases, seed=self.options.seed):
             deployment_id = _decoded_id(path)
             known = True if deployment_id in self.deployment_ids else None
-            unauthenticated = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
+            unauthenticated = {k: v for k, v in headers.items() if k.lower() not in CREDENTIAL_HEADERS}
             self._run(deployment_id, {**unauthenticated, **self._auth()}, known=known, path=path)
 
     # --- one request ------------------------------------------------------------------

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import httpx
 
 from drun_conformance._interrupt import raise_if_interrupted
-from drun_conformance._verdict import redact
+from drun_conformance._secrets import redact_headers
 from drun_conformance.oracle import Exchange
 
 __all__ = [
@@ -49,7 +49,7 @@ class Sent:
     headers: dict[str, str]
 
     def describe(self, base_url: str) -> dict[str, object]:
-        return {"method": self.method, "url": base_url + self.path, "headers": redact(self.headers)}
+        return {"method": self.method, "url": base_url + self.path, "headers": redact_headers(self.headers)}
 
 
 @dataclass(frozen=True, slots=True)
