@@ -1,6 +1,6 @@
 """The results of a run: what every runner produces and every report renders.
 
-`results.json` is `RunResults` dumped as JSON; its JSON Schema ships in `reports/`. A runner
+`results.json` is `RunResults` dumped as JSON; its JSON Schema ships in `drun_conformance.reports`. A runner
 feeds each evaluation to a `TargetTally`, which keeps per requirement the counts and the
 smallest counterexample, then freezes into a `TargetResult`.
 

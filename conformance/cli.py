@@ -130,8 +130,8 @@ def _cmd_client(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def _checked_server(options: Any) -> Any:
     """check_server with live progress on standard error."""
-    from .reports import progress
-    from .server import budget_of, check_server
+    from drun_conformance.reports import progress
+    from drun_conformance.server import budget_of, check_server
 
     label = f"server {options.base_url or 'embedded'}"
     with progress(total=budget_of(options), label=label) as bar:

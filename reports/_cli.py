@@ -1,5 +1,5 @@
 """`drun-conformance report diff | render`: the handler behind the CLI's `report` command (its
-flags are declared in conformance/cli.py, so building the parser imports nothing from here)."""
+flags are declared in drun_conformance.cli, so building the parser imports nothing from here)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The contract as data: the files `drun-conformance spec build` writes, shipped in the wheel.
 
-Everything here is read-only at run time; `conformance.build_spec` is what writes it.
+Everything here is read-only at run time; `drun_conformance.contract.build_spec` is what writes it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Hypothesis strategies for Run Deployment Now, driven by the contract in spec/.
 
     from hypothesis import given
-    from . import runs, edge_runs, invalid_runs
+    from drun_conformance.strategies import edge_runs, invalid_runs, runs
 
     @given(runs())
     def test_my_sdk_parses_every_valid_run(payload): ...

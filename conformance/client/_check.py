@@ -1,6 +1,6 @@
 """The SDK gate's public entry: `check_client`, the options, and the gates `drun-conformance run`
 adds. The gate itself (`_gate`) is imported on first use: it brings Hypothesis and the
-strategies, which `import conformance` should not pay for.
+strategies, which `import drun_conformance` should not pay for.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Expectation files: the known failures of an SDK, checked in, as web-platform-tests keeps them.
 
-    # conformance/expectations/typescript.yaml
+    # expectations/typescript.yaml, in drun_conformance.client
     sdk: typescript
     failures:
       - requirement: client.parse.int64

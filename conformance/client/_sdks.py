@@ -74,7 +74,7 @@ class ShippedSdk:
     default_version: str
     minimum_version: tuple[int, ...]  # the oldest release the shipped harness gates...
     minimum_reason: str  # ...and why (scripts/sweep_sdks.py checks it against the registries)
-    harness: str  # the file or folder under conformance/harnesses/
+    harness: str  # the file or folder in drun_conformance.client's harnesses/
 
     @property
     def expectations(self) -> Path:

@@ -24,7 +24,7 @@ __all__ = [
 
 
 class ProgressSink(Protocol):
-    """Where a run reports as it goes: `reports.Progress` is one."""
+    """Where a run reports as it goes: `drun_conformance.reports.Progress` is one."""
 
     def advance(self, n: int = 1) -> None: ...
 

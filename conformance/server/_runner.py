@@ -35,7 +35,7 @@ _READ_BACK = "run.read-back.same-record"
 def check_server(options: ServerOptions, *, progress: ProgressSink | None = None) -> TargetResult:
     """Probe one server (the embedded one when `options.base_url` is None).
 
-    `progress` (a `reports.Progress`, say) is advanced once a request and told every note.
+    `progress` (a `drun_conformance.reports.Progress`, say) is advanced once a request and told every note.
     """
     if options.base_url is not None:
         return _ServerRun(
