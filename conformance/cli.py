@@ -67,25 +67,13 @@ def _server_options(args: argparse.Namespace) -> Any:
 
 
 def _execute(
-    args: argparse.Namespace,
-    argv: Sequence[str],
-    checks: list[Callable[[], Any]],
-    jobs: int = 1,
-    secrets: Sequence[str] = (),
+    args: argparse.Namespace, argv: Sequence[str], checks: list[Callable[[], Any]], **how: Any
 ) -> int:
-    """Run the targets' checks as one run: results, reports (free of `secrets`) and the exit status."""
+    """Run the targets' checks as one run: results, reports and the exit status (`how`: jobs, secrets)."""
     from ._session import execute
 
-    return execute(
-        checks,
-        argv=argv,
-        seed=args.seed,
-        strict=args.strict,
-        report_dir=_report_dir(args),
-        allow_incomplete=args.allow_incomplete,
-        jobs=jobs,
-        secrets=secrets,
-    )
+    options = {"seed": args.seed, "strict": args.strict, "allow_incomplete": args.allow_incomplete}
+    return execute(checks, argv=argv, report_dir=_report_dir(args), **options, **how)
 
 
 def _cmd_server(args: argparse.Namespace, argv: Sequence[str]) -> int:
