@@ -25,6 +25,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from drun_conformance.server import ServerOptions, check_server, default_budget, is_loopback
+from drun_conformance.server._transport import Prober, TransportFault
 from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, serve_in_thread
 
 from .conftest import drun_command, run_cli
@@ -187,8 +188,8 @@ def test_a_head_that_never_ends_is_cut_at_the_timeout(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def tls_context(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
-    """A server context with a self-signed certificate for 127.0.0.1, made by the openssl CLI."""
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with a self-signed certificate for 127.0.0.1 and its key, made by the openssl CLI."""
     openssl = shutil.which("openssl")
     if openssl is None:
         pytest.skip("the openssl command is not installed: no self-signed certificate to serve TLS with")
@@ -203,9 +204,27 @@ def tls_context(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
         capture_output=True,
         timeout=60,
     )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tls_context(tls_files: Path) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    context.load_cert_chain(tls_files / "cert.pem", tls_files / "key.pem")
     return context
+
+
+def test_a_tls_head_that_never_ends_is_cut_at_the_timeout(
+    tls_files: Path, tls_context: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under TLS too the request's own deadline ends a trickle (it shuts the wrapped socket)."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_files / "cert.pem"))  # trusted for this test only
+    with raw_tcp_server("trickle-head", tls=tls_context) as url:
+        with Prober(url.replace("http://", "https://"), max_requests=1, timeout_s=1.5) as prober:
+            started = time.monotonic()
+            _, got = prober.send("POST", "/v1/deployments/depl_ok/run", {})
+            elapsed = time.monotonic() - started
+    assert isinstance(got, TransportFault) and got.kind == "stalled" and elapsed < 10, got
 
 
 def test_https_to_a_plain_server_is_unreachable_not_a_crash(tmp_path: Path) -> None:

@@ -216,10 +216,9 @@ class Prober:
             return sent, got.fault(sent, "oversize", str(exc), cap=self._cap)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
             return sent, TransportFault(sent, "unreachable", f"cannot connect: {exc}")
-        except httpx.TimeoutException:
-            return sent, got.fault(sent, "stalled", "no complete answer within the timeout", self._timeout_s)
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            if watchdog.fired:  # the watchdog closed it: the answer took longer than the timeout
+        except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            # The watchdog ends a request by shutting its socket: the read then fails as if cut.
+            if watchdog.fired or isinstance(exc, httpx.TimeoutException):
                 return sent, got.fault(
                     sent, "stalled", "no complete answer within the timeout", self._timeout_s
                 )
