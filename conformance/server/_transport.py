@@ -134,7 +134,6 @@ def fault_example(base_url: str, fault: TransportFault) -> Counterexample:
         summary="",
         request=fault.sent.describe(base_url),
         response=response,
-        observed=fault.detail,
         curl=curl_command(base_url, fault.sent),
     )
 
