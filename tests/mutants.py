@@ -3,17 +3,19 @@
 Each Mutant rewrites what the reference server answers (or what it is asked) through an ASGI
 middleware, so every fault is the reference behaviour plus exactly one lie. `requirement` is
 the id `drun-conformance server` must report as failed; `also` lists any requirement the
-same lie unavoidably breaks too (kept short and explained).
+same lie unavoidably breaks too (kept short and explained). A reply is sent whole, unless
+its `wire` says how to break it on the way (cut short, stalled, trickled, flooded).
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,6 +23,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from drun_conformance.server.reference._app import _cursor, _cursor_seq
 
 Body = dict[str, Any]
+# How a reply leaves: whole; cut short after half its body (with a content-length, or chunked);
+# silent (no byte); stalled after half its body; trickled a byte at a time; flooded past any cap
+# (chunked, or declaring a GiB).
+Wire = Literal["whole", "cut", "cut-chunked", "silent", "stall", "trickle", "flood", "flood-declared"]
+_TRICKLE_S = 0.2  # between two bytes of a trickle: each read is quick, the whole answer is not
 
 
 @dataclass(slots=True)
@@ -34,6 +41,8 @@ class Reply:
     method: str
     count: int  # how many run requests (POST) came before this one
     api_key: str | None = None  # the x-api-key the request carried
+    query: str = ""  # the raw query string
+    wire: Wire = "whole"
 
     @property
     def key_wrong(self) -> bool:
@@ -174,6 +183,27 @@ def _plain_text_runs(reply: Reply) -> None:
 def _truncated_json(reply: Reply) -> None:
     if reply.is_run and reply.status == 200:
         reply.body = reply.body[: len(reply.body) // 2]
+
+
+def _sent(wire: Wire) -> Fault:
+    """Successful run-now answers leave broken on the wire (`wire`); every other one whole."""
+
+    def fault(reply: Reply) -> None:
+        if reply.is_run and reply.status == 200:
+            reply.wire = wire
+
+    return fault
+
+
+def _redirect_loop(reply: Reply) -> None:
+    if reply.is_run and reply.status == 200:
+        reply.status, reply.headers, reply.body = 307, {"location": reply.path}, b""
+
+
+def _redirect_once(reply: Reply) -> None:
+    """The run-now answer moved: followed once, the redirect would be answered as it should."""
+    if reply.is_run and reply.status == 200 and "moved=1" not in reply.query:
+        reply.status, reply.headers, reply.body = 308, {"location": reply.path + "?moved=1"}, b""
 
 
 def _every(n: int, fault: Fault) -> Fault:
@@ -456,7 +486,18 @@ MUTANTS: tuple[Mutant, ...] = (
         listing_query=lambda q: q.pop("deployment_id", None),
     ),
     Mutant("made-up-cursor-200", "listing.cursor.invalid-400", _no_fault, listing_query=_drop_made_up_cursor),
+    # how the answer arrives: the other probes are answered whole, the run-now answers are not
+    Mutant("truncated-body", "http.answer.whole", _sent("cut")),
+    Mutant("chunked-body-cut-off", "http.answer.whole", _sent("cut-chunked")),
+    Mutant("silent-run-now", "http.answer.in-time", _sent("silent")),
+    Mutant("stall-mid-body", "http.answer.in-time", _sent("stall")),
+    Mutant("trickle", "http.answer.in-time", _sent("trickle")),
+    Mutant("flood", "http.answer.within-cap", _sent("flood")),
+    Mutant("flood-declared", "http.answer.within-cap", _sent("flood-declared")),
+    Mutant("redirect-loop", "http.answer.no-redirect", _redirect_loop),
+    Mutant("single-redirect", "http.answer.no-redirect", _redirect_once),
 )
+WIRE_MUTANTS = tuple(m for m in MUTANTS if m.requirement.startswith("http.answer."))
 
 
 @dataclass
@@ -489,18 +530,17 @@ class FaultInjector:
         await self.app(scope, receive, capture)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in started["headers"]}
         reply = Reply(
-            started["status"], headers, b"".join(chunks), path, method, count, asked.get("x-api-key")
+            started["status"],
+            headers,
+            b"".join(chunks),
+            path,
+            method,
+            count,
+            asked.get("x-api-key"),
+            scope.get("query_string", b"").decode("latin-1"),
         )
         self.mutant.fault(reply)
-        reply.headers["content-length"] = str(len(reply.body))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": reply.status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()],
-            }
-        )
-        await send({"type": "http.response.body", "body": reply.body})
+        await _send_reply(reply, receive, send)
 
     def _rewrite_request(self, scope: Scope) -> Scope:
         headers = list(scope["headers"])
@@ -521,3 +561,64 @@ class FaultInjector:
             self.mutant.listing_query(query)
             query_string = urlencode(query).encode("latin-1")
         return {**copy.copy(scope), "headers": headers, "query_string": query_string}
+
+
+async def _send_reply(reply: Reply, receive: Receive, send: Send) -> None:
+    """Send `reply` as its `wire` says; uvicorn closes the connection when the app returns before
+    the body is complete."""
+    wire, body = reply.wire, reply.body
+    if wire == "silent":
+        await _until_gone(receive)
+        return
+    if wire in ("cut-chunked", "flood"):
+        reply.headers.pop("content-length", None)  # no length: uvicorn sends it chunked
+    else:
+        reply.headers["content-length"] = str(1 << 30 if wire == "flood-declared" else len(body))
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()]
+    await send({"type": "http.response.start", "status": reply.status, "headers": raw})
+    if wire == "whole":
+        await send({"type": "http.response.body", "body": body})
+        return
+    half = body[: len(body) // 2]
+    gone = asyncio.ensure_future(_until_gone(receive))
+    try:
+        if wire in ("cut", "cut-chunked", "stall"):
+            await send({"type": "http.response.body", "body": half, "more_body": True})
+            if wire == "stall":
+                await gone
+        elif wire == "trickle":
+            for byte in body:
+                if gone.done():
+                    return
+                await send({"type": "http.response.body", "body": bytes([byte]), "more_body": True})
+                await asyncio.sleep(_TRICKLE_S)
+            await send({"type": "http.response.body", "body": b""})
+        else:  # a flood: the body, then JSON whitespace until the client gives up
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+            while not gone.done():
+                await send({"type": "http.response.body", "body": b" " * 65536, "more_body": True})
+                await asyncio.sleep(0)  # a send may not yield: let the disconnect be seen
+    finally:
+        gone.cancel()
+
+
+async def _until_gone(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+if __name__ == "__main__":  # one mutant served for a person to point a tool at, until Ctrl-C
+    import sys
+    import threading
+
+    from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, serve_in_thread
+
+    if len(sys.argv) != 2 or sys.argv[1] not in {m.name for m in MUTANTS}:
+        sys.exit(f"usage: python -m tests.mutants NAME\nNAME: {', '.join(m.name for m in MUTANTS)}")
+    chosen = next(m for m in MUTANTS if m.name == sys.argv[1])
+    with serve_in_thread(FaultInjector(create_app(), chosen)) as url:
+        print(f"{chosen.name} ({chosen.requirement}) at {url}, api key {DEFAULT_API_KEY}", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass

@@ -1,5 +1,7 @@
 """Hostile and broken targets: every run ends in time, with a finding and an exit status,
-never a traceback; and no flag makes the runner exceed its request budget."""
+never a traceback; and no flag makes the runner exceed its request budget. A target that
+answers, but breaks an answer on the wire, is non-conformant (exit 1); one that never
+answers anything is unreachable (exit 3)."""
 
 from __future__ import annotations
 
@@ -23,9 +25,13 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from drun_conformance.server import ServerOptions, check_server, default_budget, is_loopback
+from drun_conformance.server._transport import Prober, TransportFault
 from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, serve_in_thread
 
 from .conftest import drun_command, run_cli
+from .mutants import WIRE_MUTANTS, FaultInjector, Mutant
+
+pytestmark = pytest.mark.slow
 
 # A success head promising 1000 bytes of body, then 12 of them.
 _PARTIAL = b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"id": "drun'
@@ -39,11 +45,22 @@ def _read_head(conn: socket.socket) -> None:
             data += chunk
 
 
+def _trickle_head(conn: socket.socket) -> None:
+    """A status line, then a header a byte at a time, never ending: each read is quick."""
+    _read_head(conn)
+    with contextlib.suppress(OSError):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nx-slow: ")
+        while True:
+            conn.sendall(b"a")
+            time.sleep(0.2)
+
+
 @contextmanager
 def raw_tcp_server(behaviour: str, tls: ssl.SSLContext | None = None) -> Iterator[str]:
     """A TCP server on loopback that accepts and then hangs ("silent"), hangs up ("reset"),
-    stops mid-body ("stall-body") or closes before its content-length ("short-body");
-    with `tls`, a TLS server that answers like "short-body" once a handshake succeeds."""
+    stops mid-body ("stall-body"), closes before its content-length ("short-body") or never
+    ends its head ("trickle-head"); with `tls`, a TLS server that answers like "short-body"
+    once a handshake succeeds."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
@@ -75,6 +92,9 @@ def raw_tcp_server(behaviour: str, tls: ssl.SSLContext | None = None) -> Iterato
                     conn.close()
                 else:
                     held.append(conn)
+            elif behaviour == "trickle-head":
+                held.append(conn)
+                threading.Thread(target=_trickle_head, args=(conn,), daemon=True).start()
             else:
                 held.append(conn)
 
@@ -143,20 +163,33 @@ def test_a_target_that_hangs_or_hangs_up_ends_the_run_with_exit_3(behaviour: str
     assert any(word in n for n in notes for word in ("no usable answer", "could not be reached")), notes
 
 
-@pytest.mark.parametrize("behaviour", ["stall-body", "short-body"])
-def test_a_body_that_stalls_or_stops_short_ends_the_run_with_exit_3(behaviour: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("behaviour", "requirement"), [("stall-body", "http.answer.in-time"), ("short-body", "http.answer.whole")]
+)
+def test_a_body_that_stalls_or_stops_short_is_a_transport_failure(
+    behaviour: str, requirement: str, tmp_path: Path
+) -> None:
+    """A status line came: the target answers, and what it answers breaks (exit 1, not 3)."""
     with raw_tcp_server(behaviour) as url:
+        status, elapsed, results = _cli(url, tmp_path, "--allow-incomplete")
+    assert status == 1 and elapsed < 120
+    target = json.loads(results)["targets"][0]
+    assert target["verdict"] == "non-conformant" and target["requests"] == 1
+    assert [r["id"] for r in target["requirements"] if r["status"] == "failed"] == [requirement]
+
+
+def test_a_head_that_never_ends_is_cut_at_the_timeout(tmp_path: Path) -> None:
+    """A trickle of header bytes resets every read timeout: the request's own deadline ends it.
+    No head ever completes, so nothing answered: unreachable."""
+    with raw_tcp_server("trickle-head") as url:
         status, elapsed, results = _cli(url, tmp_path)
-    assert status == 3 and elapsed < 120
-    notes = json.loads(results)["targets"][0]["notes"]
-    assert any("no usable answer" in n for n in notes), notes
-    words = "no answer within the timeout" if behaviour == "stall-body" else "the connection broke"
-    assert words in results
+    assert status == 3 and elapsed < 30  # two requests of --timeout 2, and start-up
+    assert "no complete answer within the timeout" in results
 
 
 @pytest.fixture(scope="module")
-def tls_context(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
-    """A server context with a self-signed certificate for 127.0.0.1, made by the openssl CLI."""
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with a self-signed certificate for 127.0.0.1 and its key, made by the openssl CLI."""
     openssl = shutil.which("openssl")
     if openssl is None:
         pytest.skip("the openssl command is not installed: no self-signed certificate to serve TLS with")
@@ -171,9 +204,27 @@ def tls_context(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
         capture_output=True,
         timeout=60,
     )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tls_context(tls_files: Path) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    context.load_cert_chain(tls_files / "cert.pem", tls_files / "key.pem")
     return context
+
+
+def test_a_tls_head_that_never_ends_is_cut_at_the_timeout(
+    tls_files: Path, tls_context: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under TLS too the request's own deadline ends a trickle (it shuts the wrapped socket)."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_files / "cert.pem"))  # trusted for this test only
+    with raw_tcp_server("trickle-head", tls=tls_context) as url:
+        with Prober(url.replace("http://", "https://"), max_requests=1, timeout_s=1.5) as prober:
+            started = time.monotonic()
+            _, got = prober.send("POST", "/v1/deployments/depl_ok/run", {})
+            elapsed = time.monotonic() - started
+    assert isinstance(got, TransportFault) and got.kind == "stalled" and elapsed < 10, got
 
 
 def test_https_to_a_plain_server_is_unreachable_not_a_crash(tmp_path: Path) -> None:
@@ -213,17 +264,51 @@ def test_an_unreachable_target_exits_3(tmp_path: Path) -> None:
 def test_a_flood_of_bytes_is_cut_at_the_cap(tmp_path: Path) -> None:
     with serve_in_thread(_app(_flood)) as url:
         status, elapsed, results = _cli(url, tmp_path, "--max-response-bytes", "1000000")
-    assert status in (1, 3) and elapsed < 120
-    assert any("passed 1000000 bytes" in n for n in json.loads(results)["targets"][0]["notes"])
+    assert status == 1 and elapsed < 120
+    target = json.loads(results)["targets"][0]
+    assert any("passed 1000000 bytes" in n for n in target["notes"])
+    assert [r["id"] for r in target["requirements"] if r["status"] == "failed"] == ["http.answer.within-cap"]
 
 
-def test_a_redirect_loop_is_not_followed_and_the_run_is_incomplete(tmp_path: Path) -> None:
+def test_a_redirect_loop_is_not_followed_and_fails_the_run(tmp_path: Path) -> None:
     with serve_in_thread(_app(_redirect)) as url:
-        status, elapsed, results = _cli(url, tmp_path)
-    assert status == 4 and elapsed < 120  # incomplete: the gate neither passes nor fails
+        status, elapsed, results = _cli(url, tmp_path, "--allow-incomplete")
+    assert status == 1 and elapsed < 120
     data = json.loads(results)
-    assert data["verdict"] == "incomplete"
-    assert any("redirects are not followed" in n for n in data["targets"][0]["notes"])
+    assert data["verdict"] == "non-conformant" and data["targets"][0]["requests"] == 1
+    assert any("redirect loop" in (r["message"] or "") for r in data["targets"][0]["requirements"])
+
+
+@pytest.mark.parametrize("mutant", WIRE_MUTANTS, ids=lambda m: m.name)
+def test_a_target_that_breaks_its_run_now_answers_fails_even_with_allow_incomplete(
+    mutant: Mutant, tmp_path: Path
+) -> None:
+    """The other probes are answered whole: the broken run-now answer is a MUST failure named on
+    the console, the run stops there, and --allow-incomplete does not make it a pass."""
+    with serve_in_thread(FaultInjector(create_app(), mutant)) as url:
+        args = ("--api-key", DEFAULT_API_KEY, "--max-response-bytes", "100000", "--allow-incomplete")
+        result = run_cli(
+            "server",
+            "--base-url",
+            url,
+            "--deployment-id",
+            "depl_ok",
+            "--timeout",
+            "2",
+            *args,
+            "--report-dir",
+            str(tmp_path),
+        )
+    out = result.stdout.decode()
+    assert result.returncode == 1 and "Traceback" not in out + result.stderr.decode(), out
+    assert f"FAILED MUST   {mutant.requirement}:" in out
+    target = json.loads((tmp_path / "results.json").read_text())["targets"][0]
+    assert target["verdict"] == "non-conformant" and target["requests"] <= 2, target["notes"]
+    assert [r["id"] for r in target["requirements"] if r["status"] == "failed"] == [mutant.requirement]
+    assert f"stopped at the first answer that broke {mutant.requirement}" in target["notes"][-1]
+    # What the stop left unexercised says so, and asks for no larger budget.
+    unexercised = [r for r in target["requirements"] if r["level"] == "MUST" and r["status"] == "skipped"]
+    assert unexercised and all("transport failure" in r["remedy"] for r in unexercised if r["applicable"])
 
 
 class _Counter:

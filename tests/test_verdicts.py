@@ -203,3 +203,50 @@ def test_the_shrunk_counterexample_replaces_a_shorter_hand_made_one() -> None:
     (int64,) = [r for r in result.requirements if r.id == "client.parse.int64"]
     assert int64.counterexample is not None and int64.counterexample.payload["agent"]["version"] == 2**31
     assert int64.message == "Received: 2^31"
+
+
+def test_a_run_past_its_deadline_asks_for_no_larger_budget() -> None:
+    """The deadline and the budget are two reasons to stop: each names its own remedy."""
+    with serve_in_thread() as url:
+        options = ServerOptions(
+            base_url=url, api_key=DEFAULT_API_KEY, deployment_ids=("depl_ok",), deadline_s=1e-9
+        )
+        result = check_server(options)
+    assert result.requests == 0 and result.verdict == "incomplete"
+    assert result.notes[-1] == "the run's deadline passed (no request starts after it)"
+    for requirement in result.unexercised_must():
+        assert requirement.reason == "not reached: " + result.notes[-1]
+        assert (
+            requirement.remedy
+            and "--max-requests" not in requirement.remedy
+            and "faster" in requirement.remedy
+        )
+
+
+def test_what_would_exercise_follows_why_the_run_stopped() -> None:
+    from drun_conformance.server._remedies import what_would_exercise
+
+    def remedy(stopped: Any) -> str:
+        return what_would_exercise("run.id.required", stopped=stopped, budget=10, with_ids=True)
+
+    assert remedy("budget") == "a larger --max-requests (all 10 were spent)"
+    assert "transport failure" in remedy("transport") and "--max-requests" not in remedy("transport")
+    assert "deadline" in remedy("deadline") and "--max-requests" not in remedy("deadline")
+    assert remedy("early") == "a target that answers every request (the run stopped early)"
+    assert remedy(None) == "give deployment ids whose runs succeed and fail, or a larger --max-requests"
+
+
+def test_a_transport_failure_is_non_conformant_and_exits_1_even_with_allow_incomplete(tmp_path: Path) -> None:
+    """A MUST failed: whatever was left unexercised, the verdict is non-conformant, not incomplete."""
+
+    def cut_run_now(reply: Reply) -> None:
+        if reply.is_run and reply.status == 200:
+            reply.wire = "cut"
+
+    with serve_in_thread(FaultInjector(create_app(), Mutant("x", "x", cut_run_now))) as url:
+        args = ["server", "--base-url", url, "--api-key", DEFAULT_API_KEY, "--deployment-id", "depl_ok"]
+        done = run_cli(*args, "--allow-incomplete", "--report-dir", str(tmp_path))
+    assert done.returncode == 1, done.stdout
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert (results["verdict"], results["gate"]) == ("non-conformant", "failed")
+    assert "gate failed: non-conformant, 1 MUST failure (http.answer.whole)" in done.stdout.decode()

@@ -1,5 +1,5 @@
 """The oracle: pure checks, one per requirement id, over a body and, when known, its exchange
-or the SDK call around it."""
+or the SDK call around it; over a listing walk; and over how an answer arrived (a Delivery)."""
 
 from ._body import parse_body, payload_conforms
 from ._call import ClientCall, RecordedRequest
@@ -10,6 +10,7 @@ from ._meaning import differences, known_part
 from ._oracle import Evaluation, Oracle
 from ._registry import Check, Registry, needs_exchange
 from ._rfc3339 import Timestamp, parse_rfc3339
+from ._transport import Delivery, Ending
 from ._walk import ListingPage, ListingWalk
 
 __all__ = [
@@ -18,6 +19,8 @@ __all__ = [
     "Case",
     "Check",
     "ClientCall",
+    "Delivery",
+    "Ending",
     "Evaluation",
     "Exchange",
     "Finding",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
@@ -13,6 +13,9 @@ from drun_conformance._secrets import presented_keys
 
 from ._call import ClientCall
 from ._walk import ListingWalk
+
+if TYPE_CHECKING:
+    from ._transport import Delivery
 
 __all__ = ["UNPARSED", "Case", "Exchange", "Finding", "Level", "SpecFacts", "cut", "show"]
 
@@ -107,6 +110,7 @@ class Case:
     client: ClientCall | None = None  # set in a client evaluation: the SDK call around `run`
     body: bytes | None = None  # the bytes `run` was read from, when no exchange carries them
     listing: ListingWalk | None = None  # set in a listing evaluation: the pages walked
+    delivery: Delivery | None = None  # set in a delivery evaluation: how an answer arrived
 
 
 def show(value: Any, limit: int = 80) -> str:

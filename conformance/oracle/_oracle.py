@@ -22,6 +22,7 @@ from ._listing import LISTING
 from ._registry import Check, Registry
 from ._rules import RULES
 from ._structural import EXACT_FLOAT_MAX, structural_check
+from ._transport import TRANSPORT, Delivery
 from ._walk import ListingWalk
 
 __all__ = ["Evaluation", "Oracle"]
@@ -59,7 +60,7 @@ class Oracle:
         for entry in catalog["requirements"]:
             if "check" in entry:
                 registry.add(structural_check(entry))
-        for check in (*RULES, *CLIENT, *LISTING):
+        for check in (*RULES, *CLIENT, *LISTING, *TRANSPORT):
             registry.add(check)
         unchecked = self.requirements.keys() - {c.requirement for c in registry}
         unlisted = {c.requirement for c in registry} - self.requirements.keys()
@@ -72,7 +73,8 @@ class Oracle:
         self._levels = {rid: entry["level"] for rid, entry in self.requirements.items()}
         self._in_schema = frozenset(r for r, e in self.requirements.items() if e.get("in_schema"))
         self._payload = frozenset(r for r, e in self.requirements.items() if e["area"] != "http")
-        self._listing = frozenset(c.requirement for c in LISTING)  # judged by evaluate_listing only
+        # Judged by their own doors only: evaluate_listing, evaluate_delivery.
+        self._elsewhere = frozenset(c.requirement for c in (*LISTING, *TRANSPORT))
         # Chosen by side. The EDGE labels (side client-parse) describe a payload wherever it
         # is seen, so a server or offline evaluation runs them too; in a client evaluation
         # they are judged by what the SDK made of the labelled value.
@@ -207,7 +209,7 @@ class Oracle:
         checks, skipped = [], {}
         for check in self.checks:
             rid = check.requirement
-            if rid in self._client_only or rid in self._listing:
+            if rid in self._client_only or rid in self._elsewhere:
                 continue
             if check.needs_exchange and not has_exchange:
                 skipped[rid] = "needs an HTTP exchange (offline payload)"
@@ -223,10 +225,19 @@ class Oracle:
 
     def evaluate_listing(self, walk: ListingWalk) -> Evaluation:
         """The listing checks over the pages of one walk through `GET /v1/deployment_runs`."""
-        case = Case(None, self.facts, listing=walk)
+        return self._judged(LISTING, Case(None, self.facts, listing=walk))
+
+    def evaluate_delivery(self, delivery: Delivery) -> Evaluation:
+        """The transport checks over how one answer arrived (see `Delivery`): whole, in time,
+        within the size cap, not redirected. Call it for every answer, whole or broken, to any
+        request (run now, read back, listing): a whole one passes them all."""
+        return self._judged(TRANSPORT, Case(None, self.facts, delivery=delivery))
+
+    def _judged(self, checks: Iterable[Check], case: Case) -> Evaluation:
+        """Every check in `checks` over `case`, each finding at its catalog level."""
         findings: list[Finding] = []
         exercised: list[str] = []
-        for check in LISTING:
+        for check in checks:
             result = check.function(case)
             if result is None:
                 continue

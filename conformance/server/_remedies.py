@@ -7,12 +7,18 @@ applicable (Run Deployment Now answers manual runs): they do not make the verdic
 
 from __future__ import annotations
 
+from typing import Literal
+
 from drun_conformance import spec
 from drun_conformance._verdict import TargetTally
 
 from ._listing_probe import LISTING_REQUIREMENTS
 
-__all__ = ["SCHEDULED", "explain_unexercised", "requirements_under", "what_would_exercise"]
+__all__ = ["SCHEDULED", "Stop", "explain_unexercised", "requirements_under", "what_would_exercise"]
+
+# Why a run stopped before its plan ended: its budget or deadline ran out, the target showed a
+# transport fault (a finding), or it stopped answering (unreachable, 429 again, interrupted).
+Stop = Literal["budget", "deadline", "transport", "early"]
 
 SCHEDULED = "/trigger_context/scheduled_at"  # the pointer of what only scheduled runs carry
 NO_SCHEDULED_RUNS = "the target serves no listing of scheduled runs (Run Deployment Now answers manual runs)"
@@ -28,10 +34,18 @@ def requirements_under(pointer: str) -> list[str]:
     ]
 
 
-def what_would_exercise(requirement: str, *, stopped: str | None, budget: int, with_ids: bool) -> str:
-    """The input or budget that would exercise `requirement` on the next run."""
-    if stopped and "budget" in stopped:
+def what_would_exercise(requirement: str, *, stopped: Stop | None, budget: int, with_ids: bool) -> str:
+    """The input or budget that would exercise `requirement` on the next run, given why the run
+    stopped (None: it did not)."""
+    if stopped == "budget":
         return f"a larger --max-requests (all {budget} were spent)"
+    if stopped == "deadline":
+        return "a target that answers faster (no request starts after the run's deadline)"
+    if stopped == "transport":
+        return (
+            "a target whose answers arrive whole, in time, within the size cap and without redirects"
+            " (the run stopped at its first transport failure)"
+        )
     if stopped:
         return "a target that answers every request (the run stopped early)"
     if not with_ids:

@@ -1,16 +1,23 @@
 """Check a server: plan probes that cover the most requirements per request, send them
 within the budget, judge every exchange with the oracle, and tally a TargetResult.
 
-Order of the plan, most coverage first: each given deployment id once, an unknown id that
-needs escaping, no credentials, a wrong key, no beta; then each run read back by its id and
-each id's scheduled runs listed (where served); then, while budget remains, repeats of each
-id (intermittent faults) and Schemathesis cases. What no probe exercised: see `_remedies`.
+Order of the plan, most coverage first: the first given deployment id, an unknown id that
+needs escaping, no credentials, a wrong key, no beta (these create no run, and tell early
+whether a target that did not answer the first answers at all), each other given id once;
+then each run read back by its id and each id's scheduled runs listed (where served); then,
+while budget remains, repeats of each id (intermittent faults) and Schemathesis cases. What
+no probe exercised: see `_remedies`.
+
+How every answer arrived is judged too (the oracle's delivery checks): one cut short, stalled,
+past the size cap or redirected fails its transport requirement, and the run sends nothing
+more. A target that never answered anything is unreachable (exit 3), not judged.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
@@ -18,12 +25,22 @@ from urllib.parse import quote, unquote
 from drun_conformance import spec
 from drun_conformance._secrets import CREDENTIAL_HEADERS
 from drun_conformance._verdict import Counterexample, Interrupted, TargetResult, TargetTally
-from drun_conformance.oracle import UNPARSED, Evaluation, Exchange, Oracle, parse_body
+from drun_conformance.oracle import Delivery, Evaluation, Exchange, Oracle, parse_body
 
 from ._listing_probe import listing_walks, walk_example
 from ._options import PROFILES, ProgressSink, ServerOptions, budget_of
-from ._remedies import explain_unexercised, what_would_exercise
-from ._transport import BudgetSpent, Prober, Sent, TransportFault, curl_command, retry_after_seconds, run_path
+from ._remedies import Stop, explain_unexercised, what_would_exercise
+from ._transport import (
+    BudgetSpent,
+    Prober,
+    Sent,
+    TransportFault,
+    exchange_example,
+    fault_example,
+    retry_after_seconds,
+    run_path,
+    whole_delivery,
+)
 
 __all__ = ["check_server"]
 
@@ -78,9 +95,13 @@ class _ServerRun:
     runs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     observed: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    answered: int = 0
+    answered: int = 0  # answers that came, whole or not (a status line at least)
     faults_in_a_row: int = 0
-    stopped: str | None = None
+    # Broken answers before the target answered anything: judged once it answers, else it is
+    # unreachable and they are not its findings.
+    pending: list[TransportFault] = field(default_factory=list)
+    stopped: str | None = None  # why the run stopped, in words
+    stop_kind: Stop | None = None
     rate_limited: bool = False  # a 429 was answered and its retry-after honoured
     listing_served: bool | None = None  # None: never asked (budget spent first)
     _sent_last: Sent | None = None
@@ -104,17 +125,17 @@ class _ServerRun:
                     break
                 try:
                     phase()
-                except BudgetSpent:
-                    self.stopped = self.stopped or f"the budget of {self.budget} requests is spent"
+                except BudgetSpent as spent:
+                    self._stop("deadline" if spent.deadline else "budget", str(spent))
                 except KeyboardInterrupt:
-                    self.stopped = "interrupted"
+                    self._stop("early", "interrupted")
                     raise Interrupted(self._result()) from None
         return self._result()
 
     def _primary(self) -> None:
         if not self.deployment_ids:
             self._note("no --deployment-id given: the run requirements cannot be exercised")
-        for deployment_id in self.deployment_ids:
+        for deployment_id in self.deployment_ids[:1]:
             self._run(deployment_id, self._headers(), known=True)
         unknown = f"depl_drun_unknown_{secrets.token_hex(4)} a/b?c#d%e é"
         self._run(unknown, self._headers(), known=False)
@@ -123,6 +144,8 @@ class _ServerRun:
         wrong_key = {"x-api-key": f"drun-conformance-wrong-key-{secrets.token_hex(8)}"}
         self._run(some_id, {**self._headers(credentials=False), **wrong_key}, known=None, key_wrong=True)
         self._run(some_id, self._headers(beta=False), known=None)
+        for deployment_id in self.deployment_ids[1:]:
+            self._run(deployment_id, self._headers(), known=True)
 
     def _read_back(self) -> None:
         kept = []  # the runs the server serves back by id: the listing walks must list them too
@@ -172,11 +195,10 @@ class _ServerRun:
 
     # --- one request ------------------------------------------------------------------
 
-    def _send(
-        self, method: str, path: str, headers: dict[str, str], **exchange: Any
-    ) -> tuple[Sent, Exchange | TransportFault]:
-        if self.stopped:  # the target stopped answering: send nothing more
-            raise BudgetSpent
+    def _send(self, method: str, path: str, headers: dict[str, str], **exchange: Any) -> Exchange | None:
+        """One request, and how its answer arrived judged; the answer, when it is one to judge."""
+        if self.stopped:  # the target stopped answering, or showed a transport fault: send nothing more
+            raise BudgetSpent(self.stopped)
         sent, got = self.prober.send(method, path, headers, **exchange)
         if isinstance(got, Exchange) and got.status == 429 and not self.rate_limited:
             # Live endpoints are not free: honour the first 429's retry-after once, then ask again.
@@ -186,11 +208,19 @@ class _ServerRun:
             time.sleep(wait)
             sent, got = self.prober.send(method, path, headers, **exchange)
         if isinstance(got, Exchange) and got.status == 429 and self.rate_limited:
-            self.stopped = "the target answered 429 again after its retry-after was honoured once"
+            self._stop("early", "the target answered 429 again after its retry-after was honoured once")
         self._sent_last = sent
         if self.progress:
             self.progress.advance()
-        return sent, got
+        return self._arrived(sent, got)
+
+    def _arrived(self, sent: Sent, got: Exchange | TransportFault) -> Exchange | None:
+        if isinstance(got, TransportFault):
+            self._fault(got)
+            return None
+        self._heard()
+        self._deliver(whole_delivery(sent, got), lambda: exchange_example(self.base_url, sent, got))
+        return None if 300 <= got.status < 400 else got  # a redirect is no answer of the operation
 
     def _run(
         self,
@@ -201,7 +231,7 @@ class _ServerRun:
         path: str | None = None,
         key_wrong: bool = False,
     ) -> None:
-        sent, got = self._send(
+        got = self._send(
             "POST",
             path or run_path(deployment_id),
             headers,
@@ -209,17 +239,11 @@ class _ServerRun:
             deployment_known=known,
             key_wrong=key_wrong,
         )
-        if isinstance(got, TransportFault):
-            self._fault(got)
-            return
-        self._judge(got, sent)
+        if got is not None:
+            self._judge(got, self._last_sent())
 
     def _get(self, path: str, deployment_id: str = "") -> Exchange | None:
-        _, got = self._send("GET", path, self._headers(), deployment_id=deployment_id)
-        if isinstance(got, TransportFault):
-            self._fault(got)
-            return None
-        return got
+        return self._send("GET", path, self._headers(), deployment_id=deployment_id)
 
     def _judged_get(self, path: str) -> Exchange | None:
         got = self._get(path)
@@ -232,12 +256,6 @@ class _ServerRun:
         return self._sent_last
 
     def _judge(self, exchange: Exchange, sent: Sent, *, original: Any = None) -> None:
-        self.answered += 1
-        self.faults_in_a_row = 0
-        if 300 <= exchange.status < 400:
-            where = exchange.response_headers.get("location", "nowhere")
-            answer = f"answered {exchange.status} to {where}"
-            self._note(f"{sent.method} {sent.path}: {answer}; redirects are not followed")
         body = parse_body(exchange.body)
         is_run = exchange.method == "POST" or original is not None
         evaluation = self.oracle.evaluate(
@@ -249,7 +267,7 @@ class _ServerRun:
             run_body=is_run,
             coverage=True,
         )
-        self.tally.record(evaluation, self._example(sent, exchange, body))
+        self.tally.record(evaluation, exchange_example(self.base_url, sent, exchange, body))
         if exchange.method == "POST" and 200 <= exchange.status < 300 and isinstance(body, dict):
             self._remember(exchange.deployment_id, body)
 
@@ -275,13 +293,52 @@ class _ServerRun:
         if isinstance(trigger, dict) and isinstance(trigger.get("type"), str):
             self.observed.setdefault("trigger:" + trigger["type"], "observed")
 
+    # --- how answers arrived ------------------------------------------------------------
+
+    def _heard(self) -> None:
+        """The target answered (a status line at least): what broke before it is its finding."""
+        self.answered += 1
+        self.faults_in_a_row = 0
+        pending, self.pending = self.pending, []
+        for fault in pending:
+            self._judge_fault(fault)
+
     def _fault(self, fault: TransportFault) -> None:
-        self.faults_in_a_row += 1
         self._note(f"{fault.sent.method} {fault.sent.path}: {fault.detail}")
+        if fault.delivery is not None and fault.delivery.status is not None:
+            self._heard()  # a status line came: an answer, broken
+        if fault.delivery is not None and self.answered:
+            self._judge_fault(fault)
+            return
+        if fault.delivery is not None:
+            self.pending.append(fault)
+        self.faults_in_a_row += 1
         if fault.kind == "unreachable" and not self.answered:
-            self.stopped = "the target could not be reached"
+            self._stop("early", "the target could not be reached")
         elif self.faults_in_a_row >= _ABORT_AFTER_FAULTS:
-            self.stopped = f"stopped after {self.faults_in_a_row} requests in a row got no usable answer"
+            self._stop(
+                "early", f"stopped after {self.faults_in_a_row} requests in a row got no usable answer"
+            )
+
+    def _judge_fault(self, fault: TransportFault) -> None:
+        assert fault.delivery is not None
+        self._deliver(fault.delivery, lambda: fault_example(self.base_url, fault))
+
+    def _deliver(self, delivery: Delivery, example: Callable[[], Counterexample]) -> None:
+        """Judge how one answer arrived; a transport MUST failure stops the run."""
+        evaluation = self.oracle.evaluate_delivery(delivery)
+        self.tally.record(evaluation, example() if evaluation.violations else None)
+        broken = next((f.requirement for f in evaluation.violations if f.level == "MUST"), None)
+        if broken is not None:
+            self._stop(
+                "transport",
+                f"stopped at the first answer that broke {broken} ({delivery.method} {delivery.target}):"
+                " a target that has shown a transport fault is sent nothing more",
+            )
+
+    def _stop(self, kind: Stop, words: str) -> None:
+        if self.stopped is None:
+            self.stopped, self.stop_kind = words, kind
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -296,17 +353,6 @@ class _ServerRun:
         if credentials:
             headers.update(self._auth())
         return headers
-
-    def _example(self, sent: Sent, exchange: Exchange, body: Any) -> Counterexample:
-        text = exchange.body[:65536].decode("utf-8", "replace")
-        return Counterexample(
-            summary="",
-            payload=None if body is UNPARSED else body,
-            payload_text=text if body is UNPARSED else None,
-            request=sent.describe(self.base_url),
-            response={"status": exchange.status, "headers": exchange.response_headers, "body": text},
-            curl=curl_command(self.base_url, sent),
-        )
 
     def _note(self, text: str) -> None:
         self.notes.append(text)
@@ -344,7 +390,7 @@ class _ServerRun:
 
     def _remedy(self, requirement: str) -> str:
         return what_would_exercise(
-            requirement, stopped=self.stopped, budget=self.budget, with_ids=bool(self.deployment_ids)
+            requirement, stopped=self.stop_kind, budget=self.budget, with_ids=bool(self.deployment_ids)
         )
 
 
