@@ -119,7 +119,8 @@ def _payload_must() -> set[str]:
         for e in spec.load_requirements()["requirements"]
         if e["level"] == "MUST"
         and e["side"] == "server"
-        and e["area"] not in ("http", "listing")  # the listing's requirements bind a walk of pages
+        # the listing's requirements bind a walk of pages; the transport ones, how bytes arrived
+        and e["area"] not in ("http", "listing", "transport")
         and e["id"] not in needs_exchange
     }
 
