@@ -17,7 +17,19 @@ from pathlib import Path
 
 from drun_conformance._errors import InputError
 
-from ._sdk_facts import Choice, Const, Extracted, Field, Obj, Operation, Parameter, Scalar, Shape, Variants, snake
+from ._sdk_facts import (
+    Choice,
+    Const,
+    Extracted,
+    Field,
+    Obj,
+    Operation,
+    Parameter,
+    Scalar,
+    Shape,
+    Variants,
+    snake,
+)
 
 __all__ = ["go_facts"]
 
@@ -127,7 +139,9 @@ class _Module:
 def _index(package: _Package, file: str, text: str) -> None:
     package.imports[file] = {m.group(1).rpartition("/")[2]: m.group(1) for m in _MODULE.finditer(text)}
     for match in re.finditer(r"^type (\w+)(?:\[[^\]]*\])? struct \{", text, re.M):
-        package.structs.setdefault(match.group(1), (file, text[match.end() : _closing(text, match.end() - 1)]))
+        package.structs.setdefault(
+            match.group(1), (file, text[match.end() : _closing(text, match.end() - 1)])
+        )
     for match in re.finditer(r"^type (\w+) = ([\w.]+)$", text, re.M):
         if match.group(2) != "string":
             package.aliases[match.group(1)] = (file, match.group(2))
@@ -148,7 +162,7 @@ def _closing(text: str, start: int) -> int:
         char = text[index]
         if text.startswith("//", index):
             index = text.find("\n", index)
-        elif char in "`\"":
+        elif char in '`"':
             index += 1
             while text[index] != char:
                 index += 2 if char == '"' and text[index] == "\\" else 1
@@ -162,11 +176,12 @@ def _closing(text: str, start: int) -> int:
 
 def _fields(body: str) -> list[tuple[str, str, str]]:
     """(name, type, tag) of each field at the struct's own level (nested structs skipped)."""
-    found, depth = [], 0
+    found: list[tuple[str, str, str]] = []
+    depth = 0
     for line in body.splitlines():
         code = line.split("//")[0]
         if depth == 0 and (match := _FIELD.match(code)):
-            found.append(match.groups())
+            found.append((match.group(1), match.group(2), match.group(3)))
         depth += code.count("{") - code.count("}")
     return found
 
@@ -202,7 +217,11 @@ def go_facts(root: Path) -> Extracted:
         headers=_headers(module, package, run_params),
         page=page,
         webhook=next(
-            (module.model(package, n) for n in ("BetaWebhookEvent", "UnwrapWebhookEvent") if n in package.structs),
+            (
+                module.model(package, n)
+                for n in ("BetaWebhookEvent", "UnwrapWebhookEvent")
+                if n in package.structs
+            ),
             None,
         ),
         betas=_betas(module, package, run_params),
@@ -237,7 +256,8 @@ def _operation(
 
 
 def _documented_fields(body: str) -> list[tuple[str, tuple[str, str, str]]]:
-    found, comment = [], []
+    found: list[tuple[str, tuple[str, str, str]]] = []
+    comment: list[str] = []
     for line in body.splitlines():
         stripped = line.strip()
         if stripped.startswith("//"):
@@ -245,7 +265,9 @@ def _documented_fields(body: str) -> list[tuple[str, tuple[str, str, str]]]:
             continue
         match = _FIELD.match(line)
         if match:
-            found.append((" ".join(" ".join(comment).split()), match.groups()))
+            found.append(
+                (" ".join(" ".join(comment).split()), (match.group(1), match.group(2), match.group(3)))
+            )
         comment = []
     return found
 
@@ -283,5 +305,7 @@ def _api_errors(module: _Module, package: _Package) -> Choice | None:
     error = module.model(shared, "ErrorResponse").get("error")
     if error is None or not isinstance(error.shape, Variants):
         return None
-    tags = [f.shape.value for v in error.shape.variants if (f := v.get("type")) and isinstance(f.shape, Const)]
+    tags = [
+        f.shape.value for v in error.shape.variants if (f := v.get("type")) and isinstance(f.shape, Const)
+    ]
     return Choice(tuple(tags), error.shape.file)

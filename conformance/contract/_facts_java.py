@@ -17,7 +17,19 @@ from pathlib import Path
 
 from drun_conformance._errors import InputError
 
-from ._sdk_facts import Choice, Const, Extracted, Field, Obj, Operation, Parameter, Scalar, Shape, Variants, snake
+from ._sdk_facts import (
+    Choice,
+    Const,
+    Extracted,
+    Field,
+    Obj,
+    Operation,
+    Parameter,
+    Scalar,
+    Shape,
+    Variants,
+    snake,
+)
 
 __all__ = ["java_facts"]
 
@@ -169,13 +181,17 @@ def java_facts(root: Path) -> Extracted:
         operations=tuple(operations),
         headers=_headers(sources, run_params),
         page=page,
-        webhook=_first_model(sources, "com/anthropic/models/beta/webhooks", ("BetaWebhookEvent", "UnwrapWebhookEvent")),
+        webhook=_first_model(
+            sources, "com/anthropic/models/beta/webhooks", ("BetaWebhookEvent", "UnwrapWebhookEvent")
+        ),
         betas=_betas(sources, run_params),
         api_errors=_api_errors(sources),
     )
 
 
-def _operation(sources: _Sources, file: str, method: str, sdk_method: str) -> tuple[Operation, _Class, _Class]:
+def _operation(
+    sources: _Sources, file: str, method: str, sdk_method: str
+) -> tuple[Operation, _Class, _Class]:
     """The operation, its params class, and the class its response is read into."""
     impl = _class(file, sources.text(file), "WithRawResponseImpl")
     start = re.search(rf"override fun {method}\(\s*params: (\w+),", impl.body)
@@ -255,5 +271,7 @@ def _api_errors(sources: _Sources) -> Choice | None:
     error = envelope.get("error") if envelope else None
     if error is None or not isinstance(error.shape, Variants):
         return None
-    tags = [f.shape.value for v in error.shape.variants if (f := v.get("type")) and isinstance(f.shape, Const)]
+    tags = [
+        f.shape.value for v in error.shape.variants if (f := v.get("type")) and isinstance(f.shape, Const)
+    ]
     return Choice(tuple(tags), error.shape.file)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -165,7 +166,7 @@ def _union_parts(expr: ast.expr) -> list[ast.expr] | None:
     return None
 
 
-def _merge(literals: list[Shape], file: str) -> Choice:
+def _merge(literals: Sequence[Shape], file: str) -> Choice:
     values: list[str] = []
     for s in literals:
         values += [s.value] if isinstance(s, Const) else list(s.values) if isinstance(s, Choice) else []
@@ -209,8 +210,12 @@ def python_facts(root: Path) -> Extracted:
     page = None
     if package.exists("anthropic.resources.beta.deployment_runs"):
         runs = package.module("anthropic.resources.beta.deployment_runs")
-        retrieve, _ = _operation(package, runs, "DeploymentRuns", "retrieve", "client.beta.deployment_runs.retrieve")
-        listing, list_fn = _operation(package, runs, "DeploymentRuns", "list", "client.beta.deployment_runs.list")
+        retrieve, _ = _operation(
+            package, runs, "DeploymentRuns", "retrieve", "client.beta.deployment_runs.retrieve"
+        )
+        listing, list_fn = _operation(
+            package, runs, "DeploymentRuns", "list", "client.beta.deployment_runs.list"
+        )
         operations += [retrieve, listing]
         page_shape = package.shape(runs, _page_class(list_fn))[0]
         page = page_shape if isinstance(page_shape, Obj) else None
@@ -259,7 +264,9 @@ def _operation(
             for key, value in zip(mapping.keys, mapping.values, strict=True):
                 if isinstance(key, ast.Constant) and isinstance(value, ast.Name) and value.id in annotations:
                     shape = package.shape(module, annotations[value.id])[0]
-                    parameters.append(Parameter(str(key.value), "query", shape, docs.get(value.id, ""), module.file))
+                    parameters.append(
+                        Parameter(str(key.value), "query", shape, docs.get(value.id, ""), module.file)
+                    )
     operation = Operation(sdk_method, _VERBS[call.func.attr], path, module.file, tuple(parameters))
     return operation, fn
 
@@ -303,7 +310,9 @@ def _page_class(fn: ast.FunctionDef) -> ast.expr:
 def _betas(package: _Package, module: _Module, fn: ast.FunctionDef) -> Choice | None:
     for arg in fn.args.kwonlyargs:
         if arg.arg == "betas" and arg.annotation is not None:
-            lists = [n for n in ast.walk(arg.annotation) if isinstance(n, ast.Subscript) and _name(n) == "List"]
+            lists = [
+                n for n in ast.walk(arg.annotation) if isinstance(n, ast.Subscript) and _name(n) == "List"
+            ]
             if lists:
                 shape = package.shape(module, lists[0].slice)[0]
                 return shape if isinstance(shape, Choice) else None
@@ -346,7 +355,9 @@ def _api_errors(package: _Package) -> Choice | None:
     error = package.model(module, cls).get("error")
     if error is None or not isinstance(error.shape, Variants):
         return None
-    tags = [f.shape.value for v in error.shape.variants if (f := v.get("type")) and isinstance(f.shape, Const)]
+    tags = [
+        f.shape.value for v in error.shape.variants if (f := v.get("type")) and isinstance(f.shape, Const)
+    ]
     return Choice(tuple(tags), error.shape.file)
 
 

@@ -16,18 +16,43 @@ from pathlib import Path, PurePosixPath
 
 from drun_conformance._errors import InputError
 
-from ._sdk_facts import Choice, Const, Extracted, Field, Obj, Operation, Parameter, Scalar, Shape, Variants, snake
+from ._sdk_facts import (
+    Choice,
+    Const,
+    Extracted,
+    Field,
+    Obj,
+    Operation,
+    Parameter,
+    Scalar,
+    Shape,
+    Variants,
+    snake,
+)
 
 __all__ = ["typescript_facts"]
 
-_SCALARS = {"string": "string", "number": "number", "boolean": "boolean", "unknown": "object", "object": "object"}
+_SCALARS = {
+    "string": "string",
+    "number": "number",
+    "boolean": "boolean",
+    "unknown": "object",
+    "object": "object",
+}
 _HEADER_PARAMS = {"betas", "workspace_id"}  # sent as anthropic-beta and anthropic-workspace-id
 _DECLARATION = re.compile(
     r"^export (?:declare )?(interface|type|class) (\w+)(?:<[^>]*>)?(.*?)(?: = (.*?);$| \{$)", re.M | re.S
 )
 _MEMBER = re.compile(r"^(?:readonly )?('[^']+'|\"[^\"]+\"|\w+)(\?)?: (.+)$", re.S)
 _REQUEST = re.compile(r"this\._client\.(\w+)\(\s*(?:\(0,\s*[\w.]+\)\s*|path\s*)?([`'\"])(.*?)\2", re.S)
-_VERBS = {"get": "GET", "getAPIList": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE"}
+_VERBS = {
+    "get": "GET",
+    "getAPIList": "GET",
+    "post": "POST",
+    "put": "PUT",
+    "patch": "PATCH",
+    "delete": "DELETE",
+}
 
 
 @dataclass(slots=True)
@@ -61,7 +86,9 @@ class _Package:
             what = match.group(1)
             if what.startswith("* as "):
                 parsed.imports[what[5:].strip()] = (target, None)
-            for item in re.findall(r"(?:type )?(\w+)(?: as (\w+))?", what.strip("{} ") if "{" in what else ""):
+            for item in re.findall(
+                r"(?:type )?(\w+)(?: as (\w+))?", what.strip("{} ") if "{" in what else ""
+            ):
                 parsed.imports[item[1] or item[0]] = (target, item[0])
         for match in _DECLARATION.finditer(text):
             kind, name, header, alias = match.groups()
@@ -183,7 +210,12 @@ def typescript_facts(root: Path) -> Extracted:
     operations, returns = [], {}
     for file, cls, method, sdk_method in (
         (deployments, "Deployments", "run", "client.beta.deployments.run"),
-        ("resources/beta/deployment-runs.d.ts", "DeploymentRuns", "retrieve", "client.beta.deploymentRuns.retrieve"),
+        (
+            "resources/beta/deployment-runs.d.ts",
+            "DeploymentRuns",
+            "retrieve",
+            "client.beta.deploymentRuns.retrieve",
+        ),
         ("resources/beta/deployment-runs.d.ts", "DeploymentRuns", "list", "client.beta.deploymentRuns.list"),
     ):
         if isinstance(file, str):
@@ -225,7 +257,9 @@ def _operation(
     compiled = _compiled_method(package.root, file.path, method)
     request = _REQUEST.search(compiled)
     if request is None:
-        raise InputError(f"typescript SDK: {cls}.{method} in {file.path.replace('.d.ts', '.js')} makes no request")
+        raise InputError(
+            f"typescript SDK: {cls}.{method} in {file.path.replace('.d.ts', '.js')} makes no request"
+        )
     path = re.sub(r"\$\{(\w+)\}", lambda m: "{" + snake(m.group(1)) + "}", request.group(3)).partition("?")[0]
     parameters = []
     if params is not None and request.group(1) in ("get", "getAPIList"):
@@ -233,7 +267,9 @@ def _operation(
         for name, _, type_text, doc in package.members(where, declaration):
             if name not in _HEADER_PARAMS:
                 shape = package.shape(where, type_text)[0]
-                parameters.append(Parameter(name, "query", shape, doc.removeprefix("Query param: "), where.path))
+                parameters.append(
+                    Parameter(name, "query", shape, doc.removeprefix("Query param: "), where.path)
+                )
     operation = Operation(sdk_method, _VERBS[request.group(1)], path, file.path, tuple(parameters))
     return operation, params.group(1) if params else None, signature.group(2)
 
@@ -298,5 +334,7 @@ def _api_errors(package: _Package) -> Choice | None:
     error = envelope.get("error") if envelope else None
     if error is None or not isinstance(error.shape, Variants):
         return None
-    tags = [f.shape.value for v in error.shape.variants if (f := v.get("type")) and isinstance(f.shape, Const)]
+    tags = [
+        f.shape.value for v in error.shape.variants if (f := v.get("type")) and isinstance(f.shape, Const)
+    ]
     return Choice(tuple(tags), error.shape.file)

@@ -223,7 +223,9 @@ class Extracted:
                 detail = {"in": p.location, "type": _type_name(p.shape), "doc": p.doc}
                 facts.append(Fact("parameter", f"{op.name}?{p.wire}", p.file, detail))
                 if isinstance(p.shape, Choice):
-                    facts.append(Fact("enum", f"{op.name}?{p.wire}", p.shape.file, {"values": list(p.shape.values)}))
+                    facts.append(
+                        Fact("enum", f"{op.name}?{p.wire}", p.shape.file, {"values": list(p.shape.values)})
+                    )
         return tuple(facts)
 
 
