@@ -134,20 +134,21 @@ class _Package:
 
     def model(self, file: _File, declaration: _Declaration) -> Obj:
         fields = []
-        for name, optional, type_text, _ in self.members(file, declaration):
-            shape, nullable = self.shape(file, type_text)
+        for name, optional, type_text, _, where in self.members(file, declaration):
+            shape, nullable = self.shape(where, type_text)
             fields.append(Field(name, shape, not optional, nullable))
         return Obj(file.path, tuple(fields))
 
-    def members(self, file: _File, declaration: _Declaration) -> list[tuple[str, bool, str, str]]:
-        """(name, optional, type, documentation) of each property, `extends` and `implements` included."""
+    def members(self, file: _File, declaration: _Declaration) -> list[tuple[str, bool, str, str, _File]]:
+        """(name, optional, type, documentation, file declaring it) of each property, `extends` and
+        `implements` included."""
         found = []
         for chunk in _split(declaration.body, ";"):
             doc = " ".join(re.findall(r"^\s*\*\s?(.*)$", chunk.partition("*/")[0], re.M)).strip()
             member = _MEMBER.match(chunk.rpartition("*/")[2].strip())
             if member:
                 name, optional, type_text = member.groups()
-                found.append((name.strip("'\""), bool(optional), type_text, " ".join(doc.split())))
+                found.append((name.strip("'\""), bool(optional), type_text, " ".join(doc.split()), file))
         for base in re.findall(r"(?:extends|implements) ([\w.]+)", declaration.header):
             try:
                 where, parent = self.resolve(file, base)
@@ -264,12 +265,11 @@ def _operation(
     parameters = []
     if params is not None and request.group(1) in ("get", "getAPIList"):
         where, declaration = package.resolve(file, params.group(1))
-        for name, _, type_text, doc in package.members(where, declaration):
+        for name, _, type_text, doc, declared in package.members(where, declaration):
             if name not in _HEADER_PARAMS:
-                shape = package.shape(where, type_text)[0]
-                parameters.append(
-                    Parameter(name, "query", shape, doc.removeprefix("Query param: "), where.path)
-                )
+                shape = package.shape(declared, type_text)[0]
+                doc = doc.removeprefix("Query param: ")
+                parameters.append(Parameter(name, "query", shape, doc, declared.path))
     operation = Operation(sdk_method, _VERBS[request.group(1)], path, file.path, tuple(parameters))
     return operation, params.group(1) if params else None, signature.group(2)
 
@@ -312,9 +312,9 @@ def _betas(package: _Package, file: _File, params: str | None) -> Choice | None:
     if params is None:
         return None
     where, declaration = package.resolve(file, params)
-    for name, _, type_text, _ in package.members(where, declaration):
+    for name, _, type_text, _, declared in package.members(where, declaration):
         if name == "betas":
-            shape = package.shape(where, _generic_argument(type_text))[0]
+            shape = package.shape(declared, _generic_argument(type_text))[0]
             return shape if isinstance(shape, Choice) else None
     return None
 
