@@ -116,7 +116,7 @@ def _table(report: dict[str, Any]) -> str:
     ]
     lines += [f"  {'known' if d.expected else 'NEW  '}  {d.line}" for d in differences]
     lines += [
-        f"  note: {report['expectations']} lists {stale!r}, which this release does not show (remove it once no release gated shows it)"
+        f"  note: {report['expectations']} lists {stale!r}, which this release does not show"
         for stale in report["stale"]
     ]
     return "\n".join(lines) + "\n\n"
