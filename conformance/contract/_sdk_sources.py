@@ -128,7 +128,9 @@ def _package_root(source: SdkSource, folder: Path) -> Path:
             for _ in marker.parts:
                 root = root.parent
             return root
-    raise UsageError(f"--sdk {source.given!r}: no {marker} in {folder}: not a {PACKAGES[source.sdk]} package")
+    raise UsageError(
+        f"--sdk {source.given!r}: no {marker} in {folder}: not a package of {PACKAGES[source.sdk]}"
+    )
 
 
 def _python(release: str, cache: Path, note: Note | None) -> Path:
