@@ -19,6 +19,7 @@ from drun_conformance.contract._drift import compare_facts, load_drift_expectati
 from drun_conformance.contract._sdk_facts import Fact
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "sdks"
+AGENT_KT = "com/anthropic/models/beta/agents/BetaManagedAgentsAgentReference.kt"
 CONTRACT = contract_facts(spec.SPEC_DIR)
 Facts = tuple[Fact, ...]
 
@@ -139,9 +140,7 @@ def test_a_parameter_sent_elsewhere_is_a_difference() -> None:
     [
         (
             "java",
-            {
-                "agent.version: type": "int32 in com/anthropic/models/beta/agents/BetaManagedAgentsAgentReference.kt"
-            },
+            {"agent.version: type": f"int32 in {AGENT_KT}"},
         ),
         ("go", {"agent.version: type": "int32 in betaagent.go", "error: required": "required key in"}),
         ("typescript", {"error: required": "required key (nullable) in resources/beta/deployment-runs.d.ts"}),
@@ -165,10 +164,7 @@ def test_the_drift_table_and_its_json(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["spec", "drift", "--sdk", f"java@{FIXTURES / 'java'}"]) == 1
     table = capsys.readouterr().out
     assert table.startswith(f"java java@{FIXTURES / 'java'} (com.anthropic:anthropic-java-core): ")
-    assert (
-        "  known  agent.version: int32 in com/anthropic/models/beta/agents/BetaManagedAgentsAgentReference.kt,"
-        " contract int64\n" in table
-    )
+    assert f"  known  agent.version: int32 in {AGENT_KT}, contract int64\n" in table
     assert "  NEW    error.type: 14 values (" in table  # the fixture has 2 of the 16 run error types
     assert main(["spec", "drift", "--sdk", f"java@{FIXTURES / 'java'}", "--json"]) == 1
     document = json.loads(capsys.readouterr().out)
