@@ -40,7 +40,11 @@ DRIFT_FORMAT = 1
 
 
 def cmd_spec_sdks(args: argparse.Namespace) -> int:
-    """The `spec drift` and `spec sources refresh` actions."""
+    """The `spec drift` and `spec sources refresh` actions (and the refusal of their flags elsewhere)."""
+    if args.action not in ("drift", "sources"):
+        raise UsageError(
+            f"spec {args.action} takes no --sdk or --json (spec drift and spec sources refresh do)"
+        )
     if args.action == "sources":
         if args.pages != ["refresh"]:
             raise UsageError(
