@@ -4,6 +4,8 @@ into the same facts, with the file each fact comes from, offline and in millisec
 from __future__ import annotations
 
 import json
+import shutil
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +167,37 @@ def test_an_unreadable_fact_sheet_is_an_input_error(tmp_path: Path) -> None:
     path.write_text(json.dumps({"format": 1, "sdk": "python"}))
     with pytest.raises(InputError, match="cannot read the SDK facts"):
         FactSheet.read(path)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_truncated_file_is_read_or_refused_never_a_crash(language: str, tmp_path: Path) -> None:
+    """A package cut short anywhere (a bad download, an unforeseen layout) is an input error at
+    worst: no other exception, no endless scan of a comment or string that never closes."""
+    files = sorted(p for p in (FIXTURES / language).rglob("*") if p.is_file())
+    previous = signal.signal(signal.SIGALRM, _endless)
+    signal.alarm(60)  # far beyond the second it takes: only a scan that never advances reaches it
+    try:
+        _read_each_truncation(language, files, tmp_path)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _endless(*_: object) -> None:
+    raise AssertionError("an extractor scanned for a minute: a loop that does not advance")
+
+
+def _read_each_truncation(language: str, files: list[Path], tmp_path: Path) -> None:
+    from drun_conformance.contract._sdk_sources import parse_sdk_source, read_sheet
+
+    for number, original in enumerate(files):
+        for cut in (0.3, 0.6, 0.9):
+            package = tmp_path / f"{number}-{cut}"
+            shutil.copytree(FIXTURES / language, package)
+            copy = package / original.relative_to(FIXTURES / language)
+            text = original.read_text()
+            copy.write_text(text[: int(len(text) * cut)])
+            try:
+                read_sheet(parse_sdk_source(f"{language}@{package}"), tmp_path / "cache")
+            except InputError:
+                pass

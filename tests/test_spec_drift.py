@@ -281,3 +281,19 @@ def test_bad_input_exits_2_before_anything_is_fetched(
 ) -> None:
     assert main(argv) == 2
     assert words in capsys.readouterr().err
+
+
+def test_a_package_of_a_layout_no_extractor_knows_is_an_input_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    package = tmp_path / "typescript"
+    shutil.copytree(FIXTURES / "typescript", package)
+    declarations = package / "resources" / "beta" / "deployments.d.ts"
+    declarations.write_text(
+        declarations.read_text().replace("APIPromise<DeploymentRunsAPI.", "Promise<Nowhere.")
+    )
+    assert main(["spec", "drift", "--sdk", f"typescript@{package}"]) == 2
+    err = capsys.readouterr().err
+    assert "Nowhere is not imported in resources/beta/deployments.d.ts" in err and "Traceback" not in err

@@ -28,6 +28,7 @@ from ._sdk_facts import (
     Scalar,
     Shape,
     Variants,
+    closing_brace,
     snake,
 )
 
@@ -140,7 +141,7 @@ def _index(package: _Package, file: str, text: str) -> None:
     package.imports[file] = {m.group(1).rpartition("/")[2]: m.group(1) for m in _MODULE.finditer(text)}
     for match in re.finditer(r"^type (\w+)(?:\[[^\]]*\])? struct \{", text, re.M):
         package.structs.setdefault(
-            match.group(1), (file, text[match.end() : _closing(text, match.end() - 1)])
+            match.group(1), (file, text[match.end() : closing_brace(text, match.end() - 1, "go")])
         )
     for match in re.finditer(r"^type (\w+) = ([\w.]+)$", text, re.M):
         if match.group(2) != "string":
@@ -151,27 +152,8 @@ def _index(package: _Package, file: str, text: str) -> None:
         for name, value in re.findall(r'^\s*\w+\s+(\w+)\s*=\s*"([^"]*)"', block.group(1), re.M):
             package.strings.setdefault(name, (file, []))[1].append(value)
     for match in _METHOD.finditer(text):
-        body = text[match.end() : _closing(text, match.end() - 1)]
+        body = text[match.end() : closing_brace(text, match.end() - 1, "go")]
         package.methods[(match.group(2), match.group(3))] = (file, match.group(4), match.group(5), body)
-
-
-def _closing(text: str, start: int) -> int:
-    """The index of the brace closing the one at `start`; comments, strings and tags skipped."""
-    depth, index = 0, start
-    while index < len(text):
-        char = text[index]
-        if text.startswith("//", index):
-            index = text.find("\n", index)
-        elif char in '`"':
-            index += 1
-            while text[index] != char:
-                index += 2 if char == '"' and text[index] == "\\" else 1
-        elif char in "{}":
-            depth += 1 if char == "{" else -1
-            if depth == 0:
-                return index
-        index += 1
-    raise InputError("go SDK: a declaration's braces do not close")
 
 
 def _fields(body: str) -> list[tuple[str, str, str]]:

@@ -28,6 +28,7 @@ from ._sdk_facts import (
     Scalar,
     Shape,
     Variants,
+    closing_brace,
     snake,
 )
 
@@ -119,7 +120,7 @@ def _class(file: str, text: str, name: str) -> _Class:
     if start is None:
         raise InputError(f"java SDK: no class {name} in {file}")
     brace = _body_start(text, start.end())
-    return _Class(file, text[start.end() : brace], text[brace + 1 : _matching(text, brace)])
+    return _Class(file, text[start.end() : brace], text[brace + 1 : closing_brace(text, brace, "java")])
 
 
 def _body_start(text: str, index: int) -> int:
@@ -135,26 +136,6 @@ def _body_start(text: str, index: int) -> int:
             return index
         index += 1
     raise InputError("java SDK: a class without a body")
-
-
-def _matching(text: str, start: int) -> int:
-    """The index of the brace closing the one at `start`, strings and comments skipped."""
-    depth, index = 0, start
-    while index < len(text):
-        if text.startswith("//", index):
-            index = text.find("\n", index)
-        elif text.startswith("/*", index):
-            index = text.find("*/", index) + 1
-        elif text[index] == '"':
-            index += 1
-            while text[index] != '"':
-                index += 2 if text[index] == "\\" else 1
-        elif text[index] in "{}":
-            depth += 1 if text[index] == "{" else -1
-            if depth == 0:
-                return index
-        index += 1
-    raise InputError("java SDK: a class body does not close")
 
 
 def java_facts(root: Path) -> Extracted:
@@ -198,7 +179,7 @@ def _operation(
     handler = re.search(rf"private val {method}Handler: Handler<(\w+)>", impl.body)
     if start is None or handler is None:
         raise InputError(f"java SDK: no {method} in {file}")
-    body = impl.body[start.end() : _matching(impl.body, impl.body.index("{", start.end()))]
+    body = impl.body[start.end() : closing_brace(impl.body, impl.body.index("{", start.end()), "java")]
     verb = re.search(r"HttpMethod\.(\w+)", body)
     path_param = re.search(r'checkRequired\("(\w+)"', body)
     segments = []

@@ -27,6 +27,7 @@ from ._sdk_facts import (
     Scalar,
     Shape,
     Variants,
+    closing_brace,
     snake,
 )
 
@@ -92,7 +93,11 @@ class _Package:
                 parsed.imports[item[1] or item[0]] = (target, item[0])
         for match in _DECLARATION.finditer(text):
             kind, name, header, alias = match.groups()
-            body = alias if alias is not None else _block(text, match.end() - 1)
+            body = (
+                alias
+                if alias is not None
+                else text[match.end() : closing_brace(text, match.end() - 1, "typescript")]
+            )
             parsed.declarations.setdefault(name, _Declaration(kind, header, body))
         return parsed
 
@@ -171,22 +176,13 @@ def _declaration_file(folder: PurePosixPath, specifier: str) -> str:
     return str(PurePosixPath(*parts)).removesuffix(".js").removesuffix(".mjs") + ".d.ts"
 
 
-def _block(text: str, start: int) -> str:
-    """The text inside the braces opening at `start`."""
-    depth = 0
-    for index in range(start, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[index], 0)
-        if depth == 0:
-            return text[start + 1 : index]
-    raise InputError("typescript SDK: a declaration's braces do not close")
-
-
 def _split(text: str, separator: str) -> list[str]:
     """`text` split at `separator` outside brackets and comments."""
     parts, depth, current, index = [], 0, [], 0
     while index < len(text):
         if text.startswith("/*", index):
-            end = text.find("*/", index) + 2
+            found = text.find("*/", index)
+            end = len(text) if found < 0 else found + 2
             current.append(text[index:end])
             index = end
             continue

@@ -41,6 +41,7 @@ __all__ = [
     "Scalar",
     "Shape",
     "Variants",
+    "closing_brace",
     "model_facts",
     "only_variants",
     "snake",
@@ -227,6 +228,29 @@ class Extracted:
                         Fact("enum", f"{op.name}?{p.wire}", p.shape.file, {"values": list(p.shape.values)})
                     )
         return tuple(facts)
+
+
+def closing_brace(text: str, start: int, sdk: str) -> int:
+    """The index of the brace closing the one at `start` in Kotlin, Go or TypeScript source:
+    `//` and `/* */` comments and "..." and `...` literals skipped (InputError if it never closes)."""
+    depth, index, end = 0, start, len(text)
+    while index < end:
+        if text.startswith(("//", "/*"), index):
+            close = "\n" if text[index + 1] == "/" else "*/"
+            found = text.find(close, index + 2)
+            index = end if found < 0 else found + len(close)
+            continue
+        char = text[index]
+        if char in '"`':
+            index += 1
+            while index < end and text[index] != char:
+                index += 2 if char == '"' and text[index] == "\\" else 1
+        elif char in "{}":
+            depth += 1 if char == "{" else -1
+            if depth == 0:
+                return index
+        index += 1
+    raise InputError(f"{sdk} SDK: a declaration's braces do not close")
 
 
 def snake(name: str) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from drun_conformance._errors import SdkUnavailable, UsageError
+from drun_conformance._errors import InputError, SdkUnavailable, UsageError
 from drun_conformance.client._cache import Note, installing, run_tool, say, sharing
 from drun_conformance.client._sdk_go import MODULE, go_environment, go_release
 
@@ -98,7 +98,13 @@ def read_sheet(source: SdkSource, cache: Path, *, note: Note | None = None) -> F
         else:
             assert source.release is not None
             root = _package_root(source, _FETCH[source.sdk](source.release, cache, note))
-        facts = EXTRACTORS[source.sdk](root).facts()
+        try:
+            facts = EXTRACTORS[source.sdk](root).facts()
+        except (LookupError, ValueError, AttributeError, RecursionError) as exc:  # a layout not foreseen
+            raise InputError(
+                f"--sdk {source.given!r}: cannot read the {source.sdk} SDK's model in {root}"
+                f" ({type(exc).__name__}: {exc}); the extractor does not know this package's layout"
+            ) from exc
     return FactSheet(source.sdk, PACKAGES[source.sdk], source.release or "local", facts)
 
 
