@@ -297,3 +297,12 @@ def test_a_package_of_a_layout_no_extractor_knows_is_an_input_error(
     assert main(["spec", "drift", "--sdk", f"typescript@{package}"]) == 2
     err = capsys.readouterr().err
     assert "Nowhere is not imported in resources/beta/deployments.d.ts" in err and "Traceback" not in err
+
+
+def test_sources_refresh_outside_a_checkout_needs_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["spec", "sources", "refresh", "--sdk", f"go@{FIXTURES / 'go'}"]) == 2
+    assert "spec sources refresh: not inside a drun-conformance checkout" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())

@@ -133,8 +133,12 @@ def _fields(data: dict[str, Any]) -> dict[str, Any]:
 def _refresh(sources: list[SdkSource], out: str | None) -> int:
     from drun_conformance.client._sdks import cache_dir
 
-    from ._builder import spec_out_dir
+    from ._builder import checkout_spec_dir, spec_out_dir
 
+    if out is None and checkout_spec_dir(Path.cwd()) is None:
+        raise UsageError(
+            "spec sources refresh: not inside a drun-conformance checkout; name spec/ with --out DIR"
+        )
     folder = spec_out_dir(Path(out) if out else None, cwd=Path.cwd()) / "source" / "sdks"
     sheets: list[FactSheet] = [read_sheet(source, cache_dir(), note=_note) for source in sources]
     folder.mkdir(parents=True, exist_ok=True)
