@@ -160,6 +160,10 @@ def _cmd_spec(args: argparse.Namespace) -> int:
     from . import spec
     from .contract._builder import build_spec, check_spec, checkout_spec_dir, diff_pages, spec_out_dir
 
+    if args.action in ("drift", "sources") or args.sdk or args.json:
+        from .contract._sdk_commands import cmd_spec_sdks  # which refuses --sdk and --json elsewhere
+
+        return cmd_spec_sdks(args)
     if args.action != "diff" and args.pages:
         raise UsageError(f"spec {args.action} takes no PAGE (only spec diff does)")
     if args.action == "build":
@@ -351,13 +355,15 @@ def build_parser() -> argparse.ArgumentParser:
     _common_run_flags(server)
     server.set_defaults(handler=_cmd_server, wants_argv=True)
 
-    spec_cmd = commands.add_parser("spec", help="build, check or diff spec/ from the reference page")
-    spec_cmd.add_argument("action", choices=["build", "check", "diff"])
-    spec_cmd.add_argument("pages", nargs="*", metavar="PAGE", help="diff: OLD_PAGE NEW_PAGE")
+    spec_cmd = commands.add_parser("spec", help="build, check, diff or drift spec/; spec sources refresh")
+    spec_cmd.add_argument("action", choices=["build", "check", "diff", "drift", "sources"])
+    spec_cmd.add_argument("pages", nargs="*", metavar="PAGE", help="diff: OLD_PAGE NEW_PAGE; sources refresh")
+    spec_cmd.add_argument("--sdk", action="append", metavar="NAME[@SPEC]", help="drift, sources refresh")
+    spec_cmd.add_argument("--json", action="store_true", help="drift: the table as JSON")
     spec_cmd.add_argument(
         "--source", type=existing_folder, help="build: the folder with the page and rules.yaml"
     )
-    spec_cmd.add_argument("--out", help="build: where to write (default: spec/ of the checkout you are in)")
+    spec_cmd.add_argument("--out", help="build, sources refresh: spec/ to write (default: the checkout's)")
     spec_cmd.set_defaults(handler=_cmd_spec)
 
     report = commands.add_parser("report", help="compare two results.json (diff), or render one again")

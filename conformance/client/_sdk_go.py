@@ -16,7 +16,7 @@ from drun_conformance._errors import SdkUnavailable
 
 from ._cache import Note, installing, run_tool, say, source_digest
 
-__all__ = ["MODULE", "go_harness", "go_release"]
+__all__ = ["MODULE", "go_environment", "go_harness", "go_release"]
 
 MODULE = "github.com/anthropics/anthropic-sdk-go/v2"
 PROJECT = Path(__file__).resolve().parent / "harnesses" / "anthropic_go"
@@ -25,6 +25,19 @@ PROJECT = Path(__file__).resolve().parent / "harnesses" / "anthropic_go"
 def go_release(version: str) -> str:
     """Go spells releases with a v: `2.15.0` and `v2.15.0` are the same release."""
     return version if version.startswith("v") else f"v{version}"
+
+
+def go_environment(cache: Path) -> dict[str, str]:
+    """Go's environment for the cache folder: its module and build caches there, no other toolchain."""
+    return {
+        **os.environ,
+        "GOMODCACHE": str(cache / "go" / "mod"),
+        "GOCACHE": str(cache / "go" / "build"),
+        "GOFLAGS": "-modcacherw -buildvcs=false",  # a cache folder anyone can delete
+        "GOTOOLCHAIN": "local",  # never download another toolchain: a clear error instead
+        "GOWORK": "off",
+        "CGO_ENABLED": "0",
+    }
 
 
 def go_harness(
@@ -38,15 +51,7 @@ def go_harness(
     release = go_release(version)
     home = cache / "go" / f"anthropic-sdk-go-{release}-{source_digest(project)}"
     binary = home / "harness"
-    env = {
-        **os.environ,
-        "GOMODCACHE": str(cache / "go" / "mod"),
-        "GOCACHE": str(cache / "go" / "build"),
-        "GOFLAGS": "-modcacherw -buildvcs=false",  # a cache folder anyone can delete
-        "GOTOOLCHAIN": "local",  # never download another toolchain: a clear error instead
-        "GOWORK": "off",
-        "CGO_ENABLED": "0",
-    }
+    env = go_environment(cache)
     with installing(home) as ready:
         if not ready:
             say(note, f"building the go harness against {MODULE} {release} in {home} (first use: minutes)")
