@@ -8,8 +8,8 @@ request than the server does: it would measure itself). Three phases per server:
     writes   N clients (--clients) run depl_ok back to back: runs/s, p50 and p99
     mixed    the same writers, plus --readers clients reading runs back by id and the
              first listing page: runs/s and the writes' p50/p99, reads/s and their p50/p99
-    silent   --silent connections that never send a byte: the server's RSS before, while
-             they are held, and how many it still holds after --idle-wait seconds
+    silent   --silent connections that never send a byte, and one slowloris: the server's
+             RSS before and while they are held, and when it closed them (--idle-wait)
 
 CPU seconds of the server and of the generators are printed per phase, to tell which one was
 the bottleneck. `--target NAME=COMMAND` repeats (default: this checkout's `drun-conformance`),
@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -185,28 +185,51 @@ def _phase(name: str, tally: Tally, seconds: float, server_cpu: float) -> str:
     return f"{name:8} {writes} {reads} {tally.errors:6} {server_cpu:7.1f} {tally.cpu:7.1f}"
 
 
+def _closed(sock: socket.socket) -> bool:
+    try:
+        return sock.recv(1) == b""
+    except BlockingIOError:
+        return False
+    except OSError:  # reset: closed too
+        return True
+
+
 def silent(url: str, pid: int, count: int, wait: float) -> str:
-    """Open `count` connections that never send a byte; RSS before, while held, and what is
-    still open after `wait` seconds (a closed one reads EOF)."""
+    """`count` connections that never send a byte and one slowloris (a header byte every 0.5 s):
+    the server's RSS before and while they are held, and when the server closed each (polled
+    every 0.1 s for `wait` seconds)."""
     host, port = url.removeprefix("http://").rsplit(":", 1)
     before = _rss_mib(pid)
-    socks = [socket.create_connection((host, int(port))) for _ in range(count)]
-    time.sleep(2)
-    held = _rss_mib(pid)
-    time.sleep(max(0.0, wait - 2))
-    still_open = 0
+    started = time.monotonic()
+    socks = [socket.create_connection((host, int(port))) for _ in range(count + 1)]
     for sock in socks:
         sock.setblocking(False)
-        try:
-            still_open += sock.recv(1) != b""
-        except BlockingIOError:
-            still_open += 1
-        except OSError:
-            pass
+    loris, trickle = socks[-1], iter(b"GET /v1/deployment_runs HTTP/1.1\r\n" + b"x" * 10_000)
+    held = None
+    closed: dict[int, float] = {}
+    next_byte = started
+    while time.monotonic() - started < wait and len(closed) <= count:
+        now = time.monotonic()
+        if held is None and now - started > 2:
+            held = _rss_mib(pid)
+        if now >= next_byte and id(loris) not in closed:
+            with suppress(OSError):
+                loris.send(bytes([next(trickle)]))
+            next_byte = now + 0.5
+        for sock in socks:
+            if id(sock) not in closed and _closed(sock):
+                closed[id(sock)] = time.monotonic() - started
+        time.sleep(0.1)
+    for sock in socks:
         sock.close()
+    silent_times = [t for s, t in closed.items() if s != id(loris)]
+    when = (
+        f"closed after {min(silent_times):.1f}-{max(silent_times):.1f} s" if silent_times else "none closed"
+    )
+    loris_at = f"{closed[id(loris)]:.1f} s" if id(loris) in closed else f"still open after {wait:g} s"
     return (
-        f"silent   {count} connections: server RSS {before:.1f} MiB before, {held:.1f} MiB held; "
-        f"{still_open} still open after {wait:g} s, RSS then {_rss_mib(pid):.1f} MiB"
+        f"silent   {count} connections: server RSS {before:.1f} MiB before, {held or 0:.1f} MiB held; "
+        f"{len(silent_times)} {when}; slowloris closed: {loris_at}; RSS then {_rss_mib(pid):.1f} MiB"
     )
 
 
@@ -238,7 +261,7 @@ def main() -> None:
     parser.add_argument("--generators", type=int, default=2, help="load processes (default 2)")
     parser.add_argument("--stores", default="memory,file", help="memory,file (default both)")
     parser.add_argument("--silent", type=int, default=1000, help="silent connections (0: skip; default 1000)")
-    parser.add_argument("--idle-wait", type=float, default=15.0, help="then check them after (default 15 s)")
+    parser.add_argument("--idle-wait", type=float, default=15.0, help="watched for this long (default 15 s)")
     args = parser.parse_args()
     args.stores = [s for s in args.stores.split(",") if s]
     here = Path(sys.executable).parent / "drun-conformance"
