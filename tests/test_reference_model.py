@@ -392,6 +392,8 @@ def test_a_file_store_commits_on_close_and_stops_its_thread(tmp_path: Path) -> N
     store.close()
     assert all(f.result(timeout=0) is None for f in futures)
     assert store._writer is not None and not store._writer._thread.is_alive()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        store.append([(_run("drun_late"), NOW)]).result(timeout=10)  # an error, never a wait
     reopened = RunStore(tmp_path / "runs.sqlite")
     assert reopened.count() == 200
     reopened.close()

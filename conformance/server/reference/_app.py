@@ -9,8 +9,8 @@ Routes (matched on the raw path, so an id may hold any character, `/` included a
 
 A request is answered by the first of these that applies:
 
-    0. a head over 64 KiB                 400 invalid_request_error
-       a body over 32 MiB                 413 request_too_large (the API's request limit)
+    0. a body over 32 MiB                 413 request_too_large (the API's request limit)
+       a head over 64 KiB                 400 invalid_request_error
     1. no such route                      404 not_found_error
     2. a method the route does not take   405 invalid_request_error (with `allow`)
     3. no valid key                       401 authentication_error (`x-api-key`, or

@@ -17,6 +17,7 @@ import threading
 import weakref
 from collections.abc import Sequence
 from concurrent.futures import Future
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,11 +86,11 @@ def _commit(db: sqlite3.Connection, jobs: list[_Job]) -> None:
             db.execute("RELEASE job")
         db.execute("COMMIT")
     except Exception as exc:  # the disk, or a bug: never leave a request waiting for ever
-        if db.in_transaction:
-            db.execute("ROLLBACK")
         for _, future in jobs:
             if not future.done():
                 future.set_exception(exc)
+        with suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
         return
     for future in stored:
         future.set_result(None)
@@ -182,7 +183,9 @@ class RunStore:
         """Store `runs` (each with its creation instant) in one transaction. The future
         completes once they are on disk, or with the error that kept them out."""
         job: _Job = ([_row(run, created_at) for run, created_at in runs], Future())
-        if self._writer is None:
+        if self._stop is not None and not self._stop.alive:
+            job[1].set_exception(sqlite3.ProgrammingError("the run store is closed"))
+        elif self._writer is None:
             with self._lock:
                 _commit(self._read, [job])
         else:
