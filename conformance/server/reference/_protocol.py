@@ -70,15 +70,20 @@ class BoundedH11Protocol(H11Protocol):
             (b"request-id", body["request_id"].encode()),
             (b"connection", b"close"),
         ]
-        for event in (
-            h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
-            h11.Data(data=payload),
-            h11.EndOfMessage(),
-        ):
-            self.transport.write(self.conn.send(event) or b"")
+        try:
+            for event in (
+                h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+                h11.Data(data=payload),
+                h11.EndOfMessage(),
+            ):
+                self.transport.write(self.conn.send(event) or b"")
+        except h11.LocalProtocolError:  # an answer was under way already: no room for this one
+            self.transport.close()
+            return
         self._lingering = True
         if self.transport.can_write_eof():
             self.transport.write_eof()  # the client reads the answer, then EOF; its FIN ends it
+        self.flow.resume_reading()  # what the client still sends must be read to be dropped
         self._watch()
 
     def _watch(self) -> None:
