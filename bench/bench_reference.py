@@ -15,6 +15,8 @@ CPU seconds of the server and of the generators are printed per phase, to tell w
 the bottleneck. `--target NAME=COMMAND` repeats (default: this checkout's `drun-conformance`),
 so the code before a change can run side by side with the code after it in the same run:
 
+    mkdir -p /tmp/old/src && git archive COMMIT | tar -x -C /tmp/old/src
+    python3 -m venv /tmp/old/venv && /tmp/old/venv/bin/pip install -q /tmp/old/src
     python bench/bench_reference.py --target before=/tmp/old/venv/bin/drun-conformance \\
         --target after=.venv/bin/drun-conformance [--clients 32] [--seconds 10]
 
@@ -44,7 +46,6 @@ KEY, BETA = "sk-drun-reference", "managed-agents-2026-04-01"
 HEADERS = f"host: bench\r\nx-api-key: {KEY}\r\nanthropic-beta: {BETA}\r\n"
 RUN = f"POST /v1/deployments/depl_ok/run HTTP/1.1\r\n{HEADERS}content-length: 0\r\n\r\n".encode()
 RUN_ID = re.compile(rb'"id":"(drun_[0-9A-Z]{26})"')
-PAGE_SIZE = 4096
 
 
 @dataclass
