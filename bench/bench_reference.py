@@ -12,7 +12,8 @@ request than the server does: it would measure itself). Three phases per server:
              RSS before and while they are held, and when it closed them (--idle-wait)
 
 CPU seconds of the server and of the generators are printed per phase, to tell which one was
-the bottleneck. `--target NAME=COMMAND` repeats (default: this checkout's `drun-conformance`),
+the bottleneck, and the server's CPU per request (us/req: steadier than the rates when other
+work shares the machine). `--target NAME=COMMAND` repeats (default: this checkout's `drun-conformance`),
 so the code before a change can run side by side with the code after it in the same run:
 
     mkdir -p /tmp/old/src && git archive COMMIT | tar -x -C /tmp/old/src
@@ -183,7 +184,8 @@ def _phase(name: str, tally: Tally, seconds: float, server_cpu: float) -> str:
     writes = (
         f"{len(tally.writes) / seconds:8.0f} {_ms(tally.writes, 0.5):8.1f} {_ms(tally.writes, 0.99):8.1f}"
     )
-    return f"{name:8} {writes} {reads} {tally.errors:6} {server_cpu:7.1f} {tally.cpu:7.1f}"
+    per_request = server_cpu / max(1, len(tally.writes) + len(tally.reads)) * 1e6
+    return f"{name:8} {writes} {reads} {tally.errors:6} {server_cpu:7.1f} {tally.cpu:7.1f} {per_request:7.0f}"
 
 
 def _closed(sock: socket.socket) -> bool:
@@ -241,7 +243,7 @@ def bench(name: str, command: list[str], args: argparse.Namespace, workdir: Path
             print(f"\n{name} / {store} store ({url})", flush=True)
             print(
                 f"{'phase':8} {'runs/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'reads/s':>8} {'p50 ms':>8} "
-                f"{'p99 ms':>8} {'errors':>6} {'srv cpu':>7} {'gen cpu':>7}"
+                f"{'p99 ms':>8} {'errors':>6} {'srv cpu':>7} {'gen cpu':>7} {'us/req':>7}"
             )
             ids: list[str] = []  # runs the writes phase created: the mixed phase reads them back
             for phase, readers in (("writes", 0), ("mixed", args.readers)):

@@ -108,6 +108,8 @@ async def _drop_body(request: Request) -> None:
     """Read the body to its end and drop it, keeping none of it: 413 past MAX_BODY. One over
     _DRAIN_LIMIT (declared, or as it arrives) is answered at once and the connection closed."""
     declared = request.headers.get("content-length", "")
+    if declared in ("", "0") and "transfer-encoding" not in request.headers:
+        return  # no body: a request has one only with either header (RFC 9112, 6.3)
     if declared.isdigit() and (len(declared) > 18 or int(declared) > _DRAIN_LIMIT):
         raise _too_large(close=True)
     size = 0

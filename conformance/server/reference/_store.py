@@ -68,6 +68,21 @@ def _row(run: dict[str, Any], created_at: datetime) -> _Row:
     )
 
 
+def _insert(db: sqlite3.Connection, rows: list[_Row]) -> None:
+    """Insert `rows`, all or none: one INSERT is so by itself, several need a savepoint."""
+    if len(rows) == 1:
+        db.execute(_INSERT, rows[0])
+        return
+    db.execute("SAVEPOINT job")
+    try:
+        db.executemany(_INSERT, rows)
+    except sqlite3.IntegrityError:
+        db.execute("ROLLBACK TO job")
+        raise
+    finally:
+        db.execute("RELEASE job")
+
+
 def _commit(db: sqlite3.Connection, jobs: list[_Job]) -> None:
     """Store `jobs` in one transaction, each job all or nothing, then complete their futures:
     a job that breaks a constraint fails alone; a failed commit fails them all."""
@@ -75,15 +90,12 @@ def _commit(db: sqlite3.Connection, jobs: list[_Job]) -> None:
     try:
         db.execute("BEGIN IMMEDIATE")
         for rows, future in jobs:
-            db.execute("SAVEPOINT job")
             try:
-                db.executemany(_INSERT, rows)
+                _insert(db, rows)
             except sqlite3.IntegrityError as exc:
-                db.execute("ROLLBACK TO job")
                 future.set_exception(exc)
             else:
                 stored.append(future)
-            db.execute("RELEASE job")
         db.execute("COMMIT")
     except Exception as exc:  # the disk, or a bug: never leave a request waiting for ever
         for _, future in jobs:
