@@ -19,8 +19,9 @@ import pytest
 
 from drun_conformance.server.reference import _store as store_module
 from drun_conformance.server.reference import create_app, default_scenario, run_path
+from drun_conformance.server.reference._store import RunQuery
 
-from ._reference import HEADERS, asgi_client
+from ._reference import HEADERS, asgi_client, small_scenario
 from .conftest import drun_command
 
 pytestmark = pytest.mark.slow
@@ -133,3 +134,16 @@ async def test_a_run_is_answered_once_stored_and_reads_never_wait_for_a_write(
         again = await client.get(f"/v1/deployment_runs/{posted.json()['id']}", headers=HEADERS)
         assert again.content == posted.content
     app.state.store.close()
+
+
+def test_the_history_is_recorded_once_per_deployment_and_database(tmp_path: Path) -> None:
+    database = tmp_path / "runs.sqlite"
+    scheduled = {"schedule": {"every_seconds": 60, "history": 4}}
+    first = small_scenario(**scheduled)
+    added = first.deployments[0].model_copy(update={"id": "depl_new"})
+    grown = first.model_copy(update={"deployments": (*first.deployments, added)})
+    for scenario in (first, first, grown, grown):  # restarts; the second scenario adds depl_new
+        app = create_app(scenario, database=database)
+        runs = app.state.store.list(RunQuery(trigger_type="schedule", limit=100))[0]
+        app.state.store.close()
+    assert sorted(r["deployment_id"] for r in runs) == ["depl"] * 4 + ["depl_new"] * 4
