@@ -26,6 +26,7 @@ from drun_conformance.server.reference import (
     run_error_types,
     run_path,
 )
+from drun_conformance.server.reference._scenario import MAX_ID_LENGTH
 
 from ._reference import HEADERS, FakeClock, asgi_client, assert_clean, assert_envelope, small_scenario
 
@@ -335,7 +336,8 @@ SPECIAL_IDS = [
     ".",
     "..",
     "-",
-    "x" * 5000,
+    "x" * MAX_ID_LENGTH,
+    "😀" * MAX_ID_LENGTH,  # the longest path the server takes: 12 bytes a character, encoded
     '"quoted" \\ back',
 ]
 

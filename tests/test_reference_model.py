@@ -6,6 +6,7 @@ import copy
 import json
 import sqlite3
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from drun_conformance.server.reference import (
     run_error_types,
 )
 from drun_conformance.server.reference._ids import new_run_id, rfc3339
-from drun_conformance.server.reference._store import RunQuery, RunStore
+from drun_conformance.server.reference._store import RunQuery, RunStore, _commit, _row
 from drun_conformance.server.reference._world import World
 
 from ._reference import FakeClock, small_scenario
@@ -329,20 +330,73 @@ def test_run_ids_are_ulids_and_timestamps_have_microseconds() -> None:
     assert rfc3339(at) == "2026-05-01T12:00:00.000005Z"
 
 
-def test_the_store_is_append_only_and_survives_a_reopen(tmp_path: Path) -> None:
-    database = tmp_path / "runs.sqlite"
+@pytest.mark.parametrize("where", ["file", "memory"])
+def test_the_store_is_append_only_and_survives_a_reopen(tmp_path: Path, where: str) -> None:
+    database = tmp_path / "runs.sqlite" if where == "file" else ":memory:"
     store = RunStore(database)
     run = {"id": "drun_1", "deployment_id": "d", "error": None, "trigger_context": {"type": "manual"}}
-    store.append(run, NOW)
+    assert store.append([(run, NOW)]).result(timeout=10) is None
     for statement in ("UPDATE runs SET deployment_id = 'x'", "DELETE FROM runs"):
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            store._db.execute(statement)
+            store._read.execute(statement)
     with pytest.raises(sqlite3.IntegrityError):
-        store.append(run, NOW)  # a run id is stored once
+        store.append([(run, NOW)]).result(timeout=10)  # a run id is stored once
+    assert store.get("drun_1") == run and store.count() == 1
     store.close()
-    reopened = RunStore(database)
-    assert reopened.get("drun_1") == run and reopened.count() == 1
-    assert reopened.list(RunQuery(deployment_id="d")) == ([run], None)
+    if where == "file":
+        reopened = RunStore(database)
+        assert reopened.get("drun_1") == run and reopened.count() == 1
+        assert reopened.list(RunQuery(deployment_id="d")) == ([run], None)
+        reopened.close()
+
+
+def _run(run_id: str) -> dict[str, Any]:
+    return {"id": run_id, "deployment_id": "d", "error": None, "trigger_context": {"type": "manual"}}
+
+
+def test_one_commit_holds_many_appends_each_all_or_nothing() -> None:
+    # What the writer thread commits together: a bad append fails alone, the others are kept.
+    store = RunStore()
+    store.append([(_run("drun_taken"), NOW)]).result()
+    good, bad, later = Future[None](), Future[None](), Future[None]()
+    jobs = [
+        ([_row(_run("drun_a"), NOW), _row(_run("drun_b"), NOW)], good),
+        ([_row(_run("drun_c"), NOW), _row(_run("drun_taken"), NOW)], bad),
+        ([_row(_run("drun_d"), NOW)], later),
+    ]
+    _commit(store._read, jobs)
+    assert good.result() is None and later.result() is None
+    with pytest.raises(sqlite3.IntegrityError):
+        bad.result()
+    assert [r["id"] for r in store.list(RunQuery())[0]] == ["drun_d", "drun_b", "drun_a", "drun_taken"]
+
+
+def test_a_failed_transaction_fails_every_append_in_it(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "runs.sqlite")
+    futures = [Future[None](), Future[None]()]
+    db = sqlite3.connect(tmp_path / "runs.sqlite", isolation_level=None)
+    db.execute("BEGIN EXCLUSIVE")  # another writer holds the file: no transaction can start
+    writer = sqlite3.connect(tmp_path / "runs.sqlite", isolation_level=None, timeout=0.1)
+    _commit(writer, [([_row(_run("drun_a"), NOW)], futures[0]), ([_row(_run("drun_b"), NOW)], futures[1])])
+    for future in futures:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            future.result()
+    db.rollback()
+    assert store.count() == 0
+    store.close()
+
+
+def test_a_file_store_commits_on_close_and_stops_its_thread(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "runs.sqlite")
+    futures = [store.append([(_run(f"drun_{i}"), NOW)]) for i in range(200)]
+    store.close()
+    assert all(f.result(timeout=0) is None for f in futures)
+    assert store._writer is not None and not store._writer._thread.is_alive()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        store.append([(_run("drun_late"), NOW)]).result(timeout=10)  # an error, never a wait
+    reopened = RunStore(tmp_path / "runs.sqlite")
+    assert reopened.count() == 200
+    reopened.close()
 
 
 def test_an_unopenable_database_is_an_input_error(tmp_path: Path) -> None:

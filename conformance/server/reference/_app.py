@@ -9,27 +9,34 @@ Routes (matched on the raw path, so an id may hold any character, `/` included a
 
 A request is answered by the first of these that applies:
 
+    0. a body over 32 MiB                 413 request_too_large (the API's request limit)
+       a head over 64 KiB                 400 invalid_request_error
     1. no such route                      404 not_found_error
     2. a method the route does not take   405 invalid_request_error (with `allow`)
     3. no valid key                       401 authentication_error (`x-api-key`, or
                                               `Authorization: Bearer`; either may carry it)
     4. no managed-agents beta             400 invalid_request_error (`anthropic-beta`,
                                               comma-separated, other betas welcome)
-    5. a bad query parameter              400 invalid_request_error
+    5. a bad parameter                    400 invalid_request_error (an id over 4,096
+                                              characters, a bad query parameter)
     6. no such deployment or run          404 not_found_error (with `any_deployment`, an
                                               unknown deployment is created healthy instead)
     7. otherwise                          200
 
-A request body is never read: Run Deployment Now takes none, and SDKs differ in whether
-they send `{}`, so any body (garbage included) is ignored. `anthropic-version` is not
-required. Every answer is `application/json` with a `request-id` header; every error uses
-the API's envelope `{"type": "error", "error": {"type", "message"}, "request_id"}`.
+A request body is read to its end and dropped before the answer: Run Deployment Now takes
+none, and SDKs differ in whether they send `{}`, so any body (garbage included) is ignored,
+but an answer never races an upload still under way (the client would read a reset). A run
+is answered only once the store has it on disk. `anthropic-version` is not required. Every
+answer is `application/json` with a `request-id` header; every error uses the API's envelope
+`{"type": "error", "error": {"type", "message"}, "request_id"}`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -38,7 +45,7 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
@@ -47,16 +54,22 @@ from drun_conformance.oracle import parse_rfc3339
 from drun_conformance.server._transport import run_path
 
 from ._ids import new_run_id, rfc3339, tagged_id
-from ._scenario import Deployment, Scenario, default_scenario
+from ._scenario import MAX_ID_LENGTH, Deployment, Scenario, default_scenario
 from ._store import RunQuery, RunStore
 from ._world import Clock, World
 
-__all__ = ["MAX_LIMIT", "REQUIRED_BETA", "create_app", "run_path"]
+__all__ = ["MAX_BODY", "MAX_HEAD", "MAX_LIMIT", "REQUIRED_BETA", "create_app", "envelope", "run_path"]
 
 _CONVENTIONS = spec.load_requirements()["conventions"]
 REQUIRED_BETA: str = _CONVENTIONS["required_beta"]
 MAX_LIMIT = 1000
 _DEFAULT_LIMIT = 20
+# The longest id, percent-encoded (4 UTF-8 bytes a character, 3 characters a byte), plus
+# h11's default head bound for the rest of the head: 64 KiB.
+MAX_HEAD = MAX_ID_LENGTH * 12 + 16 * 1024
+MAX_BODY = 32 * 1024 * 1024  # the API's own request limit (32 MB): past it, 413
+# A body over MAX_BODY is still read (and dropped) up to this, so the 413 is read, not reset.
+_DRAIN_LIMIT = 4 * MAX_BODY
 # RunQuery's name -> the query parameter the SDKs send (`created_at[gt]=...`).
 _CREATED_AT_FILTERS = {f"created_at_{op}": f"created_at[{op}]" for op in ("gt", "gte", "lt", "lte")}
 _CURSOR_TAG = b"drun-page:"
@@ -68,12 +81,67 @@ class _ApiError(Exception):
         self.status, self.message, self.headers = status, message, headers or {}
 
 
-def _error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def envelope(status: int, message: str) -> dict[str, Any]:
+    """The API's error body for `status`, with a fresh `request_id` (the `request-id` header too)."""
     # The API's type for the status (spec conventions); 405 has none there, so invalid_request.
     error_type = _CONVENTIONS["error_types"].get(str(status), "invalid_request_error")
-    request_id = tagged_id("req")
-    body = {"type": "error", "error": {"type": error_type, "message": message}, "request_id": request_id}
-    return JSONResponse(body, status_code=status, headers={**(headers or {}), "request-id": request_id})
+    return {
+        "type": "error",
+        "error": {"type": error_type, "message": message},
+        "request_id": tagged_id("req"),
+    }
+
+
+def _error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    body = envelope(status, message)
+    return JSONResponse(
+        body, status_code=status, headers={**(headers or {}), "request-id": body["request_id"]}
+    )
+
+
+def _too_large(*, close: bool) -> _ApiError:
+    message = f"The request body is over {MAX_BODY} bytes; this operation takes no body."
+    return _ApiError(413, message, {"connection": "close"} if close else None)
+
+
+async def _drop_body(request: Request) -> None:
+    """Read the body to its end and drop it, keeping none of it: 413 past MAX_BODY. One over
+    _DRAIN_LIMIT (declared, or as it arrives) is answered at once and the connection closed."""
+    declared = request.headers.get("content-length", "")
+    if declared in ("", "0") and "transfer-encoding" not in request.headers:
+        return  # no body: a request has one only with either header (RFC 9112, 6.3)
+    if declared.isdigit() and (len(declared) > 18 or int(declared) > _DRAIN_LIMIT):
+        raise _too_large(close=True)
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > _DRAIN_LIMIT:
+            raise _too_large(close=True)
+    if size > MAX_BODY:
+        raise _too_large(close=False)
+
+
+async def _stored(future: Future[None]) -> None:
+    """Wait, without blocking the loop, until the store has the run on disk (or raise why not)."""
+    if not future.done():
+        await asyncio.wrap_future(future)
+    future.result()
+
+
+def _check_head(scope: Scope) -> None:
+    """400 for a head over MAX_HEAD (h11 bounds only a head still incomplete: one that came
+    whole in a single read is parsed whatever its size)."""
+    path = scope.get("raw_path") or scope["path"].encode("utf-8")
+    line = len(scope["method"]) + len(path) + len(scope["query_string"]) + 12
+    size = line + sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+    if size > MAX_HEAD:
+        raise _ApiError(400, f"The request head (request line and headers) is over {MAX_HEAD} bytes.")
+
+
+def _bounded(name: str, ident: str) -> str:
+    if len(ident) > MAX_ID_LENGTH:
+        raise _ApiError(400, f"{name}: at most {MAX_ID_LENGTH} characters, got {len(ident)}.")
+    return ident
 
 
 def _segments(scope: Scope) -> list[str | None]:
@@ -116,12 +184,16 @@ class _Api:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         try:
-            response = self.handle(request)
+            await _drop_body(request)
+            _check_head(scope)
+            response = await self.handle(request)
+        except ClientDisconnect:
+            return  # gone before its request was in: nothing to answer, no run made
         except _ApiError as exc:
             response = _error_response(exc.status, exc.message, exc.headers)
         await response(scope, receive, send)
 
-    def handle(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
         match = _match(_segments(request.scope))
         if match is None:
             raise _ApiError(404, f"No route for {request.method[:20]} {request.url.path[:200]}.")
@@ -138,11 +210,11 @@ class _Api:
         if match.name == "list":
             return self.list_runs(request)
         if match.name == "get":
-            run = self.store.get(match.ident) if match.ident is not None else None
+            run = self.store.get(_bounded("run_id", match.ident)) if match.ident is not None else None
             if run is None:
                 raise _ApiError(404, "No deployment run with that id.")
             return _ok(run)
-        return self.run_now(match.ident)
+        return await self.run_now(match.ident)
 
     def authenticate(self, request: Request) -> None:
         key = request.headers.get("x-api-key", "").strip()
@@ -153,16 +225,21 @@ class _Api:
         if key not in self.keys and bearer not in self.keys:
             raise _ApiError(401, "Invalid API key.")
 
-    def run_now(self, deployment_id: str | None) -> Response:
+    async def run_now(self, deployment_id: str | None) -> Response:
+        if deployment_id is not None:
+            _bounded("deployment_id", deployment_id)
         deployment = self.world.deployments.get(deployment_id) if deployment_id is not None else None
         if deployment is None and self.any_deployment and deployment_id:
             deployment = self.world.provision(deployment_id)
         if deployment is None:
             raise _ApiError(404, "No deployment with that id.")
-        return _ok(self.record_run(deployment, self.world.clock(), {"type": "manual"}))
+        now = self.world.clock()
+        run = self.new_run(deployment, now, {"type": "manual"})
+        await _stored(self.store.append([(run, now)]))
+        return _ok(run)
 
-    def record_run(self, deployment: Deployment, now: datetime, trigger: dict[str, Any]) -> dict[str, Any]:
-        """Run `deployment` at `now` and keep the record (append-only)."""
+    def new_run(self, deployment: Deployment, now: datetime, trigger: dict[str, Any]) -> dict[str, Any]:
+        """Run `deployment` at `now`: the record, for the store to keep (append-only)."""
         outcome = self.world.run(deployment, now)
         error = None
         if outcome.error_type is not None:
@@ -177,22 +254,28 @@ class _Api:
             "trigger_context": trigger,
             "type": "deployment_run",
         }
-        self.store.append(run, now)
         return run
 
     def fire_history(self) -> None:
-        """Record the past firings of every scheduled deployment, oldest first."""
+        """Record the past firings of every scheduled deployment, oldest first, in one
+        transaction: once per store, so a deployment with scheduled runs on record already (a
+        restart on the same database) gets none again."""
         now = self.world.clock()
         firings = []
         for deployment in self.world.scenario.deployments:
             schedule = deployment.schedule
-            if schedule is None:
+            on_record = RunQuery(deployment_id=deployment.id, trigger_type="schedule", limit=1)
+            if schedule is None or self.store.list(on_record)[0]:
                 continue
             for back in range(schedule.history, 0, -1):
                 fired = now - timedelta(seconds=schedule.every_seconds * back)
                 firings.append((fired, deployment, fired + timedelta(milliseconds=schedule.latency_ms)))
-        for fired, deployment, created in sorted(firings, key=lambda f: f[2]):
-            self.record_run(deployment, created, {"scheduled_at": rfc3339(fired), "type": "schedule"})
+        runs = [
+            (self.new_run(deployment, created, {"scheduled_at": rfc3339(fired), "type": "schedule"}), created)
+            for fired, deployment, created in sorted(firings, key=lambda f: f[2])
+        ]
+        if runs:
+            self.store.append(runs).result()
 
     def list_runs(self, request: Request) -> Response:
         params = request.query_params
@@ -201,8 +284,9 @@ class _Api:
             before_seq = _cursor_seq(params["page"])
             if before_seq is None or not self.store.has_seq(before_seq):
                 raise _ApiError(400, "page: not a cursor this server issued (pass next_page as it came).")
+        deployment_id = params.get("deployment_id")
         query = RunQuery(
-            deployment_id=params.get("deployment_id"),
+            deployment_id=None if deployment_id is None else _bounded("deployment_id", deployment_id),
             has_error=_boolean(params, "has_error"),
             trigger_type=params.get("trigger_type"),
             before_seq=before_seq,

@@ -22,6 +22,7 @@ from drun_conformance._errors import InputError
 
 __all__ = [
     "DEFAULT_API_KEY",
+    "MAX_ID_LENGTH",
     "Agent",
     "AgentPin",
     "Archivable",
@@ -40,6 +41,9 @@ __all__ = [
 ]
 
 DEFAULT_API_KEY = "sk-drun-reference"
+# The longest deployment or run id the server takes (four times the longest the suite's own
+# strategies draw, 1,000 characters); a request with a longer one is a 400.
+MAX_ID_LENGTH = 4096
 _DEFAULT_FILE = "default_scenario.yaml"
 
 
@@ -111,6 +115,7 @@ class Schedule(_Model):
 
 
 class Deployment(_Identified):
+    id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)  # longer, no request could reach it
     agent: AgentPin
     environment: str
     workspace: str | None = None

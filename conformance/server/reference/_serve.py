@@ -17,23 +17,25 @@ from starlette.types import ASGIApp
 
 from drun_conformance._errors import TargetUnreachable, UsageError
 
-from ._app import REQUIRED_BETA, create_app
+from ._app import MAX_HEAD, REQUIRED_BETA, create_app
+from ._protocol import BoundedH11Protocol
 from ._scenario import Scenario, default_scenario, load_scenario
 
 __all__ = ["base_url_of", "bind_socket", "cmd_serve", "serve_in_thread", "uvicorn_config"]
 
 _STOP_WAIT = 10.0  # seconds: requests in flight get 2 (timeout_graceful_shutdown), then it closes
-# Long deployment ids must reach the app: h11's default caps a request head at 16 KiB.
-_MAX_HEAD = 1 << 20
 
 
 def uvicorn_config(app: ASGIApp, log_level: str) -> uvicorn.Config:
+    """h11 always (its bound on a head holds whatever else is installed), with the request
+    deadline and the graceful close of BoundedH11Protocol."""
     return uvicorn.Config(
         app,
         lifespan="off",
         log_level=log_level,
         timeout_graceful_shutdown=2,
-        h11_max_incomplete_event_size=_MAX_HEAD,
+        http=BoundedH11Protocol,
+        h11_max_incomplete_event_size=MAX_HEAD,
     )
 
 
@@ -124,5 +126,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         sock.close()
+        app.state.store.close()  # commits what is queued, checkpoints the WAL
     print("drun-conformance: reference server stopped", flush=True)
     return 0
