@@ -1,0 +1,74 @@
+"""Listing walks in progress: the pages of one query followed by `next_page`, kept until the
+last page comes. Bounded: at most `most` open at once, each for at most `idle_s` seconds
+without its next page; a walk dropped for either reason is handed back, to be judged as it
+stands, so a client that stops after a first page costs one page, and only for a while."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from drun_conformance.oracle import ListingPage
+
+__all__ = ["OpenWalks", "Walk"]
+
+
+@dataclass(slots=True)
+class Walk:
+    """One walk so far. `since`: runs remembered up to this number were answered before it
+    began (None when it began at a cursor the proxy never saw issued). `shown` holds what a
+    report may show of it, scrubbed as each page came; `keys` the credentials its requests
+    carried, for scrubbing what its judgement says."""
+
+    filters: dict[str, str]
+    limit: int | None
+    since: int | None
+    touched: float
+    shown_filters: Any = None
+    pages: list[ListingPage] = field(default_factory=list)
+    shown: list[dict[str, Any]] = field(default_factory=list)
+    keys: set[str] = field(default_factory=set)
+    listed: int = 0  # runs over its pages
+
+
+class OpenWalks:
+    """Open walks by the cursor they wait for, the least recently continued first."""
+
+    def __init__(self, most: int, idle_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.most, self.idle_s, self.clock = most, idle_s, clock
+        self.expired = 0  # walks judged as they stood because they waited too long or too many were open
+        self._open: OrderedDict[str, Walk] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._open)
+
+    def take(self, cursor: str) -> Walk | None:
+        """The walk waiting for `cursor`, no longer open (None: no walk waits for it)."""
+        return self._open.pop(cursor, None)
+
+    def wait(self, cursor: str, walk: Walk) -> list[Walk]:
+        """`walk` waits for the page at `cursor`; the walks dropped to make room."""
+        walk.touched = self.clock()
+        self._open[cursor] = walk
+        return self._drop(lambda: len(self._open) > self.most)
+
+    def stale(self) -> list[Walk]:
+        """The walks whose next page has not come within `idle_s`, no longer open."""
+        deadline = self.clock() - self.idle_s
+        return self._drop(lambda: next(iter(self._open.values())).touched < deadline)
+
+    def drain(self) -> list[Walk]:
+        """Every open walk (none is open after)."""
+        walks = list(self._open.values())
+        self._open.clear()
+        return walks
+
+    def _drop(self, over: Callable[[], bool]) -> list[Walk]:
+        dropped = []
+        while self._open and over():
+            dropped.append(self._open.popitem(last=False)[1])
+        self.expired += len(dropped)
+        return dropped
