@@ -25,7 +25,15 @@ from drun_conformance.server.reference._serve import base_url_of, bind_socket
 from ._forward import ForwardingApp, Limits
 from ._judge import Bounds, Judge
 
-__all__ = ["JUDGE_CAP", "RunningProxy", "check_upstream", "cmd_proxy", "proxy_config", "proxy_in_thread"]
+__all__ = [
+    "JUDGE_CAP",
+    "RunningProxy",
+    "check_upstream",
+    "cmd_proxy",
+    "finish",
+    "proxy_config",
+    "proxy_in_thread",
+]
 
 JUDGE_CAP = 10 * 1024 * 1024  # bytes of a body kept for judging; the rest only streams through
 _MAX_HEAD = 1 << 20  # long deployment ids must pass: h11's default caps a request head at 16 KiB
@@ -156,12 +164,22 @@ def cmd_proxy(args: argparse.Namespace, argv: Sequence[str]) -> int:
         f" and answered, {judge.judged} judged",
         flush=True,
     )
+    return finish(
+        judge, argv=argv, strict=args.strict, report_dir=report_dir, allow_incomplete=args.allow_incomplete
+    )
+
+
+def finish(
+    judge: Judge, *, argv: Sequence[str], strict: bool, report_dir: Path | None, allow_incomplete: bool
+) -> int:
+    """The end of `drun-conformance proxy`: the results of what the judge saw, the summary, the
+    reports (the final pass replacing every key the judge remembers), and the exit status."""
     return execute(
-        [partial(_result, target) for target in judge.results(strict=args.strict)],
+        [partial(_result, target) for target in judge.results(strict=strict)],
         argv=argv,
         seed=None,
-        strict=args.strict,
+        strict=strict,
         report_dir=report_dir,
-        allow_incomplete=args.allow_incomplete,
+        allow_incomplete=allow_incomplete,
         secrets=judge.secrets,
     )
