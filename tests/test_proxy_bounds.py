@@ -155,3 +155,14 @@ def test_the_backlog_holds_back_a_put_while_full_and_loses_nothing() -> None:
     assert backlog.flush(10) == 0
     assert done == [0, 1, 2, 3, 4]
     assert seen_done == [[], [0], [0, 1], [0, 1, 2], [0, 1, 2, 3]]
+
+
+def test_walks_waiting_for_the_same_cursor_are_each_continued() -> None:
+    judge = _judge(Bounds())
+    judge(page([run(1), run(2)], following="same"))  # two clients, one next_page cursor
+    judge(page([run(3), run(4)], following="same"))
+    judge(page([run(2)], following=None, cursor="same"))  # continues the first: run 2 again
+    judge(page([run(5)], following=None, cursor="same"))
+    server = _server(judge)
+    assert _cases(server, "listing.walk.no-repeat") == 2 and _failures(server, "listing.walk.no-repeat") == 1
+    assert _expired(server) == 0

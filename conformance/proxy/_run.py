@@ -52,13 +52,19 @@ def check_upstream(url: str) -> str:
 
 def proxy_config(app: ForwardingApp, log_level: str) -> uvicorn.Config:
     """uvicorn for the proxy: h11 on asyncio whatever else is installed (the same proxy
-    everywhere), and the lifespan on, so the upstream connections close with the server."""
+    everywhere); the lifespan on, so the upstream connections close with the server; no
+    header of its own (`server`, `date`) added to the upstream's answers, no X-Forwarded-*
+    reading, no access log."""
     return uvicorn.Config(
         app,
         http="h11",
         loop="asyncio",
         lifespan="on",
         log_level=log_level,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        date_header=False,
         timeout_graceful_shutdown=2,
         h11_max_incomplete_event_size=_MAX_HEAD,
     )

@@ -6,7 +6,7 @@ stands, so a client that stops after a first page costs one page, and only for a
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,40 +35,58 @@ class Walk:
 
 
 class OpenWalks:
-    """Open walks by the cursor they wait for, the least recently continued first."""
+    """Open walks by the cursor they wait for, the least recently continued first. Several
+    may wait for one cursor (two clients walking the same listing): a page at that cursor
+    continues the one that has waited longest."""
 
     def __init__(self, most: int, idle_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.most, self.idle_s, self.clock = most, idle_s, clock
         self.expired = 0  # walks judged as they stood because they waited too long or too many were open
-        self._open: OrderedDict[str, Walk] = OrderedDict()
+        self._open: OrderedDict[int, tuple[str, Walk]] = OrderedDict()  # by when they began to wait
+        self._waiting: dict[str, deque[int]] = {}  # cursor -> its walks, longest waiting first
+        self._number = 0
 
     def __len__(self) -> int:
         return len(self._open)
 
     def take(self, cursor: str) -> Walk | None:
-        """The walk waiting for `cursor`, no longer open (None: no walk waits for it)."""
-        return self._open.pop(cursor, None)
+        """The walk waiting longest for `cursor`, no longer open (None: no walk waits for it)."""
+        waiting = self._waiting.get(cursor)
+        if not waiting:
+            return None
+        return self._close(waiting[0])
 
     def wait(self, cursor: str, walk: Walk) -> list[Walk]:
         """`walk` waits for the page at `cursor`; the walks dropped to make room."""
         walk.touched = self.clock()
-        self._open[cursor] = walk
+        self._number += 1
+        self._open[self._number] = (cursor, walk)
+        self._waiting.setdefault(cursor, deque()).append(self._number)
         return self._drop(lambda: len(self._open) > self.most)
 
     def stale(self) -> list[Walk]:
         """The walks whose next page has not come within `idle_s`, no longer open."""
         deadline = self.clock() - self.idle_s
-        return self._drop(lambda: next(iter(self._open.values())).touched < deadline)
+        return self._drop(lambda: next(iter(self._open.values()))[1].touched < deadline)
 
     def drain(self) -> list[Walk]:
         """Every open walk (none is open after)."""
-        walks = list(self._open.values())
+        walks = [walk for _, walk in self._open.values()]
         self._open.clear()
+        self._waiting.clear()
         return walks
+
+    def _close(self, number: int) -> Walk:
+        cursor, walk = self._open.pop(number)
+        waiting = self._waiting[cursor]
+        waiting.remove(number)  # the first or, dropped for age or count, the oldest: at the front
+        if not waiting:
+            del self._waiting[cursor]
+        return walk
 
     def _drop(self, over: Callable[[], bool]) -> list[Walk]:
         dropped = []
         while self._open and over():
-            dropped.append(self._open.popitem(last=False)[1])
+            dropped.append(self._close(next(iter(self._open))))
         self.expired += len(dropped)
         return dropped
