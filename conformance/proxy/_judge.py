@@ -97,8 +97,8 @@ class Bounds:
     passed_through: int = 100  # other operations counted apart; the rest as one
     notes: int = 20  # not-judged exchanges described one by one (all are counted)
     keys: int = 256  # credentials remembered (see KeyRing)
-    backlog_items: int = 1024  # exchanges handed over and not yet judged; then the forwarder waits
-    backlog_bytes: int = 64 * 1024 * 1024  # their bodies' bytes, likewise
+    backlog_items: int = 256  # exchanges handed over and not yet judged; then the forwarder waits
+    backlog_bytes: int = 16 * 1024 * 1024  # their bodies' bytes, likewise
 
 
 def _operation(method: str, path: str) -> tuple[str, str]:
