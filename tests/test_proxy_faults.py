@@ -148,9 +148,15 @@ def test_an_upstream_silent_past_the_read_timeout_is_504_in_the_envelope(
     assert answer.status_code == 504
     error = answer.json()
     assert error["type"] == "error" and error["error"]["type"] == "api_error"
-    assert "did not answer within 0.3 s (--read-timeout)" in error["error"]["message"]
+    assert (
+        error["error"]["message"]
+        == "drun-conformance proxy: upstream timed out: no answer within 0.3 s (--read-timeout)"
+    )
     assert "not judged: 1 x the upstream did not answer in time (answered 504)" in _server(results).notes
-    assert "GET /hang/silent: the upstream did not answer in time" in out.getvalue()
+    assert (
+        "GET /hang/silent: the upstream did not answer in time (answered 504) (no answer within 0.3 s"
+        in out.getvalue()
+    )
 
 
 def test_a_request_with_no_free_upstream_connection_is_504_not_a_wait_forever(

@@ -144,6 +144,13 @@ class _Client:
         self.gone = False
         self._open = True
         self._watcher: asyncio.Task[None] | None = None
+        self.answered: int | None = None  # bytes of the answer sent on so far (None: none yet)
+
+    def where(self) -> str:
+        """How far the exchange had come."""
+        if self.answered is None:
+            return "before the upstream answered"
+        return f"{self.answered} bytes into the answer"
 
     def watch(self) -> None:
         """Notice the client leaving from now on (once its request body is all read)."""
@@ -198,7 +205,11 @@ class ForwardingApp:
         if self._session is None:
             limits = self.limits
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=limits.connections, limit_per_host=0),
+                # Idle connections are dropped before a server's own keep-alive ends them (uvicorn:
+                # 5 s), so a request rarely meets a connection closing under it.
+                connector=aiohttp.TCPConnector(
+                    limit=limits.connections, limit_per_host=0, keepalive_timeout=4.0
+                ),
                 timeout=aiohttp.ClientTimeout(
                     total=None,
                     connect=limits.connect_timeout,
@@ -252,9 +263,9 @@ class ForwardingApp:
         except asyncio.CancelledError:
             # Ours when the client left; any other is the proxy stopping: noted, and it goes on.
             if not client.gone or task.uncancel() > 0:
-                self.judge.note(lost("stopped", "the proxy stopped before the answer was complete"))
+                self.judge.note(lost("stopped", client.where()))
                 raise
-            outcome = ("client-left", "the client left before the answer was complete")
+            outcome = ("client-left", client.where())
         finally:
             client.done()
         if outcome is not None:
@@ -293,15 +304,17 @@ class ForwardingApp:
         try:
             headers_out = [(k.lower(), v) for k, v in response.raw_headers if k.lower() not in _HOP_BY_HOP]
             await send({"type": "http.response.start", "status": response.status, "headers": headers_out})
+            client.answered = 0
             held = b""  # one chunk behind: the last goes out only once the judge has the exchange
             while chunk := await response.content.readany():
                 got.add(chunk)
                 if held:
                     await send({"type": "http.response.body", "body": held, "more_body": True})
+                    client.answered += len(held)
                 held = chunk
         except _UPSTREAM_FAULTS as exc:  # the client sees its answer end short: the connection closes
             response.close()
-            return "broken", f"the upstream broke off mid-answer: {_describe(exc)}"
+            return "broken", f"{client.where()}: {_describe(exc)}"
         except BaseException:
             response.close()  # the client left (or the proxy stops): read no further
             raise
@@ -350,10 +363,10 @@ async def _unanswered(send: Send, exc: BaseException, limits: Limits) -> tuple[L
         why = f"no connection to the upstream within {limits.connect_timeout:g} s (--connect-timeout)"
     elif isinstance(exc, asyncio.TimeoutError):
         status, kind = 504, "timeout"
-        why = f"the upstream did not answer within {limits.read_timeout:g} s (--read-timeout)"
+        why = f"no answer within {limits.read_timeout:g} s (--read-timeout)"
     else:
         status, kind = 502, "unreachable"
-        why = f"the upstream could not be reached ({type(exc).__name__})"
+        why = type(exc).__name__
     said = "upstream unreachable" if kind == "unreachable" else "upstream timed out"
     body = orjson.dumps(
         {"type": "error", "error": {"type": "api_error", "message": f"drun-conformance proxy: {said}: {why}"}}
@@ -361,5 +374,4 @@ async def _unanswered(send: Send, exc: BaseException, limits: Limits) -> tuple[L
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-    detail = why if kind == "timeout" else f"{why}: {_describe(exc)}"
-    return kind, f"answered {status}: {detail}"
+    return kind, why if kind == "timeout" else _describe(exc)

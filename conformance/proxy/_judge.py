@@ -22,6 +22,7 @@ the credentials of the exchange it comes from and every one still remembered.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sys
 import threading
@@ -69,6 +70,7 @@ _CALL_ONLY = {
     "client.request.beta.requested": "a proxy does not know which betas the caller passed",
 }
 _TEXT_CAP = 65536  # of a body, in a counterexample
+_FLUSH_S = 0.2  # a console that is no terminal gets its lines this long after the judge idles
 OTHER_CLIENTS = "other clients"  # the one target of every client past the cap
 _OTHER_OPERATIONS = "(other operations)"
 # Why an exchange was not judged, as the report says it.
@@ -177,12 +179,13 @@ class Judge:
         self._runs = RememberedRuns(bounds.runs)
         self._walks = OpenWalks(bounds.walks, bounds.walk_idle_s, clock)
         self._tty = _isatty(out)
+        self._flushing = False  # a flush of the console is due shortly
         self._lock = threading.Lock()  # judging and reading the results, from different threads
         self._backlog: Backlog[Seen | Lost] = Backlog(
             self,
             most_items=bounds.backlog_items,
             most_bytes=bounds.backlog_bytes,
-            idle=self._flush_out,
+            idle=self._flush_soon,
         )
 
     # --- handing over (from the forwarder's event loop) ----------------------------------
@@ -232,7 +235,7 @@ class Judge:
             return
         body = _decoded(seen)
         if body is None:
-            self._not(seen, "over-cap" if seen.response_truncated else "encoding", "forwarded", redactor)
+            self._not(seen, "over-cap" if seen.response_truncated else "encoding", "", redactor)
             return
         self.judged += 1
         parsed = parse_body(body)
@@ -383,7 +386,8 @@ class Judge:
     def _not(self, outcome: Seen | Lost, why: str, detail: str, redactor: Redactor) -> None:
         self.not_judged[why] = self.not_judged.get(why, 0) + 1
         path = outcome.target.partition("?")[0]
-        line = f"{outcome.method} {_shown(redactor, path, 80)}: {_NOT_JUDGED[why]}: {redactor.text(detail)}"
+        line = f"{outcome.method} {_shown(redactor, path, 80)}: {_NOT_JUDGED[why]}"
+        line += f" ({redactor.text(detail)})" if detail else ""
         if len(self._not_judged_lines) < self.bounds.notes:
             self._not_judged_lines.append(line)
         self._print(f"drun proxy: {line}: not judged")
@@ -527,10 +531,22 @@ class Judge:
         )
 
     def _print(self, line: str) -> None:
-        # Line by line to a terminal; to a file or a pipe, in blocks (flushed whenever idle).
+        # Line by line to a terminal; to a file or a pipe, in blocks (see _flush_soon).
         print(line, file=self.out, flush=self._tty)
 
+    def _flush_soon(self) -> None:
+        """Nothing left to judge: the console gets its lines within _FLUSH_S (not a write a line)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # the loop has stopped: now
+            self._flush_out()
+            return
+        if not self._flushing:
+            self._flushing = True
+            loop.call_later(_FLUSH_S, self._flush_out)
+
     def _flush_out(self) -> None:
+        self._flushing = False
         with contextlib.suppress(OSError, ValueError):
             self.out.flush()
 
