@@ -76,6 +76,15 @@ def test_open_walks_past_the_count_are_judged_as_they_stood() -> None:
     assert _failures(server, "listing.walk.no-repeat") == 1 and _cases(server, "listing.walk.no-repeat") == 3
 
 
+def test_open_walks_past_the_runs_they_hold_together_are_judged_as_they_stood() -> None:
+    judge = _judge(Bounds(walks_runs=5))
+    judge(page([run(1), run(2), run(1)], following="w1-2"))  # run 1 twice: listing.walk.no-repeat
+    judge(page([run(3), run(4)], following="w2-2"))
+    judge(page([run(5), run(6)], following="w3-2"))  # seven runs held, five allowed: the first goes
+    server = _server(judge)
+    assert _expired(server) == 1 and _failures(server, "listing.walk.no-repeat") == 1
+
+
 def test_open_walks_past_their_age_are_judged_as_they_stood() -> None:
     clock = Clock()
     judge = _judge(Bounds(walk_idle_s=60.0), clock)
@@ -166,3 +175,13 @@ def test_walks_waiting_for_the_same_cursor_are_each_continued() -> None:
     server = _server(judge)
     assert _cases(server, "listing.walk.no-repeat") == 2 and _failures(server, "listing.walk.no-repeat") == 1
     assert _expired(server) == 0
+
+
+def test_a_walk_past_its_runs_is_judged_as_it_stood() -> None:
+    judge = _judge(Bounds(walk_runs=3))
+    judge(page([run(1), run(2)], following="p2"))
+    judge(page([run(3), run(2)], following="p3", cursor="p2"))  # four runs listed: judged here
+    judge(page([run(4)], following=None, cursor="p3"))  # a walk of its own now
+    server = _server(judge)
+    assert "1 listing walks judged as they stood after 3 runs" in server.notes
+    assert _cases(server, "listing.walk.no-repeat") == 2 and _failures(server, "listing.walk.no-repeat") == 1

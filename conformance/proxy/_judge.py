@@ -93,6 +93,7 @@ class Bounds:
 
     runs: int = 10_000  # run-now answers remembered, for read-backs and the walks' known runs
     walks: int = 100  # listing walks waiting for their next page
+    walks_runs: int = 20_000  # runs listed over all their pages together
     walk_idle_s: float = 300.0  # a walk whose next page has not come by then is judged as it stands
     walk_runs: int = 10_000  # runs listed over one walk's pages; then it is judged as it stands
     clients: int = 32  # clients (User-Agents) judged apart; the rest as one, OTHER_CLIENTS
@@ -177,7 +178,7 @@ class Judge:
         self._walks_cut = 0
         self.keys = KeyRing(bounds.keys)
         self._runs = RememberedRuns(bounds.runs)
-        self._walks = OpenWalks(bounds.walks, bounds.walk_idle_s, clock)
+        self._walks = OpenWalks(bounds.walks, bounds.walks_runs, bounds.walk_idle_s, clock)
         self._tty = _isatty(out)
         self._flushing = False  # a flush of the console is due shortly
         self._lock = threading.Lock()  # judging and reading the results, from different threads
@@ -467,7 +468,8 @@ class Judge:
         if self._walks.expired:
             notes.append(
                 f"{self._walks.expired} listing walks judged as they stood: their next page did not come"
-                f" within {b.walk_idle_s:g} s, or more than {b.walks} were open at once"
+                f" within {b.walk_idle_s:g} s, or more than {b.walks} were open at once (or more than"
+                f" {b.walks_runs} runs listed over their pages)"
             )
         if self._walks_cut:
             notes.append(f"{self._walks_cut} listing walks judged as they stood after {b.walk_runs} runs")

@@ -1,7 +1,8 @@
 """Listing walks in progress: the pages of one query followed by `next_page`, kept until the
-last page comes. Bounded: at most `most` open at once, each for at most `idle_s` seconds
-without its next page; a walk dropped for either reason is handed back, to be judged as it
-stands, so a client that stops after a first page costs one page, and only for a while."""
+last page comes. Bounded: at most `most` open at once, holding at most `most_runs` listed
+runs together, each for at most `idle_s` seconds without its next page; a walk dropped for
+any of these is handed back, to be judged as it stands, so a client that stops after a first
+page costs one page, and only for a while."""
 
 from __future__ import annotations
 
@@ -39,9 +40,12 @@ class OpenWalks:
     may wait for one cursor (two clients walking the same listing): a page at that cursor
     continues the one that has waited longest."""
 
-    def __init__(self, most: int, idle_s: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.most, self.idle_s, self.clock = most, idle_s, clock
-        self.expired = 0  # walks judged as they stood because they waited too long or too many were open
+    def __init__(
+        self, most: int, most_runs: int, idle_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.most, self.most_runs, self.idle_s, self.clock = most, most_runs, idle_s, clock
+        self.expired = 0  # walks judged as they stood: they waited too long, or too much was open
+        self._held = 0  # runs listed over the open walks' pages
         self._open: OrderedDict[int, tuple[str, Walk]] = OrderedDict()  # by when they began to wait
         self._waiting: dict[str, deque[int]] = {}  # cursor -> its walks, longest waiting first
         self._number = 0
@@ -62,7 +66,8 @@ class OpenWalks:
         self._number += 1
         self._open[self._number] = (cursor, walk)
         self._waiting.setdefault(cursor, deque()).append(self._number)
-        return self._drop(lambda: len(self._open) > self.most)
+        self._held += walk.listed
+        return self._drop(lambda: len(self._open) > self.most or self._held > self.most_runs)
 
     def stale(self) -> list[Walk]:
         """The walks whose next page has not come within `idle_s`, no longer open."""
@@ -74,6 +79,7 @@ class OpenWalks:
         walks = [walk for _, walk in self._open.values()]
         self._open.clear()
         self._waiting.clear()
+        self._held = 0
         return walks
 
     def _close(self, number: int) -> Walk:
@@ -82,6 +88,7 @@ class OpenWalks:
         waiting.remove(number)  # the first or, dropped for age or count, the oldest: at the front
         if not waiting:
             del self._waiting[cursor]
+        self._held -= walk.listed
         return walk
 
     def _drop(self, over: Callable[[], bool]) -> list[Walk]:
