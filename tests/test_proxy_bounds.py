@@ -185,3 +185,19 @@ def test_a_walk_past_its_runs_is_judged_as_it_stood() -> None:
     server = _server(judge)
     assert "1 listing walks judged as they stood after 3 runs" in server.notes
     assert _cases(server, "listing.walk.no-repeat") == 2 and _failures(server, "listing.walk.no-repeat") == 1
+
+
+def test_an_exchange_the_judge_fails_on_is_counted_once_as_not_judged() -> None:
+    judge = _judge(Bounds())
+    broken = run_now(run(1))
+    object.__setattr__(broken, "elapsed_s", None)  # judging it raises, once counting has begun
+    judge(broken)
+    judge(run_now(run(2)))
+    server = _server(judge)
+    assert (
+        server.notes[0]
+        == "1 exchanges judged, 0 of other operations passed through unjudged, 1 not judged (2 in all)"
+    )
+    assert (
+        "not judged: 1 x judging it failed (a fault in drun-conformance, not in the upstream)" in server.notes
+    )

@@ -145,6 +145,7 @@ class _Client:
         self._open = True
         self._watcher: asyncio.Task[None] | None = None
         self.answered: int | None = None  # bytes of the answer sent on so far (None: none yet)
+        self.handed = False  # the judge has the exchange: nothing more to note of it
 
     def where(self) -> str:
         """How far the exchange had come."""
@@ -263,7 +264,8 @@ class ForwardingApp:
         except asyncio.CancelledError:
             # Ours when the client left; any other is the proxy stopping: noted, and it goes on.
             if not client.gone or task.uncancel() > 0:
-                self.judge.note(lost("stopped", client.where()))
+                if not client.handed:
+                    self.judge.note(lost("stopped", client.where()))
                 raise
             outcome = ("client-left", client.where())
         finally:
@@ -335,6 +337,7 @@ class ForwardingApp:
                 elapsed_s=time.monotonic() - started,
             )
         )
+        client.handed = True
         await send({"type": "http.response.body", "body": held, "more_body": False})
         return None
 

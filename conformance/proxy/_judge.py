@@ -212,10 +212,12 @@ class Judge:
     def __call__(self, outcome: Seen | Lost) -> None:
         """Judge one exchange now, on this thread (the backlog's, or a test's). Never raises."""
         with self._lock:
+            judged = self.judged
             try:
                 self._take(outcome)
-            except Exception as exc:  # our fault: the exchange is counted, the proxy goes on
-                self._not(outcome, "judge-failed", f"{type(exc).__name__}", self.keys.redactor)
+            except Exception as exc:  # our fault: the exchange is counted once, the proxy goes on
+                self.judged = judged
+                self._not(outcome, "judge-failed", type(exc).__name__, self.keys.redactor)
         if self.on_exchange is not None and isinstance(outcome, Seen):
             self.on_exchange(self.judged)
 
