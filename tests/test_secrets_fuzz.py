@@ -145,8 +145,8 @@ def _outputs(judge: Judge) -> dict[str, str]:
                 allow_incomplete=True,
             )
         files = {name: (Path(folder) / name).read_text() for name in REPORTS}
-    assert isinstance(judge.out, io.StringIO)
-    return {"judge's lines": judge.out.getvalue(), "summary": console.getvalue(), **files}
+    assert isinstance(judge.console.out, io.StringIO)
+    return {"judge's lines": judge.console.out.getvalue(), "summary": console.getvalue(), **files}
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,8 +10,10 @@ Bounded in time (`Limits`: connect and read timeouts, a connection pool) and in 
 (`Bounds`), judging off the forwarding path, scrubbing every credential it sees.
 """
 
+from ._account import OTHER_CLIENTS
+from ._bounds import Bounds
 from ._forward import ForwardingApp, Limits, Lost, Seen
-from ._judge import OTHER_CLIENTS, Bounds, Judge
+from ._judge import Judge
 from ._run import JUDGE_CAP, RunningProxy, check_upstream, cmd_proxy, proxy_config, proxy_in_thread
 
 __all__ = [

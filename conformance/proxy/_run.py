@@ -22,8 +22,9 @@ from drun_conformance._session import execute
 from drun_conformance._verdict import TargetResult
 from drun_conformance.server.reference._serve import base_url_of, bind_socket
 
+from ._bounds import Bounds
 from ._forward import ForwardingApp, Limits
-from ._judge import Bounds, Judge
+from ._judge import Judge
 
 __all__ = [
     "JUDGE_CAP",
@@ -98,7 +99,7 @@ def proxy_in_thread(
     timeout: float = 10.0,
 ) -> Iterator[RunningProxy]:
     """A proxy to `upstream` on 127.0.0.1 (a free port), on a background thread until exit."""
-    judge = Judge(check_upstream(upstream), out=out or sys.stdout, bounds=bounds or Bounds())
+    judge = Judge(check_upstream(upstream), out=out or sys.stdout, bounds=bounds)
     app = ForwardingApp(judge.upstream, judge, judge_cap=JUDGE_CAP, limits=limits or Limits())
     sock = bind_socket("127.0.0.1", 0)
     server = uvicorn.Server(proxy_config(app, "error"))
