@@ -6,6 +6,7 @@ collects every credential a request carries wherever it is (`credentials_in_requ
 the report writer and every console line pass through a `Redactor`, the last line of
 defence: one missed spot (a curl line, an argv, a server's error message quoting the key, a
 key in a query string) would leak a key into a CI artifact anyone with read access can fetch.
+A process that sees keys for days (the proxy) keeps the most recent ones in a `KeyRing`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import html
 import json
 import os
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote
@@ -24,6 +26,7 @@ __all__ = [
     "CREDENTIAL_HEADERS",
     "MARK",
     "SECRET_FLAGS",
+    "KeyRing",
     "Redactor",
     "credentials_in_request",
     "presented_keys",
@@ -48,6 +51,8 @@ _INLINE = re.compile(
 )
 # "?api_key=abc", "&token=abc" in a URL or a query string.
 _IN_QUERY = re.compile(r"(?i)([?&;](?:x[-_]?)?(?:api[-_]?key|key|token|access[-_]?token)=)([^&#\s'\"<>]+)")
+# Anthropic API keys by their shape: redacted wherever they appear, known or not.
+_SHAPED = re.compile(r"sk-ant-[A-Za-z0-9_-]{6,}")
 # Shorter keys are only redacted where a whole string equals them: replacing every "k" or
 # "test" inside a report would destroy it and protect nothing real.
 _MIN_SUBSTRING = 6
@@ -145,8 +150,8 @@ class Redactor:
 
     `secrets` are the keys known to the caller; the value of `$ANTHROPIC_API_KEY` is always
     added, since that is where the CLI and the plugin take their default key from. Inline
-    credentials (a credential header written out, a key in a query string) are replaced even
-    when their value is unknown.
+    credentials (a credential header written out, a key in a query string) and strings shaped
+    like an Anthropic API key (`sk-ant-...`) are replaced even when their value is unknown.
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
@@ -155,8 +160,10 @@ class Redactor:
         if env:
             found.add(env)
         self.secrets = frozenset(found)
-        # Longest first, so a key that contains another is replaced whole.
-        self._substrings = sorted((s for s in found if len(s) >= _MIN_SUBSTRING), key=len, reverse=True)
+        # Every written form of every key long enough, longest first, so a key that contains
+        # another is replaced whole.
+        forms = {form for s in found if len(s) >= _MIN_SUBSTRING for form in _written_forms(s)}
+        self._forms = sorted(forms, key=len, reverse=True)
 
     def with_secrets(self, secrets: Iterable[str]) -> Redactor:
         """This redactor, knowing `secrets` as well (itself when they add nothing)."""
@@ -167,7 +174,9 @@ class Redactor:
         """A copy of `value` (dicts, lists, strings, scalars) with every credential replaced."""
         if isinstance(value, dict):
             return {
-                k: (MARK if _is_secret_name(k) and isinstance(v, str) and v else self.data(v))
+                (self.text(k) if isinstance(k, str) else k): (
+                    MARK if _is_secret_name(k) and isinstance(v, str) and v else self.data(v)
+                )
                 for k, v in value.items()
             }
         if isinstance(value, list | tuple):
@@ -202,21 +211,64 @@ class Redactor:
             return MARK
         text = _INLINE.sub(_inline_mark, text)
         text = _IN_QUERY.sub(_query_mark, text)
-        return self._known(text, MARK)
+        return _SHAPED.sub(MARK, self._known(text, MARK))
 
     def scrub(self, rendered: str, *, markup: bool = False) -> str:
         """Last line of defence on a rendered file: every known secret in any written form.
 
         `markup`: the file is HTML or XML, where the marker itself must be escaped.
         """
-        return self._known(rendered, html.escape(MARK) if markup else MARK)
+        mark = html.escape(MARK) if markup else MARK
+        return _SHAPED.sub(mark, self._known(rendered, mark))
 
     def _known(self, text: str, mark: str) -> str:
-        for secret in self._substrings:
-            for form in _written_forms(secret):
-                if form in text:
-                    text = text.replace(form, mark)
+        for form in self._forms:
+            if form in text:
+                text = text.replace(form, mark)
         return text
+
+
+class KeyRing:
+    """The credentials seen most recently (at most `most`; the oldest is forgotten first), and
+    a Redactor that knows them.
+
+    Bounded for a process that runs for days among clients that may send a new key each time.
+    What it keeps is scrubbed as it is made, by a redactor that knows the keys of the very
+    request it comes from (and every key still in the ring); a forgotten key only leaves the
+    final pass over the rendered reports, which finds nothing left to replace.
+    """
+
+    def __init__(self, most: int = 256) -> None:
+        self.most = most
+        self.forgotten = 0  # keys dropped to stay within `most`
+        self._keys: OrderedDict[str, None] = OrderedDict()
+        self._redactor = Redactor()
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        return self._redactor.secrets
+
+    @property
+    def redactor(self) -> Redactor:
+        return self._redactor
+
+    def saw(self, keys: Iterable[str]) -> Redactor:
+        """Remember `keys` as the most recent; a redactor knowing them and the ring's keys."""
+        keys = [k for k in keys if k]
+        added = False
+        for key in keys:
+            if key in self._keys:
+                self._keys.move_to_end(key)
+            else:
+                self._keys[key] = None
+                added = True
+        while len(self._keys) > self.most:
+            self._keys.popitem(last=False)
+            self.forgotten += 1
+        if added:
+            self._redactor = Redactor(self._keys)
+        # More keys in one request than the ring holds: this request's redactor knows them all.
+        return self._redactor.with_secrets(keys) if len(keys) > self.most else self._redactor
 
 
 def _written_forms(secret: str) -> tuple[str, ...]:

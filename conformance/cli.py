@@ -284,6 +284,15 @@ def build_parser() -> argparse.ArgumentParser:
     proxy.add_argument("--port", type=int_from(0, 65535), default=0, help="default: 0, a free port (printed)")
     proxy.add_argument("--max-exchanges", type=int_from(1), metavar="N", help="stop after N judged exchanges")
     proxy.add_argument("--duration", type=seconds, metavar="S", help="stop after S seconds")
+    proxy.add_argument(
+        "--connect-timeout", type=seconds, default=10.0, metavar="S", help="to connect; then 504 (default 10)"
+    )
+    proxy.add_argument(
+        "--read-timeout", type=seconds, default=60.0, metavar="S", help="silent upstream: 504 (default 60)"
+    )
+    proxy.add_argument(
+        "--max-connections", type=int_from(1, 10_000), default=100, metavar="N", help="upstream (default 100)"
+    )
     _gate_flags(proxy)
     proxy.set_defaults(handler=_cmd_proxy, wants_argv=True, seed=None)
 

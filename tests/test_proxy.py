@@ -185,6 +185,7 @@ def test_bytes_pass_unchanged_both_ways_other_operations_unjudged(upstream: tupl
         direct = httpx.get(url + "/v1/models?x=%2F", headers=HEADERS)
         proxied = client.get("/v1/models?x=%2F", headers=HEADERS)
         assert (proxied.status_code, proxied.content[:40]) == (direct.status_code, direct.content[:40])
+        assert [k for k, _ in proxied.headers.raw] == [k for k, _ in direct.headers.raw]  # none added
         # A large body streams through (the reference ignores it); the same client goes again.
         posted = client.post("/v1/deployments/depl_ok/run", headers=HEADERS, content=big)
         odd = client.post(httpx.URL(proxy.base_url).copy_with(raw_path=raw.encode()), headers=HEADERS)

@@ -5,19 +5,29 @@ and judges every Run Deployment Now exchange (and read-back and listing) with th
         client = Anthropic(base_url=proxy.base_url, ...)
         ...
     proxy.results()   # TargetResults: the upstream's, and each client's (by User-Agent)
+
+Bounded in time (`Limits`: connect and read timeouts, a connection pool) and in memory
+(`Bounds`), judging off the forwarding path, scrubbing every credential it sees.
 """
 
-from ._forward import ForwardingApp, Seen
+from ._account import OTHER_CLIENTS
+from ._bounds import Bounds
+from ._forward import ForwardingApp, Limits, Lost, Seen
 from ._judge import Judge
-from ._run import JUDGE_CAP, RunningProxy, check_upstream, cmd_proxy, proxy_in_thread
+from ._run import JUDGE_CAP, RunningProxy, check_upstream, cmd_proxy, proxy_config, proxy_in_thread
 
 __all__ = [
     "JUDGE_CAP",
+    "OTHER_CLIENTS",
+    "Bounds",
     "ForwardingApp",
     "Judge",
+    "Limits",
+    "Lost",
     "RunningProxy",
     "Seen",
     "check_upstream",
     "cmd_proxy",
+    "proxy_config",
     "proxy_in_thread",
 ]

@@ -1,25 +1,41 @@
 """The forwarding half of the proxy: an ASGI app that streams each request to the upstream and
-its answer back, unchanged, and hands a copy (bodies up to a cap) to the judge once done.
+its answer back, unchanged, and hands a copy (bodies up to a cap) to the judge.
 
-Nothing is buffered whole: bodies flow chunk by chunk both ways, and only their first
-`judge_cap` bytes are kept for judging. The path and query go upstream byte for byte (the
-raw request target), headers too, but for the hop-by-hop ones and `host`. The proxy sends
-no request of its own; an upstream it cannot reach is answered 502 in the API's envelope,
-said so on the console, and not judged.
+Nothing is buffered whole: bodies flow chunk by chunk both ways, at the pace of the slower
+side, and only their first `judge_cap` bytes are kept for judging. The path and query go
+upstream byte for byte (the raw request target), headers too, but for the hop-by-hop ones
+and `host`. The proxy sends no request of its own.
+
+Bounded in time: connecting (waiting for a free pooled connection included) and each wait
+for the upstream's next bytes have limits (`Limits`); an upstream that cannot be reached or
+does not answer in time is answered 502 or 504 in the API's error envelope. A client that
+leaves takes its exchange with it: the upstream request is closed at once, whether it was
+still waiting for the answer or streaming it, never read to its end. Every exchange ends as
+one outcome for the judge: `Seen` (a whole answer, handed over before its last bytes reach
+the client) or `Lost` (why there is no whole answer to judge).
+
+The upstream client is aiohttp: under 32 concurrent clients httpx cost about 2 ms of CPU per
+exchange (its pool scans every connection for each request), a proxy's whole budget.
 """
 
 from __future__ import annotations
 
-import sys
+import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
+import aiohttp
 import orjson
+from multidict import CIMultiDict
 from starlette.types import Message, Receive, Scope, Send
+from yarl import URL
 
-__all__ = ["ForwardingApp", "Seen"]
+if TYPE_CHECKING:
+    from ._judge import Judge
+
+__all__ = ["ForwardingApp", "Limits", "Lost", "Seen"]
 
 # RFC 9110 section 7.6.1: these describe one connection, not the message; never forwarded.
 _HOP_BY_HOP = frozenset(
@@ -36,6 +52,19 @@ _HOP_BY_HOP = frozenset(
         b"host",
     }
 )
+# Headers aiohttp would add of its own accord: the proxy forwards the client's, or none.
+_NOT_ADDED = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
+# What a misbehaving upstream raises in aiohttp (connection, protocol and timeout errors).
+_UPSTREAM_FAULTS = (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How long the proxy waits on the upstream, and how many connections it opens to it."""
+
+    connect_timeout: float = 10.0  # to connect, a wait for a free pooled connection included
+    read_timeout: float = 60.0  # the longest the upstream may stay silent, before or within its answer
+    connections: int = 100  # open to the upstream at once; a request beyond waits (connect_timeout)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,20 +80,42 @@ class Seen:
     status: int
     response_headers: dict[str, str]
     response_body: bytes  # as on the wire: still content-encoded if the upstream encoded it
-    response_truncated: bool
+    response_truncated: bool  # over the cap: then nothing of it is kept
+    elapsed_s: float
+
+
+LostKind = Literal["unreachable", "timeout", "broken", "client-left", "stopped"]
+
+
+@dataclass(frozen=True, slots=True)
+class Lost:
+    """An exchange with no whole answer to judge: the request as it came, and what happened."""
+
+    method: str
+    target: str
+    request_headers: dict[str, str]
+    request_body: bytes
+    kind: LostKind
+    detail: str  # for the console and the report (the judge scrubs it of credentials first)
     elapsed_s: float
 
 
 class _Tee:
-    """Keeps the first `cap` bytes of a stream passing through."""
+    """Keeps the first `cap` bytes of a stream passing through (`drop`: nothing once over)."""
 
-    def __init__(self, cap: int) -> None:
-        self.cap, self.parts, self.size, self.truncated = cap, list[bytes](), 0, False
+    def __init__(self, cap: int, *, drop: bool = False) -> None:
+        self.cap, self.drop = cap, drop
+        self.parts, self.size, self.truncated = list[bytes](), 0, False
 
     def add(self, chunk: bytes) -> None:
+        if self.truncated:
+            return
         room = self.cap - self.size
         if len(chunk) > room:
             self.truncated = True
+            if self.drop:  # an answer over the cap is not judged: hold none of it
+                self.parts.clear()
+                return
         if room > 0 and chunk:
             self.parts.append(chunk[:room])
             self.size += min(room, len(chunk))
@@ -73,7 +124,7 @@ class _Tee:
         return b"".join(self.parts)
 
 
-def _joined(pairs: list[tuple[bytes, bytes]]) -> dict[str, str]:
+def _joined(pairs: Any) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in pairs:
         key, text = name.decode("latin-1").lower(), value.decode("latin-1")
@@ -81,104 +132,249 @@ def _joined(pairs: list[tuple[bytes, bytes]]) -> dict[str, str]:
     return out
 
 
+class _Client:
+    """One exchange's client: its request body as it streams in, and whether it has left.
+
+    Until `done()`, a client leaving (ASGI `http.disconnect`) cancels the exchange's task
+    wherever it waits (for the upstream's answer, for its next bytes, for the client to take
+    the last ones), so the upstream request is closed rather than read to its end."""
+
+    def __init__(self, receive: Receive, task: asyncio.Task[Any]) -> None:
+        self._receive, self._task = receive, task
+        self.gone = False
+        self._open = True
+        self._watcher: asyncio.Task[None] | None = None
+        self.answered: int | None = None  # bytes of the answer sent on so far (None: none yet)
+        self.handed = False  # the judge has the exchange: nothing more to note of it
+
+    def where(self) -> str:
+        """How far the exchange had come."""
+        if self.answered is None:
+            return "before the upstream answered"
+        return f"{self.answered} bytes into the answer"
+
+    def watch(self) -> None:
+        """Notice the client leaving from now on (once its request body is all read)."""
+        if self._open and self._watcher is None:
+            self._watcher = asyncio.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        while (await self._receive())["type"] != "http.disconnect":
+            pass
+        self._left()
+
+    def _left(self) -> None:
+        if self._open:
+            self._open, self.gone = False, True
+            self._task.cancel()
+
+    def done(self) -> None:
+        """The exchange is past leaving: no cancellation from here on."""
+        self._open = False
+        if self._watcher is not None:
+            self._watcher.cancel()
+
+    async def body(self, tee: _Tee) -> AsyncIterator[bytes]:
+        while True:
+            message: Message = await self._receive()
+            if message["type"] == "http.disconnect":
+                self._left()
+                raise ConnectionResetError("the client left while sending its body")  # aborts the upload
+            chunk = message.get("body", b"")
+            tee.add(chunk)
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                self.watch()
+                return
+
+
 class ForwardingApp:
     """ASGI: every request to `upstream` (scheme, host, port and a path prefix), streamed."""
 
-    def __init__(self, upstream: str, judge: Callable[[Seen], None], *, judge_cap: int) -> None:
-        self.upstream = httpx.URL(upstream)
-        self.judge, self.judge_cap = judge, judge_cap
-        self.forwarded = 0  # requests sent upstream: one per request received, never more
-        self._client: httpx.AsyncClient | None = None
+    def __init__(self, upstream: str, judge: Judge, *, judge_cap: int, limits: Limits = Limits()) -> None:
+        url = URL(upstream)
+        self._origin = str(url.origin())
+        self._prefix = url.raw_path.rstrip("/")
+        self.judge, self.judge_cap, self.limits = judge, judge_cap, limits
+        self.received = 0  # requests received, each one exchange for the judge
+        self.forwarded = 0  # requests the upstream answered: one per request received, never more
+        self._session: aiohttp.ClientSession | None = None
 
-    def _http(self) -> httpx.AsyncClient:
+    def _http(self) -> aiohttp.ClientSession:
         # Made on first use, inside the server's event loop; pooled, so upstream keep-alive holds.
-        if self._client is None:
-            timeout = httpx.Timeout(
-                connect=10.0, read=None, write=None, pool=None
-            )  # a slow upstream is waited for
-            self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False)
-        return self._client
+        if self._session is None:
+            limits = self.limits
+            self._session = aiohttp.ClientSession(
+                # Idle connections are dropped before a server's own keep-alive ends them (uvicorn:
+                # 5 s), so a request rarely meets a connection closing under it.
+                connector=aiohttp.TCPConnector(
+                    limit=limits.connections, limit_per_host=0, keepalive_timeout=4.0
+                ),
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    connect=limits.connect_timeout,
+                    sock_connect=limits.connect_timeout,
+                    sock_read=limits.read_timeout,
+                ),
+                cookie_jar=aiohttp.DummyCookieJar(),  # one client's cookies never go with another's requests
+                auto_decompress=False,
+                skip_auto_headers=_NOT_ADDED,
+                trust_env=False,
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the upstream connections (the app serves no more after)."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
         if scope["type"] != "http":
-            return  # no lifespan, no websockets: uvicorn is told lifespan="off"
+            return  # no websockets
+        self.received += 1
         started = time.monotonic()
         raw = scope.get("raw_path") or scope["path"].encode("utf-8")
         query = scope.get("query_string", b"")
         target = raw + (b"?" + query if query else b"")
-        prefix = self.upstream.raw_path.split(b"?")[0].rstrip(b"/")
-        url = self.upstream.copy_with(raw_path=prefix + target)
-        request_pairs = [(k.lower(), v) for k, v in scope["headers"]]
-        forward = [(k, v) for k, v in request_pairs if k not in _HOP_BY_HOP]
-        has_body = any(k in (b"content-length", b"transfer-encoding") for k, _ in request_pairs)
+        pairs = [(k.lower(), v) for k, v in scope["headers"]]
+        task = asyncio.current_task()
+        assert task is not None
+        client = _Client(receive, task)
         sent = _Tee(self.judge_cap)
-        request = self._http().build_request(
-            scope["method"], url, headers=forward, content=_body(receive, sent) if has_body else None
+
+        def lost(kind: LostKind, detail: str) -> Lost:
+            return Lost(
+                scope["method"],
+                target.decode("latin-1"),
+                _joined(pairs),
+                sent.bytes(),
+                kind,
+                detail,
+                time.monotonic() - started,
+            )
+
+        outcome: tuple[LostKind, str] | None
+        try:
+            outcome = await self._exchange(scope["method"], target, pairs, client, sent, send, started)
+        except asyncio.CancelledError:
+            # Ours when the client left; any other is the proxy stopping: noted, and it goes on.
+            if not client.gone or task.uncancel() > 0:
+                if not client.handed:
+                    self.judge.note(lost("stopped", client.where()))
+                raise
+            outcome = ("client-left", client.where())
+        finally:
+            client.done()
+        if outcome is not None:
+            self.judge.note(lost(*outcome))
+
+    async def _exchange(
+        self,
+        method: str,
+        target: bytes,
+        pairs: list[tuple[bytes, bytes]],
+        client: _Client,
+        sent: _Tee,
+        send: Send,
+        started: float,
+    ) -> tuple[LostKind, str] | None:
+        """Forward one exchange: None once the judge has it, else why it has no whole answer."""
+        has_body = any(k in (b"content-length", b"transfer-encoding") for k, _ in pairs)
+        headers = CIMultiDict(
+            (k.decode("latin-1"), v.decode("latin-1")) for k, v in pairs if k not in _HOP_BY_HOP
         )
+        url = URL(self._origin + self._prefix + target.decode("latin-1"), encoded=True)
+        if not has_body:
+            client.watch()
         try:
-            response = await self._http().send(request, stream=True)
-        except httpx.HTTPError as exc:
-            await _unreachable(send, f"{type(exc).__name__}: {exc}"[:300])
-            return
+            response = await self._http().request(
+                method,
+                url,
+                headers=headers,
+                data=client.body(sent) if has_body else None,
+                allow_redirects=False,
+            )
+        except _UPSTREAM_FAULTS as exc:
+            return await _unanswered(send, exc, self.limits)
         self.forwarded += 1
-        got = _Tee(self.judge_cap)
+        got = _Tee(self.judge_cap, drop=True)
         try:
-            headers = [(k.lower(), v) for k, v in response.headers.raw if k.lower() not in _HOP_BY_HOP]
-            await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-            held = b""  # one chunk behind: the last goes out only once the exchange is judged
-            async for chunk in response.aiter_raw():
+            headers_out = [(k.lower(), v) for k, v in response.raw_headers if k.lower() not in _HOP_BY_HOP]
+            await send({"type": "http.response.start", "status": response.status, "headers": headers_out})
+            client.answered = 0
+            held = b""  # one chunk behind: the last goes out only once the judge has the exchange
+            while chunk := await response.content.readany():
                 got.add(chunk)
                 if held:
                     await send({"type": "http.response.body", "body": held, "more_body": True})
+                    client.answered += len(held)
                 held = chunk
-        except httpx.HTTPError as exc:  # the upstream broke off mid-answer: the client sees it end
-            print(f"drun-conformance proxy: {target[:120]!r}: the upstream broke off: {exc}", file=sys.stderr)
-            return
-        finally:
-            await response.aclose()
-        # Judged before the answer's last bytes reach the client: once a client has its answer,
-        # the exchange is on record (a test or a plugin reading the results next sees it).
-        self.judge(
+        except _UPSTREAM_FAULTS as exc:  # the client sees its answer end short: the connection closes
+            response.close()
+            return "broken", f"{client.where()}: {_describe(exc)}"
+        except BaseException:
+            response.close()  # the client left (or the proxy stops): read no further
+            raise
+        client.done()
+        # Handed over before the last bytes go: once a client has its whole answer, whatever
+        # reads the results next (a test, the plugin) sees the exchange judged.
+        await self.judge.submit(
             Seen(
-                method=scope["method"],
+                method=method,
                 target=target.decode("latin-1"),
-                request_headers=_joined(request_pairs),
+                request_headers=_joined(pairs),
                 request_body=sent.bytes(),
                 request_truncated=sent.truncated,
-                status=response.status_code,
-                response_headers=_joined(list(response.headers.raw)),
+                status=response.status,
+                response_headers=_joined(response.raw_headers),
                 response_body=got.bytes(),
                 response_truncated=got.truncated,
                 elapsed_s=time.monotonic() - started,
             )
         )
+        client.handed = True
         await send({"type": "http.response.body", "body": held, "more_body": False})
+        return None
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
 
-async def _body(receive: Receive, tee: _Tee) -> AsyncIterator[bytes]:
-    while True:
-        message: Message = await receive()
-        if message["type"] == "http.disconnect":
-            return
-        chunk = message.get("body", b"")
-        tee.add(chunk)
-        if chunk:
-            yield chunk
-        if not message.get("more_body", False):
-            return
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
 
 
-async def _unreachable(send: Send, detail: str) -> None:
-    print(f"drun-conformance proxy: the upstream did not answer: {detail}", file=sys.stderr)
+async def _unanswered(send: Send, exc: BaseException, limits: Limits) -> tuple[LostKind, str]:
+    """Answer the client 504 (no answer in time) or 502 (no answer at all), in the API's error
+    envelope, and say why."""
+    kind: LostKind
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        status, kind = 504, "timeout"
+        why = f"no connection to the upstream within {limits.connect_timeout:g} s (--connect-timeout)"
+    elif isinstance(exc, asyncio.TimeoutError):
+        status, kind = 504, "timeout"
+        why = f"no answer within {limits.read_timeout:g} s (--read-timeout)"
+    else:
+        status, kind = 502, "unreachable"
+        why = type(exc).__name__
+    said = "upstream unreachable" if kind == "unreachable" else "upstream timed out"
     body = orjson.dumps(
-        {
-            "type": "error",
-            "error": {
-                "type": "api_error",
-                "message": f"drun-conformance proxy: upstream unreachable: {detail}",
-            },
-        }
+        {"type": "error", "error": {"type": "api_error", "message": f"drun-conformance proxy: {said}: {why}"}}
     )
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 502, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+    return kind, why if kind == "timeout" else _describe(exc)

@@ -3,30 +3,39 @@ the oracle, the same checks `server` and `client` run.
 
     POST .../deployments/{id}/run   the answer against the server requirements; the request
                                     against the client-request ones, per client (User-Agent)
-    GET  .../deployment_runs/{id}   the answer, and against the run first answered if seen
+    GET  .../deployment_runs/{id}   the answer, and against the run first answered if remembered
     GET  .../deployment_runs        the page's HTTP; pages followed by next_page form a walk,
                                     judged by the listing requirements when it ends
     anything else                   passed through, counted, not judged
 
-A body cut at the judging cap is not judged (a cut body would read as broken JSON).
+A body cut at the judging cap is not judged (a cut body would read as broken JSON), nor an
+exchange without a whole answer (`Lost`): each is counted and said why (see _account).
+
+Off the forwarding path: the forwarder hands exchanges over (`submit`, `note`) and they are
+judged in order between forwarding work (see _backlog); `results` waits for that to catch up.
+Bounded for a proxy that runs for days (`Bounds`): what the verdict needs is counts and one
+counterexample per requirement (the tallies'); runs, listing walks, clients, passed-through
+operations, not-judged notes and credentials are each kept up to a cap, and what went past
+a cap is counted and said in the report. Everything kept or printed is scrubbed as it is
+made (see _evidence).
 """
 
 from __future__ import annotations
 
 import sys
-import zlib
+import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, unquote
 
 from drun_conformance import spec
-from drun_conformance._secrets import Redactor, credentials_in_request, presented_keys, redact_headers
+from drun_conformance._secrets import KeyRing, Redactor, credentials_in_request, presented_keys
 from drun_conformance._verdict import Counterexample, TargetResult, TargetTally
 from drun_conformance.oracle import (
     LISTING_FILTERS,
-    UNPARSED,
     ClientCall,
     Evaluation,
     Exchange,
@@ -34,12 +43,18 @@ from drun_conformance.oracle import (
     ListingWalk,
     Oracle,
     RecordedRequest,
-    cut,
     parse_body,
-    run_matches,
 )
 
-from ._forward import Seen
+from ._account import NOT_JUDGED, OTHER_CLIENTS, Account
+from ._backlog import Backlog
+from ._bounds import Bounds
+from ._console import Console
+from ._evidence import Judged, counterexample, scrubbed, shown, walk_counterexample
+from ._forward import Lost, Seen
+from ._operations import decoded, operation
+from ._runs import RememberedRuns
+from ._walks import OpenWalks, Walk
 
 __all__ = ["Judge"]
 
@@ -48,126 +63,136 @@ _CALL_ONLY = {
     "client.request.once": "a proxy sees requests, not the calls behind them (retries included)",
     "client.request.beta.requested": "a proxy does not know which betas the caller passed",
 }
-_TEXT_CAP = 65536  # of a body, in a counterexample
-
-
-@dataclass(slots=True)
-class _Walk:
-    filters: dict[str, str]
-    limit: int | None
-    known: frozenset[str]
-    pages: list[ListingPage] = field(default_factory=list)
-
-
-def _operation(method: str, path: str) -> tuple[str, str]:
-    """(run-now | read-back | listing | other, the id in the path)."""
-    parts = path.split("/")
-    if len(parts) == 5 and parts[1:3] == ["v1", "deployments"] and parts[4] == "run":
-        return "run-now", parts[3]
-    if method == "GET" and parts[1:3] == ["v1", "deployment_runs"]:
-        if len(parts) == 3:
-            return "listing", ""
-        if len(parts) == 4:
-            return "read-back", parts[3]
-    return "other", ""
-
-
-def _decoded(seen: Seen) -> bytes | None:
-    """The answer's body without its content-encoding; None when it cannot be judged."""
-    if seen.response_truncated:
-        return None
-    encoding = seen.response_headers.get("content-encoding", "identity").strip().lower()
-    if encoding in ("", "identity"):
-        return seen.response_body
-    if encoding not in ("gzip", "deflate"):
-        return None
-    try:
-        inflate = zlib.decompressobj(wbits=47)  # 47: gzip or zlib, by the header
-        return inflate.decompress(seen.response_body, 16 * 1024 * 1024)
-    except zlib.error:
-        return None
 
 
 class Judge:
     """Tallies per target: the upstream (server side) and each client seen (by User-Agent)."""
 
     def __init__(
-        self, upstream: str, *, out: TextIO = sys.stdout, on_exchange: Callable[[int], None] | None = None
+        self,
+        upstream: str,
+        *,
+        out: TextIO = sys.stdout,
+        on_exchange: Callable[[int], None] | None = None,
+        bounds: Bounds | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ):
-        self.upstream, self.out, self.on_exchange = upstream.rstrip("/"), out, on_exchange
+        bounds = bounds or Bounds()
+        self.upstream, self.on_exchange, self.bounds = upstream.rstrip("/"), on_exchange, bounds
         self.oracle = Oracle.default()
         self.catalog = spec.load_requirements()
+        self._client_side = frozenset(
+            r["id"] for r in self.catalog["requirements"] if r["side"] == "client-request"
+        ) - frozenset(_CALL_ONLY)
         self.server = TargetTally(self.catalog, sides={"server"})
         self.clients: dict[str, TargetTally] = {}
         self.client_requests: dict[str, int] = {}
+        self.received = 0  # exchanges taken: each judged, passed through or not judged
         self.judged = 0
-        self.passed_through: dict[str, int] = {}
-        self.not_judged: list[str] = []
-        self.redactor = Redactor()  # knows every key seen: reports and console lines pass through it
-        self._runs: dict[str, dict[str, Any]] = {}  # answered by run-now, by id
-        self._walks: dict[str, _Walk] = {}  # open walks, by the next_page cursor they wait for
+        self.account = Account(bounds)
+        self.keys = KeyRing(bounds.keys)
+        self._runs = RememberedRuns(bounds.runs)
+        self._walks = OpenWalks(bounds.walks, bounds.walks_runs, bounds.walk_idle_s, clock)
+        self.console = Console(out)
+        self._lock = threading.Lock()  # judging and reading the results, from different threads
+        self._backlog: Backlog[Seen | Lost] = Backlog(
+            self,
+            most_items=bounds.backlog_items,
+            most_bytes=bounds.backlog_bytes,
+            idle=self.console.soon,
+        )
+
+    # --- handing over (from the forwarder's event loop) ----------------------------------
+
+    async def submit(self, seen: Seen) -> None:
+        """Queue `seen` for judging; waits while the backlog is full."""
+        await self._backlog.put(seen, len(seen.request_body) + len(seen.response_body))
+
+    def note(self, lost: Lost) -> None:
+        """Queue an exchange without a whole answer (counted and said, not judged)."""
+        self._backlog.put_nowait(lost)
+
+    def flush(self, timeout: float = 60.0) -> int:
+        """Wait until every exchange handed over so far is judged: how many are not."""
+        return self._backlog.flush(timeout)
+
+    def close(self) -> None:
+        """Once the forwarder's loop has stopped: judge what is left, here."""
+        self._backlog.close()
 
     # --- one exchange -----------------------------------------------------------------
 
-    def __call__(self, seen: Seen) -> None:
-        path, _, query = seen.target.partition("?")
-        operation, ident = _operation(seen.method, path)
-        self.redactor = self.redactor.with_secrets(
-            credentials_in_request(seen.target, seen.request_headers, seen.request_body)
-        )
-        if operation == "other":
-            key = f"{seen.method} {self._shown(path, 60)}"
-            self.passed_through[key] = self.passed_through.get(key, 0) + 1
+    def __call__(self, outcome: Seen | Lost) -> None:
+        """Judge one exchange now, on this thread (the backlog's, or a test's). Never raises."""
+        with self._lock:
+            judged = self.judged
+            try:
+                self._take(outcome)
+            except Exception as exc:  # our fault: the exchange is counted once, the proxy goes on
+                self.judged = judged
+                self._not(outcome, "judge-failed", type(exc).__name__, self.keys.redactor)
+        if self.on_exchange is not None and isinstance(outcome, Seen):
+            self.on_exchange(self.judged)
+
+    def _take(self, outcome: Seen | Lost) -> None:
+        self.received += 1
+        keys = credentials_in_request(outcome.target, outcome.request_headers, outcome.request_body)
+        redactor = self.keys.saw(keys)
+        for walk in self._walks.stale():
+            self._finish(walk)
+        if isinstance(outcome, Lost):
+            self._not(outcome, outcome.kind, outcome.detail, redactor)
             return
-        body = _decoded(seen)
+        seen = outcome
+        path, _, query = seen.target.partition("?")
+        kind, ident = operation(seen.method, path)
+        if kind == "other":
+            self.account.passed(f"{seen.method} {shown(redactor, path, 60)}")
+            return
+        body = decoded(seen)
         if body is None:
-            why = "over the judging cap" if seen.response_truncated else "in an encoding it cannot read"
-            shown = self._shown(path, 80)
-            self.not_judged.append(f"{seen.method} {shown}: the answer was {why}: forwarded, not judged")
+            self._not(seen, "over-cap" if seen.response_truncated else "encoding", "", redactor)
             return
         self.judged += 1
+        parsed = parse_body(body)
         exchange = Exchange(
             method=seen.method,
-            deployment_id=_unquoted(ident) if operation == "run-now" else "",
+            deployment_id=unquote(ident, errors="replace") if kind == "run-now" else "",
             request_headers=seen.request_headers,
             status=seen.status,
             response_headers=seen.response_headers,
             body=body,
             received_at=datetime.now(UTC),
         )
-        parsed = parse_body(body)
-        example = self._example(seen, body, parsed)
+        case = Judged(seen, body, parsed, exchange, redactor, keys)
         took = f"{seen.elapsed_s * 1000:.0f} ms"
-        verdicts = [f"{seen.method} {self._shown(seen.target, 120)} -> {seen.status} ({took})"]
-        if operation == "run-now":
-            verdicts.append(self._run_now(seen, exchange, parsed, example))
-        elif operation == "read-back":
-            verdicts.append(self._read_back(exchange, parsed, example))
+        verdicts = [f"{seen.method} {shown(redactor, seen.target, 120)} -> {seen.status} ({took})"]
+        if kind == "run-now":
+            verdicts.append(self._run_now(case))
+        elif kind == "read-back":
+            verdicts.append(self._read_back(case))
         else:
-            verdicts.append(self._listing(seen, query, exchange, parsed, example))
-        line = self.redactor.text(f"drun proxy #{self.judged} " + "  ".join(verdicts))
-        print(line, file=self.out, flush=True)
-        if self.on_exchange is not None:
-            self.on_exchange(self.judged)
+            verdicts.append(self._listing(case, query))
+        self.console.print(redactor.text(f"drun proxy #{self.judged} " + "  ".join(verdicts)))
 
-    def _run_now(self, seen: Seen, exchange: Exchange, parsed: Any, example: Counterexample) -> str:
+    def _run_now(self, case: Judged) -> str:
+        parsed, seen = case.parsed, case.seen
+        run_id = parsed.get("id") if isinstance(parsed, dict) else None
+        # Whether this id was answered before, as far as the proxy remembers (see Bounds.runs).
+        again = (run_id,) if isinstance(run_id, str) and run_id in self._runs else ()
         server = self._record(
             self.server,
-            self.oracle.evaluate(parsed, exchange=exchange, seen_run_ids=self._runs, coverage=True),
-            example,
+            self.oracle.evaluate(parsed, exchange=case.exchange, seen_run_ids=again, coverage=True),
+            case,
         )
-        if 200 <= seen.status < 300 and isinstance(parsed, dict) and isinstance(parsed.get("id"), str):
-            self._runs.setdefault(parsed["id"], parsed)
-        name = self._shown(seen.request_headers.get("user-agent", "unknown client"), 80)
-        tally = self.clients.get(name)
-        if tally is None:
-            tally = self.clients[name] = TargetTally(self.catalog, sides={"client-request"})
-            for rid, reason in _CALL_ONLY.items():  # no request through a proxy can show these
-                tally.not_applicable(rid, reason)
-        self.client_requests[name] = self.client_requests.get(name, 0) + 1
+        if 200 <= seen.status < 300 and isinstance(parsed, dict) and isinstance(run_id, str):
+            self._runs.add(run_id, parsed)
+        name, tally = self._client(
+            shown(case.redactor, seen.request_headers.get("user-agent", "unknown client"), 80)
+        )
         key = next(iter(presented_keys(seen.request_headers)), "")
         call = ClientCall(
-            deployment_id=exchange.deployment_id,
+            deployment_id=case.exchange.deployment_id,
             betas=None,
             # The proxy cannot know the configured key: any sent is it; none sent matches nothing.
             api_key=key or "\x00no key sent",
@@ -177,93 +202,120 @@ class Judge:
             answer=None,
         )
         evaluation = self.oracle.evaluate(parsed, client=call)
-        wanted = {r["id"] for r in self.catalog["requirements"] if r["side"] == "client-request"} - set(
-            _CALL_ONLY
-        )
+        wanted = self._client_side
         client = self._record(
             tally,
             Evaluation(
                 [f for f in evaluation.findings if f.requirement in wanted],
                 frozenset(evaluation.exercised & wanted),
             ),
-            example,
+            case,
         )
         return f"server: {server}  client {name!r}: {client}"
 
-    def _read_back(self, exchange: Exchange, parsed: Any, example: Counterexample) -> str:
-        original = self._runs.get(str(parsed.get("id"))) if isinstance(parsed, dict) else None
+    def _client(self, name: str) -> tuple[str, TargetTally]:
+        """The client's tally; past the cap, a new client's requests go to OTHER_CLIENTS."""
+        if name not in self.clients and len(self.clients) >= self.bounds.clients:
+            name = OTHER_CLIENTS
+        if name == OTHER_CLIENTS:
+            self.account.pooled += 1
+        tally = self.clients.get(name)
+        if tally is None:
+            tally = self.clients[name] = TargetTally(self.catalog, sides={"client-request"})
+            for rid, reason in _CALL_ONLY.items():  # no request through a proxy can show these
+                tally.not_applicable(rid, reason)
+        self.client_requests[name] = self.client_requests.get(name, 0) + 1
+        return name, tally
+
+    def _read_back(self, case: Judged) -> str:
+        parsed, exchange = case.parsed, case.exchange
+        run_id = parsed.get("id") if isinstance(parsed, dict) else None
+        original = self._runs.get(run_id) if isinstance(run_id, str) else None
         if original is not None:
             found = original.get("deployment_id")
             exchange = replace(exchange, deployment_id=found if isinstance(found, str) else "")
             evaluation = self.oracle.evaluate(parsed, exchange=exchange, original=original, coverage=True)
-            return "server: " + self._record(self.server, evaluation, example)
+            return "server: " + self._record(self.server, evaluation, case)
+        if isinstance(run_id, str) and 200 <= exchange.status < 300:
+            self.account.read_backs_unremembered += 1
         http = self.oracle.evaluate(parsed, exchange=exchange, run_body=False, coverage=True)
-        verdict = self._record(self.server, http, example)
+        verdict = self._record(self.server, http, case)
         if 200 <= exchange.status < 300:
             verdict = self._record(
-                self.server, self.oracle.evaluate(parsed, run_now=False, coverage=True), example
+                self.server, self.oracle.evaluate(parsed, run_now=False, coverage=True), case
             )
         return "server: " + verdict
 
-    def _listing(
-        self, seen: Seen, query: str, exchange: Exchange, parsed: Any, example: Counterexample
-    ) -> str:
+    def _listing(self, case: Judged, query: str) -> str:
         verdict = self._record(
             self.server,
-            self.oracle.evaluate(parsed, exchange=exchange, run_body=False, coverage=True),
-            example,
+            self.oracle.evaluate(case.parsed, exchange=case.exchange, run_body=False, coverage=True),
+            case,
         )
         params = dict(parse_qsl(query, keep_blank_values=True))
-        filters = {k: v for k, v in params.items() if k in LISTING_FILTERS}
         cursor = params.get("page")
-        walk = self._walks.pop(cursor, None) if cursor else None
+        walk = self._walks.take(cursor) if cursor else None
         if walk is None:
             limit = params.get("limit", "")
-            known = (
-                frozenset(i for i, run in self._runs.items() if run_matches(run, filters))
-                if not cursor
-                else frozenset()
+            walk = Walk(
+                filters={k: v for k, v in params.items() if k in LISTING_FILTERS},
+                limit=int(limit) if limit.isdecimal() and limit.isascii() else None,
+                # The runs it must list are those answered before it began: worked out at its end.
+                since=None if cursor else self._runs.answered,
+                touched=0.0,
             )
-            walk = _Walk(filters, int(limit) if limit.isdigit() else None, known)
-        page = ListingPage(seen.status, parsed, cursor)
+        page = ListingPage(case.seen.status, case.parsed, cursor)
         walk.pages.append(page)
+        walk.keys |= case.keys
+        walk.listed += len(page.runs)
         for item in page.runs:
-            self._record(self.server, self.oracle.evaluate(item, run_now=False, coverage=True), example)
+            self._record(self.server, self.oracle.evaluate(item, run_now=False, coverage=True), case)
         following = page.next_page
-        if 200 <= seen.status < 300 and isinstance(following, str) and following:
-            self._walks[following] = walk
-            return f"server: {verdict} (walk: page {len(walk.pages)}, more to follow)"
+        if 200 <= case.seen.status < 300 and isinstance(following, str) and following:
+            if walk.listed < self.bounds.walk_runs:
+                for dropped in self._walks.wait(following, walk):
+                    self._finish(dropped)
+                return f"server: {verdict} (walk: page {len(walk.pages)}, more to follow)"
+            self.account.walks_cut += 1
         return f"server: {verdict}; walk of {len(walk.pages)} page(s): {self._finish(walk)}"
 
-    def _finish(self, walk: _Walk) -> str:
-        listing = ListingWalk(walk.filters, walk.limit, tuple(walk.pages), walk.known)
-        pages = [
-            {"page": p.cursor, "status": p.status, "ids": [r.get("id") for r in p.runs]} for p in walk.pages
-        ]
-        example = Counterexample(
-            summary="a walk through the listing",
-            payload={"query": walk.filters, "limit": walk.limit, "pages": pages},
-        )
-        return self._record(self.server, self.oracle.evaluate_listing(listing), example)
+    def _finish(self, walk: Walk) -> str:
+        listing = ListingWalk(walk.filters, walk.limit, tuple(walk.pages))
+        if walk.since is not None and listing.complete:
+            listing = replace(listing, known_ids=self._runs.known(walk.filters, until=walk.since))
+        redactor = self.keys.redactor.with_secrets(walk.keys)
+        evaluation = self.oracle.evaluate_listing(listing)
+        return self._tally(self.server, evaluation, redactor, lambda: walk_counterexample(walk, redactor))
+
+    # --- what was not judged ------------------------------------------------------------
+
+    def _not(self, outcome: Seen | Lost, why: str, detail: str, redactor: Redactor) -> None:
+        path = outcome.target.partition("?")[0]
+        line = f"{outcome.method} {shown(redactor, path, 80)}: {NOT_JUDGED[why]}"
+        line += f" ({redactor.text(detail)})" if detail else ""
+        self.account.skipped(why, line)
+        self.console.print(f"drun proxy: {line}: not judged")
 
     # --- results ------------------------------------------------------------------------
 
     @property
     def secrets(self) -> frozenset[str]:
-        """Every credential seen in a request: no report or console line may hold one."""
-        return self.redactor.secrets
+        """The credentials remembered (see KeyRing): the final pass over the reports replaces them."""
+        with self._lock:
+            return self.keys.secrets
 
-    def results(self, *, strict: bool = False) -> list[TargetResult]:
-        """The upstream's result and each client's; open walks are judged as they stand."""
-        for walk in list(self._walks.values()):
-            self._finish(walk)
-        self._walks.clear()
-        passed = sum(self.passed_through.values())
-        notes = [f"{self.judged} exchanges judged, {passed} of other operations passed through unjudged"]
-        notes += [f"passed through: {n} x {what}" for what, n in sorted(self.passed_through.items())]
-        notes += self.not_judged
-        if not self.judged:
-            notes.append("no Run Deployment Now, read-back or listing exchange passed through the proxy")
+    def results(self, *, strict: bool = False, wait: float = 60.0) -> list[TargetResult]:
+        """The upstream's result and each client's: once every exchange handed over so far is
+        judged (at most `wait` s); open walks are judged as they stand."""
+        left = self.flush(wait)
+        with self._lock:
+            for walk in self._walks.drain():
+                self._finish(walk)
+            self.console.flush()
+            return self._results(strict, left)
+
+    def _results(self, strict: bool, left: int) -> list[TargetResult]:
+        notes = self.account.notes(self.judged, self.received, self._runs, self._walks, self.keys, left)
         targets = [
             self.server.result(
                 target_id=f"server:{self.upstream}",
@@ -276,11 +328,14 @@ class Judge:
             )
         ]
         for name, tally in self.clients.items():
+            identity: dict[str, Any] = {"user_agent": name, "via": "proxy"}
+            if name == OTHER_CLIENTS:
+                identity["pooled"] = f"every client after the first {self.bounds.clients} User-Agents"
             targets.append(
                 tally.result(
                     target_id=f"client:{name}",
                     kind="client",
-                    identity={"user_agent": name, "via": "proxy"},
+                    identity=identity,
                     strict=strict,
                     requests=self.client_requests[name],
                     default_skip="no request through the proxy exercised it",
@@ -290,30 +345,20 @@ class Judge:
 
     # --- helpers ----------------------------------------------------------------------
 
-    def _shown(self, text: str, most: int) -> str:
-        """`text` for a line or a name: credentials out first, so a cut never leaves half a key."""
-        return cut(self.redactor.text(text), most)
+    def _record(self, tally: TargetTally, evaluation: Evaluation, case: Judged) -> str:
+        return self._tally(tally, evaluation, case.redactor, lambda: counterexample(case, self.upstream))
 
-    def _record(self, tally: TargetTally, evaluation: Evaluation, example: Counterexample) -> str:
-        tally.record(evaluation, example)
-        failed = [f"{f.requirement} ({f.level})" for f in evaluation.violations]
-        return "FAILED " + ", ".join(dict.fromkeys(failed)) if failed else "ok"
-
-    def _example(self, seen: Seen, body: bytes, parsed: Any) -> Counterexample:
-        # Twice the cap read, so a key across the cut is still whole when it is replaced.
-        text = self.redactor.text(body[: 2 * _TEXT_CAP].decode("utf-8", "replace"))[:_TEXT_CAP]
-        return Counterexample(
-            summary="",
-            payload=None if parsed is UNPARSED else parsed,
-            payload_text=text if parsed is UNPARSED else None,
-            request={
-                "method": seen.method,
-                "url": self.upstream + seen.target,
-                "headers": redact_headers(seen.request_headers),
-            },
-            response={"status": seen.status, "headers": seen.response_headers, "body": text},
-        )
-
-
-def _unquoted(segment: str) -> str:
-    return unquote(segment, errors="replace")
+    def _tally(
+        self,
+        tally: TargetTally,
+        evaluation: Evaluation,
+        redactor: Redactor,
+        example: Callable[[], Counterexample],
+    ) -> str:
+        violations = evaluation.violations
+        if not violations:
+            tally.record(evaluation)
+            return "ok"
+        kept = Evaluation(scrubbed(violations, redactor), evaluation.exercised, evaluation.skipped)
+        tally.record(kept, example())
+        return "FAILED " + ", ".join(dict.fromkeys(f"{f.requirement} ({f.level})" for f in violations))

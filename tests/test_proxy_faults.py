@@ -1,0 +1,199 @@
+"""The proxy under upstream faults, on loopback: an upstream that never answers, a pool with
+no free connection, a client that leaves in the middle of a large answer. No timing is
+asserted: each test asserts what happened (the status, what the upstream saw), within
+generous bounds only so that a regression fails rather than hangs."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+
+import httpx
+import pytest
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from drun_conformance._verdict import TargetResult
+from drun_conformance.proxy import Limits, RunningProxy, proxy_in_thread
+from drun_conformance.server.reference import DEFAULT_API_KEY, REQUIRED_BETA, create_app, serve_in_thread
+
+pytestmark = pytest.mark.slow
+
+HEADERS = {"x-api-key": DEFAULT_API_KEY, "anthropic-beta": REQUIRED_BETA, "anthropic-version": "2023-06-01"}
+RUN = "/v1/deployments/depl_ok/run"
+
+
+@dataclass
+class Hanging:
+    """ASGI: a path under /hang is never answered (its request is counted when it comes and
+    when its client, the proxy, leaves); anything else goes to the reference app."""
+
+    app: ASGIApp
+    started: int = 0
+    left: int = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/hang"):
+            self.started += 1
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            self.left += 1
+            return
+        await self.app(scope, receive, send)
+
+
+@dataclass
+class Endless:
+    """ASGI: a 200 of `size` bytes in 64 KiB chunks, counting the bytes handed to the server
+    before its client (the proxy) left."""
+
+    size: int
+    sent: int = 0
+    over: threading.Event = field(default_factory=threading.Event)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        gone = asyncio.Event()
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        watcher = asyncio.create_task(watch())
+        headers = [
+            (b"content-type", b"application/octet-stream"),
+            (b"content-length", str(self.size).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        chunk = b"x" * 65536
+        while self.sent < self.size and not gone.is_set():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            self.sent += len(chunk)
+            await asyncio.sleep(0)  # the watcher hears of a disconnect
+        watcher.cancel()
+        self.over.set()
+
+
+def _eventually(condition: Callable[[], bool], within: float = 30.0) -> bool:
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _server(results: list[TargetResult]) -> TargetResult:
+    return next(t for t in results if t.kind == "server")
+
+
+@pytest.fixture
+def hanging() -> Iterator[tuple[str, Hanging]]:
+    app = Hanging(create_app())
+    with serve_in_thread(app) as url:
+        yield url, app
+
+
+def _give_up(proxy: RunningProxy, clients: int, after: float) -> list[BaseException | httpx.Response]:
+    """`clients` requests at once to a hanging path, each on its own connection, each giving
+    up after `after` seconds."""
+
+    async def one(client: httpx.AsyncClient, number: int) -> httpx.Response:
+        return await client.get(f"/hang/{number}", headers=HEADERS)
+
+    async def all_of_them() -> list[BaseException | httpx.Response]:
+        limits = httpx.Limits(max_connections=clients)
+        async with httpx.AsyncClient(base_url=proxy.base_url, timeout=after, limits=limits) as client:
+            return await asyncio.gather(*(one(client, n) for n in range(clients)), return_exceptions=True)
+
+    return asyncio.run(all_of_them())
+
+
+def test_clients_that_give_up_on_a_hung_upstream_never_block_the_next_one(
+    hanging: tuple[str, Hanging],
+) -> None:
+    url, app = hanging
+    # Ten upstream connections for a hundred clients: only closing abandoned requests frees them
+    # (the read timeout is far away), and a request that cannot get one is answered 504.
+    limits = Limits(connect_timeout=5.0, read_timeout=600.0, connections=10)
+    with proxy_in_thread(url, out=io.StringIO(), limits=limits) as proxy:
+        answers = _give_up(proxy, clients=100, after=0.5)
+        assert all(isinstance(a, httpx.TimeoutException) for a in answers), answers[:3]
+        healthy = httpx.post(proxy.base_url + RUN, headers=HEADERS, timeout=60)
+        assert healthy.status_code == 200, healthy.text
+        # Every request that reached the upstream was closed by the proxy when its client left.
+        assert _eventually(lambda: app.left == app.started), (app.started, app.left)
+        results = proxy.results()
+        assert 0 < app.started <= 100
+    server = _server(results)
+    assert server.requests == 1
+    assert "not judged: 100 x the client left before the answer was complete" in server.notes
+
+
+def test_an_upstream_silent_past_the_read_timeout_is_504_in_the_envelope(
+    hanging: tuple[str, Hanging],
+) -> None:
+    url, app = hanging
+    out = io.StringIO()
+    with proxy_in_thread(url, out=out, limits=Limits(read_timeout=0.3)) as proxy:
+        answer = httpx.get(proxy.base_url + "/hang/silent", headers=HEADERS, timeout=60)
+        assert _eventually(lambda: app.left == 1)  # and the upstream request is closed
+        results = proxy.results()
+    assert answer.status_code == 504
+    error = answer.json()
+    assert error["type"] == "error" and error["error"]["type"] == "api_error"
+    assert (
+        error["error"]["message"]
+        == "drun-conformance proxy: upstream timed out: no answer within 0.3 s (--read-timeout)"
+    )
+    assert "not judged: 1 x the upstream did not answer in time (answered 504)" in _server(results).notes
+    assert (
+        "GET /hang/silent: the upstream did not answer in time (answered 504) (no answer within 0.3 s"
+        in out.getvalue()
+    )
+
+
+def test_a_request_with_no_free_upstream_connection_is_504_not_a_wait_forever(
+    hanging: tuple[str, Hanging],
+) -> None:
+    url, app = hanging
+    with proxy_in_thread(url, out=io.StringIO(), limits=Limits(connect_timeout=0.3, connections=1)) as proxy:
+        hold = partial(httpx.get, proxy.base_url + "/hang/holder", headers=HEADERS, timeout=5.0)
+        holder = threading.Thread(target=_swallow, args=(hold,))
+        holder.start()
+        assert _eventually(lambda: app.started == 1)  # the one connection is taken, and held
+        answer = httpx.post(proxy.base_url + RUN, headers=HEADERS, timeout=60)
+        holder.join(30)
+    assert answer.status_code == 504
+    assert "no connection to the upstream within 0.3 s" in answer.json()["error"]["message"]
+
+
+def _swallow(call: Callable[[], object]) -> None:
+    try:
+        call()
+    except httpx.HTTPError:
+        pass
+
+
+def test_a_client_leaving_a_large_answer_stops_the_proxy_reading_it() -> None:
+    size = 256 << 20
+    endless = Endless(size)
+    with serve_in_thread(endless) as url, proxy_in_thread(url, out=io.StringIO()) as proxy:
+        with httpx.Client(base_url=proxy.base_url, timeout=30) as client:
+            with client.stream("GET", "/v1/files/big", headers=HEADERS) as answer:
+                read = 0
+                for chunk in answer.iter_raw():
+                    read += len(chunk)
+                    if read >= 1 << 20:
+                        break  # the client leaves: the connection closes with the answer unread
+        assert endless.over.wait(60), "the upstream was never told its client left"
+        results = proxy.results()
+    # What the kernel and the two hops buffer, not the whole answer (as it was: all 256 MiB).
+    assert endless.sent < size // 4, endless.sent
+    assert "not judged: 1 x the client left before the answer was complete" in _server(results).notes
