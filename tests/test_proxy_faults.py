@@ -197,3 +197,48 @@ def test_a_client_leaving_a_large_answer_stops_the_proxy_reading_it() -> None:
     # What the kernel and the two hops buffer, not the whole answer (as it was: all 256 MiB).
     assert endless.sent < size // 4, endless.sent
     assert "not judged: 1 x the client left before the answer was complete" in _server(results).notes
+
+
+# The wire mutants a passive observer can see: the answer broke off, went silent past the
+# proxy's read timeout, or redirected. (A trickle is no silence, and an answer over the judging
+# cap is forwarded unjudged: only the client's own limits can judge those.)
+SEEN_BY_A_PROXY = (
+    "truncated-body",
+    "chunked-body-cut-off",
+    "silent-run-now",
+    "stall-mid-body",
+    "redirect-loop",
+)
+
+
+@pytest.mark.parametrize("name", SEEN_BY_A_PROXY)
+def test_an_upstream_answer_broken_on_the_wire_fails_the_requirement_it_breaks(name: str) -> None:
+    from tests.mutants import MUTANTS, FaultInjector
+
+    mutant = next(m for m in MUTANTS if m.name == name)
+    with serve_in_thread(FaultInjector(create_app(), mutant)) as url:
+        with proxy_in_thread(url, out=io.StringIO(), limits=Limits(read_timeout=0.5)) as proxy:
+            with httpx.Client(base_url=proxy.base_url, headers=HEADERS, timeout=10) as client:
+                try:
+                    client.post(RUN).read()
+                except httpx.HTTPError:
+                    pass  # the client saw its answer end short, as the upstream broke it
+            server = _server(proxy.results())
+    failed = {r.id for r in server.requirements if r.status == "failed"}
+    assert failed == {mutant.requirement}, failed
+    assert server.verdict == "non-conformant"
+
+
+def test_whole_answers_through_the_proxy_meet_every_transport_requirement() -> None:
+    with serve_in_thread(create_app()) as url, proxy_in_thread(url, out=io.StringIO()) as proxy:
+        with httpx.Client(base_url=proxy.base_url, headers=HEADERS) as client:
+            client.post(RUN).raise_for_status()
+        server = _server(proxy.results())
+    transport = {r.id: r.status for r in server.requirements if r.id.startswith("http.answer.")}
+    # An answer that came whole says nothing of a stall it never had, nor of the cap.
+    assert transport == {
+        "http.answer.whole": "passed",
+        "http.answer.in-time": "passed",
+        "http.answer.within-cap": "passed",
+        "http.answer.no-redirect": "passed",
+    }, transport

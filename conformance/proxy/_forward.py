@@ -35,7 +35,7 @@ from yarl import URL
 if TYPE_CHECKING:
     from ._judge import Judge
 
-__all__ = ["ForwardingApp", "Limits", "Lost", "Seen"]
+__all__ = ["ForwardingApp", "Limits", "Lost", "Seen", "Upstream"]
 
 # RFC 9110 section 7.6.1: these describe one connection, not the message; never forwarded.
 _HOP_BY_HOP = frozenset(
@@ -98,6 +98,19 @@ class Lost:
     kind: LostKind
     detail: str  # for the console and the report (the judge scrubs it of credentials first)
     elapsed_s: float
+    # The upstream's part, when it is to blame: it went silent ("stalled") or broke off ("cut"),
+    # with the status if a head came and the body bytes read; judged as its answer's delivery.
+    upstream: Upstream | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """How the upstream's answer to a lost exchange ended."""
+
+    ending: Literal["stalled", "cut"]
+    status: int | None = None
+    received: int = 0
+    waited_s: float | None = None  # stalled: the read timeout that ran out
 
 
 class _Tee:
@@ -247,7 +260,7 @@ class ForwardingApp:
         client = _Client(receive, task)
         sent = _Tee(self.judge_cap)
 
-        def lost(kind: LostKind, detail: str) -> Lost:
+        def lost(kind: LostKind, detail: str, upstream: Upstream | None = None) -> Lost:
             return Lost(
                 scope["method"],
                 target.decode("latin-1"),
@@ -256,9 +269,10 @@ class ForwardingApp:
                 kind,
                 detail,
                 time.monotonic() - started,
+                upstream,
             )
 
-        outcome: tuple[LostKind, str] | None
+        outcome: tuple[LostKind, str, Upstream | None] | None
         try:
             outcome = await self._exchange(scope["method"], target, pairs, client, sent, send, started)
         except asyncio.CancelledError:
@@ -267,7 +281,7 @@ class ForwardingApp:
                 if not client.handed:
                     self.judge.note(lost("stopped", client.where()))
                 raise
-            outcome = ("client-left", client.where())
+            outcome = ("client-left", client.where(), None)
         finally:
             client.done()
         if outcome is not None:
@@ -282,7 +296,7 @@ class ForwardingApp:
         sent: _Tee,
         send: Send,
         started: float,
-    ) -> tuple[LostKind, str] | None:
+    ) -> tuple[LostKind, str, Upstream | None] | None:
         """Forward one exchange: None once the judge has it, else why it has no whole answer."""
         has_body = any(k in (b"content-length", b"transfer-encoding") for k, _ in pairs)
         headers = CIMultiDict(
@@ -316,7 +330,11 @@ class ForwardingApp:
                 held = chunk
         except _UPSTREAM_FAULTS as exc:  # the client sees its answer end short: the connection closes
             response.close()
-            return "broken", f"{client.where()}: {_describe(exc)}"
+            said = f"{client.where()}: {_describe(exc)}"
+            if isinstance(exc, asyncio.TimeoutError):
+                waited = self.limits.read_timeout
+                return "timeout", said, Upstream("stalled", response.status, got.size, waited)
+            return "broken", said, Upstream("cut", response.status, got.size)
         except BaseException:
             response.close()  # the client left (or the proxy stops): read no further
             raise
@@ -357,19 +375,24 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
 
 
-async def _unanswered(send: Send, exc: BaseException, limits: Limits) -> tuple[LostKind, str]:
+async def _unanswered(
+    send: Send, exc: BaseException, limits: Limits
+) -> tuple[LostKind, str, Upstream | None]:
     """Answer the client 504 (no answer in time) or 502 (no answer at all), in the API's error
-    envelope, and say why."""
+    envelope, and say why (and whether the upstream, once asked, is to blame)."""
     kind: LostKind
+    upstream = None  # no connection: the upstream was never asked, or the proxy's pool was full
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         status, kind = 504, "timeout"
         why = f"no connection to the upstream within {limits.connect_timeout:g} s (--connect-timeout)"
     elif isinstance(exc, asyncio.TimeoutError):
-        status, kind = 504, "timeout"
+        status, kind, upstream = 504, "timeout", Upstream("stalled", waited_s=limits.read_timeout)
         why = f"no answer within {limits.read_timeout:g} s (--read-timeout)"
     else:
         status, kind = 502, "unreachable"
         why = type(exc).__name__
+        if isinstance(exc, aiohttp.ServerDisconnectedError):  # asked, and it closed without a word
+            upstream = Upstream("cut")
     said = "upstream unreachable" if kind == "unreachable" else "upstream timed out"
     body = orjson.dumps(
         {"type": "error", "error": {"type": "api_error", "message": f"drun-conformance proxy: {said}: {why}"}}
@@ -377,4 +400,4 @@ async def _unanswered(send: Send, exc: BaseException, limits: Limits) -> tuple[L
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-    return kind, why if kind == "timeout" else _describe(exc)
+    return kind, why if kind == "timeout" else _describe(exc), upstream

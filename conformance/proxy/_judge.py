@@ -37,6 +37,7 @@ from drun_conformance._verdict import Counterexample, TargetResult, TargetTally
 from drun_conformance.oracle import (
     LISTING_FILTERS,
     ClientCall,
+    Delivery,
     Evaluation,
     Exchange,
     ListingPage,
@@ -140,14 +141,24 @@ class Judge:
         redactor = self.keys.saw(keys)
         for walk in self._walks.stale():
             self._finish(walk)
+        path, _, query = outcome.target.partition("?")
+        kind, ident = operation(outcome.method, path)
         if isinstance(outcome, Lost):
+            if outcome.upstream is not None and kind != "other":  # the upstream's answer broke
+                self._delivered(outcome, redactor)
             self._not(outcome, outcome.kind, outcome.detail, redactor)
             return
         seen = outcome
-        path, _, query = seen.target.partition("?")
-        kind, ident = operation(seen.method, path)
         if kind == "other":
             self.account.passed(f"{seen.method} {shown(redactor, path, 60)}")
+            return
+        delivery = self._delivered(seen, redactor)
+        if 300 <= seen.status < 400:  # judged by how it arrived alone: no answer of the operation
+            self.judged += 1
+            where = shown(redactor, seen.target, 120)
+            self.console.print(
+                f"drun proxy #{self.judged} {seen.method} {where} -> {seen.status}  {delivery}"
+            )
             return
         body = decoded(seen)
         if body is None:
@@ -286,6 +297,40 @@ class Judge:
         redactor = self.keys.redactor.with_secrets(walk.keys)
         evaluation = self.oracle.evaluate_listing(listing)
         return self._tally(self.server, evaluation, redactor, lambda: walk_counterexample(walk, redactor))
+
+    def _delivered(self, outcome: Seen | Lost, redactor: Redactor) -> str:
+        """How the upstream's answer arrived (the http.answer.* requirements): whole, or how it
+        broke; the proxy is its client here, so its read timeout is the one that ran out."""
+        target = redactor.text(outcome.target)
+        if isinstance(outcome, Seen):
+            length = outcome.response_headers.get("content-length", "")
+            delivery = Delivery(
+                outcome.method,
+                target,
+                "whole",
+                status=outcome.status,
+                received=len(outcome.response_body),
+                declared=int(length) if length.isdecimal() and length.isascii() else None,
+                location=outcome.response_headers.get("location"),
+            )
+        else:
+            assert outcome.upstream is not None
+            delivery = Delivery(
+                outcome.method,
+                target,
+                outcome.upstream.ending,
+                status=outcome.upstream.status,
+                received=outcome.upstream.received,
+                waited_s=outcome.upstream.waited_s,
+                detail=redactor.text(outcome.detail),
+            )
+        evaluation = self.oracle.evaluate_delivery(delivery)
+        example = (
+            Counterexample(summary="how the upstream's answer arrived") if evaluation.violations else None
+        )
+        self.server.record(evaluation, example)
+        failed = ", ".join(f"{f.requirement} ({f.level})" for f in evaluation.violations)
+        return f"server: FAILED {failed}" if failed else "server: ok"
 
     # --- what was not judged ------------------------------------------------------------
 
