@@ -32,7 +32,13 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl, unquote
 
 from drun_conformance import spec
-from drun_conformance._secrets import KeyRing, Redactor, credentials_in_request, presented_keys
+from drun_conformance._secrets import (
+    KeyRing,
+    Redactor,
+    credentials_in_request,
+    presented_keys,
+    redact_headers,
+)
 from drun_conformance._verdict import Counterexample, TargetResult, TargetTally
 from drun_conformance.oracle import (
     LISTING_FILTERS,
@@ -325,9 +331,11 @@ class Judge:
                 detail=redactor.text(outcome.detail),
             )
         evaluation = self.oracle.evaluate_delivery(delivery)
-        example = (
-            Counterexample(summary="how the upstream's answer arrived") if evaluation.violations else None
-        )
+        example = None
+        if evaluation.violations:
+            headers = redactor.data(redact_headers(outcome.request_headers))
+            request = {"method": outcome.method, "url": self.upstream + target, "headers": headers}
+            example = Counterexample(summary="how the upstream's answer arrived", request=request)
         self.server.record(evaluation, example)
         failed = ", ".join(f"{f.requirement} ({f.level})" for f in evaluation.violations)
         return f"server: FAILED {failed}" if failed else "server: ok"
