@@ -42,9 +42,8 @@ if TYPE_CHECKING:
         Oracle,
         parse_body,
         parse_rfc3339,
-        payload_conforms,
     )
-    from .recorded import PayloadResult, ValidationReport, validate_inputs
+    from .recorded import PayloadResult, ValidationReport, payload_conforms, validate_inputs
 
 __all__ = [
     "UNPARSED",

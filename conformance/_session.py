@@ -111,8 +111,8 @@ def check_targets(
         seed=seed,
         strict=strict,
         spec={
-            "sha256": spec.load_requirements()["source"]["sha256"],
-            "catalog_version": spec.load_requirements()["catalog_version"],
+            "sha256": spec.load_catalog().page_sha256,
+            "catalog_version": spec.load_catalog().version,
         },
         partial=partial,
         verdict=run_verdict(targets, partial=partial),

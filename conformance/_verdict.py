@@ -13,7 +13,7 @@ status does with it (`failed` on a failure not listed, `incomplete`, else `passe
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ._differential import CaseRecord, Differential
 from .oracle import Evaluation, Finding
+from .spec import Catalog, Requirement, Side
 
 __all__ = [
     "RESULTS_SCHEMA_VERSION",
@@ -246,9 +247,8 @@ class TargetTally:
     judged on (a server target is not judged on client-parse requirements).
     """
 
-    def __init__(self, catalog: Mapping[str, Any], *, sides: Iterable[str]) -> None:
-        sides = set(sides)
-        self._entries = {e["id"]: e for e in catalog["requirements"] if e["side"] in sides}
+    def __init__(self, catalog: Catalog, *, sides: Iterable[Side]) -> None:
+        self._entries = {r.id: r for r in catalog.on(*sides)}
         self._cases: dict[str, int] = dict.fromkeys(self._entries, 0)
         self._failures: dict[str, int] = dict.fromkeys(self._entries, 0)
         self._messages: dict[str, str] = {}
@@ -339,7 +339,7 @@ class TargetTally:
         )
 
     def _requirement(
-        self, rid: str, entry: Mapping[str, Any], default_skip: str, remedy: Remedy | None
+        self, rid: str, entry: Requirement, default_skip: str, remedy: Remedy | None
     ) -> RequirementResult:
         cases, failures = self._cases[rid], self._failures[rid]
         status: Status
@@ -358,11 +358,11 @@ class TargetTally:
         unexercised = status in ("skipped", "errored") and applicable
         return RequirementResult(
             id=rid,
-            level=entry["level"],
-            side=entry["side"],
-            area=entry["area"],
-            title=entry["title"],
-            source=entry["source"],
+            level=entry.level,
+            side=entry.side,
+            area=entry.area,
+            title=entry.title,
+            source=entry.source.to_json(),
             status=status,
             cases=cases,
             failures=failures,

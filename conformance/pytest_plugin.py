@@ -196,7 +196,7 @@ def drun_reference_server() -> Iterator[ReferenceServer]:
 
 @pytest.fixture(scope="session")
 def drun_oracle() -> Oracle:
-    """The oracle (`drun_conformance.Oracle`): `drun_oracle.evaluate(body).violations`."""
+    """The oracle (`drun_conformance.Oracle`): `drun_oracle.judge_recorded(body).violations`."""
     from .oracle import Oracle
 
     return Oracle.default()

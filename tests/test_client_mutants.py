@@ -19,9 +19,9 @@ from .client_mutants import (
     misbehaving_command,
 )
 
-CATALOG = spec.load_requirements()["requirements"]
-CLIENT_REQUIREMENTS = {e["id"] for e in CATALOG if e["side"] != "server"}
-LEVELS = {e["id"]: e["level"] for e in CATALOG}
+CATALOG = spec.load_catalog()
+CLIENT_REQUIREMENTS = {r.id for r in CATALOG.on("client-request", "client-parse")}
+LEVELS = {r.id: r.level for r in CATALOG}
 
 
 def gate(command: str, **options: object) -> TargetResult:

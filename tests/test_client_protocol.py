@@ -172,7 +172,7 @@ def test_the_harness_environment_has_no_credentials_or_proxies(monkeypatch: pyte
 
 
 def test_the_shipped_expectation_files_load() -> None:
-    catalog = spec.load_requirements()
+    catalog = spec.load_catalog()
     for sdk in SDKS.values():
         expected = load_expectations(sdk.expectations, version=sdk.default_version, catalog=catalog)
         assert expected.failures and all(reason for reason in expected.failures.values())
@@ -195,11 +195,11 @@ def _expectations(tmp_path: Path, text: str) -> Path:
 )
 def test_a_broken_expectation_file_is_an_input_error(tmp_path: Path, text: str, words: str) -> None:
     with pytest.raises(InputError, match=words):
-        load_expectations(_expectations(tmp_path, text), version="1", catalog=spec.load_requirements())
+        load_expectations(_expectations(tmp_path, text), version="1", catalog=spec.load_catalog())
 
 
 def test_expectations_gate_only_what_is_not_listed(tmp_path: Path) -> None:
-    catalog = spec.load_requirements()
+    catalog = spec.load_catalog()
     path = _expectations(
         tmp_path,
         "failures:\n"
@@ -227,7 +227,7 @@ def test_expectations_gate_only_what_is_not_listed(tmp_path: Path) -> None:
 def test_a_listed_failure_that_passes_is_pointed_out(tmp_path: Path) -> None:
     from drun_conformance.oracle import Evaluation
 
-    catalog = spec.load_requirements()
+    catalog = spec.load_catalog()
     path = _expectations(tmp_path, "failures: [{requirement: client.parse.int64, reason: doubles}]")
     tally = TargetTally(catalog, sides={"client-request", "client-parse"})
     tally.record(Evaluation([], frozenset({"client.parse.int64"})))

@@ -45,7 +45,7 @@ def failed(result: TargetResult) -> set[str]:
 
 def listed(name: str, version: str) -> dict[str, str]:
     path = SDKS[name].expectations
-    return load_expectations(path, version=version, catalog=spec.load_requirements()).failures
+    return load_expectations(path, version=version, catalog=spec.load_catalog()).failures
 
 
 @pytest.mark.parametrize("release", ["python", "python@0.109.0"])

@@ -141,11 +141,11 @@ def test_any_structure_as_a_scenario_parses_or_names_the_problem(data: Any) -> N
 
 # --- expectations files ------------------------------------------------------------------
 
-CATALOG = spec.load_requirements()
+CATALOG = spec.load_catalog()
 VALID_EXPECTATIONS = {
     "sdk": "python",
     "failures": [
-        {"requirement": CATALOG["requirements"][0]["id"], "reason": "a known bug", "versions": ["1.0.0", 2]}
+        {"requirement": CATALOG.requirements[0].id, "reason": "a known bug", "versions": ["1.0.0", 2]}
     ],
 }
 

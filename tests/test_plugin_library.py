@@ -131,7 +131,7 @@ def test_reset_forgets_the_runs(drun_reference_server: ReferenceServer) -> None:
 
 def test_the_oracle_fixture(drun_oracle: Oracle) -> None:
     body = {**VALID_RUN, "error": {"type": "unknown_error", "message": "and yet"}}
-    assert [f.requirement for f in drun_oracle.evaluate(body).violations] == ["run.outcome.exactly-one"]
+    assert [f.requirement for f in drun_oracle.judge_recorded(body).violations] == ["run.outcome.exactly-one"]
 
 
 def _docs_example() -> str:

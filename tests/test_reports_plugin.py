@@ -51,7 +51,7 @@ def _feed(pytester: pytest.Pytester, results: RunResults) -> None:
 
 
 def _sides(*sides: str) -> list[str]:
-    return [e["id"] for e in spec.load_requirements()["requirements"] if e["side"] in sides]
+    return [r.id for r in spec.load_catalog().on(*sides)]
 
 
 def test_inactive_without_a_target(pytester: pytest.Pytester) -> None:

@@ -17,7 +17,7 @@ from .conftest import run_cli
 from .mutants import MUTANTS, FaultInjector, Mutant
 
 IDS = tuple(e.deployment_id for e in expected_outcomes())
-SERVER_REQUIREMENTS = {e["id"] for e in spec.load_requirements()["requirements"] if e["side"] == "server"}
+SERVER_REQUIREMENTS = {r.id for r in spec.load_catalog().on("server")}
 
 
 def _failed(base_url: str, profile: str = "quick") -> set[str]:

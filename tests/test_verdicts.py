@@ -24,11 +24,12 @@ from drun_conformance.oracle import Evaluation, Finding
 from drun_conformance.reports import write_reports
 from drun_conformance.server import ServerOptions, check_server
 from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, serve_in_thread
+from drun_conformance.spec import Side
 
 from .conftest import run_cli
 from .mutants import FaultInjector, Mutant, Reply
 
-CLIENT_SIDES = {"client-request", "client-parse"}
+CLIENT_SIDES: set[Side] = {"client-request", "client-parse"}
 MISBEHAVING = Path(__file__).parent / "harnesses" / "misbehaving.py"
 ERROR_MUSTS = {
     "run.error.type.required",
@@ -38,13 +39,12 @@ ERROR_MUSTS = {
 }
 
 
-def _ids(*sides: str, level: str = "MUST") -> set[str]:
-    entries = spec.load_requirements()["requirements"]
-    return {e["id"] for e in entries if e["side"] in sides and e["level"] == level}
+def _ids(*sides: Side, level: str = "MUST") -> set[str]:
+    return {r.id for r in spec.load_catalog().on(*sides) if r.level == level}
 
 
 def _every_client_must_exercised() -> TargetTally:
-    tally = TargetTally(spec.load_requirements(), sides=CLIENT_SIDES)
+    tally = TargetTally(spec.load_catalog(), sides=CLIENT_SIDES)
     tally.record(Evaluation([], frozenset(_ids(*CLIENT_SIDES))))
     return tally
 
@@ -81,7 +81,7 @@ def test_a_known_failure_is_non_conformant_and_passes_the_gate(tmp_path: Path) -
 
 
 def test_an_unexercised_must_is_incomplete_unless_not_applicable() -> None:
-    tally = TargetTally(spec.load_requirements(), sides=CLIENT_SIDES)
+    tally = TargetTally(spec.load_catalog(), sides=CLIENT_SIDES)
     tally.record(Evaluation([], frozenset(_ids(*CLIENT_SIDES) - {"client.parse.trigger"})))
     result = tally.result(
         target_id="sdk:x", kind="client", identity={}, strict=False, remedy=lambda rid: f"exercise {rid}"

@@ -1,4 +1,4 @@
-"""A response body as the oracle reads it: exact JSON, and the verdict alone for one body."""
+"""A response body as the oracle reads it: exact JSON."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ import orjson
 
 from ._case import UNPARSED
 from ._encoding import encoding_problem
-from ._oracle import Oracle
 
-__all__ = ["parse_body", "payload_conforms"]
+__all__ = ["parse_body"]
 
 # Where a number may start orjson cannot keep exact: after `[`, `:`, `,` or space, a minus
 # and 19 digits (below -2^63 needs 19) or 20 digits (above 2^64-1 needs 20). Each byte maps
@@ -57,17 +56,3 @@ def _beyond_64_bits(body: bytes) -> bool:
 
 def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not JSON")
-
-
-def payload_conforms(body: bytes, oracle: Oracle | None = None) -> bool:
-    """The verdict alone for one recorded body: no MUST finding. The schema decides it
-    (jsonschema-rs, see Oracle.schema_accepts); property tests hold it equal to the full
-    oracle's MUST verdict. An integer orjson rounds to a float lies past 64 bits, where
-    every int64 field refuses it as surely as the exact integer.
-    """
-    oracle = oracle or Oracle.default()
-    try:
-        run = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        run = parse_body(body)
-    return oracle.schema_accepts(run)

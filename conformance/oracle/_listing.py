@@ -1,7 +1,7 @@
 """Checks of the listing, `GET /v1/deployment_runs`, as the SDKs page through it: `limit`
 caps a page, following `next_page` neither repeats nor skips a run, the filters hold, and a
 cursor the server never issued is a 400 (the SDKs' reference: "Invalid or expired cursors
-return 400"). Each reads the case's ListingWalk; a case without one does not exercise them.
+return 400"). Each reads one ListingWalk; the Oracle runs them in `judge_listing_walk`.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ._case import Case, Finding, show
+from ._case import Found, show
 from ._registry import Registry
 from ._rfc3339 import parse_rfc3339
 from ._walk import ListingWalk
 
 __all__ = ["FILTERS", "LISTING", "run_matches"]
 
-LISTING = Registry()
+LISTING = Registry[ListingWalk]()
 rule = LISTING.register
 _BEFORE_AFTER: dict[str, Callable[[datetime, datetime], bool]] = {
     "created_at[gt]": lambda at, bound: at > bound,
@@ -36,60 +36,48 @@ def run_matches(run: dict[str, Any], filters: dict[str, str]) -> bool:
     return all(_mismatch(run, name, wanted) is None for name, wanted in filters.items())
 
 
-def _walk(case: Case) -> ListingWalk | None:
-    return case.listing
-
-
-def _one(requirement: str, message: str, pointer: str = "") -> list[Finding]:
-    return [Finding(requirement, "MUST", pointer, message)]
-
-
 @rule("listing.page.limit")
-def check_page_within_limit(case: Case) -> list[Finding] | None:
-    walk = _walk(case)
-    if walk is None or walk.limit is None or not any(p.runs for p in walk.followed):
+def check_page_within_limit(walk: ListingWalk) -> list[Found] | None:
+    if walk.limit is None or not any(p.runs for p in walk.followed):
         return None
     for number, page in enumerate(walk.followed, 1):
         if len(page.runs) > walk.limit:
-            return _one(
-                "listing.page.limit",
-                f"Received: {len(page.runs)} runs on page {number} / Expected: at most limit={walk.limit}",
-                "/data",
-            )
+            got = f"{len(page.runs)} runs on page {number}"
+            return [Found("/data", f"Received: {got} / Expected: at most limit={walk.limit}")]
     return []
 
 
 @rule("listing.walk.no-repeat")
-def check_no_run_repeated(case: Case) -> list[Finding] | None:
-    walk = _walk(case)
-    if walk is None:
-        return None
+def check_no_run_repeated(walk: ListingWalk) -> list[Found] | None:
     ids = Counter(str(run["id"]) for run in walk.listed() if isinstance(run.get("id"), str))
     if not ids:
         return None
     repeated = sorted(rid for rid, seen in ids.items() if seen > 1)
     if not repeated:
         return []
-    return _one(
-        "listing.walk.no-repeat",
-        f"Received: {show(repeated[0])} listed {ids[repeated[0]]} times over "
-        f"{len(walk.followed)} pages / Expected: each run once",
-    )
+    return [
+        Found(
+            "",
+            f"Received: {show(repeated[0])} listed {ids[repeated[0]]} times over "
+            f"{len(walk.followed)} pages / Expected: each run once",
+        )
+    ]
 
 
 @rule("listing.walk.no-skip")
-def check_no_run_skipped(case: Case) -> list[Finding] | None:
-    walk = _walk(case)
-    if walk is None or not walk.known_ids or not walk.complete:
+def check_no_run_skipped(walk: ListingWalk) -> list[Found] | None:
+    if not walk.known_ids or not walk.complete:
         return None
     missing = sorted(walk.known_ids - {run.get("id") for run in walk.listed()})
     if not missing:
         return []
-    return _one(
-        "listing.walk.no-skip",
-        f"Received: {len(missing)} of {len(walk.known_ids)} matching runs never listed over "
-        f"{len(walk.followed)} pages (first {show(missing[0])}) / Expected: every matching run",
-    )
+    return [
+        Found(
+            "",
+            f"Received: {len(missing)} of {len(walk.known_ids)} matching runs never listed over "
+            f"{len(walk.followed)} pages (first {show(missing[0])}) / Expected: every matching run",
+        )
+    ]
 
 
 def _mismatch(run: dict[str, Any], name: str, wanted: str) -> str | None:
@@ -109,9 +97,8 @@ def _mismatch(run: dict[str, Any], name: str, wanted: str) -> str | None:
 
 
 @rule("listing.filter.holds")
-def check_filters_hold(case: Case) -> list[Finding] | None:
-    walk = _walk(case)
-    if walk is None or not walk.filters:
+def check_filters_hold(walk: ListingWalk) -> list[Found] | None:
+    if not walk.filters:
         return None
     runs = list(walk.listed())
     if not runs:
@@ -120,26 +107,28 @@ def check_filters_hold(case: Case) -> list[Finding] | None:
         for name, wanted in walk.filters.items():
             why = _mismatch(run, name, wanted)
             if why is not None:
-                return _one(
-                    "listing.filter.holds",
-                    f"Received: run {show(run.get('id'))} with {why} / Expected: only matching runs",
-                )
+                return [
+                    Found(
+                        "", f"Received: run {show(run.get('id'))} with {why} / Expected: only matching runs"
+                    )
+                ]
     return []
 
 
 @rule("listing.cursor.invalid-400")
-def check_made_up_cursor_400(case: Case) -> list[Finding] | None:
-    walk = _walk(case)
-    made_up = [p for p in walk.pages if not p.issued] if walk is not None else []
+def check_made_up_cursor_400(walk: ListingWalk) -> list[Found] | None:
+    made_up = [p for p in walk.pages if not p.issued]
     if not made_up:
         return None
     for page in made_up:
         error = page.body.get("error") if isinstance(page.body, dict) else None
         got_type = error.get("type") if isinstance(error, dict) else None
         if page.status != 400 or got_type != "invalid_request_error":
-            return _one(
-                "listing.cursor.invalid-400",
-                f"Received: {page.status} {got_type or '(no error envelope)'} for page="
-                f"{show(page.cursor, 40)} / Expected: 400 invalid_request_error",
-            )
+            return [
+                Found(
+                    "",
+                    f"Received: {page.status} {got_type or '(no error envelope)'} for page="
+                    f"{show(page.cursor, 40)} / Expected: 400 invalid_request_error",
+                )
+            ]
     return []

@@ -27,7 +27,7 @@ LISTING_REQUIREMENTS = (
 MADE_UP_CURSOR = "drun-conformance-made-up-cursor"
 _PAGES_PER_WALK = 3  # the walk over every run aims at this many pages
 _MAX_PAGES = 6  # and stops here (a live account lists others' runs too): no-skip then unexercised
-Get = Callable[[str], Exchange | None]  # sends one GET, judges its HTTP, None on no usable answer
+Get = Callable[[str], Exchange | None]  # sends one GET, judges the page, None on no usable answer
 
 
 def listing_walks(get: Get, runs: Sequence[tuple[str, dict[str, Any]]]) -> Iterator[ListingWalk]:

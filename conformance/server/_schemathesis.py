@@ -63,7 +63,7 @@ def drun_conformance(ctx: Any, response: Any, case: Any) -> bool | None:
         body=response.content,
         received_at=datetime.now(UTC),
     )
-    evaluation = Oracle.default().evaluate(parse_body(response.content), exchange=exchange, coverage=True)
+    evaluation = Oracle.default().judge_run_now(exchange, parse_body(response.content))
     failures = [f for f in evaluation.findings if f.level == "MUST"]
     if failures:
         raise AssertionError(
