@@ -130,10 +130,15 @@ def test_clients_that_give_up_on_a_hung_upstream_never_block_the_next_one(
         # Every request that reached the upstream was closed by the proxy when its client left.
         assert _eventually(lambda: app.left == app.started), (app.started, app.left)
         results = proxy.results()
+        received = proxy.judge.received
         assert 0 < app.started <= 100
     server = _server(results)
     assert server.requests == 1
-    assert "not judged: 100 x the client left before the answer was complete" in server.notes
+    # Every client the proxy heard from left (on a loaded machine one may give up before its
+    # request reaches the proxy at all).
+    assert 90 <= received - 1 <= 100
+    left = f"not judged: {received - 1} x the client left before the answer was complete"
+    assert left in server.notes, server.notes
 
 
 def test_an_upstream_silent_past_the_read_timeout_is_504_in_the_envelope(
@@ -225,7 +230,7 @@ def test_an_upstream_answer_broken_on_the_wire_fails_the_requirement_it_breaks(n
                     pass  # the client saw its answer end short, as the upstream broke it
             server = _server(proxy.results())
     failed = {r.id for r in server.requirements if r.status == "failed"}
-    assert failed == {mutant.requirement}, failed
+    assert failed == {mutant.requirement}, (failed, server.notes)
     assert server.verdict == "non-conformant"
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -272,9 +272,13 @@ class ForwardingApp:
                 upstream,
             )
 
+        def note(kind: LostKind, detail: str, upstream: Upstream | None) -> None:
+            self.judge.note(lost(kind, detail, upstream))
+            client.handed = True
+
         outcome: tuple[LostKind, str, Upstream | None] | None
         try:
-            outcome = await self._exchange(scope["method"], target, pairs, client, sent, send, started)
+            outcome = await self._exchange(scope["method"], target, pairs, client, sent, send, started, note)
         except asyncio.CancelledError:
             # Ours when the client left; any other is the proxy stopping: noted, and it goes on.
             if not client.gone or task.uncancel() > 0:
@@ -296,8 +300,10 @@ class ForwardingApp:
         sent: _Tee,
         send: Send,
         started: float,
+        note: Callable[[LostKind, str, Upstream | None], None],
     ) -> tuple[LostKind, str, Upstream | None] | None:
-        """Forward one exchange: None once the judge has it, else why it has no whole answer."""
+        """Forward one exchange: None once the judge has it (`note` hands over one without a
+        whole answer), else why it has no whole answer."""
         has_body = any(k in (b"content-length", b"transfer-encoding") for k, _ in pairs)
         headers = CIMultiDict(
             (k.decode("latin-1"), v.decode("latin-1")) for k, v in pairs if k not in _HOP_BY_HOP
@@ -314,7 +320,18 @@ class ForwardingApp:
                 allow_redirects=False,
             )
         except _UPSTREAM_FAULTS as exc:
-            return await _unanswered(send, exc, self.limits)
+            status, body, kind, detail, upstream = _unanswered(exc, self.limits)
+            note(kind, detail, upstream)  # before the client has its answer, as a whole one is (below)
+            length = str(len(body)).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", length)],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return None
         self.forwarded += 1
         got = _Tee(self.judge_cap, drop=True)
         try:
@@ -375,11 +392,9 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
 
 
-async def _unanswered(
-    send: Send, exc: BaseException, limits: Limits
-) -> tuple[LostKind, str, Upstream | None]:
-    """Answer the client 504 (no answer in time) or 502 (no answer at all), in the API's error
-    envelope, and say why (and whether the upstream, once asked, is to blame)."""
+def _unanswered(exc: BaseException, limits: Limits) -> tuple[int, bytes, LostKind, str, Upstream | None]:
+    """The client's answer, 504 (no answer in time) or 502 (no answer at all) in the API's error
+    envelope, and why (and whether the upstream, once asked, is to blame)."""
     kind: LostKind
     upstream = None  # no connection: the upstream was never asked, or the proxy's pool was full
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
@@ -397,7 +412,4 @@ async def _unanswered(
     body = orjson.dumps(
         {"type": "error", "error": {"type": "api_error", "message": f"drun-conformance proxy: {said}: {why}"}}
     )
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-    return kind, why if kind == "timeout" else _describe(exc), upstream
+    return status, body, kind, why if kind == "timeout" else _describe(exc), upstream

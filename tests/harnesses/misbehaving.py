@@ -14,6 +14,7 @@ exit-mid-run answers two runs, then exits with status 0 when the third arrives
 out-of-order from the second run on, answers the run before first (a stale seq)
 huge-line    answers a run with one line of 65 MiB (over the suite's 64 MiB cap)
 endless      answers a run with lines that are not JSON, without end
+bad-types    answers a run ok, with `types` a list of pointers instead of a map to type names
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ def main() -> int:
         elif MODE == "endless":
             while True:
                 sys.stdout.write("[log] still calling the SDK\n")
+        elif MODE == "bad-types":
+            answer({"seq": seq, "outcome": "ok", "run": {"id": "drun_1"}, "types": ["/id"]})
         elif MODE == "chatty":
             sys.stdout.write("[log] calling the SDK\n")
             answer({"seq": seq, "outcome": "client_error", "message": "x"})

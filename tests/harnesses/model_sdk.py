@@ -3,12 +3,16 @@ written with httpx and the standard library, plus one fault at a time (`--fault 
 
 The faithful client escapes the id as one path segment, sends POST with the key, the
 version header and the betas, no body; reads the run as the JSON it was served (integers
-exact, strings as they are) and reports HTTP errors from their envelope. Each fault below is
-that behaviour plus exactly one lie, so the gate must name exactly its requirement.
+exact, strings as they are) and reports HTTP errors from their envelope. It answers with the
+types a typed SDK would expose (`types`: a class per object and per known variant, a generic
+one for an unknown variant, `datetime` for a timestamp) and the exception class a status
+raises (`exception`). Each fault below is that behaviour plus exactly one lie, so the gate must
+name exactly its requirement.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import sys
@@ -41,6 +45,18 @@ KNOWN_FIELDS = {
     ("agent",): {"id", "type", "version"},
     ("error",): {"type", "message"},
     ("trigger_context",): {"type", "scheduled_at"},
+}
+TIMESTAMPS = {("created_at",), ("trigger_context", "scheduled_at")}
+EXCEPTIONS = {
+    400: "BadRequestError",
+    401: "AuthenticationError",
+    403: "PermissionDeniedError",
+    404: "NotFoundError",
+    409: "ConflictError",
+    413: "ContentTooLargeError",
+    422: "UnprocessableEntityError",
+    429: "RateLimitError",
+    529: "OverloadedError",
 }
 MANAGED_BETA = "managed-agents-2026-04-01"
 FAULT = sys.argv[sys.argv.index("--fault") + 1] if "--fault" in sys.argv else None
@@ -125,6 +141,9 @@ def read_run(run: dict[str, Any]) -> dict[str, Any]:
         _map_strings(run, lambda s: s[:1000])
     if FAULT == "non-ascii-mangled":
         _map_strings(run, lambda s: s.encode("ascii", "replace").decode())
+    if FAULT == "unknown-variant-as-dict" and error and error.get("type") not in KNOWN_ERRORS:
+        unreadable = "<unreadable: AttributeError: 'dict' object has no attribute '{}'>"
+        run["error"] = {name: unreadable.format(name) for name in ("type", "message")}
     return run
 
 
@@ -141,6 +160,45 @@ def variants(run: dict[str, Any]) -> dict[str, str | None]:
             if FAULT == "unknown-variant-as-first-class" and tag not in known:
                 held[pointer] = sorted(known)[0]
     return held
+
+
+def types(served: dict[str, Any], run: dict[str, Any]) -> dict[str, str | None]:
+    """The type of each value read, by pointer: what a typed SDK holding `run` would expose."""
+    named: dict[str, str | None] = {}
+
+    def walk(node: Any, path: tuple[str, ...]) -> None:
+        pointer = "".join("/" + part for part in path)
+        if isinstance(node, str) and node.startswith("<unreadable: "):
+            named[pointer] = "<unreadable>"
+        elif node is None:
+            named[pointer] = None
+        elif isinstance(node, dict) and path in KNOWN_FIELDS:
+            named[pointer] = _class(path, node, served)
+            fields = KNOWN_FIELDS[path] if path == () else KNOWN_FIELDS[path] & node.keys()
+            for key in sorted(fields):
+                walk(node.get(key), (*path, key))
+        elif path in TIMESTAMPS and isinstance(node, str) and FAULT != "timestamp-as-string":
+            named[pointer] = "datetime"
+        else:
+            named[pointer] = type(node).__name__
+
+    walk(run, ())
+    return named
+
+
+def _class(path: tuple[str, ...], node: dict[str, Any], served: dict[str, Any]) -> str:
+    """A class per object; a variant's own class for a known tag, a generic one otherwise."""
+    if path == ():
+        return "DeploymentRun"
+    if path == ("agent",):
+        return "AgentReference"
+    tag = (served.get(path[0]) or {}).get("type")
+    camel = "".join(word.title() for word in str(tag).split("_"))
+    if path == ("error",):
+        if FAULT == "unknown-variant-as-dict" and tag not in KNOWN_ERRORS:
+            return "dict"
+        return camel if tag in KNOWN_ERRORS else "RunError"
+    return f"{camel}Trigger" if tag in KNOWN_TRIGGERS else "TriggerContext"
 
 
 def _unknown_fields(node: Any, path: tuple[str, ...] = ()) -> bool:
@@ -193,10 +251,10 @@ def cmd_run(command: dict[str, Any]) -> dict[str, Any]:
         data = json.loads(response.content)
         if response.status_code >= 400 and FAULT != "http-error-as-ok":
             return api_error(seq, response, data)
-        run = read_run(data)
+        run = read_run(copy.deepcopy(data))
     except Exception as exc:
         return {"seq": seq, "outcome": "client_error", "message": f"{type(exc).__name__}: {exc}"}
-    return {"seq": seq, "outcome": "ok", "run": run, "variants": variants(run)}
+    return {"seq": seq, "outcome": "ok", "run": run, "types": types(data, run), "variants": variants(run)}
 
 
 def api_error(seq: int, response: httpx.Response, body: Any) -> dict[str, Any]:
@@ -215,7 +273,14 @@ def api_error(seq: int, response: httpx.Response, body: Any) -> dict[str, Any]:
         "error_type": error_type,
         "message": None if FAULT == "error-message-dropped" else error.get("message"),
         "request_id": None if FAULT == "request-id-dropped" else response.headers.get("request-id"),
+        "exception": exception(status),
     }
+
+
+def exception(status: int) -> str:
+    if FAULT == "exception-base-class":
+        return "APIStatusError"
+    return EXCEPTIONS.get(status, "InternalServerError" if status >= 500 else "APIStatusError")
 
 
 COMMANDS = {"start": cmd_start, "run": cmd_run}

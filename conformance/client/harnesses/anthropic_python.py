@@ -3,14 +3,22 @@
 One small loop: read a command line from stdin, dispatch cmd_<name>, write one answer line,
 flush. Runs inside the SDK's own virtual environment (`python -I`), so it imports nothing of
 drun-conformance and only the standard library besides the SDK. Retries are off.
+
+The run is read as the SDK's documentation shows users reading it, attribute by attribute
+(`run.agent.version`, `run.error.message`), never through a serialiser; each value is written
+back as JSON with the name of its type (`types`), and an attribute that raises is written as
+"<unreadable: ...>". An HTTP error names the exception class raised (`exception`).
 """
 
 from __future__ import annotations
 
+import datetime
+import functools
 import inspect
 import json
 import sys
 import typing
+from collections.abc import Callable
 from typing import Any
 
 Message = dict[str, Any]
@@ -53,7 +61,6 @@ def cmd_run(command: Message) -> Message:
         kwargs["betas"] = command["betas"]
     try:
         run = run_call(command["deployment_id"], **kwargs)
-        written = run.to_dict(mode="json", warnings=False)
     except sdk.APIStatusError as exc:
         return {
             "seq": seq,
@@ -62,10 +69,13 @@ def cmd_run(command: Message) -> Message:
             "error_type": _envelope(exc, "type"),
             "message": _envelope(exc, "message"),
             "request_id": exc.request_id,
+            "exception": type(exc).__name__,
         }
     except Exception as exc:  # the SDK raised anything else: that is the answer
         return {"seq": seq, "outcome": "client_error", "message": f"{type(exc).__name__}: {exc}"}
-    return {"seq": seq, "outcome": "ok", "run": written, "variants": _variants(run)}
+    reading = _Reading()
+    written = reading.run(run)
+    return {"seq": seq, "outcome": "ok", "run": written, "types": reading.types, "variants": _variants(run)}
 
 
 def _envelope(exc: Any, field: str) -> str | None:
@@ -77,6 +87,79 @@ def _envelope(exc: Any, field: str) -> str | None:
     error = exc.body.get("error") if isinstance(exc.body, dict) else None
     value = error.get(field) if isinstance(error, dict) else None
     return value if isinstance(value, str) else None
+
+
+# --- the run, read as users read it -----------------------------------------------------------
+
+# The attributes read on each object: the run's, then its members' (the error's and the
+# trigger's only where the object the SDK holds has them: a manual trigger has no scheduled_at).
+_FIELDS = ("id", "type", "agent", "created_at", "deployment_id", "session_id", "error", "trigger_context")
+_MEMBERS = {
+    "agent": ("id", "type", "version"),
+    "error": ("type", "message"),
+    "trigger_context": ("type", "scheduled_at"),
+}
+_OPTIONAL = {"scheduled_at"}
+_UNREADABLE = "<unreadable>"
+
+
+class _Reading:
+    """One run read attribute by attribute: the values as JSON, and each one's type by pointer."""
+
+    def __init__(self) -> None:
+        self.types: dict[str, str | None] = {}
+
+    def run(self, run: Any) -> Any:
+        self.types[""] = _type_name(run)
+        return self._object(run, "", _FIELDS)
+
+    def _object(self, holder: Any, pointer: str, names: tuple[str, ...]) -> dict[str, Any]:
+        written = {}
+        for name in names:
+            if name in _OPTIONAL and not _has(holder, name):
+                continue
+            at = f"{pointer}/{name}"
+            value = self._read(at, functools.partial(getattr, holder, name))
+            if name in _MEMBERS and self.types[at] not in (None, _UNREADABLE):
+                value = self._object(value, at, _MEMBERS[name])
+            written[name] = _json(value)
+        return written
+
+    def _read(self, pointer: str, read: Callable[[], Any]) -> Any:
+        try:
+            value = read()
+        except Exception as exc:  # what a user's `run.error.message` would meet
+            self.types[pointer] = _UNREADABLE
+            return f"<unreadable: {type(exc).__name__}: {exc}>"
+        self.types[pointer] = _type_name(value)
+        return value
+
+
+def _has(holder: Any, name: str) -> bool:
+    try:
+        getattr(holder, name)
+    except AttributeError:
+        return False
+    except Exception:  # there, but reading it raises: _read writes it as unreadable
+        return True
+    return True
+
+
+def _type_name(value: Any) -> str | None:
+    return None if value is None else type(value).__name__
+
+
+def _json(value: Any) -> Any:
+    """A value read from the SDK as JSON: a datetime as RFC 3339 (every digit it holds)."""
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(key): _json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json(item) for item in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
 
 
 def _variants(run: Any) -> dict[str, str | None]:

@@ -2,6 +2,11 @@
 //
 // One small loop: read a command line from stdin, dispatch cmd<Name>, write one answer line.
 // Run with node; NODE_PATH points at the SDK installed in drun-conformance's cache. Retries off.
+//
+// The run is read as the SDK's documentation shows users reading it, property by property
+// (`run.agent.version`, `run.error.message`), and written back as JSON with the name of each
+// value's type (`types`); a property that throws is written as "<unreadable: ...>". An HTTP
+// error names the class of the error thrown (`exception`).
 'use strict';
 const readline = require('node:readline');
 
@@ -35,8 +40,8 @@ async function cmdRun(command) {
   const params = command.betas === null ? {} : { betas: command.betas };
   try {
     const run = await client(command.base_url, command.api_key).beta.deployments.run(command.deployment_id, params);
-    // The SDK's object is the parsed JSON itself: written back as it holds it.
-    return { seq, outcome: 'ok', run };
+    const types = {};
+    return { seq, outcome: 'ok', run: readRun(run, types), types };
   } catch (error) {
     if (error instanceof Anthropic.APIError && typeof error.status === 'number') {
       const envelope = error.error && typeof error.error === 'object' ? error.error.error : undefined;
@@ -47,10 +52,82 @@ async function cmdRun(command) {
         error_type: typeof envelope?.type === 'string' ? envelope.type : null,
         message: typeof envelope?.message === 'string' ? envelope.message : null,
         request_id: error.requestID ?? null,
+        exception: typeName(error),
       };
     }
     return { seq, outcome: 'client_error', message: `${error?.name}: ${error?.message}` };
   }
+}
+
+// --- the run, read as users read it ---------------------------------------------------------
+
+// The properties read on each object: the run's, then its members' (the error's and the
+// trigger's only where the object the SDK holds has them: a manual trigger has no scheduled_at).
+const FIELDS = ['id', 'type', 'agent', 'created_at', 'deployment_id', 'session_id', 'error', 'trigger_context'];
+const MEMBERS = { agent: ['id', 'type', 'version'], error: ['type', 'message'], trigger_context: ['type', 'scheduled_at'] };
+const OPTIONAL = new Set(['scheduled_at']);
+const UNREADABLE = '<unreadable>';
+
+function readRun(run, types) {
+  types[''] = typeName(run);
+  return readObject(run, '', FIELDS, types);
+}
+
+function readObject(holder, pointer, names, types) {
+  const written = {};
+  for (const name of names) {
+    if (OPTIONAL.has(name) && !has(holder, name)) continue;
+    const at = `${pointer}/${name}`;
+    let value = read(at, () => holder[name], types);
+    if (name in MEMBERS && types[at] !== null && types[at] !== UNREADABLE) {
+      value = readObject(value, at, MEMBERS[name], types);
+    }
+    written[name] = plain(value);
+  }
+  return written;
+}
+
+function read(pointer, get, types) {
+  let value;
+  try {
+    value = get();
+  } catch (error) {
+    types[pointer] = UNREADABLE;
+    return `<unreadable: ${error?.name}: ${error?.message}>`;
+  }
+  types[pointer] = typeName(value);
+  return value;
+}
+
+function has(holder, name) {
+  try {
+    return holder !== null && typeof holder === 'object' && name in holder;
+  } catch (error) {
+    return true; // there, but reading it throws: read() writes it as unreadable
+  }
+}
+
+// typeof for a primitive, the constructor's name for an object of a class, object for plain data.
+function typeName(value) {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'object') return typeof value;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype === null || prototype === Object.prototype) return 'object';
+  return prototype.constructor?.name || 'object';
+}
+
+// A value read from the SDK as JSON: a Date as RFC 3339 (milliseconds, all it holds).
+function plain(value) {
+  if (value === undefined) return null;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? String(value) : value.toISOString();
+  return value;
+}
+
+// One answer line; a bigint (an int64 read exactly) is written as the JSON integer it is.
+const BIGINT = '@@drun-bigint@@';
+function answerLine(answer) {
+  const text = JSON.stringify(answer, (key, value) => (typeof value === 'bigint' ? `${BIGINT}${value}${BIGINT}` : value));
+  return text.replace(new RegExp(`"${BIGINT}(-?\\d+)${BIGINT}"`, 'g'), '$1');
 }
 
 const commands = { start: cmdStart, run: cmdRun };
@@ -61,7 +138,7 @@ async function main() {
     const command = JSON.parse(line);
     if (command.cmd === 'stop') break;
     const answer = await commands[command.cmd](command);
-    process.stdout.write(JSON.stringify(answer) + '\n');
+    process.stdout.write(answerLine(answer) + '\n');
   }
   process.exit(0);
 }

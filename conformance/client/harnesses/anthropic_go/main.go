@@ -2,9 +2,11 @@
 // (spec/harness/).
 //
 // One long-lived process, one small loop: read a command line from stdin, dispatch, write one
-// answer line. The run is written back from the SDK's structs: a field the JSON metadata says
-// was null or absent is written as null (the struct holds a zero value there), any other as the
-// struct holds it. No environment defaults, retries off.
+// answer line. The run is read as the SDK's documentation shows users reading it, from its struct
+// fields and the variant `.AsAny()` gives for a union, and written back with each value's `%T`
+// (`types`): a field the JSON metadata says was null or absent is written as null (the struct
+// holds a zero value there), any other as the struct holds it. An HTTP error names the error
+// type it came as (`exception`). No environment defaults, retries off.
 package main
 
 import (
@@ -94,7 +96,7 @@ func cmdRun(command message) message {
 		return message{
 			"seq": seq, "outcome": "api_error", "status": apiErr.StatusCode,
 			"error_type": orNull(string(apiErr.Type())), "message": apiErr.Message,
-			"request_id": orNull(apiErr.RequestID),
+			"request_id": orNull(apiErr.RequestID), "exception": fmt.Sprintf("%T", apiErr),
 		}
 	}
 	if err != nil {
@@ -104,34 +106,43 @@ func cmdRun(command message) message {
 	if run.JSON.Error.Valid() {
 		variants["/error"] = variantTag(run.Error.AsAny())
 	}
-	return message{"seq": seq, "outcome": "ok", "run": written(run), "variants": variants}
+	types := message{}
+	return message{"seq": seq, "outcome": "ok", "run": jsonOf(written(run), "", types), "types": types, "variants": variants}
 }
 
-// --- the run, as the SDK holds it ----------------------------------------------------------
+// --- the run, as users read it ---------------------------------------------------------------
 
-func written(run *anthropic.BetaManagedAgentsDeploymentRun) message {
+// node is an object of the run as the SDK holds it: the Go value (its type is reported) and
+// the fields read from it.
+type node struct {
+	of     any
+	fields message
+}
+
+func written(run *anthropic.BetaManagedAgentsDeploymentRun) node {
 	agent := run.Agent
 	trigger := run.TriggerContext
-	return message{
+	triggerFields := message{"type": held(trigger.JSON.Type, trigger.Type)}
+	if trigger.JSON.ScheduledAt.Raw() != respjson.Omitted { // a manual trigger has none
+		triggerFields["scheduled_at"] = held(trigger.JSON.ScheduledAt, trigger.ScheduledAt)
+	}
+	return node{run, message{
 		"id":   held(run.JSON.ID, run.ID),
-		"type": held(run.JSON.Type, string(run.Type)),
-		"agent": held(run.JSON.Agent, message{
+		"type": held(run.JSON.Type, run.Type),
+		"agent": held(run.JSON.Agent, node{agent, message{
 			"id":      held(agent.JSON.ID, agent.ID),
-			"type":    held(agent.JSON.Type, string(agent.Type)),
+			"type":    held(agent.JSON.Type, agent.Type),
 			"version": held(agent.JSON.Version, agent.Version),
-		}),
-		"created_at":    held(run.JSON.CreatedAt, timestamp(run.CreatedAt)),
+		}}),
+		"created_at":    held(run.JSON.CreatedAt, run.CreatedAt),
 		"deployment_id": held(run.JSON.DeploymentID, run.DeploymentID),
 		"session_id":    held(run.JSON.SessionID, run.SessionID),
-		"error": held(run.JSON.Error, message{
+		"error": held(run.JSON.Error, node{variant(run.Error.AsAny(), run.Error), message{
 			"type":    held(run.Error.JSON.Type, run.Error.Type),
 			"message": held(run.Error.JSON.Message, run.Error.Message),
-		}),
-		"trigger_context": held(run.JSON.TriggerContext, message{
-			"type":         held(trigger.JSON.Type, trigger.Type),
-			"scheduled_at": held(trigger.JSON.ScheduledAt, timestamp(trigger.ScheduledAt)),
-		}),
-	}
+		}}),
+		"trigger_context": held(run.JSON.TriggerContext, node{variant(trigger.AsAny(), trigger), triggerFields}),
+	}}
 }
 
 // held is the value the struct holds, or null where the metadata says null or absent (the
@@ -143,7 +154,38 @@ func held(field respjson.Field, value any) any {
 	return value
 }
 
-func timestamp(t time.Time) string { return t.Format(time.RFC3339Nano) }
+// variant is the struct AsAny gives for a union, or the union itself for none of the known.
+func variant(known any, union any) any {
+	if known == nil {
+		return union
+	}
+	return known
+}
+
+// jsonOf is a value read from the SDK as JSON, each value's %T recorded at its pointer in types
+// (null: no value). A time.Time is written in RFC 3339 with every digit it holds.
+func jsonOf(value any, pointer string, types message) any {
+	switch v := value.(type) {
+	case nil:
+		types[pointer] = nil
+		return nil
+	case node:
+		types[pointer] = fmt.Sprintf("%T", v.of)
+		fields := message{}
+		for name, field := range v.fields {
+			fields[name] = jsonOf(field, pointer+"/"+name, types)
+		}
+		return fields
+	case time.Time:
+		types[pointer] = fmt.Sprintf("%T", v)
+		return v.Format(time.RFC3339Nano)
+	}
+	types[pointer] = fmt.Sprintf("%T", value)
+	if text := reflect.ValueOf(value); text.Kind() == reflect.String {
+		return text.String() // as held: a constant's MarshalJSON writes its default for ""
+	}
+	return value
+}
 
 // variantTag is the type tag of the variant struct AsAny built (null: none of the known).
 func variantTag(variant any) any {

@@ -2,8 +2,11 @@
 // (spec/harness/).
 //
 // One long-lived JVM, one small loop: read a command line from stdin, dispatch, write one answer
-// line, flush. The run is written back from the SDK's typed accessors, not from the body: a field
-// whose accessor throws is written as the string "<unreadable: ...>". Retries are off.
+// line, flush. The run is read as the SDK's documentation shows users reading it, through its
+// typed accessors (`run.agent().version()`, `run.error()` and its variant accessors), never from
+// the body, and written back as JSON with each value's class (`types`): a field whose accessor
+// throws is written as the string "<unreadable: ...>". An HTTP error names the exception class
+// thrown (`exception`). Retries are off.
 
 import com.anthropic.client.AnthropicClient;
 import com.anthropic.client.okhttp.AnthropicOkHttpClient;
@@ -36,6 +39,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 public final class DrunHarness {
@@ -100,60 +104,117 @@ public final class DrunHarness {
       return answer;
     }
     answer.put("outcome", "ok");
-    answer.set("run", written(run));
+    Reading reading = new Reading();
+    answer.set("run", reading.run(run));
+    answer.set("types", reading.types);
     ObjectNode variants = answer.putObject("variants");
     run.error().ifPresent(error -> variants.set("/error", variantTag(error)));
-    variants.set("/trigger_context", read(() -> variantTag(run.triggerContext())));
+    variants.set("/trigger_context", guarded(() -> variantTag(run.triggerContext())));
     return answer;
   }
 
-  // --- the run, as the SDK holds it ---------------------------------------------------------
+  // --- the run, as users read it --------------------------------------------------------------
 
-  private static ObjectNode written(BetaManagedAgentsDeploymentRun run) {
-    ObjectNode node = JSON.createObjectNode();
-    node.set("id", read(run::id));
-    node.set("type", held(run._type()));
-    node.set("agent", read(() -> agent(run.agent())));
-    node.set("created_at", read(run::createdAt));
-    node.set("deployment_id", read(run::deploymentId));
-    node.set("session_id", read(run::sessionId));
-    node.set("error", read(() -> run.error().map(DrunHarness::runError)));
-    node.set("trigger_context", read(() -> trigger(run.triggerContext())));
-    return node;
-  }
+  /** One run read through its typed accessors: the values as JSON, each one's type by pointer. */
+  private static final class Reading {
+    final ObjectNode types = JSON.createObjectNode();
 
-  private static ObjectNode agent(BetaManagedAgentsAgentReference agent) {
-    ObjectNode node = JSON.createObjectNode();
-    node.set("id", read(agent::id));
-    node.set("type", held(agent._type()));
-    node.set("version", read(agent::version));
-    return node;
-  }
-
-  private static ObjectNode runError(BetaManagedAgentsDeploymentRun.Error error) {
-    ObjectNode node = JSON.createObjectNode();
-    node.set("type", read(() -> error.type().asString()));
-    node.set("message", read(error::message));
-    return node;
-  }
-
-  private static JsonNode trigger(BetaManagedAgentsTriggerContext trigger) {
-    if (trigger.isSchedule()) {
+    ObjectNode run(BetaManagedAgentsDeploymentRun run) {
+      types.put("", run.getClass().getSimpleName());
       ObjectNode node = JSON.createObjectNode();
-      node.set("type", held(trigger.asSchedule()._type()));
-      node.set("scheduled_at", read(() -> trigger.asSchedule().scheduledAt()));
+      node.set("id", read("/id", run::id));
+      node.set("type", read("/type", run::_type));
+      node.set("agent", member("/agent", run::agent, a -> a, a -> agent((BetaManagedAgentsAgentReference) a)));
+      node.set("created_at", read("/created_at", run::createdAt));
+      node.set("deployment_id", read("/deployment_id", run::deploymentId));
+      node.set("session_id", read("/session_id", run::sessionId));
+      node.set("error", member("/error", run::error, DrunHarness::variant,
+          e -> runError((BetaManagedAgentsDeploymentRun.Error) e)));
+      node.set("trigger_context", member("/trigger_context", run::triggerContext, DrunHarness::variant,
+          t -> trigger((BetaManagedAgentsTriggerContext) t)));
       return node;
     }
-    if (trigger.isManual()) {
+
+    private ObjectNode agent(BetaManagedAgentsAgentReference agent) {
       ObjectNode node = JSON.createObjectNode();
-      node.set("type", held(trigger.asManual()._type()));
+      node.set("id", read("/agent/id", agent::id));
+      node.set("type", read("/agent/type", agent::_type));
+      node.set("version", read("/agent/version", agent::version));
       return node;
     }
-    return trigger._json().map(DrunHarness::held).orElse(NullNode.getInstance()); // an unknown variant
+
+    /** The error's type and message, through the union's own accessors (every variant has them). */
+    private ObjectNode runError(BetaManagedAgentsDeploymentRun.Error error) {
+      ObjectNode node = JSON.createObjectNode();
+      node.set("type", read("/error/type", error::type));
+      node.set("message", read("/error/message", error::message));
+      return node;
+    }
+
+    private JsonNode trigger(BetaManagedAgentsTriggerContext trigger) {
+      if (trigger.isSchedule()) {
+        ObjectNode node = JSON.createObjectNode();
+        node.set("type", read("/trigger_context/type", () -> trigger.asSchedule()._type()));
+        node.set("scheduled_at", read("/trigger_context/scheduled_at", () -> trigger.asSchedule().scheduledAt()));
+        return node;
+      }
+      if (trigger.isManual()) {
+        ObjectNode node = JSON.createObjectNode();
+        node.set("type", read("/trigger_context/type", () -> trigger.asManual()._type()));
+        return node;
+      }
+      return trigger._json().map(DrunHarness::held).orElse(NullNode.getInstance()); // an unknown variant
+    }
+
+    /** A value read through its accessor, as JSON; an accessor that throws is written as such. */
+    private JsonNode read(String pointer, Supplier<Object> accessor) {
+      return member(pointer, accessor, value -> value, DrunHarness::json);
+    }
+
+    /** A member object: its type is the variant's class (`variant`), its fields read by `fields`. */
+    private JsonNode member(
+        String pointer, Supplier<Object> accessor, Function<Object, Object> variant, Function<Object, JsonNode> fields) {
+      Object value;
+      try {
+        value = present(accessor.get());
+        types.put(pointer, value == null ? null : variant.apply(value).getClass().getSimpleName());
+      } catch (RuntimeException error) {
+        types.put(pointer, UNREADABLE);
+        return unreadable(error);
+      }
+      return value == null ? NullNode.getInstance() : fields.apply(value);
+    }
   }
 
-  /** The type tag of the variant object the SDK built for a union (null: none of the known). */
-  private static JsonNode variantTag(Object union) {
+  private static final String UNREADABLE = "<unreadable>";
+
+  private static Object present(Object value) {
+    return value instanceof Optional<?> optional ? optional.orElse(null) : value;
+  }
+
+  private static JsonNode unreadable(RuntimeException error) {
+    return TextNode.valueOf("<unreadable: " + error.getClass().getSimpleName() + ": " + error.getMessage() + ">");
+  }
+
+  /** A value the SDK handed out, as JSON: a timestamp in RFC 3339 with every digit it holds. */
+  private static JsonNode json(Object value) {
+    if (value == null) {
+      return NullNode.getInstance();
+    }
+    if (value instanceof OffsetDateTime instant) {
+      return TextNode.valueOf(DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(instant));
+    }
+    if (value instanceof JsonValue held) {
+      return held(held);
+    }
+    if (value instanceof com.anthropic.core.Enum constant) {
+      return TextNode.valueOf(enumText(constant));
+    }
+    return value instanceof JsonNode node ? node : JSON.valueToTree(value);
+  }
+
+  /** The variant object a union holds (its isX/asX accessors), or the union itself for none of the known. */
+  private static Object variant(Object union) {
     for (Method is : union.getClass().getMethods()) {
       String name = is.getName();
       if (!name.startsWith("is") || name.equals("isValid") || is.getParameterCount() != 0
@@ -162,31 +223,35 @@ public final class DrunHarness {
       }
       try {
         if ((boolean) is.invoke(union)) {
-          Object variant = union.getClass().getMethod("as" + name.substring(2)).invoke(union);
-          return held((JsonValue) variant.getClass().getMethod("_type").invoke(variant));
+          return union.getClass().getMethod("as" + name.substring(2)).invoke(union);
         }
       } catch (ReflectiveOperationException error) {
         throw new IllegalStateException(error);
       }
     }
-    return NullNode.getInstance();
+    return union;
   }
 
-  /** A value read through its accessor, as JSON; an accessor that throws is written as such. */
-  private static JsonNode read(Supplier<Object> accessor) {
-    Object value;
+  /** The type tag of the variant object the SDK built for a union (null: none of the known). */
+  private static JsonNode variantTag(Object union) {
+    Object variant = variant(union);
+    if (variant == union) {
+      return NullNode.getInstance();
+    }
     try {
-      value = accessor.get();
+      return held((JsonValue) variant.getClass().getMethod("_type").invoke(variant));
+    } catch (ReflectiveOperationException error) {
+      throw new IllegalStateException(error);
+    }
+  }
+
+  /** What `reading` gives, or the exception it threw, written as such. */
+  private static JsonNode guarded(Supplier<JsonNode> reading) {
+    try {
+      return reading.get();
     } catch (RuntimeException error) {
-      return TextNode.valueOf("<unreadable: " + error.getClass().getSimpleName() + ": " + error.getMessage() + ">");
+      return unreadable(error);
     }
-    if (value instanceof Optional<?> optional) {
-      value = optional.orElse(null);
-    }
-    if (value instanceof OffsetDateTime instant) {
-      return TextNode.valueOf(DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(instant));
-    }
-    return value instanceof JsonNode node ? node : JSON.valueToTree(value);
   }
 
   /** A raw value the SDK keeps as JsonValue (a constant, an unknown variant). */
@@ -205,6 +270,7 @@ public final class DrunHarness {
     answer.set("error_type", accessor(error, "type").or(() -> text(envelope.path("error").path("type"))).orElse(none));
     answer.set("message", accessor(error, "apiMessage").or(() -> text(envelope.path("error").path("message"))).orElse(none));
     answer.set("request_id", accessor(error, "requestId").or(() -> firstHeader(error.headers(), "request-id")).orElse(none));
+    answer.put("exception", error.getClass().getSimpleName());
     return answer;
   }
 
