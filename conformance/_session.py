@@ -14,12 +14,20 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from drun_conformance.results import (
+    Interrupted,
+    RunResults,
+    TargetResult,
+    describe_gate,
+    run_gate,
+    run_verdict,
+)
+
 from . import spec
 from ._differential import Differential, differential
 from ._interrupt import stopping_on_signals
 from ._parallel import TargetCheck, check_side_by_side
 from ._secrets import SECRET_FLAGS
-from ._verdict import Interrupted, RunResults, TargetResult, describe_gate, run_gate, run_verdict
 
 __all__ = ["EXIT_INCOMPLETE", "check_targets", "execute", "exit_status", "reproduce_command"]
 

@@ -56,7 +56,8 @@ from .plugin._run import RUN, DrunRunError, Run, run_targets
 from .plugin._summary import fail_session_by_gate, summary_lines
 
 if TYPE_CHECKING:
-    from ._verdict import RunResults
+    from drun_conformance.results import RunResults
+
     from .oracle import Oracle
 
 __all__ = [

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from drun_conformance._verdict import RequirementResult, RunResults, TargetResult
+from drun_conformance.results import RequirementResult, RunResults, TargetResult
 
 from ._schema import load_results
 

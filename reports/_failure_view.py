@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from drun_conformance._verdict import RequirementResult, TargetResult
+from drun_conformance.results import RequirementResult, TargetResult
 
 from ._text import DiffLine, clip, expected_observed, line_diff, pretty, server_curl
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from drun_conformance._differential import Differential
-from drun_conformance._verdict import RequirementResult, RunResults, TargetResult, describe_gate
+from drun_conformance.results import RequirementResult, RunResults, TargetResult, describe_gate
 
 from ._failure_view import FailureView, catalog, failure_view
 from ._text import pretty

@@ -20,10 +20,10 @@ from importlib.metadata import version
 from pathlib import Path
 
 from drun_conformance import spec
-from drun_conformance._verdict import Counterexample, RunResults, TargetTally, run_gate, run_verdict
 from drun_conformance.oracle import UNPARSED, Evaluation, Oracle
 from drun_conformance.reports import load_results, write_reports
 from drun_conformance.reports._chromium import chromium_path, screenshot
+from drun_conformance.results import Counterexample, RunResults, TargetTally, run_gate, run_verdict
 
 REPO = Path(__file__).resolve().parents[1]
 

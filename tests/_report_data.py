@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from drun_conformance import spec
-from drun_conformance._verdict import (
+from drun_conformance.results import (
     Counterexample,
     RequirementResult,
     RunResults,

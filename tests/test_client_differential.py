@@ -27,9 +27,9 @@ from drun_conformance._differential import (
     differential,
 )
 from drun_conformance._session import check_targets
-from drun_conformance._verdict import RunResults, TargetResult
 from drun_conformance.client._check import ClientOptions, check_client
 from drun_conformance.reports._html import render_html
+from drun_conformance.results import RunResults, TargetResult
 
 from ._processes import command_line, descendants, running
 from .client_mutants import CLIENT_MUTANTS, MODEL_SDK, faithful_command

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from drun_conformance import spec
-from drun_conformance._verdict import TargetResult
 from drun_conformance.client._check import ClientOptions, check_client
+from drun_conformance.results import TargetResult
 
 from .client_mutants import (
     CLIENT_MUTANTS,

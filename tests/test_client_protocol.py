@@ -12,13 +12,13 @@ from jsonschema import Draft202012Validator
 
 from drun_conformance import spec
 from drun_conformance._errors import InputError, UsageError
-from drun_conformance._verdict import TargetTally
 from drun_conformance.client._cases import coverage_cases, sdk_safe_id
 from drun_conformance.client._expectations import apply_expectations, load_expectations
 from drun_conformance.client._mock import Scripted, ScriptedServer
 from drun_conformance.client._protocol import COMMANDS, ProtocolBug, check_command, response_problem
 from drun_conformance.client._sdks import SDKS, harness_environment, parse_sdk
 from drun_conformance.oracle import Finding
+from drun_conformance.results import TargetTally
 from drun_conformance.server.reference import serve_in_thread
 
 # The messages exactly as DESIGN.md shows them.

@@ -16,11 +16,11 @@ import pytest
 
 from drun_conformance import spec
 from drun_conformance._errors import SdkUnavailable
-from drun_conformance._verdict import TargetResult
 from drun_conformance.client._cache import run_tool
 from drun_conformance.client._check import ClientOptions, check_client
 from drun_conformance.client._expectations import load_expectations
 from drun_conformance.client._sdks import SDKS
+from drun_conformance.results import TargetResult
 
 from .conftest import run_cli
 

@@ -17,9 +17,9 @@ import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from drun_conformance._errors import DrunError
-from drun_conformance._verdict import TargetResult
 from drun_conformance.client._sdks import SDKS, harness_environment, prepare_sdk
 from drun_conformance.proxy import proxy_in_thread
+from drun_conformance.results import TargetResult
 from drun_conformance.server.reference import REQUIRED_BETA, create_app, serve_in_thread
 
 from .conftest import FIXTURES, run_cli

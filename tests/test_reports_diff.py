@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from drun_conformance._verdict import RunResults
 from drun_conformance.reports import diff_results, write_reports
+from drun_conformance.results import RunResults
 from tests._report_data import embedded_server, one_target
 from tests.conftest import run_cli
 
@@ -18,7 +18,7 @@ def _results(**statuses: str) -> RunResults:
         if requirement.id in statuses:
             requirement.status = statuses[requirement.id]  # type: ignore[assignment]
             requirement.reason = "budget" if requirement.status == "skipped" else None
-    from drun_conformance._verdict import target_verdict
+    from drun_conformance.results import target_verdict
 
     target.verdict = target_verdict(target.requirements, strict=False)
     return one_target(target)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from drun_conformance import spec
-from drun_conformance._verdict import RunResults
+from drun_conformance.results import RunResults
 from tests._report_data import BASE_URL, SECRET, embedded_server, four_targets, judged, one_target
 
 pytest_plugins = ["pytester"]
@@ -33,7 +33,7 @@ TARGET_FLAGS = [
 CONFTEST = """
 from pathlib import Path
 
-from drun_conformance._verdict import RunResults
+from drun_conformance.results import RunResults
 
 
 def pytest_drun_results(config, targets):

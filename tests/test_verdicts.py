@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from drun_conformance import spec
-from drun_conformance._verdict import (
+from drun_conformance.client._expectations import Expectations, apply_expectations
+from drun_conformance.oracle import Evaluation, Finding
+from drun_conformance.reports import write_reports
+from drun_conformance.results import (
     Counterexample,
     RunResults,
     TargetTally,
@@ -19,9 +22,6 @@ from drun_conformance._verdict import (
     run_gate,
     run_verdict,
 )
-from drun_conformance.client._expectations import Expectations, apply_expectations
-from drun_conformance.oracle import Evaluation, Finding
-from drun_conformance.reports import write_reports
 from drun_conformance.server import ServerOptions, check_server
 from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, serve_in_thread
 from drun_conformance.spec import Side

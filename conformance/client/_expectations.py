@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from drun_conformance._errors import InputError
-from drun_conformance._verdict import TargetResult, target_gate, target_verdict
+from drun_conformance.results import TargetResult, target_gate, target_verdict
 from drun_conformance.spec import Catalog
 
 __all__ = ["Expectations", "apply_expectations", "load_expectations"]

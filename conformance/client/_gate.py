@@ -28,8 +28,8 @@ from drun_conformance import spec
 from drun_conformance._differential import CaseRecord, case_record
 from drun_conformance._interrupt import raise_if_interrupted
 from drun_conformance._secrets import redact_headers
-from drun_conformance._verdict import Counterexample, TargetResult, TargetTally
 from drun_conformance.oracle import ClientCall, Evaluation, Finding, Oracle
+from drun_conformance.results import Counterexample, TargetResult, TargetTally
 
 from ._cases import GateCase, ServedError, coverage_cases, gate_cases
 from ._harness import Harness, HarnessFault, Implementation

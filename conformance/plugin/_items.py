@@ -13,7 +13,7 @@ import pytest
 from ._run import RUN, DrunRunError
 
 if TYPE_CHECKING:
-    from drun_conformance._verdict import RequirementResult
+    from drun_conformance.results import RequirementResult
     from drun_conformance.spec import Requirement, Side
 
 __all__ = ["RequirementFailed", "RequirementItem", "collect_requirements"]

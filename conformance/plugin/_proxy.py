@@ -25,7 +25,8 @@ from ._options import flag
 from ._summary import fail_session_by_gate, summary_lines
 
 if TYPE_CHECKING:
-    from .._verdict import RunResults
+    from drun_conformance.results import RunResults
+
     from ..proxy import RunningProxy
 
 __all__ = ["ProxySession", "drun_proxy"]

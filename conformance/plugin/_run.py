@@ -23,7 +23,8 @@ import pytest
 from ._options import DrunSettings, DrunTarget
 
 if TYPE_CHECKING:
-    from .._verdict import RequirementResult, RunResults, TargetResult
+    from drun_conformance.results import RequirementResult, RunResults, TargetResult
+
     from ..client._options import ClientOptions
     from ..server import ServerOptions
 
@@ -91,7 +92,7 @@ class Run:
         self._read(shared)
 
     def _read(self, path: Path) -> None:
-        from .._verdict import RunResults
+        from drun_conformance.results import RunResults
 
         data = json.loads(path.read_text(encoding="utf-8"))
         self.needed = data["needed"]  # the controller collects nothing: it learns them here

@@ -40,7 +40,6 @@ from drun_conformance._secrets import (
     presented_keys,
     redact_headers,
 )
-from drun_conformance._verdict import Counterexample, TargetResult, TargetTally
 from drun_conformance.oracle import (
     LISTING_FILTERS,
     ClientCall,
@@ -53,6 +52,7 @@ from drun_conformance.oracle import (
     RecordedRequest,
     parse_body,
 )
+from drun_conformance.results import Counterexample, TargetResult, TargetTally
 
 from ._account import NOT_JUDGED, OTHER_CLIENTS, Account
 from ._backlog import Backlog

@@ -19,7 +19,7 @@ import uvicorn
 
 from drun_conformance._errors import TargetUnreachable, UsageError
 from drun_conformance._session import execute
-from drun_conformance._verdict import TargetResult
+from drun_conformance.results import TargetResult
 from drun_conformance.server.reference._serve import base_url_of, bind_socket
 
 from ._bounds import Bounds

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from drun_conformance._verdict import Counterexample
 from drun_conformance.oracle import Exchange, ListingPage, ListingWalk, parse_body, parse_rfc3339
+from drun_conformance.results import Counterexample
 
 __all__ = ["LISTING_REQUIREMENTS", "MADE_UP_CURSOR", "listing_walks", "walk_example"]
 

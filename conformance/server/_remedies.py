@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Literal
 
 from drun_conformance import spec
-from drun_conformance._verdict import TargetTally
+from drun_conformance.results import TargetTally
 
 from ._listing_probe import LISTING_REQUIREMENTS
 

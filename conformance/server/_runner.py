@@ -24,8 +24,8 @@ from urllib.parse import quote, unquote
 
 from drun_conformance import spec
 from drun_conformance._secrets import CREDENTIAL_HEADERS
-from drun_conformance._verdict import Counterexample, Interrupted, TargetResult, TargetTally
 from drun_conformance.oracle import Delivery, Exchange, Oracle, parse_body
+from drun_conformance.results import Counterexample, Interrupted, TargetResult, TargetTally
 
 from ._listing_probe import listing_walks, walk_example
 from ._options import PROFILES, ProgressSink, ServerOptions, budget_of
