@@ -49,11 +49,15 @@ _ABORT_AFTER_FAULTS = 2
 _READ_BACK = "run.read-back.same-record"
 
 
-def check_server(options: ServerOptions, *, progress: ProgressSink | None = None) -> TargetResult:
-    """Probe one server (the embedded one when `options.base_url` is None).
+def check_server(
+    options: ServerOptions | None = None, *, progress: ProgressSink | None = None, **fields: Any
+) -> TargetResult:
+    """Probe one server: `check_server(base_url="https://staging.example", deployment_ids=("depl_1",))`
+    or with ServerOptions; the embedded reference server when `base_url` is None.
 
     `progress` (a `drun_conformance.reports.Progress`, say) is advanced once a request and told every note.
     """
+    options = options or ServerOptions(**fields)
     if options.base_url is not None:
         return _ServerRun(
             options,

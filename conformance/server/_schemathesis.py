@@ -1,9 +1,6 @@
 """Schemathesis over spec/openapi.yaml: case generation for the runner, and our oracle as a
-Schemathesis check for people who run `schemathesis run` themselves.
-
-    schemathesis run spec/openapi.yaml --url ... -c drun_conformance
-    (with `drun_conformance.server._schemathesis` imported through SCHEMATHESIS_HOOKS)
-"""
+Schemathesis check for people who run `schemathesis run` themselves (its public home is
+`drun_conformance.schemathesis`, the module SCHEMATHESIS_HOOKS names)."""
 
 from __future__ import annotations
 
