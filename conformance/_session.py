@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from drun_conformance import spec
 from drun_conformance.results import (
     Interrupted,
     RunResults,
@@ -23,7 +24,6 @@ from drun_conformance.results import (
     run_verdict,
 )
 
-from . import spec
 from ._differential import Differential, differential
 from ._interrupt import stopping_on_signals
 from ._parallel import TargetCheck, check_side_by_side
@@ -70,7 +70,7 @@ def execute(
     command = reproduce_command(argv, seed=seed)
     results = check_targets(checks, command=command, seed=seed, strict=strict, jobs=jobs)
     if report_dir is not None:
-        from .reports import write_reports
+        from drun_conformance.reports import write_reports
 
         write_reports(results, report_dir, secrets=secrets)
     _print_summary(results, report_dir)

@@ -160,7 +160,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     settings = run.settings
     if settings.report_dir is not None:
-        from .reports import write_reports
+        from drun_conformance.reports import write_reports
 
         write_reports(run.results, settings.report_dir, secrets=[k for k in [settings.api_key] if k])
     fail_session_by_gate(session, run.results, allow_incomplete=settings.allow_incomplete)

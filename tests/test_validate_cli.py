@@ -103,6 +103,18 @@ def test_a_har_is_checked_as_exchanges(tmp_path: Path, valid_run: dict[str, Any]
     assert b"sk-secret" not in result.stdout + result.stderr
 
 
+def test_a_har_header_without_a_string_value_is_an_input_error(
+    tmp_path: Path, valid_run: dict[str, Any]
+) -> None:
+    """A value of null (found by tests/test_validate_fuzz.py) is no HAR header: exit 2, not a crash."""
+    entry = _har_entry("https://api.example.test/v1/deployments/d/run", 200, json.dumps(valid_run).encode())
+    entry["request"]["headers"][0]["value"] = None
+    (tmp_path / "null.har").write_text(json.dumps({"log": {"entries": [entry]}}))
+    result = run_cli("validate", "null.har", cwd=tmp_path)
+    assert result.returncode == 2 and b"null.har: entry 1 is not a HAR entry" in result.stderr
+    assert b"Traceback" not in result.stderr
+
+
 def test_the_human_output_names_requirement_and_pointer(tmp_path: Path, valid_run: dict[str, Any]) -> None:
     valid_run["agent"]["version"] = "3"
     (tmp_path / "runs.jsonl").write_text(json.dumps(valid_run) + "\n")

@@ -14,13 +14,12 @@ from ._body import parse_body
 from ._call import ClientCall, ClientCase, RecordedRequest
 from ._case import DEFAULT_SKEW, UNPARSED, Case, Exchange, Finding, Found, Level, SpecFacts, cut
 from ._listing import FILTERS as LISTING_FILTERS
-from ._listing import run_matches
+from ._listing import ListingPage, ListingWalk, run_matches
 from ._meaning import differences, known_part
 from ._oracle import Evaluation, Oracle, PageEvaluation
 from ._registry import Check, Registry, needs_deployment, needs_exchange
 from ._rfc3339 import Timestamp, parse_rfc3339
 from ._transport import Delivery, Ending
-from ._walk import ListingPage, ListingWalk
 
 __all__ = [
     "DEFAULT_SKEW",

@@ -34,12 +34,11 @@ from ._client_parse import PARSE, judge_edge
 from ._client_request import REQUEST
 from ._http import HTTP
 from ._labels import LABELS
-from ._listing import LISTING
+from ._listing import LISTING, ListingWalk
 from ._registry import Check, Needs
 from ._rules import BODY, RECORD
 from ._structural import structural_check
 from ._transport import TRANSPORT, Delivery
-from ._walk import ListingWalk
 
 __all__ = ["Evaluation", "Oracle", "PageEvaluation"]
 

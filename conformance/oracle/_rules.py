@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._body import encoding_problem
 from ._case import UNPARSED, Case, Found, show
-from ._encoding import encoding_problem
 from ._registry import Registry
 from ._rfc3339 import parse_rfc3339
 

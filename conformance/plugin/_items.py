@@ -97,7 +97,7 @@ class RequirementItem(pytest.Item):
             pytest.xfail(f"{result.id} known failure ({result.expected}): {result.message or result.title}")
         run = self.config.stash[RUN]
         if result.level == "MUST" or (result.level == "SHOULD" and run.settings.strict):
-            from ..reports._text import counterexample_text
+            from drun_conformance.reports._text import counterexample_text
 
             raise RequirementFailed(counterexample_text(result, kind=run.target(self.index).kind))
         gate = "EDGE: never gating" if result.level == "EDGE" else "SHOULD: gating only with --drun-strict"

@@ -23,10 +23,9 @@ import pytest
 from ._options import DrunSettings, DrunTarget
 
 if TYPE_CHECKING:
+    from drun_conformance.client._options import ClientOptions
     from drun_conformance.results import RequirementResult, RunResults, TargetResult
-
-    from ..client._options import ClientOptions
-    from ..server import ServerOptions
+    from drun_conformance.server import ServerOptions
 
 __all__ = ["RUN", "DrunRunError", "Run", "client_options", "run_targets", "server_options"]
 
@@ -102,7 +101,7 @@ class Run:
             self._accept(None, data["error"])
 
     def _produce(self) -> tuple[RunResults | None, str | None]:
-        from .._errors import DrunError
+        from drun_conformance._errors import DrunError
 
         targets = [self.targets[i] for i in self.needed]
         try:
@@ -113,7 +112,7 @@ class Run:
             return None, "no pytest_drun_results implementation returned results"
         if len(results.targets) != len(targets):
             return None, f"asked for {len(targets)} targets, the run reported {len(results.targets)}"
-        from ..reports import redact_results
+        from drun_conformance.reports import redact_results
 
         # Redacted once, here: failure texts, skip reasons, the shared file and the reports.
         return redact_results(results, [k for k in [self.settings.api_key] if k]), None
@@ -139,7 +138,7 @@ RUN = pytest.StashKey[Run]()
 
 def run_targets(config: pytest.Config, targets: Sequence[DrunTarget]) -> RunResults:
     """The default `pytest_drun_results`: the suite's own runners, one per target."""
-    from .._session import check_targets, reproduce_command
+    from drun_conformance._session import check_targets, reproduce_command
 
     settings = config.stash[RUN].settings
     seed = settings.seed if settings.seed is not None else secrets.randbelow(2**32)
@@ -154,8 +153,8 @@ def run_targets(config: pytest.Config, targets: Sequence[DrunTarget]) -> RunResu
 
 
 def _check(settings: DrunSettings, target: DrunTarget, seed: int) -> Callable[[], TargetResult]:
-    from ..client._check import check_client
-    from ..server import check_server
+    from drun_conformance.client._check import check_client
+    from drun_conformance.server import check_server
 
     if target.kind == "client":
         client = client_options(settings, target, seed)
@@ -166,7 +165,7 @@ def _check(settings: DrunSettings, target: DrunTarget, seed: int) -> Callable[[]
 
 def server_options(settings: DrunSettings, target: DrunTarget, seed: int | None) -> ServerOptions:
     """What the server runner is asked for a server target."""
-    from ..server import ServerOptions
+    from drun_conformance.server import ServerOptions
 
     options = ServerOptions(
         base_url=None if target.name == "embedded" else target.name,
@@ -182,7 +181,7 @@ def server_options(settings: DrunSettings, target: DrunTarget, seed: int | None)
 
 def client_options(settings: DrunSettings, target: DrunTarget, seed: int | None) -> ClientOptions:
     """What the SDK gate is asked for an SDK or harness target."""
-    from ..client._options import ClientOptions
+    from drun_conformance.client._options import ClientOptions
 
     options = ClientOptions(
         sdk=None if target.harness else target.name,

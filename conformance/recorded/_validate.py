@@ -255,7 +255,14 @@ def _received_at(entry: dict[str, Any]) -> datetime | None:
 
 
 def _headers(pairs: list[dict[str, str]]) -> dict[str, str]:
-    return {p["name"].lower(): p["value"] for p in pairs}
+    """HAR's name/value pairs; a value that is no string makes the entry no HAR entry (TypeError)."""
+    headers = {}
+    for pair in pairs:
+        name, value = pair["name"], pair["value"]
+        if not isinstance(value, str):
+            raise TypeError(f"header {name!r} has a value that is no string: {value!r}")
+        headers[name.lower()] = value
+    return headers
 
 
 def validate_inputs(paths: Iterable[str], oracle: Oracle | None = None) -> ValidationReport:
