@@ -64,6 +64,7 @@ def keys(result: TargetResult) -> list[str]:
 # --- the same cases for every target ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_same_seed_serves_every_target_the_same_cases_in_the_same_order() -> None:
     options = {"examples": 25, "seed": 11}
     faithful = check_client(ClientOptions(harness=faithful_command(), **options))  # type: ignore[arg-type]
@@ -97,6 +98,7 @@ def test_a_faulty_harness_differs_from_the_python_sdk_on_the_same_bytes() -> Non
     assert 'id="differential"' in html and "9007199254740992.0" in html
 
 
+@pytest.mark.slow
 def test_two_clean_targets_that_answer_alike_have_an_empty_differential() -> None:
     started_otherwise = shlex.join([sys.executable, "-u", str(MODEL_SDK)])  # the same harness
     results = run(
@@ -109,6 +111,7 @@ def test_two_clean_targets_that_answer_alike_have_an_empty_differential() -> Non
     assert "answered each of the" in render_html(results)
 
 
+@pytest.mark.slow
 def test_one_target_has_no_differential() -> None:
     results = run(ClientOptions(harness=faithful_command(), examples=0))
     assert results.differential is None

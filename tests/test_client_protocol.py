@@ -99,6 +99,7 @@ def test_an_answer_off_the_schema_is_named(answer: object, words: str) -> None:
     assert problem is not None and words in problem, problem
 
 
+@pytest.mark.slow
 def test_the_mock_server_records_and_answers_what_is_scripted() -> None:
     mock = ScriptedServer()
     with serve_in_thread(mock) as url:

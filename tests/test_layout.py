@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import _starts_refused
+
 REPO = Path(__file__).resolve().parents[1]
 CLI = "drun_conformance.cli"
 
@@ -127,6 +129,7 @@ def test_the_wheel_installs_one_import_root(tmp_path: Path) -> None:
     assert "drun_conformance/client/harnesses/anthropic_python.py" in names
 
 
+@pytest.mark.slow
 def test_a_project_with_packages_of_the_same_names_keeps_its_pytest(tmp_path: Path) -> None:
     for package in ("spec", "reports", "strategies", "conformance"):
         (tmp_path / package).mkdir()
@@ -152,3 +155,21 @@ def test_a_project_with_packages_of_the_same_names_keeps_its_pytest(tmp_path: Pa
         text=True,
     )
     assert "unrecognized arguments" not in plugins.stderr  # the drun plugin was loaded alongside
+
+
+@pytest.mark.parametrize("start", ["process", "socket"])
+def test_a_test_not_marked_slow_that_starts_a_process_or_a_server_fails(start: str) -> None:
+    """The fast loop (`-m "not slow"`) holds: conftest.py refuses, and fails the test, even when
+    the code under test swallows the refusal."""
+    import socket
+    from types import SimpleNamespace
+
+    fast = SimpleNamespace(nodeid="tests/test_probe.py::test_fast", get_closest_marker=lambda name: None)
+    with pytest.raises(pytest.fail.Exception, match="mark it slow"), _starts_refused(fast):  # type: ignore[arg-type]
+        try:
+            if start == "process":
+                subprocess.run([sys.executable, "-c", "pass"], check=True)
+            else:
+                socket.socket().bind(("127.0.0.1", 0))
+        except RuntimeError:
+            pass  # swallowed: still a failure

@@ -187,6 +187,7 @@ def _modules_after_pytest(tmp_path: Path, *plugin_flags: str) -> set[str]:
     return set((tmp_path / "modules.txt").read_text().split())
 
 
+@pytest.mark.slow
 def test_the_idle_plugin_imports_only_the_standard_library(tmp_path: Path) -> None:
     without = _modules_after_pytest(tmp_path, "-p", "no:drun")
     with_plugin = _modules_after_pytest(tmp_path)

@@ -19,6 +19,8 @@ from ._processes import children, command_line, running
 from .client_mutants import misbehaving_command
 from .conftest import drun_command
 
+pytestmark = pytest.mark.slow
+
 
 def _terminate_when(
     ready: Callable[[subprocess.Popen[bytes]], bool],
