@@ -23,6 +23,8 @@ from tests.conftest import REPO
 
 from .client_mutants import CLIENT_MUTANTS, faithful_command
 
+pytestmark = pytest.mark.slow  # every step runs in bash
+
 ACTION: dict[str, Any] = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
 STEPS = {step.get("id"): step for step in ACTION["runs"]["steps"]}
 INT64 = next(m for m in CLIENT_MUTANTS if m.name == "version-through-float")
@@ -62,7 +64,6 @@ def run_step(step_id: str, workspace: Path, **inputs: str) -> tuple[int, dict[st
     return done.returncode, outputs, summary.read_text() + done.stdout
 
 
-@pytest.mark.slow
 def test_the_gate_step_fails_on_a_fault_and_the_summary_step_tables_it(tmp_path: Path) -> None:
     status, outputs, _ = run_step("gate", tmp_path, harness=INT64.command, examples="10", seed="7")
     assert status == 1 and outputs == {"exit-code": "1"}
@@ -86,7 +87,6 @@ def test_the_gate_step_fails_on_a_fault_and_the_summary_step_tables_it(tmp_path:
     )
 
 
-@pytest.mark.slow
 def test_a_passing_gate_summarises_as_conformant(tmp_path: Path) -> None:
     status, outputs, _ = run_step("gate", tmp_path, harness=faithful_command(), examples="5", strict="true")
     assert status == 0 and outputs == {"exit-code": "0"}
