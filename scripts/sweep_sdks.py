@@ -208,31 +208,29 @@ def _merge(files: Sequence[Path], into: Path) -> Path:
 
 def keep(index: Index, merged: Path, *, out: Path, work: Path) -> None:
     """OUT/results.json and OUT/report.html: the kept releases, from these results or the ones
-    published before (a release gated again is taken from these)."""
+    published before (of the same seed, examples and contract; a release gated again is taken
+    from these), merged again by `report merge` (verdicts, gate and differential of these only)."""
     kept = set(kept_releases(index))
     new: Results = json.loads(merged.read_text(encoding="utf-8"))
-    regated = {release_of(t) for t in new["targets"]}
-    parts: list[Path] = []
+    targets = [t for t in new["targets"] if release_of(t) in kept]
     if (out / "results.json").is_file():
         old: Results = json.loads((out / "results.json").read_text(encoding="utf-8"))
-        old_kept = [t for t in old["targets"] if release_of(t) in kept and release_of(t) not in regated]
-        if old_kept and sweep_key({**old, "targets": old_kept}) == sweep_key(new):
-            parts.append(_write_part(work / "kept-before.json", {**old, "targets": old_kept}))
-    if new_kept := [t for t in new["targets"] if release_of(t) in kept]:
-        parts.append(_write_part(work / "kept-now.json", {**new, "targets": new_kept}))
-    if not parts:
+        regated = {release_of(t) for t in new["targets"]}
+        before = [t for t in old["targets"] if release_of(t) in kept and release_of(t) not in regated]
+        if before and sweep_key({**old, "targets": before}) == sweep_key(new):
+            targets += before
+    if not targets:
         return
-    report = _merge(parts, work / "kept")
-    found = {release_of(t) for t in json.loads(report.read_text(encoding="utf-8"))["targets"]}
-    if missing := sorted(kept - found, key=lambda r: (r.name, version_key(r.version))):
+    targets.sort(key=lambda t: (list(SDKS).index(release_of(t).name), version_key(release_of(t).version)))
+    part = work / "kept-releases.json"
+    part.write_text(json.dumps({**new, "targets": targets}), encoding="utf-8")
+    report = _merge([part], work / "kept")
+    if missing := sorted(
+        kept - {release_of(t) for t in targets}, key=lambda r: (r.name, version_key(r.version))
+    ):
         print(f"not in the kept report (gated before, not kept then): {' '.join(r.spec for r in missing)}")
     for name in ("results.json", "report.html"):
-        (out / name).write_bytes((work / "kept" / name).read_bytes())
-
-
-def _write_part(path: Path, results: Results) -> Path:
-    path.write_text(json.dumps(results), encoding="utf-8")
-    return path
+        (out / name).write_bytes((report.parent / name).read_bytes())
 
 
 def bootstrap(published: Path) -> Index:

@@ -116,8 +116,9 @@ def _readme(index: Index, names: list[str]) -> tuple[list[str], list[str]]:
         lines += ["", f"Last sweep: {last['date']}, `{last['command']}`, {last['gated']} releases gated."]
     lines += [
         "",
-        "| SDK | first release with the operation | gated | fails in every release gated | not swept |",
-        "| --- | --- | --- | --- | --- |",
+        "| SDK | first release with the operation | gated | not gated yet | no harness yet"
+        " | fails in every release gated |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for name in names:
         lines.append(_summary_row(index, name))
@@ -142,10 +143,10 @@ def _summary_row(index: Index, name: str) -> str:
     always = set.intersection(*(set(c.failed) for c in gated)) if gated else set()
     levels = {req: level for c in gated for req, level in c.failed.items()}
     fails = ", ".join(f"`{req}` {levels[req]}" for req in sorted(always)) or "nothing"
-    not_swept = sum(c.status == "not swept" for c in cols)
+    due, not_swept = (sum(c.status == status for c in cols) or "-" for status in ("due", "not swept"))
     span = f"{len(gated)}: {gated[0].version} to {gated[-1].version}" if gated else "0"
     first = index.sdk(name)["first"] or "not known"
-    return f"| {name} (`{SHIPPED[name].package}`) | {first} | {span} | {fails} | {not_swept or '-'} |"
+    return f"| {name} (`{SHIPPED[name].package}`) | {first} | {span} | {due} | {not_swept} | {fails} |"
 
 
 def _sdk_section(index: Index, name: str) -> tuple[list[str], list[str]]:

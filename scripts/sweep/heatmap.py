@@ -147,6 +147,9 @@ def _row(
         out.append(
             _rect(left, y, width, ROW_H - 2, f"{requirement}: {label}", fill=LEVEL_COLOUR[level], **outline)
         )
+        for i in range(start, end + 1):  # a release not gated inside the stretch stays visible, paler
+            if columns[i].status not in ("gated", "not started"):
+                out.append(_rect(x0 + i * cell, y, cell, ROW_H - 2, fill="#ffffff", fill_opacity="0.55"))
         if len(label) * 5.6 < width - 6:  # inside the bar
             out.append(_text(left + 4, y + 11, label, fill="#fff", font_size="10"))
         elif left + width + len(label) * 5.6 < WIDTH:  # beside it, on the right

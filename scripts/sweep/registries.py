@@ -118,7 +118,7 @@ def _go_module(version: str) -> str:
 
 
 def _go_releases() -> list[str]:
-    v1 = [v for v in _get(f"{GOPROXY}/@v/list").decode().split() if version_key(v)[0] < 2]
+    v1 = [v for v in _get(f"{GOPROXY}/@v/list").decode().split() if FINAL.match(v) and version_key(v)[0] < 2]
     return v1 + _get(f"{GOPROXY}/v2/@v/list").decode().split()
 
 
