@@ -198,3 +198,30 @@ def test_the_merged_command_names_every_target_and_no_report_folder() -> None:
         "drun-conformance", "client", "--seed", "1",
         "--sdk", "go@v2.6.0", "--sdk", "python", "--harness", "./harness --flag",
     ]  # fmt: skip
+
+
+# --- report summary ----------------------------------------------------------------------------
+
+
+def test_the_summary_is_one_table_row_per_target_and_per_failure_whatever_the_messages_hold() -> None:
+    from drun_conformance.reports import render_summary
+
+    from ._report_data import four_targets
+
+    results = four_targets()
+    failed = next(r for t in results.targets for r in t.requirements if r.status == "failed")
+    failed.message = "Received: a | b\nacross lines | `ticks` / Expected: " + "x" * 500
+    summary = render_summary(results)
+    tables: list[list[str]] = [[]]
+    for line in summary.splitlines():
+        if line.startswith("|"):
+            tables[-1].append(line)
+        elif tables[-1]:
+            tables.append([])
+    tables = [table for table in tables if table]
+    assert len(tables) >= 2  # the targets, the failures (and the MUST never exercised)
+    for table in tables:  # every row of a table has its header's columns, escaped bars aside
+        assert {re.sub(r"\\\|", "", row).count("|") for row in table} == {table[0].count("|")}
+    assert len(tables[0]) == 2 + len(results.targets)
+    (row,) = (r for r in tables[1] if failed.id in r and "Received: a" in r)
+    assert "a \\| b across lines \\| `ticks`" in row and len(row) < 400 and row.endswith("… |")
