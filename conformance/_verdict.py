@@ -1,8 +1,9 @@
 """The results of a run: what every runner produces and every report renders.
 
-`results.json` is `RunResults` dumped as JSON; its JSON Schema ships in `drun_conformance.reports`. A runner
-feeds each evaluation to a `TargetTally`, which keeps per requirement the counts and the
-smallest counterexample, then freezes into a `TargetResult`.
+`results.json` is `RunResults` dumped as JSON (each SDK target with its case records); its JSON
+Schema ships in `drun_conformance.reports`. A runner feeds each evaluation to a `TargetTally`,
+which keeps per requirement the counts and the smallest counterexample, then freezes into a
+`TargetResult`.
 
 Two judgements per target, never mixed: the `verdict` says what was found (`conformant` only
 when every applicable MUST was exercised and none failed; `non-conformant` when one failed,
@@ -101,8 +102,13 @@ class TargetResult(_Model):
     requests: int = 0
     coverage: dict[str, dict[str, str]] = Field(default_factory=dict)  # e.g. error type -> observed
     notes: list[str] = Field(default_factory=list)
-    # An SDK gate's cases, for the run's differential; too many to write, so never written.
-    case_records: list[CaseRecord] = Field(default_factory=list, exclude=True)
+    # An SDK gate's cases, for the run's differential; written, so `report merge` can compute it again.
+    case_records: list[CaseRecord] = Field(
+        default_factory=list,
+        description="An SDK target's cases in the order served, each a fingerprint of the bytes served"
+        " and what the target made of them: `report merge` computes the differential of many shards"
+        " from them. Absent from results written before (the merge then cannot compute it).",
+    )
 
     @model_validator(mode="before")
     @classmethod

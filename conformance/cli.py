@@ -375,10 +375,10 @@ def build_parser() -> argparse.ArgumentParser:
     spec_cmd.add_argument("--out", help="build, sources refresh: spec/ to write (default: the checkout's)")
     spec_cmd.set_defaults(handler=_cmd_spec)
 
-    report = commands.add_parser("report", help="compare two results.json (diff), or render one again")
-    report.add_argument("action", choices=["diff", "render"])
-    report.add_argument("files", nargs="+", metavar="RESULTS_JSON", help="diff: OLD NEW; render: RESULTS")
-    report.add_argument("--report-dir", metavar="DIR", help="render: where to write (default: beside it)")
+    report = commands.add_parser("report", help="diff, merge shards of, render or summarise results.json")
+    report.add_argument("action", choices=["diff", "merge", "render", "summary"])
+    report.add_argument("files", nargs="+", metavar="RESULTS_JSON", help="diff: OLD NEW; merge: SHARD...")
+    report.add_argument("--report-dir", metavar="DIR", help="merge: where to; render: default beside it")
     report.set_defaults(handler=_cmd_report)
     return parser
 
