@@ -1,13 +1,14 @@
 """The differential view of a run with several SDK targets: the cases every target was served
 the same bytes for and answered differently.
 
-Each SDK gate keeps a `CaseRecord` per case it served (in memory; results.json does not hold
-them): a fingerprint of the bytes served and the request arguments, and what the target made
-of it. Every target of one run gets the same cases (the coverage cases, then the same
-Hypothesis draws for the seed), so `differential()` lines the records up by fingerprint and
-keeps the cases where the targets disagree: another outcome, other failed requirements, or
-other values read back (compared in meaning by the oracle's `differences`). Pure: no I/O, and
-no check of its own (the failed requirements are the oracle's findings).
+Each SDK gate keeps a `CaseRecord` per case it served (results.json holds them, so `report
+merge` computes the differential of many shards again): a fingerprint of the bytes served and
+the request arguments, and what the target made of it. Every target of one run gets the same
+cases (the coverage cases, then the same Hypothesis draws for the seed), so `differential()`
+lines the records up by fingerprint and keeps the cases where the targets disagree: another
+outcome, other failed requirements, or other values read back (compared in meaning by the
+oracle's `differences`). Pure: no I/O, and no check of its own (the failed requirements are the
+oracle's findings).
 """
 
 from __future__ import annotations

@@ -1,392 +1,332 @@
 """Sweep every served release of each official SDK through the SDK gate: which release fixed or
-broke what. Run on demand, never part of the test run.
+broke what. Run on demand (or by .github/workflows/sweep.yml), never part of the test run.
 
-    python scripts/sweep_sdks.py [--sdk NAME]... [--examples N] [--seed S] [--step N] [--dry-run]
-                                 [--out docs/sweep] [--full-report DIR]
+    python scripts/sweep_sdks.py [--sdk NAME]... [--examples N] [--seed S] [--step N] [--newest N]
+        [--shard I/N] [--retry-failed] [--redo-all] [--dry-run [--json]] [--plan PLAN.json]
+        [--out docs/sweep] [--work DIR]
+    python scripts/sweep_sdks.py --publish SHARD/results.json... [--plan PLAN.json]
+    python scripts/sweep_sdks.py --render
 
-For each SDK it asks the registry which final releases are served (PyPI, the npm registry,
-Maven Central, the Go module proxy) and keeps those with Run Deployment Now (the first one is
-found by bisection over the releases' own files: the operation, once added, stays) that the
-shipped harness builds against; `--step` samples the Python and TypeScript minor lines. It
-prints the plan and gates them all in one matrix run, `drun-conformance client --sdk
-NAME@VERSION ... --seed S --report-dir DIR`: one report, requirement x release, the same cases
-for every release. Then it writes OUT/README.md, per SDK the runs of releases x the
-requirements they fail (a failure listed in an expectations file is still a failure here),
-marking where a failure appears or goes; OUT/results.json and OUT/report.html for the releases
-where something changed (every release's report stays in DIR); OUT/sweep.png, a screenshot.
+Plan: each SDK's registry lists its final releases (PyPI, npm, Maven Central, the Go module
+proxy: both Go modules); the first with Run Deployment Now is found by bisection once and kept in
+OUT/releases.json; of the releases from there, those a shipped harness takes are planned
+(`--step` samples the Python and TypeScript minor lines), the others are listed with why. A
+planned release is due unless OUT/releases.json has it from a sweep of the same seed, examples
+and contract (`--redo-all` gates it again), or its install or build failed before with the same
+harness (cached with the reason in the drun-conformance cache folder; `--retry-failed`).
+`--newest N` keeps the N newest due releases of each SDK; `--shard I/N` one of N shards of them,
+balanced by what each costs to install or build. `--dry-run` prints the plan (`--json`: as JSON
+with the CI matrix, which `--plan` takes back so that every CI job gates the same plan).
+
+Gate: one `drun-conformance client --sdk NAME@VERSION ...` run over the releases (the same seed,
+so the same cases), into WORK/<shard>/ (results.json, report.html, junit.xml, and drift.json:
+`spec drift` of each release, cheap once it is installed). Unsharded, it then publishes.
+
+Publish: `drun-conformance report merge` of the shards' results.json; every release into
+OUT/releases.json; OUT/results.json and OUT/report.html for the releases where something changed
+(the first, each change, the newest: every release's report would be megabytes); the dashboard
+OUT/README.md with its picture OUT/sweep.svg. `--render` draws the dashboard again from
+OUT/releases.json alone.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import re
 import shlex
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
-import urllib.parse
-import urllib.request
-import zipfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
-from drun_conformance.client._sdks import SDKS as SHIPPED
-from drun_conformance.reports._chromium import screenshot
+from sweep.dashboard import kept_releases, write_dashboard
+from sweep.failures import Failures, harness_digest
+from sweep.index import Index, entry_of, release_of, sweep_key
+from sweep.plan import Release, matrix, newest, parse_shard, select, shard
+from sweep.registries import SDKS, sampled, served_releases, version_key, with_operation
+
+from drun_conformance import spec
+from drun_conformance._errors import UsageError
+from drun_conformance.client._sdks import parse_sdk
 
 REPO = Path(__file__).resolve().parents[1]
-FULL_REPORT = Path(tempfile.gettempdir()) / "drun-sweep"
-PYPI = "https://pypi.org/pypi/anthropic/json"
-MAVEN = "https://repo1.maven.org/maven2/com/anthropic"
-GOPROXY = "https://proxy.golang.org/github.com/anthropics/anthropic-sdk-go/v2/@v"
+WORK = Path(tempfile.gettempdir()) / "drun-sweep"
 SAMPLED = ("python", "typescript")  # dozens of releases each: --step samples them
-NOT_STARTED = "(the harness did not start)"
-Results = dict[str, Any]  # a results.json
-FINAL = re.compile(r"^v?\d+\.\d+\.\d+$")  # no pre-releases: a sweep is of what users install
+DRUN = [sys.executable, "-m", "drun_conformance"]
+PLAN_FORMAT = 1
+Results = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Sdk:
-    """Where an SDK's releases are listed, and the file of a release that holds the operation."""
-
-    name: str  # as --sdk takes it
-    releases: Callable[[], list[str]]
-    artefact: Callable[[str], str]  # a release -> the URL of its package (a zip) or npm spec
-    member: str  # the file in the package that defines the operation
-    marker: bytes  # what that file holds when the operation is there
-
-
-def _get(url: str, *, span: tuple[int, int] | None = None) -> bytes:
-    request = urllib.request.Request(url, headers={"Range": f"bytes={span[0]}-{span[1]}"} if span else {})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return bytes(response.read())
-
-
-class _RemoteFile(io.RawIOBase):
-    """A read-only file over HTTP range requests: zipfile reads a package's directory and one
-    member without downloading the rest (an anthropic-java-core jar is 40 MB)."""
-
-    def __init__(self, url: str) -> None:
-        self.url, self.position = url, 0
-        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=60) as response:
-            self.size = int(response.headers["Content-Length"])
-
-    def seekable(self) -> bool:
-        return True
-
-    def readable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        self.position = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence] + offset
-        return self.position
-
-    def tell(self) -> int:
-        return self.position
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        end = min(self.position + len(buffer), self.size)
-        if end <= self.position:
-            return 0
-        data = _get(self.url, span=(self.position, end - 1))
-        buffer[: len(data)] = data
-        self.position += len(data)
-        return len(data)
+def plan(args: argparse.Namespace, index: Index, failures: Failures) -> dict[str, Any]:
+    """Per SDK: what the registry serves, what has the operation, what is due and why not the rest."""
+    key = {"seed": args.seed, "examples": args.examples, "spec": _spec()}
+    done = index.done(key)
+    digests = {name: harness_digest(name) for name in args.sdk}
+    held_before = failures.held(digests)
+    sdks: dict[str, Any] = {}
+    for name in args.sdk:
+        served = served_releases(SDKS[name])
+        first = None if args.redo_all else index.sdk(name)["first"]
+        found = [v for v in served if version_key(v) >= version_key(first)] if first else None
+        found = found or with_operation(SDKS[name], served)
+        refused = {v: why for v in found if (why := _refusal(name, v))}
+        taken = [v for v in found if v not in refused]
+        planned = sampled(taken, args.step if name in SAMPLED else 1)
+        if sampled_out := [v for v in taken if v not in planned]:
+            refused.update(dict.fromkeys(sampled_out, f"sampled out by --step {args.step}"))
+        due, held = select(
+            [Release(name, v) for v in planned],
+            done=done,
+            failed=held_before,
+            redo_all=args.redo_all,
+            retry_failed=args.retry_failed,
+        )
+        sdks[name] = {
+            "served": len(served),
+            "first": found[0] if found else None,
+            "with_operation": found,
+            "left_out": [
+                {"reason": why, "releases": [v for v in found if refused.get(v) == why]}
+                for why in dict.fromkeys(refused.values())
+            ],
+            "due": [r.version for r in due],
+            "held": {r.version: why for r, why in held.items()},
+            "done": sum(Release(name, v) in done for v in planned),
+        }
+    due_all = [Release(n, v) for n, s in sdks.items() for v in s["due"]]
+    return {
+        "format": PLAN_FORMAT,
+        "seed": args.seed,
+        "examples": args.examples,
+        "sdks": sdks,
+        "matrix": {"include": matrix(due_all)},
+    }
 
 
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.lstrip("v").split("."))
+def _refusal(name: str, version: str) -> str | None:
+    """Why `--sdk NAME@VERSION` is refused (no shipped harness for it), or None."""
+    try:
+        parse_sdk(f"{name}@{version}")
+    except UsageError as exc:
+        return re.sub(r"^.*cannot be gated: ", "", str(exc))
+    return None
 
 
-@cache
-def _pypi() -> dict[str, list[dict[str, object]]]:
-    return dict(json.loads(_get(PYPI))["releases"])
+def _spec() -> dict[str, Any]:
+    requirements = spec.load_requirements()
+    return {"sha256": requirements["source"]["sha256"], "catalog_version": requirements["catalog_version"]}
 
 
-def _pypi_releases() -> list[str]:
-    releases = _pypi()
-    return [v for v, files in releases.items() if files and not all(f["yanked"] for f in files)]
+def print_plan(the_plan: dict[str, Any], chosen: list[Release]) -> None:
+    for name, sdk in the_plan["sdks"].items():
+        found = sdk["with_operation"]
+        print(f"{name}: {sdk['served']} final releases served, {len(found)} with the operation", end="")
+        print(f" (from {sdk['first']})" if sdk["first"] else "")
+        print(f"  in the published results: {sdk['done']}; due: {' '.join(sdk['due']) or 'none'}")
+        for version, why in sdk["held"].items():
+            print(f"  held back, its install or build failed before (--retry-failed): {version}: {why}")
+        for part in sdk["left_out"]:
+            print(f"  not swept, {part['reason']}: {' '.join(part['releases'])}")
+    print(f"to gate now: {' '.join(r.spec for r in chosen) or 'nothing'}")
 
 
-def _pypi_wheel(version: str) -> str:
-    wheel = next(f["url"] for f in _pypi()[version] if str(f["filename"]).endswith(".whl"))
-    return urllib.parse.urljoin(PYPI, str(wheel))
-
-
-def _npm_releases() -> list[str]:
-    found = subprocess.run(
-        ["npm", "view", "@anthropic-ai/sdk", "versions", "--json"], capture_output=True, check=True, text=True
-    )
-    return list(json.loads(found.stdout))
-
-
-def _maven_releases() -> list[str]:
-    metadata = ElementTree.fromstring(_get(f"{MAVEN}/anthropic-java/maven-metadata.xml"))
-    return [v.text for v in metadata.iterfind("versioning/versions/version") if v.text]
-
-
-def _go_releases() -> list[str]:
-    return _get(f"{GOPROXY}/list").decode().split()
-
-
-SDKS = {
-    "python": Sdk(
-        "python", _pypi_releases, _pypi_wheel, "anthropic/resources/beta/deployments.py", b"def run("
-    ),
-    "typescript": Sdk(
-        "typescript",
-        _npm_releases,
-        lambda v: f"@anthropic-ai/sdk@{v}",
-        "package/resources/beta/deployments.js",
-        b"run(deploymentID",
-    ),
-    "java": Sdk(
-        "java",
-        _maven_releases,
-        lambda v: f"{MAVEN}/anthropic-java-core/{v}/anthropic-java-core-{v}.jar",
-        "com/anthropic/models/beta/deployments/DeploymentRunParams.class",
-        b"",
-    ),
-    "go": Sdk(
-        "go",
-        _go_releases,
-        lambda v: f"{GOPROXY}/{v}.zip",
-        "github.com/anthropics/anthropic-sdk-go/v2@{version}/betadeployment.go",
-        b") Run(ctx context.Context",
-    ),
-}
-
-
-def served_releases(sdk: Sdk) -> list[str]:
-    """The final releases the registry serves, oldest first."""
-    return sorted((v for v in sdk.releases() if FINAL.match(v)), key=_version_key)
-
-
-def _member(sdk: Sdk, version: str) -> bytes | None:
-    member = sdk.member.format(version=version)
-    if sdk.name == "typescript":  # an npm package is a tarball: npm pack fetches it
-        with tempfile.TemporaryDirectory() as folder:
-            subprocess.run(
-                ["npm", "pack", sdk.artefact(version), "--pack-destination", folder, "--silent"],
-                capture_output=True,
-                check=True,
-            )
-            with tarfile.open(next(Path(folder).glob("*.tgz"))) as package:
-                try:
-                    stream = package.extractfile(member)
-                except KeyError:
-                    return None
-                return stream.read() if stream else None
-    with zipfile.ZipFile(io.BufferedReader(_RemoteFile(sdk.artefact(version)), 1 << 16)) as package:
-        try:
-            return package.read(member)
-        except KeyError:
-            return None
-
-
-def has_operation(sdk: Sdk, version: str) -> bool:
-    """Does this release define Run Deployment Now? Read from the release's own package."""
-    text = _member(sdk, version)
-    return text is not None and sdk.marker in text
-
-
-def with_operation(sdk: Sdk, releases: Sequence[str]) -> list[str]:
-    """The releases from the first one with the operation on, found by bisection."""
-    low, high = 0, len(releases)  # releases[high:] have it; releases[:low] do not
-    while low < high:
-        middle = (low + high) // 2
-        found = has_operation(sdk, releases[middle])
-        print(f"  {sdk.name} {releases[middle]}: {'has' if found else 'no'} deployments.run", file=sys.stderr)
-        low, high = (low, middle) if found else (middle + 1, high)
-    return list(releases[high:])
-
-
-def sampled(releases: list[str], step: int) -> list[str]:
-    """With `step` 1, every release. Else the first release, and of the newest release of each
-    minor line every `step`-th, counted from the newest (which is always in)."""
-    if step == 1:
-        return releases
-    newest = {_version_key(v)[:2]: v for v in releases}  # ascending: the last one of a line wins
-    lines = list(newest.values())[::-1][::step][::-1]
-    return [releases[0], *lines] if lines[0] != releases[0] else lines
-
-
-def run_matrix(plan: dict[str, list[str]], *, examples: int, seed: int, report_dir: Path) -> float:
-    """One `drun-conformance client` run over every release; its wall time in seconds."""
-    command = [sys.executable, "-m", "drun_conformance", "client", "--examples", str(examples)]
-    command += ["--seed", str(seed), "--report-dir", str(report_dir)]
-    for name, releases in plan.items():
-        command += [arg for version in releases for arg in ("--sdk", f"{name}@{version}")]
+def gate(releases: list[Release], *, examples: int, seed: int, work: Path) -> Path:
+    """One `client` run over `releases` into `work`, then each release's drift; results.json."""
+    command = [*DRUN, "client", "--examples", str(examples), "--seed", str(seed), "--report-dir", str(work)]
+    command += [arg for release in releases for arg in ("--sdk", release.spec)]
     started = time.monotonic()
     status = subprocess.run(command, check=False).returncode
-    if status not in (0, 1, 4):  # 1 and 4: a new failure, a release that did not start: findings
-        raise SystemExit(f"the matrix run ended with exit status {status}")
-    return time.monotonic() - started
+    if status not in (0, 1, 3, 4):  # 1, 3, 4: a new failure, a release that did not start: findings
+        raise SystemExit(f"the gate run ended with exit status {status}")
+    print(f"gated {len(releases)} releases in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    results = json.loads((work / "results.json").read_text(encoding="utf-8"))
+    reached = [release_of(t) for t in results["targets"] if t["identity"].get("reached", True)]
+    drift = {release.spec: count for release in reached if (count := _drift(release)) is not None}
+    (work / "drift.json").write_text(json.dumps(drift, indent=1) + "\n", encoding="utf-8")
+    return work / "results.json"
 
 
-def target_id(name: str, version: str) -> str:
-    """The matrix's id for a release: the default release is named by the SDK alone."""
-    return f"sdk:{name}" if version == SHIPPED[name].default_version else f"sdk:{name}@{version}"
+def _drift(release: Release) -> int | None:
+    """How many differences `spec drift` finds in the release's own model (None: it could not say)."""
+    done = subprocess.run(
+        [*DRUN, "spec", "drift", "--sdk", release.spec, "--json"], capture_output=True, text=True, check=False
+    )
+    if done.returncode not in (0, 1):
+        print(f"  no drift for {release.spec}: {done.stderr.strip()[-200:]}", file=sys.stderr)
+        return None
+    return sum(len(sdk["differences"]) for sdk in json.loads(done.stdout)["sdks"])
 
 
-def failures(results: Results) -> dict[str, dict[str, str]]:
-    """target id -> {failed requirement: its level}, known failures included; a release whose
-    harness never started fails NOT_STARTED."""
-    table: dict[str, dict[str, str]] = {}
-    for target in results["targets"]:
-        failed = {r["id"]: r["level"] for r in target["requirements"] if r["status"] in ("failed", "errored")}
-        table[target["id"]] = failed if target["identity"].get("reached", True) else {NOT_STARTED: "-"}
-    return table
+def remember_failures(results: Results, failures: Failures) -> None:
+    outcomes = [(release_of(t), entry_of(t, swept="").get("reason")) for t in results["targets"]]
+    failures.update(outcomes, {name: harness_digest(name) for name in {r.name for r, _ in outcomes}})
 
 
-def runs(releases: list[str], failed: list[dict[str, str]]) -> list[tuple[list[str], dict[str, str]]]:
-    """Consecutive releases with the same failures, grouped: [(releases, failures)]."""
-    grouped: list[tuple[list[str], dict[str, str]]] = []
-    for version, now in zip(releases, failed, strict=True):
-        if grouped and grouped[-1][1].keys() == now.keys():
-            grouped[-1][0].append(version)
-        else:
-            grouped.append(([version], now))
-    return grouped
-
-
-def write_table(
-    results: Results,
-    plan: dict[str, list[str]],
-    out: Path,
+def publish(
+    files: Sequence[Path],
+    index: Index,
     *,
+    out: Path,
+    work: Path,
     command: str,
-    wall_s: float,
-    left_out: list[str],
-) -> list[str]:
-    """OUT/README.md: per SDK, runs of releases x the requirements they fail, **broke** where a
-    failure appears and **fixed** where it goes. Returns the changes, one line each."""
-    failed = failures(results)
-    examples = results["command"][results["command"].index("--examples") + 1]
-    lines = [
-        "# SDK release sweep",
-        "",
-        f"`{command}`",
-        "",
-        f"Run on {results['started_at'][:10]}: {len(failed)} releases, seed {results['seed']},"
-        f" {examples} drawn examples a release after the coverage cases, one `drun-conformance"
-        f" client` run of {wall_s / 60:.0f} min. A cell marks a requirement the releases of that"
-        " row fail (a failure listed in an expectations file is still a failure here): **broke**"
-        " where it first appears, **fixed** where it goes (in that release, or since the previous"
-        " release swept). The report and results.json beside this file keep the releases where"
-        " something changed (the first, each change and the last); the same command with the"
-        " same seed gives them all.",
-    ]
-    changes: list[str] = []
-    for name, releases in plan.items():
-        grouped = runs(releases, [failed[target_id(name, v)] for v in releases])
-        columns = sorted({req for _, now in grouped for req in now})
-        levels = {req: level for _, now in grouped for req, level in now.items()}
-        lines += ["", f"## {name}: {len(releases)} releases, {releases[0]} to {releases[-1]}", ""]
-        lines.append("| releases | " + " | ".join(f"`{req}` {levels[req]}" for req in columns) + " |")
-        lines.append("| --- " * (len(columns) + 1) + "|")
-        before: dict[str, str] | None = None
-        for versions, now in grouped:
-            span = versions[0] if len(versions) == 1 else f"{versions[0]} to {versions[-1]} ({len(versions)})"
-            cells = [_cell(req in now, before, req) for req in columns]
-            lines.append(f"| {span} | " + " | ".join(cells) + " |")
-            if before is not None:
-                changes.append(f"{name} {versions[0]}: {_change(before, now)}")
-            before = now
-    lines += ["", "## What changed", ""] + [f"- {change}" for change in changes or ["nothing"]]
-    lines += ["", "## Not swept", ""] + [f"- {line}" for line in left_out or ["nothing"]]
-    (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return changes
+    the_plan: dict[str, Any] | None,
+) -> None:
+    merged = _merge(files, work / "merged")
+    results: Results = json.loads(merged.read_text(encoding="utf-8"))
+    drift: dict[Release, int] = {}
+    for file in files:
+        if (file.parent / "drift.json").is_file():
+            found = json.loads((file.parent / "drift.json").read_text(encoding="utf-8"))
+            drift.update({Release.parse(spec): count for spec, count in found.items()})
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    gated = index.record(results, swept=today, drift=drift)
+    for name, sdk in (the_plan or {}).get("sdks", {}).items():
+        index.sdk(name).update({k: sdk[k] for k in ("first", "with_operation", "left_out")})
+    remember_failures(results, Failures())
+    index.data["sweeps"].append({"date": today, "command": command, "gated": len(gated)})
+    out.mkdir(parents=True, exist_ok=True)
+    index.save(out / "releases.json")
+    keep(index, merged, out=out, work=work)
+    changes = write_dashboard(index, out)
+    print("\n".join(changes) or "nothing broke or got fixed")
+    print(f"wrote {out}/releases.json, README.md, sweep.svg, results.json, report.html")
 
 
-def _change(before: dict[str, str], now: dict[str, str]) -> str:
-    broke = ", ".join(f"`{req}`" for req in now if req not in before)
-    fixed = ", ".join(f"`{req}`" for req in before if req not in now)
-    return "; ".join(what for what in (broke and f"broke {broke}", fixed and f"fixed {fixed}") if what)
+def _merge(files: Sequence[Path], into: Path) -> Path:
+    done = subprocess.run(
+        [*DRUN, "report", "merge", *map(str, files), "--report-dir", str(into)], check=False
+    )
+    if done.returncode == 2:
+        raise SystemExit("report merge refused the results (above)")
+    return into / "results.json"
 
 
-def _cell(fails: bool, before: dict[str, str] | None, requirement: str) -> str:
-    if before is None or fails == (requirement in before):
-        return "fails" if fails else ""
-    return "**broke**" if fails else "**fixed**"
+def keep(index: Index, merged: Path, *, out: Path, work: Path) -> None:
+    """OUT/results.json and OUT/report.html: the kept releases, from these results or the ones
+    published before (of the same seed, examples and contract; a release gated again is taken
+    from these), merged again by `report merge` (verdicts, gate and differential of these only)."""
+    kept = set(kept_releases(index))
+    new: Results = json.loads(merged.read_text(encoding="utf-8"))
+    targets = [t for t in new["targets"] if release_of(t) in kept]
+    if (out / "results.json").is_file():
+        old: Results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+        regated = {release_of(t) for t in new["targets"]}
+        before = [t for t in old["targets"] if release_of(t) in kept and release_of(t) not in regated]
+        if before and sweep_key({**old, "targets": before}) == sweep_key(new):
+            targets += before
+    if not targets:
+        return
+    targets.sort(key=lambda t: (list(SDKS).index(release_of(t).name), version_key(release_of(t).version)))
+    part = work / "kept-releases.json"
+    part.write_text(json.dumps({**new, "targets": targets}), encoding="utf-8")
+    report = _merge([part], work / "kept")
+    if missing := sorted(
+        kept - {release_of(t) for t in targets}, key=lambda r: (r.name, version_key(r.version))
+    ):
+        print(f"not in the kept report (gated before, not kept then): {' '.join(r.spec for r in missing)}")
+    for name in ("results.json", "report.html"):
+        (out / name).write_bytes((report.parent / name).read_bytes())
 
 
-def keep_changes(results: Results, plan: dict[str, list[str]], out: Path) -> None:
-    """OUT/results.json and OUT/report.html for the releases where something changed: every
-    release's report would be megabytes."""
-    failed = failures(results)
-    kept = set()
-    for name, releases in plan.items():
-        for versions, _ in runs(releases, [failed[target_id(name, v)] for v in releases]):
-            kept.add(target_id(name, versions[0]))
-        kept.add(target_id(name, releases[-1]))
-    subset = {**results, "targets": [t for t in results["targets"] if t["id"] in kept]}
-    with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder) / "results.json"
-        source.write_text(json.dumps(subset), encoding="utf-8")
-        render = [sys.executable, "-m", "drun_conformance", "report", "render", str(source)]
-        subprocess.run([*render, "--report-dir", str(out)], check=True, stdout=subprocess.DEVNULL)
-    (out / "junit.xml").unlink()  # the report and results.json say the same
+def bootstrap(published: Path) -> Index:
+    """An index from a results.json published before the index was: each release the sweep named
+    takes the entry of the kept release that starts its run (the releases kept are the first of
+    each run, each change and the newest)."""
+    results: Results = json.loads(published.read_text(encoding="utf-8"))
+    index = Index()
+    date = results["started_at"][:10]
+    kept = {release_of(t): entry_of(t, swept=date) for t in results["targets"]}
+    command = results["command"]
+    asked = [Release.parse(command[i + 1]) for i, arg in enumerate(command) if arg == "--sdk"]
+    for release in asked:
+        starts = [
+            r
+            for r in kept
+            if r.name == release.name and version_key(r.version) <= version_key(release.version)
+        ]
+        index.sdk(release.name)["releases"][release.version] = kept[
+            max(starts, key=lambda r: version_key(r.version))
+        ]
+    index.data["sweep"] = sweep_key(results)
+    key = index.data["sweep"]
+    sweep = f"python scripts/sweep_sdks.py --examples {key['examples']} --seed {key['seed']}"
+    index.data["sweeps"].append({"date": date, "command": sweep, "gated": len(asked)})
+    return index
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = shlex.join(["python", "scripts/sweep_sdks.py", *(sys.argv[1:] if argv is None else argv)])
+    index_file = args.out / "releases.json"
+    index = Index.load(index_file)
+    if not index_file.is_file() and (args.out / "results.json").is_file():
+        index = bootstrap(args.out / "results.json")
+    the_plan = json.loads(args.plan.read_text(encoding="utf-8")) if args.plan else None
+    if the_plan:
+        args.seed, args.examples = the_plan["seed"], the_plan["examples"]
+    args.seed = 1 if args.seed is None else args.seed
+    args.examples = 25 if args.examples is None else args.examples
+    args.sdk = args.sdk or list(SDKS)
+    if args.render or args.publish:
+        if args.publish:
+            publish(args.publish, index, out=args.out, work=args.work, command=command, the_plan=the_plan)
+        else:
+            write_dashboard(index, args.out)
+        return 0
+    failures = Failures()
+    the_plan = the_plan or plan(args, index, failures)
+    due = [Release(n, v) for n in args.sdk for v in the_plan["sdks"].get(n, {}).get("due", [])]
+    chosen = newest(due, args.newest) if args.newest else due
+    if args.shard:
+        chosen = shard(chosen, *args.shard)
+    if args.dry_run:
+        if args.json:
+            print(json.dumps(the_plan, indent=1))
+        else:
+            print_plan(the_plan, chosen)
+        return 0
+    print_plan(the_plan, chosen)
+    if not chosen:
+        return 0
+    work = args.work / (f"shard-{args.shard[0]}-of-{args.shard[1]}" if args.shard else "all")
+    results = gate(chosen, examples=args.examples, seed=args.seed, work=work)
+    remember_failures(json.loads(results.read_text(encoding="utf-8")), failures)
+    if not args.shard:
+        publish([results], index, out=args.out, work=args.work, command=command, the_plan=the_plan)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--sdk", action="append", choices=list(SDKS), help="limit to these SDKs")
-    parser.add_argument("--examples", type=int, default=25, metavar="N", help="drawn cases each (default 25)")
-    parser.add_argument("--seed", type=int, default=1, metavar="S", help="one seed for all (default 1)")
+    parser.add_argument("--examples", type=int, metavar="N", help="drawn cases a release (default 25)")
+    parser.add_argument("--seed", type=int, metavar="S", help="one seed for all (default 1)")
     parser.add_argument(
-        "--step",
-        type=int,
-        metavar="N",
-        default=1,
-        help="python, typescript: the first release, every N-th minor line's newest (default 1: all)",
+        "--step", type=int, metavar="N", default=1, help="python, typescript: every N-th minor line's newest"
     )
-    parser.add_argument("--dry-run", action="store_true", help="list the releases only")
+    parser.add_argument("--newest", type=int, metavar="N", help="only the N newest due releases of each SDK")
+    parser.add_argument(
+        "--shard", type=parse_shard, metavar="I/N", help="gate shard I of N of the due releases"
+    )
+    parser.add_argument("--retry-failed", action="store_true", help="gate releases whose build failed before")
+    parser.add_argument(
+        "--redo-all", action="store_true", help="gate releases already in the published results"
+    )
+    parser.add_argument("--dry-run", action="store_true", help="print the plan only")
+    parser.add_argument("--json", action="store_true", help="--dry-run: the plan as JSON, with the CI matrix")
+    parser.add_argument(
+        "--plan", type=Path, metavar="FILE", help="the plan of a --dry-run --json (CI shards)"
+    )
+    parser.add_argument("--publish", type=Path, nargs="+", metavar="RESULTS", help="merge shards into --out")
+    parser.add_argument("--render", action="store_true", help="draw the dashboard again from releases.json")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "sweep", help="default: docs/sweep")
-    parser.add_argument(
-        "--full-report",
-        type=Path,
-        metavar="DIR",
-        default=FULL_REPORT,
-        help=f"every release's report (default {FULL_REPORT})",
-    )
-    args = parser.parse_args(argv)
-    command = shlex.join(["python", "scripts/sweep_sdks.py", *(sys.argv[1:] if argv is None else argv)])
-    plan: dict[str, list[str]] = {}
-    left_out: list[str] = []
-    for name in args.sdk or list(SDKS):
-        sdk = SDKS[name]
-        served = served_releases(sdk)
-        found = with_operation(sdk, served)
-        oldest = SHIPPED[name].minimum_version  # what `--sdk NAME@VERSION` takes
-        supported = [v for v in found if _version_key(v) >= oldest]
-        plan[name] = sampled(supported, args.step if name in SAMPLED else 1)
-        print(f"{name}: {len(served)} final releases served, {len(found)} with the operation")
-        print(f"  swept: {' '.join(plan[name])}")
-        if older := [v for v in found if v not in supported]:
-            left_out.append(f"{name}, {SHIPPED[name].minimum_reason}: {' '.join(older)}")
-        if sampled_out := [v for v in supported if v not in plan[name]]:
-            left_out.append(f"{name}, sampled out by --step {args.step}: {' '.join(sampled_out)}")
-    print("\n".join(f"not swept: {line}" for line in left_out))
-    if args.dry_run:
-        return 0
-    args.out.mkdir(parents=True, exist_ok=True)
-    wall_s = run_matrix(plan, examples=args.examples, seed=args.seed, report_dir=args.full_report)
-    results = json.loads((args.full_report / "results.json").read_text(encoding="utf-8"))
-    keep_changes(results, plan, args.out)
-    print("\n".join(write_table(results, plan, args.out, command=command, wall_s=wall_s, left_out=left_out)))
-    screenshot((args.out / "report.html").resolve().as_uri(), args.out / "sweep.png", height=2800)
-    print(
-        f"wrote {args.out}/README.md, results.json, report.html, sweep.png; every release: {args.full_report}"
-    )
-    return 0
+    parser.add_argument("--work", type=Path, default=WORK, help=f"every run's reports (default {WORK})")
+    return parser
 
 
 if __name__ == "__main__":

@@ -93,6 +93,10 @@ BAD_VALUES: list[tuple[list[str], str]] = [
     (["report", "diff", "{missing}", "{missing}"], "cannot read"),
     (["report", "diff", "{file}"], "report diff takes two results files"),
     (["report", "render", "{missing}", "--report-dir", "{tmp}"], "cannot read"),
+    (["report", "merge", "{missing}", "--report-dir", "{tmp}"], "cannot read"),
+    (["report", "merge", "{file}"], "report merge needs --report-dir DIR"),
+    (["report", "summary", "{file}", "{file}"], "report summary takes one results file"),
+    (["report", "summary", "{file}", "--report-dir", "{tmp}"], "report summary takes no --report-dir"),
     (["validate"], "the following arguments are required: PATH"),
     (["validate", "{missing}"], "missing"),
 ]

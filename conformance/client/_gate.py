@@ -6,9 +6,10 @@ an SDK harness against the scripted mock server, every call judged by the oracle
 2. Exploration: `@given(gate_cases())` for `examples` draws. Every call is tallied; the
    property never fails, so the counts are of distinct cases, not of shrinking steps. The
    first failing draw of each requirement keeps its Hypothesis choice sequence.
-3. Shrinking: per failed requirement, `hypothesis.find` replays that draw (from an in-memory
-   database) and shrinks it to a minimal case that still fails the requirement, within a
-   budget of calls; the report shows its bytes served, request seen and the SDK's answer.
+3. Shrinking: per failed requirement, a Hypothesis test seeded with the run's seed replays that
+   draw (from an in-memory database) and shrinks it to a minimal case that still fails the
+   requirement, within a budget of calls (one seed, one result); the report shows its bytes
+   served, request seen and the SDK's answer.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, find, given, seed, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import errors as hypothesis_errors
 from hypothesis.database import InMemoryExampleDatabase
 
@@ -294,7 +295,7 @@ class Gate:
 
 @dataclass(slots=True)
 class _Shrinker:
-    """Shrinks one requirement's first failing draw with `hypothesis.find`, within a budget."""
+    """Shrinks one requirement's first failing draw with a seeded Hypothesis test, within a budget."""
 
     gate: Gate
     requirement: str
@@ -308,19 +309,27 @@ class _Shrinker:
         database = InMemoryExampleDatabase()
         # The secondary corpus: replayed, then shrunk (a primary entry counts as already shrunk).
         database.save(key + b".secondary", choices)
+
+        # `find(random=...)` would seed it but drop the database; @seed under @settings keeps both.
+        @settings(
+            database=database,
+            phases=(Phase.reuse, Phase.shrink),
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+        )
+        @seed(self.gate.options.seed)  # one seed, one shrunk case
+        @given(gate_cases())
+        def replay(case: GateCase) -> None:
+            if self.fails(case):
+                raise _Found
+
+        replay._hypothesis_internal_database_key = key  # type: ignore[attr-defined]  # as find() does
         try:
-            find(
-                gate_cases(),
-                self.fails,
-                settings=settings(
-                    database=database,
-                    phases=(Phase.reuse, Phase.shrink),
-                    deadline=None,
-                    suppress_health_check=list(HealthCheck),
-                ),
-                database_key=key,
-            )
-        except (hypothesis_errors.NoSuchExample, hypothesis_errors.HypothesisException):
+            replay()
+        except _Found:
+            pass  # shrunk: `best` holds the smallest failing case
+        except hypothesis_errors.HypothesisException:
             pass  # not reproduced (a flaky SDK): the first failing draw stays the example
         except _BudgetSpent:
             pass  # the smallest failing case so far stands
@@ -343,6 +352,10 @@ class _Shrinker:
         if hit is not None:
             self.best = (hit, example)
         return hit is not None
+
+
+class _Found(Exception):
+    """The shrink's property: a case that still fails the requirement."""
 
 
 class _BudgetSpent(BaseException):

@@ -8,8 +8,8 @@ report renders.
             if requirement.status == "failed":
                 print(" ", requirement.id, requirement.message, requirement.counterexample)
 
-`results.json` is `RunResults` dumped as JSON; its JSON Schema ships in
-`drun_conformance.reports` (`RESULTS_SCHEMA_VERSION` names its version).
+`results.json` is `RunResults` dumped as JSON (each SDK target with its case records); its JSON
+Schema ships in `drun_conformance.reports` (`RESULTS_SCHEMA_VERSION` names its version).
 """
 
 from __future__ import annotations
@@ -99,8 +99,13 @@ class TargetResult(_Model):
     requests: int = 0
     coverage: dict[str, dict[str, str]] = Field(default_factory=dict)  # e.g. error type -> observed
     notes: list[str] = Field(default_factory=list)
-    # An SDK gate's cases, for the run's differential; too many to write, so never written.
-    case_records: list[CaseRecord] = Field(default_factory=list, exclude=True)
+    # An SDK gate's cases, for the run's differential; written, so `report merge` can compute it again.
+    case_records: list[CaseRecord] = Field(
+        default_factory=list,
+        description="An SDK target's cases in the order served, each a fingerprint of the bytes served"
+        " and what the target made of them: `report merge` computes the differential of many shards"
+        " from them. Absent from results written before (the merge then cannot compute it).",
+    )
 
     @model_validator(mode="before")
     @classmethod
