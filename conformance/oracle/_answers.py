@@ -32,7 +32,7 @@ def check_deployment_id_echo(case: Case) -> list[Found] | None:
     if run["deployment_id"] == case.deployment_id:
         return []
     return [
-        Found(
+        (
             "/deployment_id",
             f"Received: {show(run['deployment_id'])} / Expected: {show(case.deployment_id)}"
             " (the id in the request path)",
@@ -48,7 +48,7 @@ def check_run_id_unique(case: Case) -> list[Found] | None:
         return None
     if run["id"] not in case.seen_run_ids:
         return []
-    return [Found("/id", f"Received: {show(run['id'])} / Expected: an id not answered before")]
+    return [("/id", f"Received: {show(run['id'])} / Expected: an id not answered before")]
 
 
 @RUN_NOW.register("run.trigger_context.manual-on-run-now")
@@ -61,7 +61,7 @@ def check_manual_trigger_on_run_now(case: Case) -> list[Found] | None:
     if kind == "manual":
         return []
     return [
-        Found(
+        (
             "/trigger_context/type",
             f'Received: {show(kind)} / Expected: "manual" for a run started by Run Deployment Now',
         )
@@ -81,7 +81,7 @@ def check_created_at_within_skew(case: Case) -> list[Found] | None:
     if apart <= case.skew // _MICROSECOND:
         return []
     return [
-        Found(
+        (
             "/created_at",
             f"Received: {created.text} / Expected: within {case.skew} of {received.isoformat()}",
         )
@@ -96,6 +96,4 @@ def check_read_back_same_record(case: Case) -> list[Found] | None:
     if not changed:
         return []
     where = ", ".join(p or "(whole body)" for p in changed[:5])
-    return [
-        Found(changed[0], f"Received: a record that differs at {where} / Expected: the record first answered")
-    ]
+    return [(changed[0], f"Received: a record that differs at {where} / Expected: the record first answered")]

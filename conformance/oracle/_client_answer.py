@@ -34,7 +34,7 @@ def check_reported_as_api_error(case: ClientCase) -> list[Found] | None:
     call = case.call
     if call.outcome == "api_error":
         return []
-    return [Found("", f"Received: {call.outcome} / Expected: api_error for the HTTP {call.status} served")]
+    return [("", f"Received: {call.outcome} / Expected: api_error for the HTTP {call.status} served")]
 
 
 def _api_error_field(case: ClientCase, field: str, expected: Any, pointer: str) -> list[Found] | None:
@@ -44,7 +44,7 @@ def _api_error_field(case: ClientCase, field: str, expected: Any, pointer: str) 
     got = call.answer.get(field)
     if got == expected and type(got) is type(expected):
         return []
-    return [Found(pointer, f"Received: {field} {show(got)} / Expected: {show(expected)}")]
+    return [(pointer, f"Received: {field} {show(got)} / Expected: {show(expected)}")]
 
 
 @check("client.error.status")
@@ -75,4 +75,4 @@ def check_error_request_id(case: ClientCase) -> list[Found] | None:
 @check("client.harness.protocol")
 def check_harness_protocol(case: ClientCase) -> list[Found] | None:
     fault = case.call.fault
-    return [] if fault is None else [Found("", fault)]
+    return [] if fault is None else [("", fault)]

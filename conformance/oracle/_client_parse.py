@@ -164,7 +164,7 @@ def _value_at(node: Any, pointer: str) -> Any:
 def _difference_findings(case: ClientCase, comparison: _Comparison, part: Part) -> list[Found]:
     served = case.call.served
     return [
-        Found(
+        (
             pointer,
             f"Received: {show(_value_at(comparison.answer_run, pointer))} / "
             f"Expected: {show(_value_at(served, pointer))}",
@@ -177,7 +177,7 @@ def _refusal(case: ClientCase, comparison: _Comparison) -> list[Found]:
     answer = case.call.answer or {}
     said = answer.get("message") or answer.get("error_type") or ""
     detail = f": {show(said, 100)}" if said else ""
-    return [Found("", f"Received: {comparison.outcome}{detail} / Expected: ok, the run parsed")]
+    return [("", f"Received: {comparison.outcome}{detail} / Expected: ok, the run parsed")]
 
 
 def _accepts(case: ClientCase, part: Part | None, *, applies: bool) -> list[Found] | None:
@@ -275,7 +275,7 @@ def check_variant_class(case: ClientCase) -> list[Found] | None:
         if held != expected:
             wanted = f"the {expected} variant" if expected else "no known variant (a generic one)"
             findings.append(
-                Found(
+                (
                     pointer,
                     f"Received: type {show(tag)} held as the {show(held)} variant / Expected: {wanted}",
                 )
@@ -297,15 +297,15 @@ def judge_edge(case: ClientCase, requirement: str, labels: list[Found]) -> list[
         answer = case.call.answer or {}
         said = f": {show(answer.get('message'), 100)}" if answer.get("message") else ""
         return [
-            Found(label.pointer, f"{label.message}; the SDK answered {comparison.outcome}{said}")
-            for label in labels[:1]
+            (pointer, f"{message}; the SDK answered {comparison.outcome}{said}")
+            for pointer, message in labels[:1]
         ]
     if requirement in EDGE_EXCUSES:
         pointers = comparison.edge_pointers.get(requirement, [])
     else:  # an unknown error type: tolerating it is client.parse.unknown-error-type's MUST
         pointers = comparison.charged.get("unknown-error-type", [])
     return [
-        Found(
+        (
             pointer,
             f"Received: {show(_value_at(comparison.answer_run, pointer))}"
             f" / Expected: {show(_value_at(case.call.served, pointer))}",

@@ -32,7 +32,7 @@ def check_method(case: ClientCase) -> list[Found] | None:
         return None
     if request.method == "POST":
         return []
-    return [Found("", f"Received: {request.method} / Expected: POST")]
+    return [("", f"Received: {request.method} / Expected: POST")]
 
 
 @check("client.request.path")
@@ -50,7 +50,7 @@ def check_path(case: ClientCase) -> list[Found] | None:
         return []
     expected = f"/v1/deployments/{quote(wanted, safe='')}/run"
     return [
-        Found(
+        (
             "",
             f"Received: {show(request.target, 120)} / Expected: {show(expected, 120)} "
             f"(the id {show(wanted, 60)} as one escaped segment)",
@@ -68,7 +68,7 @@ def check_managed_beta(case: ClientCase) -> list[Found] | None:
         return []
     header = request.headers.get("anthropic-beta")
     got = f"anthropic-beta: {header}" if header is not None else "no anthropic-beta header"
-    return [Found("", f"Received: {got} / Expected: {required} in anthropic-beta")]
+    return [("", f"Received: {got} / Expected: {required} in anthropic-beta")]
 
 
 @check("client.request.beta.requested")
@@ -82,7 +82,7 @@ def check_requested_betas(case: ClientCase) -> list[Found] | None:
         return []
     header = request.headers.get("anthropic-beta")
     got = f"anthropic-beta: {header}" if header is not None else "no anthropic-beta header"
-    return [Found("", f"Received: {got} / Expected: every beta passed, missing {', '.join(missing)}")]
+    return [("", f"Received: {got} / Expected: every beta passed, missing {', '.join(missing)}")]
 
 
 @check("client.request.api-key")
@@ -96,7 +96,7 @@ def check_api_key(case: ClientCase) -> list[Found] | None:
     # Never quote a key: name the headers only.
     present = [name for name in ("x-api-key", "authorization") if name in request.headers]
     got = "a " + " and an ".join(present) + " without the configured key" if present else "no key header"
-    return [Found("", f"Received: {got} / Expected: x-api-key: <key> or Authorization: Bearer <key>")]
+    return [("", f"Received: {got} / Expected: x-api-key: <key> or Authorization: Bearer <key>")]
 
 
 @check("client.request.version-header")
@@ -107,7 +107,7 @@ def check_version_header(case: ClientCase) -> list[Found] | None:
     header = case.facts.conventions.version_header
     if request.headers.get(header):
         return []
-    return [Found("", f"Received: no {header} header / Expected: {header}: ...")]
+    return [("", f"Received: no {header} header / Expected: {header}: ...")]
 
 
 @check("client.request.once")
@@ -118,11 +118,9 @@ def check_one_request(case: ClientCase) -> list[Found] | None:
     if len(call.requests) == 1:
         return []
     if not call.requests:
-        return [
-            Found("", f"Received: no request (the harness answered {call.outcome}) / Expected: one request")
-        ]
+        return [("", f"Received: no request (the harness answered {call.outcome}) / Expected: one request")]
     methods = ", ".join(r.method for r in call.requests)
-    return [Found("", f"Received: {len(call.requests)} requests ({methods}) / Expected: one")]
+    return [("", f"Received: {len(call.requests)} requests ({methods}) / Expected: one")]
 
 
 @check("client.request.no-body")
@@ -133,4 +131,4 @@ def check_no_body(case: ClientCase) -> list[Found] | None:
     if not request.body:
         return []
     text = show(request.body.decode("utf-8", "replace"), 60)
-    return [Found("", f"Received: a body of {len(request.body)} bytes {text} / Expected: no body")]
+    return [("", f"Received: a body of {len(request.body)} bytes {text} / Expected: no body")]

@@ -45,7 +45,7 @@ def check_success_content_type(case: Case) -> list[Found] | None:
     if exchange.media_type == "application/json":
         return []
     got = exchange.response_headers.get("content-type", "no content-type")
-    return [Found("", f"Received: {got} / Expected: application/json")]
+    return [("", f"Received: {got} / Expected: application/json")]
 
 
 @rule("http.error.envelope")
@@ -57,7 +57,7 @@ def check_error_envelope(case: Case) -> list[Found] | None:
     if exchange.media_type == "application/json" and _envelope_error(case) is not None:
         return []
     return [
-        Found(
+        (
             "",
             f"Received: {exchange.status} {exchange.media_type or 'no content-type'} "
             f"{show(exchange.body.decode('utf-8', 'replace'), 60)} / Expected: application/json "
@@ -74,7 +74,7 @@ def check_no_server_error(case: Case) -> list[Found] | None:
         return None
     if exchange.status < 500:
         return []
-    return [Found("", f"Received: {exchange.status} / Expected: no 5xx")]
+    return [("", f"Received: {exchange.status} / Expected: no 5xx")]
 
 
 @rule("http.unknown-deployment.no-run")
@@ -86,7 +86,7 @@ def check_unknown_deployment_no_run(case: Case) -> list[Found] | None:
     if not 200 <= exchange.status < 300:
         return []
     return [
-        Found(
+        (
             "",
             f"Received: {exchange.status} for unknown deployment {show(exchange.deployment_id)}"
             " / Expected: a 4xx and no run",
@@ -103,9 +103,7 @@ def check_no_run_without_credentials(case: Case) -> list[Found] | None:
     if not 200 <= exchange.status < 300:
         return []
     return [
-        Found(
-            "", f"Received: {exchange.status} to a request without credentials / Expected: a 4xx and no run"
-        )
+        ("", f"Received: {exchange.status} to a request without credentials / Expected: a 4xx and no run")
     ]
 
 
@@ -118,9 +116,7 @@ def check_no_run_with_wrong_key(case: Case) -> list[Found] | None:
     if not 200 <= exchange.status < 300:
         return []
     return [
-        Found(
-            "", f"Received: {exchange.status} to a request with a wrong API key / Expected: a 4xx and no run"
-        )
+        ("", f"Received: {exchange.status} to a request with a wrong API key / Expected: a 4xx and no run")
     ]
 
 
@@ -129,7 +125,7 @@ def check_no_run_with_wrong_key(case: Case) -> list[Found] | None:
 def check_request_id_header(case: Case) -> list[Found] | None:
     if _exchange(case).response_headers.get("request-id"):
         return []
-    return [Found("", "Received: no request-id header / Expected: request-id: req_...")]
+    return [("", "Received: no request-id header / Expected: request-id: req_...")]
 
 
 @rule("http.error.message.non-empty")
@@ -140,7 +136,7 @@ def check_error_message_non_empty(case: Case) -> list[Found] | None:
         return None
     if error["message"]:
         return []
-    return [Found("/error/message", 'Received: "" / Expected: a message')]
+    return [("/error/message", 'Received: "" / Expected: a message')]
 
 
 def _expect_status(case: Case, status: int, error_type: str) -> list[Found]:
@@ -150,7 +146,7 @@ def _expect_status(case: Case, status: int, error_type: str) -> list[Found]:
     if exchange.status == status and got_type == error_type:
         return []
     got = f"{exchange.status} {got_type or '(no error envelope)'}"
-    return [Found("", f"Received: {got} / Expected: {status} {error_type}")]
+    return [("", f"Received: {got} / Expected: {status} {error_type}")]
 
 
 @rule("http.unknown-deployment.404")

@@ -38,7 +38,7 @@ def _edge_timestamps(case: Case, attribute: str, words: str) -> list[Found] | No
     if case.run is UNPARSED:
         return None
     return [
-        Found(pointer, f"{stamp.text}: {words}")
+        (pointer, f"{stamp.text}: {words}")
         for pointer, stamp in _timestamps(case)
         if getattr(stamp, attribute)
     ]
@@ -100,7 +100,7 @@ def label_long_string(case: Case) -> list[Found] | None:
     if case.run is UNPARSED:
         return None
     return [
-        Found(pointer, f"a string of {len(text)} characters")
+        (pointer, f"a string of {len(text)} characters")
         for pointer, text in _unusual_strings(case)
         if len(text) > _LONG_STRING
     ]
@@ -111,7 +111,7 @@ def label_non_ascii(case: Case) -> list[Found] | None:
     if case.run is UNPARSED:
         return None
     return [
-        Found(pointer, f"non-ASCII text {show(text, 40)}")
+        (pointer, f"non-ASCII text {show(text, 40)}")
         for pointer, text in _unusual_strings(case)
         if not text.isascii()
     ]
@@ -123,7 +123,7 @@ def _unknown_variant(case: Case, *path: str) -> list[Found] | None:
         return None
     if node in case.facts.variants.get(path, ()):
         return []
-    return [Found("/" + "/".join(path), f"{show(node)} is not on the page")]
+    return [("/" + "/".join(path), f"{show(node)} is not on the page")]
 
 
 @label("edge.variant.unknown-error-type")

@@ -98,7 +98,7 @@ def check_page_within_limit(walk: ListingWalk) -> list[Found] | None:
     for number, page in enumerate(walk.followed, 1):
         if len(page.runs) > walk.limit:
             got = f"{len(page.runs)} runs on page {number}"
-            return [Found("/data", f"Received: {got} / Expected: at most limit={walk.limit}")]
+            return [("/data", f"Received: {got} / Expected: at most limit={walk.limit}")]
     return []
 
 
@@ -111,7 +111,7 @@ def check_no_run_repeated(walk: ListingWalk) -> list[Found] | None:
     if not repeated:
         return []
     return [
-        Found(
+        (
             "",
             f"Received: {show(repeated[0])} listed {ids[repeated[0]]} times over "
             f"{len(walk.followed)} pages / Expected: each run once",
@@ -127,7 +127,7 @@ def check_no_run_skipped(walk: ListingWalk) -> list[Found] | None:
     if not missing:
         return []
     return [
-        Found(
+        (
             "",
             f"Received: {len(missing)} of {len(walk.known_ids)} matching runs never listed over "
             f"{len(walk.followed)} pages (first {show(missing[0])}) / Expected: every matching run",
@@ -163,9 +163,7 @@ def check_filters_hold(walk: ListingWalk) -> list[Found] | None:
             why = _mismatch(run, name, wanted)
             if why is not None:
                 return [
-                    Found(
-                        "", f"Received: run {show(run.get('id'))} with {why} / Expected: only matching runs"
-                    )
+                    ("", f"Received: run {show(run.get('id'))} with {why} / Expected: only matching runs")
                 ]
     return []
 
@@ -180,7 +178,7 @@ def check_made_up_cursor_400(walk: ListingWalk) -> list[Found] | None:
         got_type = error.get("type") if isinstance(error, dict) else None
         if page.status != 400 or got_type != "invalid_request_error":
             return [
-                Found(
+                (
                     "",
                     f"Received: {page.status} {got_type or '(no error envelope)'} for page="
                     f"{show(page.cursor, 40)} / Expected: 400 invalid_request_error",

@@ -21,7 +21,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal
 
 from drun_conformance._errors import SpecError
 from drun_conformance.spec import Catalog, Level
@@ -42,7 +42,6 @@ from ._transport import TRANSPORT, Delivery
 
 __all__ = ["Evaluation", "Oracle", "PageEvaluation"]
 
-In = TypeVar("In")
 # What a run is the answer to: Run Deployment Now (a recorded body is taken as one), a read-back
 # by id, or a listing (its page, and each run it lists).
 _Situation = Literal["run-now", "read-back", "page", "listed"]
@@ -86,11 +85,17 @@ class PageEvaluation:
     runs: tuple[tuple[Any, Evaluation], ...]  # each listed item, with its evaluation
 
 
+# What a plan runs: each check's function with its requirement's id and level (tuples: the loop
+# over them is validate's hot path), and the requirements skipped with the reason.
+_Step = tuple[Any, str, Level]
+_Plan = tuple[tuple[_Step, ...], dict[str, str]]
+
+
 @dataclass(frozen=True, slots=True)
-class _Bound(Generic[In]):
+class _Bound:
     """A check with what the catalog says of its requirement: id, level and place in order."""
 
-    function: Any  # the check's function, In -> list[Found] | None (Any: read on the hot path)
+    function: Any  # the check's function: its input (a Case, a walk...) -> list[Found] | None
     requirement: str
     level: Level
     order: int
@@ -126,9 +131,9 @@ class Oracle:
         self._record = self._bind((*structural, *RECORD, *LABELS))
         self._run_now = self._bind(RUN_NOW)
         self._read_back = self._bind(READ_BACK)
-        self._listing = self._bind(LISTING)
-        self._transport = self._bind(TRANSPORT)
-        self._request = self._bind(REQUEST)
+        self._listing: _Plan = (_steps(self._bind(LISTING)), {})
+        self._transport: _Plan = (_steps(self._bind(TRANSPORT)), {})
+        self._request: _Plan = (_steps(self._bind(REQUEST)), {})
         self._labels = self._bind(LABELS)
         self._parse = self._bind((*PARSE, *ANSWER))
 
@@ -178,11 +183,11 @@ class Oracle:
     def judge_listing_walk(self, walk: ListingWalk) -> Evaluation:
         """The pages of one walk through `GET /v1/deployment_runs`: limits, no run repeated or
         skipped, the filters held, a made-up cursor refused."""
-        return self._judged((tuple(self._listing), {}), walk)
+        return self._judged(self._listing, walk)
 
     def judge_client_request(self, call: ClientCall) -> Evaluation:
         """The request an SDK sent for one call (method, path, headers, once, no body)."""
-        return self._judged((tuple(self._request), {}), ClientCase(call, self.facts))
+        return self._judged(self._request, ClientCase(call, self.facts))
 
     def judge_client_parse(self, call: ClientCall) -> Evaluation:
         """How an SDK read what it was served for one call: the run read back exactly, an HTTP
@@ -193,7 +198,7 @@ class Oracle:
         if 200 <= call.status < 300 and isinstance(call.served, dict):
             served = Case(call.served, self.facts)
             labels = {bound.requirement: bound.function(served) or [] for bound in self._labels}
-        marked = {rid: [found.pointer for found in labelled] for rid, labelled in labels.items() if labelled}
+        marked = {rid: [pointer for pointer, _ in labelled] for rid, labelled in labels.items() if labelled}
         case = ClientCase(call, self.facts, marked)
         findings: list[Finding] = []
         exercised: list[str] = []
@@ -237,11 +242,11 @@ class Oracle:
         """How one answer arrived (see `Delivery`): whole, in time, within the size cap, not
         redirected. Call it for every answer, whole or broken, to any request (run now, read
         back, listing): a whole one passes them all."""
-        return self._judged((tuple(self._transport), {}), delivery)
+        return self._judged(self._transport, delivery)
 
     # --- how --------------------------------------------------------------------------------
 
-    def _bind(self, checks: Iterable[Check[Any]]) -> tuple[_Bound[Any], ...]:
+    def _bind(self, checks: Iterable[Check[Any]]) -> tuple[_Bound, ...]:
         order = {r.id: i for i, r in enumerate(self.catalog)}
         return tuple(
             _Bound(
@@ -259,7 +264,7 @@ class Oracle:
         exchange: bool,
         deployment: bool,
         ruled_out: frozenset[str] = frozenset(),
-    ) -> tuple[tuple[_Bound[Case], ...], dict[str, str]]:
+    ) -> _Plan:
         """The checks of a run that apply in this situation, in catalog order, and those skipped
         with the reason. `ok`: the run is to be judged (a 2xx, or no exchange to say otherwise);
         `exchange`, `deployment`: what is known besides the body."""
@@ -269,7 +274,7 @@ class Oracle:
             if not unparsed:  # a body that is not JSON is payload.json's finding alone
                 answer = {"run-now": self._run_now, "read-back": self._read_back}.get(situation, ())
                 candidates += [b for b in (*self._record, *answer) if b.requirement not in ruled_out]
-        plan: list[_Bound[Case]] = []
+        plan: list[_Bound] = []
         skipped: dict[str, str] = {}
         for bound in sorted(candidates, key=lambda b: b.order):
             lacking = (bound.needs == "exchange" and not exchange) or (
@@ -279,22 +284,25 @@ class Oracle:
                 skipped[bound.requirement] = _OFFLINE
             else:
                 plan.append(bound)
-        return tuple(plan), skipped
+        return _steps(plan), skipped
 
-    def _judged(self, plan: tuple[tuple[_Bound[In], ...], dict[str, str]], case: In) -> Evaluation:
+    def _judged(self, plan: _Plan, case: Any) -> Evaluation:
         """Every check of `plan` over `case`, each finding at its catalog level."""
-        checks, skipped = plan
+        steps, skipped = plan
         findings: list[Finding] = []
         exercised: list[str] = []
-        for bound in checks:
-            found = bound.function(case)
+        for check, rid, level in steps:
+            found = check(case)
             if found is None:
                 continue
-            exercised.append(bound.requirement)
+            exercised.append(rid)
             if found:
-                rid, level = bound.requirement, bound.level
                 findings += [Finding(rid, level, pointer, message) for pointer, message in found]
         return Evaluation(findings, frozenset(exercised), skipped)
+
+
+def _steps(bounds: Iterable[_Bound]) -> tuple[_Step, ...]:
+    return tuple((bound.function, bound.requirement, bound.level) for bound in bounds)
 
 
 def _ok(exchange: Exchange) -> bool:

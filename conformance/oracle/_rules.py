@@ -42,8 +42,8 @@ def check_payload_is_json(case: Case) -> list[Found] | None:
     problem = encoding_problem(body) if body is not None else None
     if problem is not None:
         expected = "JSON in UTF-8 without a byte order mark (RFC 8259 section 8.1)"
-        return [Found("", f"Received: {problem} / Expected: {expected}")]
-    return [Found("", "Received: bytes that are not JSON / Expected: a JSON document")]
+        return [("", f"Received: {problem} / Expected: {expected}")]
+    return [("", "Received: bytes that are not JSON / Expected: a JSON document")]
 
 
 @rule("run.outcome.exactly-one")
@@ -55,7 +55,7 @@ def check_exactly_one_outcome(case: Case) -> list[Found] | None:
     if (session_id is None) != (error is None):
         return []
     got = "both non-null" if session_id is not None else "both null or absent"
-    return [Found("", f"Received: session_id and error {got} / Expected: exactly one of them non-null")]
+    return [("", f"Received: session_id and error {got} / Expected: exactly one of them non-null")]
 
 
 @rule("run.id.prefix")
@@ -65,7 +65,7 @@ def check_run_id_prefix(case: Case) -> list[Found] | None:
         return None
     if run["id"].startswith("drun_"):
         return []
-    return [Found("/id", f"Received: {show(run['id'])} / Expected: drun_...")]
+    return [("/id", f"Received: {show(run['id'])} / Expected: drun_...")]
 
 
 def _non_empty(case: Case, *path: str) -> list[Found] | None:
@@ -74,7 +74,7 @@ def _non_empty(case: Case, *path: str) -> list[Found] | None:
         return None
     if node:
         return []
-    return [Found("/" + "/".join(path), 'Received: "" / Expected: a non-empty string')]
+    return [("/" + "/".join(path), 'Received: "" / Expected: a non-empty string')]
 
 
 @rule("run.session_id.non-empty")
@@ -99,7 +99,7 @@ def check_scheduled_not_after_created(case: Case) -> list[Found] | None:
     if scheduled.instant <= created.instant:
         return []
     return [
-        Found(
+        (
             "/trigger_context/scheduled_at",
             f"Received: scheduled_at {scheduled.text} / Expected: not after created_at {created.text}",
         )

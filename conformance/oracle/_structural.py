@@ -107,7 +107,7 @@ def structural_check(requirement: Requirement) -> Check[Case]:
         if (value is None and nullable) or test(value):
             return []
         expected = words + (" or null" if nullable else "")
-        return [Found(pointer, f"Received: {show(value)} / Expected: {expected}")]
+        return [(pointer, f"Received: {show(value)} / Expected: {expected}")]
 
     check_value.__name__ = f"check_{spec.kind.replace('-', '_')}"
     return Check(requirement.id, check_value)
@@ -124,6 +124,6 @@ def _required(
             return None
         if last in parent:
             return []
-        return [Found(pointer, f"Received: no {last!r} / Expected: the field")]
+        return [(pointer, f"Received: no {last!r} / Expected: the field")]
 
     return check_required

@@ -54,7 +54,7 @@ check = TRANSPORT.register
 
 
 def _broke(received: str, expected: str) -> list[Found]:
-    return [Found("", f"Received: {received} / Expected: {expected}")]
+    return [("", f"Received: {received} / Expected: {expected}")]
 
 
 def _arrived(delivery: Delivery) -> str:
