@@ -31,11 +31,7 @@ from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, expec
 from tests.mutants import MUTANTS, FaultInjector  # noqa: E402
 
 IDS = tuple(e.deployment_id for e in expected_outcomes())
-MUST = {
-    e["id"]
-    for e in spec.load_requirements()["requirements"]
-    if e["side"] == "server" and e["level"] == "MUST"
-}
+MUST = {r.id for r in spec.load_catalog().on("server") if r.level == "MUST"}
 
 
 def profiles() -> None:

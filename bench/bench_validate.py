@@ -43,7 +43,7 @@ import orjson
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from drun_conformance import spec, validate_inputs
-from drun_conformance.oracle import payload_conforms
+from drun_conformance.recorded import payload_conforms
 from drun_conformance.recorded._jobs import jobs_for
 from drun_conformance.recorded._validate import read_inputs
 from drun_conformance.strategies import invalid_runs, runs
@@ -219,7 +219,7 @@ def main() -> None:
                 verdicts.append(False)
         return verdicts
 
-    payload_conforms(lines[0])  # the oracle built once, as the command builds it once
+    payload_conforms(lines[0])  # the pre-filter built once, as the command builds it once
     findings_path = in_process(lambda: validate_inputs([str(data)]).to_json_bytes())
     base_findings = in_process(jsonschema_errors)
     verdict_path = in_process(lambda: [payload_conforms(line) for line in lines])

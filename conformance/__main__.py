@@ -1,5 +1,5 @@
 import sys
 
-from .cli import main
+from drun_conformance.cli import main
 
 sys.exit(main())

@@ -13,11 +13,10 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from .contract import DeploymentRun
-from .oracle import UNPARSED, Case, Exchange, Finding, Oracle, parse_body
+from .oracle import UNPARSED, Exchange, Finding, Oracle, parse_body
 
 __all__ = ["assert_conforms"]
 
-_ECHO = "run.deployment_id.echo"
 _RUN_PATH_PREFIX, _RUN_PATH_SUFFIX = "/v1/deployments/", "/run"
 
 
@@ -40,10 +39,10 @@ def assert_conforms(
     """Check one answer of Run Deployment Now (or a run read back by id) against the contract.
 
     `response_or_body` is an httpx or requests response (judged with its request: status,
-    headers, body), raw bytes or str (the body as received), or an already parsed body
-    (judged as a DeploymentRun payload; checks that need the HTTP exchange do not apply).
-    `deployment_id` is the deployment that was run: the run must echo it (for a response it
-    defaults to the id in the request's path).
+    headers, body; a GET as a run read back), raw bytes or str (the body as received), or an
+    already parsed body (judged as a DeploymentRun payload; checks that need the HTTP exchange
+    do not apply). `deployment_id` is the deployment that was run: a run-now answer must echo
+    it (for a response it defaults to the id in the request's path).
 
     Raises AssertionError listing every violated requirement, one a line, with its level,
     JSON Pointer and message: MUST ones, and SHOULD ones too with `strict=True`. Otherwise
@@ -54,18 +53,18 @@ def assert_conforms(
     exchange = _exchange(response_or_body, deployment_id) if _is_response(response_or_body) else None
     if exchange is not None:
         body = parse_body(exchange.body)
-    elif isinstance(response_or_body, bytes | bytearray | memoryview | str):
-        raw = response_or_body.encode() if isinstance(response_or_body, str) else bytes(response_or_body)
-        body = parse_body(raw)
+        if exchange.method.upper() == "POST":
+            evaluation = oracle.judge_run_now(exchange, body)
+        else:
+            evaluation = oracle.judge_read_back(exchange, body, original=None)
     else:
-        body = response_or_body
-    run_now = exchange is None or exchange.method.upper() == "POST"
-    evaluation = oracle.evaluate(body, exchange=exchange, run_now=run_now, coverage=True)
-    findings = list(evaluation.violations)
-    if exchange is None and deployment_id is not None:
-        findings += _echo(oracle, body, deployment_id)
+        raw = None
+        if isinstance(response_or_body, bytes | bytearray | memoryview | str):
+            raw = response_or_body.encode() if isinstance(response_or_body, str) else bytes(response_or_body)
+        body = parse_body(raw) if raw is not None else response_or_body
+        evaluation = oracle.judge_recorded(body, body=raw, deployment_id=deployment_id)
     gating = ("MUST", "SHOULD") if strict else ("MUST",)
-    failed = [f for f in findings if f.level in gating]
+    failed = [f for f in evaluation.violations if f.level in gating]
     if failed:
         raise AssertionError(_describe(failed))
     if exchange is not None and not 200 <= exchange.status < 300:
@@ -106,14 +105,6 @@ def _request_of(response: _Response) -> Any:
             "for a hand-made response pass its body: assert_conforms(response.content)"
         )
     return request
-
-
-def _echo(oracle: Oracle, body: Any, deployment_id: str) -> list[Finding]:
-    """The echo check, given the id a bare body should echo (the one check of the oracle's
-    that needs the exchange only for the id)."""
-    check = next(c for c in oracle.checks if c.requirement == _ECHO)
-    exchange = Exchange("POST", deployment_id, {}, 200, {}, b"")
-    return check.function(Case(body, oracle.facts, exchange)) or []
 
 
 def _describe(findings: list[Finding]) -> str:

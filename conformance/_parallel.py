@@ -15,8 +15,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from drun_conformance.results import Interrupted, TargetResult
+
 from ._interrupt import stopping_on_signals
-from ._verdict import Interrupted, TargetResult
 
 if TYPE_CHECKING:
     from concurrent.futures import Future

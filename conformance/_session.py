@@ -14,12 +14,20 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from . import spec
+from drun_conformance import spec
+from drun_conformance.results import (
+    Interrupted,
+    RunResults,
+    TargetResult,
+    describe_gate,
+    run_gate,
+    run_verdict,
+)
+
 from ._differential import Differential, differential
 from ._interrupt import stopping_on_signals
 from ._parallel import TargetCheck, check_side_by_side
 from ._secrets import SECRET_FLAGS
-from ._verdict import Interrupted, RunResults, TargetResult, describe_gate, run_gate, run_verdict
 
 __all__ = ["EXIT_INCOMPLETE", "check_targets", "execute", "exit_status", "reproduce_command"]
 
@@ -62,7 +70,7 @@ def execute(
     command = reproduce_command(argv, seed=seed)
     results = check_targets(checks, command=command, seed=seed, strict=strict, jobs=jobs)
     if report_dir is not None:
-        from .reports import write_reports
+        from drun_conformance.reports import write_reports
 
         write_reports(results, report_dir, secrets=secrets)
     _print_summary(results, report_dir)
@@ -111,8 +119,8 @@ def check_targets(
         seed=seed,
         strict=strict,
         spec={
-            "sha256": spec.load_requirements()["source"]["sha256"],
-            "catalog_version": spec.load_requirements()["catalog_version"],
+            "sha256": spec.load_catalog().page_sha256,
+            "catalog_version": spec.load_catalog().version,
         },
         partial=partial,
         verdict=run_verdict(targets, partial=partial),

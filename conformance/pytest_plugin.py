@@ -56,7 +56,8 @@ from .plugin._run import RUN, DrunRunError, Run, run_targets
 from .plugin._summary import fail_session_by_gate, summary_lines
 
 if TYPE_CHECKING:
-    from ._verdict import RunResults
+    from drun_conformance.results import RunResults
+
     from .oracle import Oracle
 
 __all__ = [
@@ -159,7 +160,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     settings = run.settings
     if settings.report_dir is not None:
-        from .reports import write_reports
+        from drun_conformance.reports import write_reports
 
         write_reports(run.results, settings.report_dir, secrets=[k for k in [settings.api_key] if k])
     fail_session_by_gate(session, run.results, allow_incomplete=settings.allow_incomplete)
@@ -196,7 +197,7 @@ def drun_reference_server() -> Iterator[ReferenceServer]:
 
 @pytest.fixture(scope="session")
 def drun_oracle() -> Oracle:
-    """The oracle (`drun_conformance.Oracle`): `drun_oracle.evaluate(body).violations`."""
+    """The oracle (`drun_conformance.Oracle`): `drun_oracle.judge_recorded(body).violations`."""
     from .oracle import Oracle
 
     return Oracle.default()

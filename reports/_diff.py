@@ -1,23 +1,18 @@
-"""`report diff OLD.json NEW.json`: what regressed and what got fixed between two runs.
+"""What regressed and what got fixed between two runs (`report diff OLD.json NEW.json`).
 
 A regression is a requirement now failing that was not failing before (passed, skipped or
 errored -> failed), one that passed and now errors, or a verdict that got worse (for the
-run or for a target). Exit status: 1 on any regression, 0 otherwise, 2 on unreadable input.
-Targets are matched by id, requirements by id within a target.
+run or for a target). Targets are matched by id, requirements by id within a target.
 """
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from drun_conformance._verdict import RequirementResult, RunResults, TargetResult
+from drun_conformance.results import RequirementResult, RunResults, TargetResult
 
-from ._schema import load_results
-
-__all__ = ["Change", "ResultsDiff", "TargetDiff", "cmd_report_diff", "diff_results"]
+__all__ = ["Change", "ResultsDiff", "TargetDiff", "diff_results"]
 
 _VERDICT_RANK = {"conformant": 0, "incomplete": 1, "non-conformant": 2}
 
@@ -140,14 +135,3 @@ def _classify(was: str, now: str) -> str | None:
     if now == "skipped":
         return "unexercised"  # lost coverage: not a regression, but never silent
     return "changed"
-
-
-def cmd_report_diff(args: argparse.Namespace) -> int:
-    """`drun-conformance report diff OLD NEW`: print the diff; exit 1 on a regression."""
-    old_path, new_path = (Path(p) for p in args.files)
-    old, new = load_results(old_path), load_results(new_path)
-    diff = diff_results(old, new)
-    print(f"report diff: {old_path} -> {new_path}")
-    for line in diff.lines():
-        print(line)
-    return 1 if diff.regressions else 0

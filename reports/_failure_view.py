@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from drun_conformance._verdict import RequirementResult, TargetResult
+from drun_conformance.results import RequirementResult, TargetResult
 
 from ._text import DiffLine, clip, expected_observed, line_diff, pretty, server_curl
 
-__all__ = ["FailureView", "Section", "anchor_for", "catalog", "failure_view"]
+__all__ = ["CatalogView", "FailureView", "Section", "anchor_for", "catalog", "failure_view"]
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def _excerpt(source: dict[str, Any]) -> list[tuple[int, str]]:
     """The cited line of the reference page and the description under it, when we ship it."""
     line = source.get("line")
     lines = _page_lines()
-    if not isinstance(line, int) or not 1 <= line <= len(lines) or source.get("page") != catalog()["page"]:
+    if not isinstance(line, int) or not 1 <= line <= len(lines) or source.get("page") != catalog().page:
         return []
     out = [(line, _plain(lines[line - 1]))]
     for n in range(line + 1, min(line + 4, len(lines) + 1)):
@@ -127,23 +127,28 @@ def _plain(markdown: str) -> str:
     return markdown.strip().removeprefix("- ").replace("`", "")
 
 
+@dataclass(frozen=True, slots=True)
+class CatalogView:
+    """What a report needs of the shipped catalog: its order, the page, the variants it lists."""
+
+    order: dict[str, int]  # requirement id -> place in the catalog
+    page: str
+    variants: dict[str, tuple[str, ...]]  # "error_types", "triggers" -> the page's tags
+
+
 @cache
-def catalog() -> dict[str, Any]:
+def catalog() -> CatalogView:
     from drun_conformance import spec
 
-    catalog = spec.load_requirements()
+    catalog = spec.load_catalog()
     variants: dict[str, tuple[str, ...]] = {}
-    for entry in catalog["requirements"]:
-        check = entry.get("check") or {}
-        if entry["id"] == "run.error.type.known-variant":
-            variants["error_types"] = tuple(check.get("expected", ()))
-        elif entry["id"] == "run.trigger_context.type.known-variant":
-            variants["triggers"] = tuple(check.get("expected", ()))
-    return {
-        "order": {e["id"]: i for i, e in enumerate(catalog["requirements"])},
-        "page": catalog["source"]["page"],
-        "variants": variants,
-    }
+    for requirement in catalog:
+        expected = tuple(requirement.structure.expected or ()) if requirement.structure else ()
+        if requirement.id == "run.error.type.known-variant":
+            variants["error_types"] = expected
+        elif requirement.id == "run.trigger_context.type.known-variant":
+            variants["triggers"] = expected
+    return CatalogView(order={r.id: i for i, r in enumerate(catalog)}, page=catalog.page, variants=variants)
 
 
 @cache

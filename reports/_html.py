@@ -8,7 +8,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from drun_conformance._verdict import RunResults
+from drun_conformance.results import RunResults
 
 from ._failure_view import anchor_for
 from ._view import LEVELS, STATUSES, build_view

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from drun_conformance._verdict import RequirementResult, RunResults, TargetResult, describe_gate
+from drun_conformance.results import RequirementResult, RunResults, TargetResult, describe_gate
 
 from ._text import counterexample_text
 

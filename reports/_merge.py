@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from drun_conformance._differential import Differential, differential
 from drun_conformance._errors import InputError, UsageError
-from drun_conformance._verdict import RunResults, TargetResult, run_gate, run_verdict
+from drun_conformance.results import RunResults, TargetResult, run_gate, run_verdict
 
 __all__ = ["NO_CASE_RECORDS", "merge_results", "merged_command"]
 

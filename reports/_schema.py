@@ -1,6 +1,6 @@
 """The JSON Schema of `results.json`, shipped beside this module, and the loader that checks it.
 
-The schema is generated from the pydantic model (`drun_conformance._verdict.RunResults`), so the
+The schema is generated from the pydantic model (`drun_conformance.results.RunResults`), so the
 two cannot drift apart unnoticed: `scripts/build_results_schema.py` writes it and a test fails
 when the shipped file differs from a fresh build. Its version is the model's
 `RESULTS_SCHEMA_VERSION`; a reader refuses a file of another version instead of guessing.
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from drun_conformance._errors import InputError
-from drun_conformance._verdict import RESULTS_SCHEMA_VERSION, RunResults
+from drun_conformance.results import RESULTS_SCHEMA_VERSION, RunResults
 
 __all__ = ["RESULTS_SCHEMA_PATH", "build_results_schema", "load_results", "results_schema"]
 

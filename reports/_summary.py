@@ -1,4 +1,4 @@
-"""`report summary RESULTS.json`: the run as Markdown, for a CI job summary (the GitHub Action
+"""The run as Markdown (`report summary RESULTS.json`), for a CI job summary (the GitHub Action
 appends it to `$GITHUB_STEP_SUMMARY`).
 
 The headline and detail of the HTML report, a table of the targets (verdict, gate, counts), then
@@ -8,17 +8,13 @@ never exercised, with what would exercise it. Cells are cut short and escaped fo
 
 from __future__ import annotations
 
-import argparse
 import shlex
-import sys
 
-from drun_conformance._errors import UsageError
-from drun_conformance._verdict import RunResults
+from drun_conformance.results import RunResults
 
-from ._schema import load_results
 from ._view import build_view
 
-__all__ = ["cmd_report_summary", "render_summary"]
+__all__ = ["render_summary"]
 
 _CELL = 160  # characters of a message in a table cell
 
@@ -58,13 +54,6 @@ def render_summary(results: RunResults) -> str:
             why, remedy = _cell(r.reason or ""), _cell(r.remedy or "")
             lines.append(f"| {_code(tid)} | {_code(r.id)} | {why} | {remedy} |")
     return "\n".join(lines) + "\n"
-
-
-def cmd_report_summary(args: argparse.Namespace) -> int:
-    if args.report_dir is not None:
-        raise UsageError("report summary takes no --report-dir: it prints Markdown (redirect it)")
-    sys.stdout.write(render_summary(load_results(args.files[0])))
-    return 0
 
 
 def _cell(text: str, limit: int = _CELL) -> str:

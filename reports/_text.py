@@ -11,7 +11,7 @@ import json
 import shlex
 from typing import Any, Literal
 
-from drun_conformance._verdict import Counterexample, RequirementResult
+from drun_conformance.results import Counterexample, RequirementResult
 
 __all__ = [
     "DiffLine",

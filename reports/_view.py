@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from drun_conformance._differential import Differential
-from drun_conformance._verdict import RequirementResult, RunResults, TargetResult, describe_gate
+from drun_conformance.results import RequirementResult, RunResults, TargetResult, describe_gate
 
 from ._failure_view import FailureView, catalog, failure_view
 from ._text import pretty
@@ -127,8 +127,8 @@ def build_view(results: RunResults) -> ReportView:
         known_failed=sum(t.known_failed for t in targets),
         command=_command(results.command),
         spec_hash=str(results.spec.get("sha256") or results.spec.get("page_sha256") or ""),
-        matrix=_matrix(targets, shipped["order"]) if len(targets) > 1 else [],
-        edges=_rows(edge_targets, shipped["order"], levels={"EDGE"}),
+        matrix=_matrix(targets, shipped.order) if len(targets) > 1 else [],
+        edges=_rows(edge_targets, shipped.order, levels={"EDGE"}),
         edge_targets=edge_targets,
         titles={t.result.id: t.title for t in targets},
         unpatterned=_unpatterned(results.differential),
@@ -198,7 +198,7 @@ def _target_view(target: TargetResult, index: int, strict: bool) -> TargetView:
     gating = {"MUST", "SHOULD"} if strict else {"MUST"}
     failed = sorted(
         (r for r in target.requirements if r.status == "failed"),
-        key=lambda r: (_LEVEL_RANK.get(r.level, 9), catalog()["order"].get(r.id, 1 << 30), r.id),
+        key=lambda r: (_LEVEL_RANK.get(r.level, 9), catalog().order.get(r.id, 1 << 30), r.id),
     )
     return TargetView(
         result=target,
@@ -238,7 +238,7 @@ def _scalar(value: Any) -> str:
 
 
 def _areas(requirements: Sequence[RequirementResult]) -> list[AreaView]:
-    order = catalog()["order"]
+    order = catalog().order
     areas: dict[str, list[RequirementResult]] = {}
     for r in sorted(requirements, key=lambda r: (order.get(r.id, 1 << 30), r.id)):
         areas.setdefault(r.area, []).append(r)
@@ -257,7 +257,7 @@ _COVERAGE_TITLES = {"error_types": "Run error types", "triggers": "Trigger types
 
 
 def _coverage(coverage: dict[str, dict[str, str]]) -> list[CoverageGroup]:
-    known = catalog()["variants"]
+    known = catalog().variants
     groups = []
     for name in [*[k for k in known if k in coverage], *sorted(k for k in coverage if k not in known)]:
         seen = coverage[name]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from drun_conformance._errors import InputError
 from drun_conformance._secrets import Redactor
-from drun_conformance._verdict import RunResults
+from drun_conformance.results import RunResults
 
 from ._html import render_html
 from ._junit import render_junit

@@ -20,10 +20,10 @@ from importlib.metadata import version
 from pathlib import Path
 
 from drun_conformance import spec
-from drun_conformance._verdict import Counterexample, RunResults, TargetTally, run_verdict
 from drun_conformance.oracle import UNPARSED, Evaluation, Oracle
 from drun_conformance.reports import load_results, write_reports
 from drun_conformance.reports._chromium import chromium_path, screenshot
+from drun_conformance.results import Counterexample, RunResults, TargetTally, run_gate, run_verdict
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 def corpus_results(path: Path, command: list[str]) -> RunResults:
     """RunResults for one target: the payloads of a labelled corpus, judged by the oracle."""
     started, clock = datetime.now(UTC), time.monotonic()
-    catalog = spec.load_requirements()
+    catalog = spec.load_catalog()
     oracle = Oracle.default()
     tally = TargetTally(catalog, sides={"server"})
     seen: dict[str, dict[str, str]] = {"error_types": {}, "triggers": {}}
@@ -39,7 +39,7 @@ def corpus_results(path: Path, command: list[str]) -> RunResults:
     for line in lines:
         entry = json.loads(line)
         payload = entry["payload"] if "payload" in entry else _parse(entry["raw"])
-        evaluation = oracle.evaluate(payload, coverage=True, run_now=True)
+        evaluation = oracle.judge_recorded(payload)
         tally.record(Evaluation([], evaluation.exercised, evaluation.skipped))
         for finding in evaluation.violations:
             expected, observed = _split(finding.message)
@@ -67,8 +67,9 @@ def corpus_results(path: Path, command: list[str]) -> RunResults:
         started_at=started,
         duration_s=time.monotonic() - clock,
         seed=None,
-        spec={"sha256": catalog["source"]["sha256"], "catalog_version": catalog["catalog_version"]},
+        spec={"sha256": catalog.page_sha256, "catalog_version": catalog.version},
         verdict=run_verdict([target]),
+        gate=run_gate([target]),
         targets=[target],
     )
 

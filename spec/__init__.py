@@ -1,5 +1,10 @@
 """The contract as data: the files `drun-conformance spec build` writes, shipped in the wheel.
 
+    from drun_conformance import spec
+
+    catalog = spec.load_catalog()        # the requirement catalog, typed (see Catalog)
+    schema = spec.load_schema()          # the DeploymentRun JSON Schema, as JSON
+
 Everything here is read-only at run time; `drun_conformance.contract.build_spec` is what writes it.
 """
 
@@ -10,6 +15,8 @@ from functools import cache as _cache
 from pathlib import Path as _Path
 from typing import Any as _Any
 
+from ._catalog import Catalog, CheckKind, Condition, Conventions, Level, Requirement, Side, Source, Structure
+
 __all__ = [
     "HARNESS_SCHEMA_DIR",
     "OPENAPI_PATH",
@@ -17,6 +24,16 @@ __all__ = [
     "SCHEMA_PATH",
     "SOURCE_PAGE_PATH",
     "SPEC_DIR",
+    "Catalog",
+    "CheckKind",
+    "Condition",
+    "Conventions",
+    "Level",
+    "Requirement",
+    "Side",
+    "Source",
+    "Structure",
+    "load_catalog",
     "load_requirements",
     "load_schema",
 ]
@@ -39,6 +56,12 @@ def load_schema() -> dict[str, _Any]:
 
 @_cache
 def load_requirements() -> dict[str, _Any]:
-    """The requirement catalog: `{"requirements": [...], ...}`."""
+    """`requirements.json` as JSON: `{"requirements": [...], ...}` (`load_catalog` types it)."""
     catalog: dict[str, _Any] = _json.loads(REQUIREMENTS_PATH.read_text(encoding="utf-8"))
     return catalog
+
+
+@_cache
+def load_catalog() -> Catalog:
+    """The requirement catalog, typed: every requirement of `requirements.json` in order."""
+    return Catalog.from_json(load_requirements())

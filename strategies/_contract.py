@@ -7,13 +7,14 @@ changes what is generated.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 import yaml
 
 from drun_conformance import spec
+from drun_conformance.spec import Requirement, Structure
 
 __all__ = ["Contract", "contract", "pointer"]
 
@@ -25,49 +26,40 @@ def pointer(path: tuple[str, ...] | list[str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Contract:
-    requirements: dict[str, dict[str, Any]]  # id -> catalog entry
+    requirements: Mapping[str, Requirement]  # id -> the catalog's requirement
     error_types: tuple[str, ...]  # the run error variants on the page
     trigger_types: tuple[str, ...]
     outcome_fields: tuple[str, ...]  # the exactly-one pair, as the schema's oneOf requires them
     string_paths: tuple[tuple[str, ...], ...]  # fields the catalog types as plain strings
     timestamp_paths: tuple[tuple[str, ...], ...]
-    http_error_types: dict[int, str]  # status -> the API's error type for it
+    http_error_types: Mapping[int, str]  # status -> the API's error type for it
     required_beta: str
     betas: tuple[str, ...]  # the page's anthropic-beta values, in page order
 
-    def check(self, requirement: str) -> dict[str, Any] | None:
-        entry = self.requirements[requirement]
-        check: dict[str, Any] | None = entry.get("check")
-        return check
 
-
-def _variants(checks: list[dict[str, Any]], path: list[str]) -> tuple[str, ...]:
+def _variants(checks: list[Structure], path: tuple[str, ...]) -> tuple[str, ...]:
     for check in checks:
-        if check["kind"] == "one-of" and check["path"] == path:
-            return tuple(check["expected"])
+        if check.kind == "one-of" and check.path == path:
+            return tuple(check.expected)
     raise LookupError(f"no one-of check for {path} in the catalog")
 
 
 @cache
 def contract() -> Contract:
-    catalog = spec.load_requirements()
+    catalog = spec.load_catalog()
     schema = spec.load_schema()
     openapi = yaml.safe_load(spec.OPENAPI_PATH.read_text(encoding="utf-8"))
-    entries = catalog["requirements"]
-    checks = [e["check"] for e in entries if "check" in e]
+    checks = [r.structure for r in catalog if r.structure is not None]
     beta_items = openapi["components"]["parameters"]["AnthropicBeta"]["schema"]["items"]
     betas = next(tuple(option["enum"]) for option in beta_items["anyOf"] if "enum" in option)
-    conventions = catalog["conventions"]
     return Contract(
-        requirements={e["id"]: e for e in entries},
-        error_types=_variants(checks, ["error", "type"]),
-        trigger_types=_variants(checks, ["trigger_context", "type"]),
+        requirements={r.id: r for r in catalog},
+        error_types=_variants(checks, ("error", "type")),
+        trigger_types=_variants(checks, ("trigger_context", "type")),
         outcome_fields=tuple(branch["required"][0] for branch in schema["oneOf"]),
-        string_paths=tuple(
-            tuple(c["path"]) for c in checks if c["kind"] == "json-type" and c["expected"] == "string"
-        ),
-        timestamp_paths=tuple(tuple(c["path"]) for c in checks if c["kind"] == "rfc3339"),
-        http_error_types={int(status): kind for status, kind in conventions["error_types"].items()},
-        required_beta=conventions["required_beta"],
+        string_paths=tuple(c.path for c in checks if c.kind == "json-type" and c.expected == "string"),
+        timestamp_paths=tuple(c.path for c in checks if c.kind == "rfc3339"),
+        http_error_types=catalog.conventions.error_types,
+        required_beta=catalog.conventions.required_beta,
         betas=betas,
     )

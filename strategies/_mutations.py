@@ -21,6 +21,8 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from drun_conformance.spec import Structure
+
 from . import _timestamps
 from ._contract import contract
 from ._paths import get, with_value, without
@@ -94,7 +96,7 @@ class Mutation:
     requirement: str
     operator: str
     path: tuple[str, ...]
-    check: Mapping[str, Any]
+    check: Structure | None  # what the catalog tests there (None: a rule in prose)
     outcome: Outcome | None = None
     trigger: str | None = None
 
@@ -105,15 +107,15 @@ Apply = Callable[[st.DrawFn, Any, Mutation], Any]
 # --- values that are wrong -------------------------------------------------------------------
 
 
-def _wrong_type(draw: st.DrawFn, original: Any, check: Mapping[str, Any]) -> Any:
+def _wrong_type(draw: st.DrawFn, original: Any, check: Structure) -> Any:
     """A value of another JSON type than the check wants (null too, unless it is nullable)."""
-    kind = check.get("kind", "json-type")
-    expected = check.get("expected") if kind == "json-type" else "string"
+    kind = check.kind
+    expected = check.expected if kind == "json-type" else "string"
     kinds = ["null", "boolean", "integer", "float", "string", "array", "object"]
     if kind == "int64":
         expected = "number"
     excluded = {"number": {"integer", "float"}, None: set()}.get(expected, {expected})
-    if check.get("nullable"):
+    if check.nullable:
         excluded = excluded | {"null"}
     choice = draw(st.sampled_from([k for k in kinds if k not in excluded]))
     if choice == "null":
@@ -149,14 +151,14 @@ def _near_miss(draw: st.DrawFn, expected: str, others: tuple[str, ...]) -> str:
     return draw(st.sampled_from([c for c in dict.fromkeys(candidates) if c != expected]))
 
 
-def _other_literals(check: Mapping[str, Any]) -> tuple[str, ...]:
+def _other_literals(check: Structure) -> tuple[str, ...]:
     """The other literals and tags of the catalog: a right value in the wrong place."""
     values: list[str] = []
-    for entry in contract().requirements.values():
-        other = entry.get("check")
-        if other is None or other is check or other["kind"] not in ("literal", "one-of"):
+    for requirement in contract().requirements.values():
+        other = requirement.structure
+        if other is None or other is check or other.kind not in ("literal", "one-of"):
             continue
-        expected = other["expected"]
+        expected = other.expected
         values += [expected] if isinstance(expected, str) else list(expected)
     return tuple(values)
 
@@ -199,18 +201,24 @@ def _drop_required(draw: st.DrawFn, base: Any, m: Mutation) -> Any:
     return without(base, m.path)
 
 
+def _structure(m: Mutation) -> Structure:
+    assert m.check is not None  # the operators of a check kind are applied where there is one
+    return m.check
+
+
 def _swap_type(draw: st.DrawFn, base: Any, m: Mutation) -> Any:
     if not m.path:  # the body itself is not an object
-        return _wrong_type(draw, base, m.check)
-    return with_value(base, m.path, _wrong_type(draw, get(base, m.path), m.check))
+        return _wrong_type(draw, base, _structure(m))
+    return with_value(base, m.path, _wrong_type(draw, get(base, m.path), _structure(m)))
 
 
 def _break_literal(draw: st.DrawFn, base: Any, m: Mutation) -> Any:
-    return with_value(base, m.path, _near_miss(draw, m.check["expected"], _other_literals(m.check)))
+    check = _structure(m)
+    return with_value(base, m.path, _near_miss(draw, check.expected, _other_literals(check)))
 
 
 def _unknown_tag(draw: st.DrawFn, base: Any, m: Mutation) -> Any:
-    return with_value(base, m.path, _unknown_variant(draw, tuple(m.check["expected"])))
+    return with_value(base, m.path, _unknown_variant(draw, tuple(_structure(m).expected)))
 
 
 def _int64_overflow(draw: st.DrawFn, base: Any, m: Mutation) -> Any:
@@ -287,7 +295,7 @@ assert tuple(_OPERATORS) == tuple(MUTATION_OPERATORS)
 # --- the registry -----------------------------------------------------------------------------
 
 
-def _needs(path: tuple[str, ...], check: Mapping[str, Any]) -> tuple[Outcome | None, str | None]:
+def _needs(path: tuple[str, ...], check: Structure) -> tuple[Outcome | None, str | None]:
     """The base payload a mutation at `path` needs for its requirement to be exercised."""
     session_field, error_field = contract().outcome_fields
     outcome: Outcome | None = None
@@ -296,29 +304,28 @@ def _needs(path: tuple[str, ...], check: Mapping[str, Any]) -> tuple[Outcome | N
     elif path[:1] == (session_field,):
         outcome = "success"
     trigger = None
-    when = check.get("when")
+    when = check.when
     if when is not None:
-        if tuple(when["path"]) != ("trigger_context", "type"):
+        if when.path != ("trigger_context", "type"):
             raise InvalidArgument(f"no way to meet the condition {when!r} for a mutation at {path}")
-        trigger = when["equals"]
+        trigger = when.equals
     return outcome, trigger
 
 
 @cache
 def _registry() -> dict[str, tuple[Mutation, ...]]:
     registry: dict[str, tuple[Mutation, ...]] = {}
-    for rid, entry in contract().requirements.items():
-        if entry["level"] != "MUST" or entry["side"] != "server":
+    for rid, requirement in contract().requirements.items():
+        if requirement.level != "MUST" or requirement.side != "server":
             continue
-        check = entry.get("check")
+        check = requirement.structure
         if check is not None:
-            path = tuple(check["path"])
-            outcome, trigger = _needs(path, check)
-            names = _BY_KIND.get(check["kind"], ())
-            registry[rid] = tuple(Mutation(rid, name, path, check, outcome, trigger) for name in names)
+            outcome, trigger = _needs(check.path, check)
+            names = _BY_KIND.get(check.kind, ())
+            registry[rid] = tuple(Mutation(rid, name, check.path, check, outcome, trigger) for name in names)
         elif rid in _BY_REQUIREMENT:
             registry[rid] = tuple(
-                Mutation(rid, name, (), {}, outcome) for name, outcome in _BY_REQUIREMENT[rid]
+                Mutation(rid, name, (), None, outcome) for name, outcome in _BY_REQUIREMENT[rid]
             )
     return {rid: mutations for rid, mutations in registry.items() if mutations}
 

@@ -44,12 +44,8 @@ def assert_clean(
 ) -> Evaluation:
     """The oracle, every check on (coverage), finds no MUST or SHOULD fault in the exchange."""
     body = json.loads(response.content)
-    evaluation = Oracle.default().evaluate(
-        body,
-        exchange=exchange_of(response, deployment_id, known, key_wrong=key_wrong),
-        seen_run_ids=seen or (),
-        coverage=True,
-    )
+    exchange = exchange_of(response, deployment_id, known, key_wrong=key_wrong)
+    evaluation = Oracle.default().judge_run_now(exchange, body, seen_run_ids=seen or ())
     assert evaluation.violations == [], [f.to_json() for f in evaluation.violations]
     return evaluation
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from drun_conformance import spec
-from drun_conformance._verdict import (
+from drun_conformance.results import (
     Counterexample,
     RequirementResult,
     RunResults,
@@ -18,25 +18,26 @@ from drun_conformance._verdict import (
     target_gate,
     target_verdict,
 )
+from drun_conformance.spec import Requirement, Side
 
 SECRET = "sk-ant-api03-PLANTED-0123456789abcdefghij"
 BASE_URL = "https://staging.example.test"
 ERROR_TYPES_OBSERVED = ["agent_archived_error", "environment_archived_error", "vault_not_found_error"]
 
 
-def _entries(side: str) -> list[dict[str, Any]]:
-    return [e for e in spec.load_requirements()["requirements"] if e["side"] == side]
+def _entries(side: Side) -> tuple[Requirement, ...]:
+    return spec.load_catalog().on(side)
 
 
-def _req(entry: dict[str, Any], status: str, **extra: Any) -> RequirementResult:
+def _req(entry: Requirement, status: str, **extra: Any) -> RequirementResult:
     cases = extra.pop("cases", 0 if status in ("skipped", "errored") else 12)
     return RequirementResult(
-        id=entry["id"],
-        level=entry["level"],
-        side=entry["side"],
-        area=entry["area"],
-        title=entry["title"],
-        source=entry["source"],
+        id=entry.id,
+        level=entry.level,
+        side=entry.side,
+        area=entry.area,
+        title=entry.title,
+        source=entry.source.to_json(),
         status=status,  # type: ignore[arg-type]
         cases=cases,
         **extra,
@@ -48,7 +49,7 @@ def _server_target(
 ) -> TargetResult:
     requirements = []
     for entry in _entries("server"):
-        status, extra = statuses.get(entry["id"], ("passed", {}))
+        status, extra = statuses.get(entry.id, ("passed", {}))
         requirements.append(_req(entry, status, **extra))
     return TargetResult(
         id=tid,
@@ -172,7 +173,7 @@ def _client_target(name: str, version: str, language: str, edge_status: dict[str
         ),
     ]
     for entry in _entries("client-request") + _entries("client-parse"):
-        status = edge_status.get(entry["id"], "passed")
+        status = edge_status.get(entry.id, "passed")
         reason = "the SDK cannot express this case" if status == "skipped" else None
         requirements.append(_req(entry, status, reason=reason))
     return TargetResult(
@@ -183,9 +184,7 @@ def _client_target(name: str, version: str, language: str, edge_status: dict[str
         requirements=requirements,
         requests=40,
         coverage={
-            "error_types": dict.fromkeys(
-                spec.load_requirements()["conventions"]["error_types"].values(), "synthesised"
-            ),
+            "error_types": dict.fromkeys(spec.load_catalog().conventions.error_types.values(), "synthesised"),
             "triggers": {"manual": "synthesised", "schedule": "synthesised"},
         },
     )
@@ -205,7 +204,7 @@ def four_targets(*, partial: bool = False) -> RunResults:
         started_at=datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC),
         duration_s=83.4,
         seed=42,
-        spec={"sha256": spec.load_requirements()["source"]["sha256"]},
+        spec={"sha256": spec.load_catalog().page_sha256},
         partial=partial,
         verdict="incomplete" if partial else "non-conformant",
         targets=targets,
@@ -227,7 +226,7 @@ def one_target(target: TargetResult, *, verdict: str | None = None) -> RunResult
         started_at=datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC),
         duration_s=1.5,
         seed=7,
-        spec={"sha256": spec.load_requirements()["source"]["sha256"]},
+        spec={"sha256": spec.load_catalog().page_sha256},
         verdict=verdict or target.verdict,  # type: ignore[arg-type]
         targets=[target],
     )

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib.abc
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +50,15 @@ def valid_run() -> dict[str, Any]:
     return copy.deepcopy(VALID_RUN)
 
 
+def prefiltered(run: Any) -> Any:
+    """`run` judged as validate judges it: the pre-filter rules out what cannot fire, the
+    oracle's recorded-body door runs the rest (an Evaluation)."""
+    from drun_conformance.oracle import Oracle
+    from drun_conformance.recorded import PreFilter
+
+    return Oracle.default().judge_recorded(run, ruled_out=PreFilter.default().cannot_fire(run))
+
+
 def drun_command() -> list[str]:
     """The installed console script, as a user runs it."""
     script = shutil.which("drun-conformance") or str(Path(sys.executable).parent / "drun-conformance")
@@ -74,3 +86,50 @@ class _OnlyTheInstalledPackage(importlib.abc.MetaPathFinder):
 
 
 sys.meta_path.insert(0, _OnlyTheInstalledPackage())
+
+
+# --- the fast loop: `pytest -m "not slow"` starts no process and opens no server -----------------
+
+_STARTS = "starts a process or binds a socket: mark it slow (pytestmark = pytest.mark.slow)"
+
+
+@contextlib.contextmanager
+def _starts_refused(item: pytest.Item) -> Iterator[None]:
+    """Outside a test marked slow, starting a process (subprocess, fork) or binding a socket (a
+    server) fails the test: `-m "not slow"` stays a fast local loop. What was refused is also
+    recorded, so a refusal caught by the code under test, or in a thread, still fails it."""
+    if item.get_closest_marker("slow") is not None:
+        yield
+        return
+    started: list[str] = []
+
+    def refuse(what: str) -> Any:
+        def refused(*args: Any, **kwargs: Any) -> Any:
+            started.append(what)
+            raise RuntimeError(f"{item.nodeid} {what}: {_STARTS}")
+
+        return refused
+
+    patched = [(subprocess.Popen, "__init__"), (os, "fork"), (socket.socket, "bind")]
+    originals = [getattr(owner, name) for owner, name in patched]
+    for (owner, name), what in zip(patched, ("runs a command", "forks", "binds a socket"), strict=True):
+        setattr(owner, name, refuse(what))
+    try:
+        yield
+    finally:
+        for (owner, name), original in zip(patched, originals, strict=True):
+            setattr(owner, name, original)
+    if started:
+        pytest.fail(f"{item.nodeid} {', '.join(sorted(set(started)))}: {_STARTS}", pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    with _starts_refused(item):  # fixtures too: a server a fixture starts is the test's
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    with _starts_refused(item):
+        return (yield)

@@ -132,6 +132,7 @@ def _connections(sock: socket.socket) -> int:
         count += 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("argv", "words"), BAD_VALUES, ids=[" ".join(a) for a, _ in BAD_VALUES])
 def test_a_bad_value_exits_2_naming_it(
     argv: list[str], words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -143,6 +144,7 @@ def test_a_bad_value_exits_2_naming_it(
     assert "Traceback" not in out + err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "bad",
     [["--timeout", "-5"], ["--max-response-bytes", "-1"], ["--max-requests", "0"], ["--api-key", "a b"]],

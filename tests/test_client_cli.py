@@ -20,6 +20,7 @@ def client(*args: str) -> tuple[int, str, str]:
     return done.returncode, done.stdout.decode(), done.stderr.decode()
 
 
+@pytest.mark.slow
 def test_a_faithful_harness_is_conformant_and_the_reports_are_written(tmp_path: Path) -> None:
     status, out, err = client("--harness", faithful_command(), "--report-dir", str(tmp_path))
     assert status == 0, out + err
@@ -32,6 +33,7 @@ def test_a_faithful_harness_is_conformant_and_the_reports_are_written(tmp_path: 
         assert "drun-gate-test-key" not in (tmp_path / name).read_text(encoding="utf-8"), name
 
 
+@pytest.mark.slow
 def test_a_faulty_harness_exits_1_naming_the_requirement(tmp_path: Path) -> None:
     mutant = next(m for m in CLIENT_MUTANTS if m.name == "version-through-float")
     status, out, _ = client("--harness", mutant.command, "--report-dir", str(tmp_path))
@@ -47,6 +49,7 @@ def test_a_faulty_harness_exits_1_naming_the_requirement(tmp_path: Path) -> None
     assert example["request"]["headers"]["x-api-key"] == "<redacted>"
 
 
+@pytest.mark.slow
 def test_an_edge_fault_is_reported_and_does_not_gate() -> None:
     mutant = next(m for m in CLIENT_MUTANTS if m.name == "crash-on-leap-second")
     status, out, _ = client("--harness", mutant.command)
@@ -54,6 +57,7 @@ def test_an_edge_fault_is_reported_and_does_not_gate() -> None:
     assert "FAILED EDGE   edge.timestamp.leap-second" in out
 
 
+@pytest.mark.slow
 def test_a_harness_that_cannot_start_exits_3() -> None:
     status, out, err = client("--harness", misbehaving_command("no-start"))
     assert status == 3, out + err
@@ -62,6 +66,7 @@ def test_a_harness_that_cannot_start_exits_3() -> None:
     assert status == 3 and "could not start" in err + _
 
 
+@pytest.mark.slow
 def test_a_harness_that_hangs_is_a_finding_not_a_hang() -> None:
     status, out, err = client("--harness", misbehaving_command("hang"), "--timeout", "0.5", "--examples", "0")
     assert status == 1, out + err
@@ -69,6 +74,7 @@ def test_a_harness_that_hangs_is_a_finding_not_a_hang() -> None:
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "words"),
     [
@@ -96,6 +102,7 @@ def test_the_misbehaving_harness_is_a_real_file() -> None:
     assert MISBEHAVING.is_file() and shlex.split(misbehaving_command("die"))[0] == sys.executable
 
 
+@pytest.mark.slow
 def test_an_sdk_that_cannot_be_installed_is_unreached_with_reports(tmp_path: Path) -> None:
     env_path = tmp_path / "bin"
     env_path.mkdir()  # a PATH with no node and no npm

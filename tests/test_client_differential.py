@@ -27,9 +27,9 @@ from drun_conformance._differential import (
     differential,
 )
 from drun_conformance._session import check_targets
-from drun_conformance._verdict import RunResults, TargetResult
 from drun_conformance.client._check import ClientOptions, check_client
 from drun_conformance.reports._html import render_html
+from drun_conformance.results import RunResults, TargetResult
 
 from ._processes import command_line, descendants, running
 from .client_mutants import CLIENT_MUTANTS, MODEL_SDK, faithful_command
@@ -64,6 +64,7 @@ def keys(result: TargetResult) -> list[str]:
 # --- the same cases for every target ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_same_seed_serves_every_target_the_same_cases_in_the_same_order() -> None:
     options = {"examples": 25, "seed": 11}
     faithful = check_client(ClientOptions(harness=faithful_command(), **options))  # type: ignore[arg-type]
@@ -97,6 +98,7 @@ def test_a_faulty_harness_differs_from_the_python_sdk_on_the_same_bytes() -> Non
     assert 'id="differential"' in html and "9007199254740992.0" in html
 
 
+@pytest.mark.slow
 def test_two_clean_targets_that_answer_alike_have_an_empty_differential() -> None:
     started_otherwise = shlex.join([sys.executable, "-u", str(MODEL_SDK)])  # the same harness
     results = run(
@@ -109,6 +111,7 @@ def test_two_clean_targets_that_answer_alike_have_an_empty_differential() -> Non
     assert "answered each of the" in render_html(results)
 
 
+@pytest.mark.slow
 def test_one_target_has_no_differential() -> None:
     results = run(ClientOptions(harness=faithful_command(), examples=0))
     assert results.differential is None
@@ -162,13 +165,38 @@ def _found(results: RunResults) -> Any:
     return targets, results.differential, results.verdict, results.gate
 
 
+# The run of test_jobs_1_and_jobs_2_find_the_same, in a process of its own: argv is the harness
+# command and the jobs; standard output, the results as JSON.
+_RUN_ALONE = """
+import functools, sys
+from drun_conformance._session import check_targets
+from drun_conformance.client._check import ClientOptions, check_client
+
+harness, jobs = sys.argv[1], int(sys.argv[2])
+options = [ClientOptions(sdk=sdk, harness=harness if sdk is None else None, examples=15, seed=8)
+           for sdk in ("python", None)]
+checks = [functools.partial(check_client, o) for o in options]
+results = check_targets(checks, command=["drun-conformance", "client"], seed=3, strict=False, jobs=jobs)
+sys.stdout.write(results.model_dump_json())
+"""
+
+
+def _run_alone(jobs: int) -> RunResults:
+    """Each run in a fresh process importing the same modules: Hypothesis draws constants from
+    the local modules a process has imported, so a run in this one would depend on what the test
+    session imported before (and workers side by side import only drun_conformance's)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN_ALONE, INT64.command, str(jobs)],
+        capture_output=True,
+        timeout=600,
+        check=True,
+    )
+    return RunResults.model_validate_json(done.stdout)
+
+
 @pytest.mark.slow
 def test_jobs_1_and_jobs_2_find_the_same() -> None:
-    options = (
-        ClientOptions(sdk="python", examples=15, seed=8),
-        ClientOptions(harness=INT64.command, examples=15, seed=8),
-    )
-    in_turn, side_by_side = reached(run(*options, jobs=1)), reached(run(*options, jobs=2))
+    in_turn, side_by_side = reached(_run_alone(1)), reached(_run_alone(2))
     assert in_turn.differential is not None and in_turn.differential.disagreeing > 0
     assert _found(side_by_side) == _found(in_turn)
     assert [keys(t) for t in side_by_side.targets] == [keys(t) for t in in_turn.targets]

@@ -15,6 +15,8 @@ from drun_conformance.client._harness import MAX_LINE, Harness, HarnessFault
 from .client_mutants import misbehaving_command
 from .conftest import run_cli
 
+pytestmark = pytest.mark.slow
+
 OUR_FRAME = re.compile(r'File "[^"]*/(conformance|reports|strategies|spec|drun_conformance)/')
 # mode -> (exit status, what the client.harness.protocol finding says)
 HOSTILE = {

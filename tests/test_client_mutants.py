@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from drun_conformance import spec
-from drun_conformance._verdict import TargetResult
 from drun_conformance.client._check import ClientOptions, check_client
+from drun_conformance.results import TargetResult
 
 from .client_mutants import (
     CLIENT_MUTANTS,
@@ -19,9 +19,9 @@ from .client_mutants import (
     misbehaving_command,
 )
 
-CATALOG = spec.load_requirements()["requirements"]
-CLIENT_REQUIREMENTS = {e["id"] for e in CATALOG if e["side"] != "server"}
-LEVELS = {e["id"]: e["level"] for e in CATALOG}
+CATALOG = spec.load_catalog()
+CLIENT_REQUIREMENTS = {r.id for r in CATALOG.on("client-request", "client-parse")}
+LEVELS = {r.id: r.level for r in CATALOG}
 
 
 def gate(command: str, **options: object) -> TargetResult:
@@ -39,6 +39,7 @@ def test_every_client_requirement_is_backed_by_a_mutant() -> None:
     assert len(CLIENT_MUTANTS) >= 16 and len({m.name for m in CLIENT_MUTANTS}) == len(CLIENT_MUTANTS)
 
 
+@pytest.mark.slow
 def test_the_faithful_harness_passes_clean() -> None:
     result = gate(faithful_command(), examples=40)
     assert failed(result, "MUST", "SHOULD", "EDGE") == set(), [
@@ -49,6 +50,7 @@ def test_the_faithful_harness_passes_clean() -> None:
     assert unexercised == set(), "the coverage cases must exercise every client requirement"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mutant", CLIENT_MUTANTS, ids=lambda m: m.name)
 def test_each_mutant_is_caught_by_its_requirement_only(mutant: ClientMutant) -> None:
     result = gate(mutant.command)
@@ -69,6 +71,7 @@ def test_each_mutant_is_caught_by_its_requirement_only(mutant: ClientMutant) -> 
         assert also_edge in failed(result, "EDGE")
 
 
+@pytest.mark.slow
 def test_a_failure_shrinks_to_a_minimal_case() -> None:
     mutant = next(m for m in CLIENT_MUTANTS if m.name == "offset-dropped")
     result = gate(mutant.command, examples=30, coverage=False, shrink_calls=300, shrink_seconds=60.0)
@@ -84,6 +87,7 @@ def test_a_failure_shrinks_to_a_minimal_case() -> None:
     assert example.pointer == "/created_at"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MISBEHAVIOURS)
 def test_a_misbehaving_harness_is_a_finding(mode: str) -> None:
     result = gate(misbehaving_command(mode), examples=3, call_timeout=1.0, coverage=mode != "hang")
@@ -104,6 +108,7 @@ def test_a_misbehaving_harness_is_a_finding(mode: str) -> None:
     assert protocol.counterexample is not None and protocol.counterexample.answer is not None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["refuse", "no-start"])
 def test_a_harness_that_cannot_start_is_unreached(mode: str) -> None:
     result = gate(misbehaving_command(mode))

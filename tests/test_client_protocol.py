@@ -12,13 +12,13 @@ from jsonschema import Draft202012Validator
 
 from drun_conformance import spec
 from drun_conformance._errors import InputError, UsageError
-from drun_conformance._verdict import TargetTally
 from drun_conformance.client._cases import coverage_cases, sdk_safe_id
 from drun_conformance.client._expectations import apply_expectations, load_expectations
 from drun_conformance.client._mock import Scripted, ScriptedServer
 from drun_conformance.client._protocol import COMMANDS, ProtocolBug, check_command, response_problem
 from drun_conformance.client._sdks import SDKS, harness_environment, parse_sdk
 from drun_conformance.oracle import Finding
+from drun_conformance.results import TargetTally
 from drun_conformance.server.reference import serve_in_thread
 
 # The messages exactly as DESIGN.md shows them.
@@ -99,6 +99,7 @@ def test_an_answer_off_the_schema_is_named(answer: object, words: str) -> None:
     assert problem is not None and words in problem, problem
 
 
+@pytest.mark.slow
 def test_the_mock_server_records_and_answers_what_is_scripted() -> None:
     mock = ScriptedServer()
     with serve_in_thread(mock) as url:
@@ -172,7 +173,7 @@ def test_the_harness_environment_has_no_credentials_or_proxies(monkeypatch: pyte
 
 
 def test_the_shipped_expectation_files_load() -> None:
-    catalog = spec.load_requirements()
+    catalog = spec.load_catalog()
     for sdk in SDKS.values():
         expected = load_expectations(sdk.expectations, version=sdk.default_version, catalog=catalog)
         assert expected.failures and all(reason for reason in expected.failures.values())
@@ -195,11 +196,11 @@ def _expectations(tmp_path: Path, text: str) -> Path:
 )
 def test_a_broken_expectation_file_is_an_input_error(tmp_path: Path, text: str, words: str) -> None:
     with pytest.raises(InputError, match=words):
-        load_expectations(_expectations(tmp_path, text), version="1", catalog=spec.load_requirements())
+        load_expectations(_expectations(tmp_path, text), version="1", catalog=spec.load_catalog())
 
 
 def test_expectations_gate_only_what_is_not_listed(tmp_path: Path) -> None:
-    catalog = spec.load_requirements()
+    catalog = spec.load_catalog()
     path = _expectations(
         tmp_path,
         "failures:\n"
@@ -227,7 +228,7 @@ def test_expectations_gate_only_what_is_not_listed(tmp_path: Path) -> None:
 def test_a_listed_failure_that_passes_is_pointed_out(tmp_path: Path) -> None:
     from drun_conformance.oracle import Evaluation
 
-    catalog = spec.load_requirements()
+    catalog = spec.load_catalog()
     path = _expectations(tmp_path, "failures: [{requirement: client.parse.int64, reason: doubles}]")
     tally = TargetTally(catalog, sides={"client-request", "client-parse"})
     tally.record(Evaluation([], frozenset({"client.parse.int64"})))

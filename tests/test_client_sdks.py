@@ -16,11 +16,11 @@ import pytest
 
 from drun_conformance import spec
 from drun_conformance._errors import SdkUnavailable
-from drun_conformance._verdict import TargetResult
 from drun_conformance.client._cache import run_tool
 from drun_conformance.client._check import ClientOptions, check_client
 from drun_conformance.client._expectations import load_expectations
 from drun_conformance.client._sdks import SDKS
+from drun_conformance.results import TargetResult
 
 from .conftest import run_cli
 
@@ -45,7 +45,7 @@ def failed(result: TargetResult) -> set[str]:
 
 def listed(name: str, version: str) -> dict[str, str]:
     path = SDKS[name].expectations
-    return load_expectations(path, version=version, catalog=spec.load_requirements()).failures
+    return load_expectations(path, version=version, catalog=spec.load_catalog()).failures
 
 
 @pytest.mark.parametrize("release", ["python", "python@0.109.0"])

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from drun_conformance import Oracle, SpecError, spec
+from drun_conformance.spec import Catalog
 from tests.client_mutants import CLIENT_MUTANTS
 from tests.conftest import REPO
 from tests.mutants import MUTANTS
@@ -51,21 +52,21 @@ def _row(page: str, requirement: str) -> str:
 
 
 def test_every_requirement_has_its_row_with_its_check_and_its_mutants() -> None:
-    catalog = spec.load_requirements()
+    catalog = spec.load_catalog()
     checks, refused = HOOK.checks_by_requirement()
     page, problems = HOOK.render(catalog, checks, HOOK.proofs_by_requirement())
     assert refused == [] and problems == []
     registered = {c.requirement: c.function for c in Oracle.default().checks}
-    for entry in catalog["requirements"]:
-        row = _row(page, entry["id"])
-        function = registered[entry["id"]]
+    for entry in catalog:
+        row = _row(page, entry.id)
+        function = registered[entry.id]
         dotted = [
             ".<wbr>".join(html.escape(p) for p in n.split("."))
             for n in (function.__qualname__, function.__module__)
         ]
         assert "<code>{}</code><br><small>in <code>{}</code></small>".format(*dotted) in row
-        assert f"`{entry['id']}` **{entry['level']}**" in row
-        assert entry["title"].replace("|", "\\|") in row  # cells escape |
+        assert f"`{entry.id}` **{entry.level}**" in row
+        assert entry.title.replace("|", "\\|") in row  # cells escape |
     for mutant in (*MUTANTS, *CLIENT_MUTANTS):
         assert f"`{mutant.name}`" in _row(page, mutant.requirement)
     assert "misbehaving harness --mode garbage" in _row(page, "client.harness.protocol")
@@ -74,10 +75,10 @@ def test_every_requirement_has_its_row_with_its_check_and_its_mutants() -> None:
 
 
 def test_a_requirement_without_a_check_or_a_mutant_is_a_problem() -> None:
-    catalog: dict[str, Any] = copy.deepcopy(spec.load_requirements())
-    catalog["requirements"].append(NEW)
+    data: dict[str, Any] = copy.deepcopy(spec.load_requirements())
+    data["requirements"].append(NEW)
     checks, _ = HOOK.checks_by_requirement()
-    page, problems = HOOK.render(catalog, checks, HOOK.proofs_by_requirement())
+    page, problems = HOOK.render(Catalog.from_json(data), checks, HOOK.proofs_by_requirement())
     assert problems == [
         "requirement run.docs.unchecked has no registered check",
         "requirement run.docs.unchecked has no mutant in tests/*mutants.py",

@@ -23,13 +23,13 @@ from hypothesis import strategies as st
 
 from drun_conformance import spec
 from drun_conformance._errors import InputError
-from drun_conformance._verdict import RunResults
 from drun_conformance.cli import main
 from drun_conformance.client._expectations import Expectations, load_expectations
 from drun_conformance.client._harness import HarnessFault, read_answer
 from drun_conformance.client._protocol import response_problem
 from drun_conformance.reports import write_reports
 from drun_conformance.reports._schema import load_results
+from drun_conformance.results import RunResults
 from drun_conformance.server.reference._scenario import Scenario, load_scenario, parse_scenario
 from tests._report_data import four_targets
 
@@ -141,11 +141,11 @@ def test_any_structure_as_a_scenario_parses_or_names_the_problem(data: Any) -> N
 
 # --- expectations files ------------------------------------------------------------------
 
-CATALOG = spec.load_requirements()
+CATALOG = spec.load_catalog()
 VALID_EXPECTATIONS = {
     "sdk": "python",
     "failures": [
-        {"requirement": CATALOG["requirements"][0]["id"], "reason": "a known bug", "versions": ["1.0.0", 2]}
+        {"requirement": CATALOG.requirements[0].id, "reason": "a known bug", "versions": ["1.0.0", 2]}
     ],
 }
 

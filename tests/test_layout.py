@@ -1,5 +1,7 @@
-"""The layout holds: one import root, small modules, no import cycle, and a pytest plugin that
-cannot break the pytest of the project it is installed into."""
+"""The layout holds: one import root, no import cycle, flags read by the command line alone, and a
+pytest plugin that cannot break the pytest of the project it is installed into. (A module is one
+idea, whatever its length: there is no line limit. The public API of each package is its
+`__all__`: tests/test_exports.py.)"""
 
 from __future__ import annotations
 
@@ -14,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import _starts_refused
+
 REPO = Path(__file__).resolve().parents[1]
-MAX_LINES = 400
+CLI = "drun_conformance.cli"
 
 
 def _package_dirs() -> dict[str, Path]:
@@ -60,11 +64,28 @@ def _imports(name: str, path: Path, modules: dict[str, Path]) -> Iterator[str]:
                     yield target
 
 
-def test_no_module_is_over_the_limit() -> None:
-    long = {
-        name: n for name, path in _modules().items() if (n := len(path.read_text().splitlines())) > MAX_LINES
-    }
-    assert not long, f"modules over {MAX_LINES} lines: {long}"
+def test_only_the_command_line_reads_flags() -> None:
+    """argparse (a parser, its Namespace, its errors) stays in drun_conformance.cli: a domain
+    package takes typed arguments, so the library and the command line share one behaviour."""
+    readers = []
+    for name, path in _modules().items():
+        if name == CLI or name.startswith(CLI + "."):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import) and any(a.name == "argparse" for a in node.names):
+                readers.append(name)
+            elif isinstance(node, ast.ImportFrom) and node.module == "argparse":
+                readers.append(name)
+    assert not readers, f"argparse outside {CLI}: {readers}"
+
+
+def test_every_command_is_a_module_of_the_command_line() -> None:
+    """One module per command (as Schemathesis's cli/commands/), each adding its own subparser."""
+    from drun_conformance.cli import _main, build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    modules = {module.__name__.rpartition("._")[2] for module in _main._COMMANDS}
+    assert set(commands) == modules
 
 
 def test_no_import_cycle() -> None:
@@ -108,6 +129,7 @@ def test_the_wheel_installs_one_import_root(tmp_path: Path) -> None:
     assert "drun_conformance/client/harnesses/anthropic_python.py" in names
 
 
+@pytest.mark.slow
 def test_a_project_with_packages_of_the_same_names_keeps_its_pytest(tmp_path: Path) -> None:
     for package in ("spec", "reports", "strategies", "conformance"):
         (tmp_path / package).mkdir()
@@ -133,3 +155,21 @@ def test_a_project_with_packages_of_the_same_names_keeps_its_pytest(tmp_path: Pa
         text=True,
     )
     assert "unrecognized arguments" not in plugins.stderr  # the drun plugin was loaded alongside
+
+
+@pytest.mark.parametrize("start", ["process", "socket"])
+def test_a_test_not_marked_slow_that_starts_a_process_or_a_server_fails(start: str) -> None:
+    """The fast loop (`-m "not slow"`) holds: conftest.py refuses, and fails the test, even when
+    the code under test swallows the refusal."""
+    import socket
+    from types import SimpleNamespace
+
+    fast = SimpleNamespace(nodeid="tests/test_probe.py::test_fast", get_closest_marker=lambda name: None)
+    with pytest.raises(pytest.fail.Exception, match="mark it slow"), _starts_refused(fast):  # type: ignore[arg-type]
+        try:
+            if start == "process":
+                subprocess.run([sys.executable, "-c", "pass"], check=True)
+            else:
+                socket.socket().bind(("127.0.0.1", 0))
+        except RuntimeError:
+            pass  # swallowed: still a failure

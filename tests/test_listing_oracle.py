@@ -45,7 +45,7 @@ def walk(
 
 
 def failed(listing: ListingWalk) -> set[str]:
-    return {f.requirement for f in ORACLE.evaluate_listing(listing).violations}
+    return {f.requirement for f in ORACLE.judge_listing_walk(listing).violations}
 
 
 CLEAN = walk(
@@ -57,7 +57,7 @@ CLEAN = walk(
 
 
 def test_a_clean_walk_exercises_four_requirements_and_passes() -> None:
-    evaluation = ORACLE.evaluate_listing(CLEAN)
+    evaluation = ORACLE.judge_listing_walk(CLEAN)
     assert evaluation.violations == []
     assert evaluation.exercised == LISTING - {"listing.cursor.invalid-400"}
 
@@ -90,18 +90,18 @@ def test_each_fault_is_found_by_its_requirement_only(listing: ListingWalk, requi
 
 def test_an_unfinished_walk_does_not_judge_skips() -> None:
     unfinished = walk(page(run("r3"), following="c"), known=("r1", "r3"))
-    assert "listing.walk.no-skip" not in ORACLE.evaluate_listing(unfinished).exercised
+    assert "listing.walk.no-skip" not in ORACLE.judge_listing_walk(unfinished).exercised
 
 
 def test_a_400_envelope_for_a_made_up_cursor_passes_and_odd_bodies_do_not_crash() -> None:
     envelope = {"type": "error", "error": {"type": "invalid_request_error", "message": "bad page"}}
     assert failed(walk(ListingPage(400, envelope, "x", issued=False))) == set()
     for body in (UNPARSED, [], {"data": "no"}, {"data": [1, None, "x"]}, {"data": [{"id": 5}]}):
-        ORACLE.evaluate_listing(walk(ListingPage(200, body)))
+        ORACLE.judge_listing_walk(walk(ListingPage(200, body)))
 
 
 def test_the_listing_checks_never_run_on_a_single_body() -> None:
-    assert not LISTING & ORACLE.evaluate(run("r1"), coverage=True).exercised
+    assert not LISTING & ORACLE.judge_recorded(run("r1")).exercised
 
 
 def test_run_matches_reads_every_filter() -> None:

@@ -43,6 +43,7 @@ def test_a_local_path_is_a_build_named_by_its_content(
     assert isinstance(changed, LocalBuild) and changed.sha256 != first.sha256  # a new install
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("given", "words"),
     [

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from drun_conformance import DeploymentRun, Oracle
+from drun_conformance import DeploymentRun
+from drun_conformance.recorded import PreFilter
 from drun_conformance.strategies import edge_runs, invalid_runs, runs
 
 from .conftest import FIXTURES
@@ -30,7 +31,7 @@ def _model_accepts(payload: object) -> bool:
 @pytest.mark.parametrize("record", [r for r in CORPUS if "payload" in r], ids=lambda r: r["label"])
 def test_models_and_schema_agree_on_the_labelled_corpus(record: dict[str, object]) -> None:
     payload = record["payload"]
-    assert _model_accepts(payload) is Oracle.default().schema_accepts(payload) is record["conforms"]
+    assert _model_accepts(payload) is PreFilter.default().accepts(payload) is record["conforms"]
 
 
 def test_the_typed_view_reads_the_fields() -> None:
@@ -49,4 +50,4 @@ def test_the_typed_view_reads_the_fields() -> None:
     )
 )
 def test_models_and_schema_agree_on_generated_payloads(payload: object) -> None:
-    assert _model_accepts(payload) is Oracle.default().schema_accepts(payload)
+    assert _model_accepts(payload) is PreFilter.default().accepts(payload)

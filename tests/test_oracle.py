@@ -13,11 +13,17 @@ import pytest
 
 from drun_conformance import spec
 from drun_conformance.oracle import UNPARSED, Exchange, Oracle, Registry, parse_rfc3339
-from drun_conformance.oracle._rules import RULES
+from drun_conformance.oracle._answers import READ_BACK, RUN_NOW
+from drun_conformance.oracle._http import HTTP
+from drun_conformance.oracle._labels import LABELS
+from drun_conformance.oracle._rules import BODY, RECORD
+from drun_conformance.recorded import PreFilter
+from drun_conformance.spec import Catalog
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, prefiltered
 
 ORACLE = Oracle.default()
+PREFILTER = PreFilter.default()
 DATE_TIMES = json.loads((FIXTURES / "date_time_cases.json").read_text())["cases"]
 
 
@@ -26,13 +32,13 @@ def _ids(findings: list[Any], level: str | None = None) -> set[str]:
 
 
 def test_every_requirement_has_exactly_one_check_and_every_check_a_requirement() -> None:
-    catalog_ids = [e["id"] for e in spec.load_requirements()["requirements"]]
+    catalog_ids = [r.id for r in spec.load_catalog()]
     assert len(catalog_ids) == len(set(catalog_ids))
     assert sorted(c.requirement for c in ORACLE.checks) == sorted(catalog_ids)
 
 
 def test_the_registry_refuses_a_second_check_for_one_requirement() -> None:
-    registry = Registry()
+    registry = Registry[Any]()
     registry.register("run.x")(lambda case: [])
     with pytest.raises(ValueError, match="two checks"):
         registry.register("run.x")(lambda case: [])
@@ -42,12 +48,13 @@ def test_an_oracle_refuses_a_catalog_without_a_check() -> None:
     catalog = copy.deepcopy(spec.load_requirements())
     catalog["requirements"].append({**catalog["requirements"][-1], "id": "run.unchecked"})
     with pytest.raises(Exception, match=r"no check for \['run.unchecked'\]"):
-        Oracle(catalog, spec.load_schema())
+        Oracle(Catalog.from_json(catalog))
 
 
 def test_rule_checks_are_named_after_what_they_check() -> None:
-    for check in RULES:
-        assert check.name.startswith(("check_", "label_")), check.name
+    for registry in (BODY, RECORD, RUN_NOW, READ_BACK, HTTP):
+        assert all(check.name.startswith("check_") for check in registry), registry
+    assert all(check.name.startswith("label_") for check in LABELS)
 
 
 @pytest.mark.parametrize("case", DATE_TIMES, ids=lambda c: c["description"])
@@ -95,7 +102,7 @@ def test_instants_compare_past_the_microsecond_and_through_leap_seconds() -> Non
 def test_labels_edges_without_calling_them_violations(valid_run: dict[str, Any]) -> None:
     valid_run["created_at"] = "1998-12-31t23:59:60.1234567z"
     valid_run["deployment_id"] = "depl_é" + "x" * 1001
-    evaluation = ORACLE.evaluate(valid_run)
+    evaluation = prefiltered(valid_run)
     assert evaluation.conforms and not evaluation.violations
     assert _ids(evaluation.edges) == {
         "edge.timestamp.leap-second",
@@ -109,7 +116,7 @@ def test_labels_edges_without_calling_them_violations(valid_run: dict[str, Any])
 def test_unknown_future_variants_are_must_for_servers_and_labelled_edge(valid_run: dict[str, Any]) -> None:
     valid_run["session_id"] = None
     valid_run["error"] = {"type": "quota_exhausted_error", "message": "m"}
-    evaluation = ORACLE.evaluate(valid_run)
+    evaluation = prefiltered(valid_run)
     assert _ids(evaluation.findings, "MUST") == {"run.error.type.known-variant"}
     assert _ids(evaluation.edges) == {"edge.variant.unknown-error-type"}
 
@@ -119,14 +126,14 @@ def test_the_fast_path_and_the_full_run_agree_on_the_corpus() -> None:
         if not line or "raw" in json.loads(line):
             continue
         payload = json.loads(line)["payload"]
-        full = ORACLE.evaluate(payload, coverage=True)
-        fast = ORACLE.evaluate(payload)
-        assert ORACLE.schema_accepts(payload) == full.conforms, line[:80]
+        full = ORACLE.judge_recorded(payload)
+        fast = prefiltered(payload)
+        assert PREFILTER.accepts(payload) == full.conforms, line[:80]
         assert fast.findings == full.findings, line[:80]
 
 
 def test_offline_evaluation_skips_exchange_checks_with_a_reason(valid_run: dict[str, Any]) -> None:
-    evaluation = ORACLE.evaluate(valid_run)
+    evaluation = prefiltered(valid_run)
     assert "run.deployment_id.echo" in evaluation.skipped
     assert "http.request-id" in evaluation.skipped
     assert "run.deployment_id.echo" not in evaluation.exercised
@@ -158,7 +165,7 @@ def _envelope(error_type: str, message: str = "m") -> dict[str, Any]:
 
 
 def _http_findings(exchange: Exchange, body: Any, **kwargs: Any) -> set[str]:
-    return _ids(ORACLE.evaluate(body, exchange=exchange, coverage=True, **kwargs).violations)
+    return _ids(ORACLE.judge_run_now(exchange, body, **kwargs).violations)
 
 
 def test_a_clean_exchange_has_no_finding(valid_run: dict[str, Any]) -> None:
@@ -246,7 +253,7 @@ def test_payload_checks_do_not_judge_error_bodies() -> None:
 def test_findings_carry_the_catalogs_level(valid_run: dict[str, Any]) -> None:
     valid_run["id"] = "run_1"
     valid_run["session_id"] = ""
-    findings = ORACLE.evaluate(valid_run).violations
+    findings = prefiltered(valid_run).violations
     assert {(f.requirement, f.level) for f in findings} == {
         ("run.id.prefix", "SHOULD"),
         ("run.session_id.non-empty", "SHOULD"),
@@ -260,17 +267,14 @@ def test_the_shipped_spec_loads_from_an_installed_package() -> None:
 
 def test_the_plain_filter_covers_every_payload_requirement() -> None:
     """A payload requirement the filter does not stand in for would be skipped unseen."""
-    from drun_conformance.oracle._fastpath import covered
+    from drun_conformance.recorded._prefilter import covered
 
+    # The checks of a recorded body that need nothing but the body (payload.json: it is JSON).
     payload_ids = {
-        c.requirement
-        for c in ORACLE.checks
-        if not c.needs_exchange
-        # client: SDK calls only; listing: walks through the listing only (evaluate_listing)
-        and not c.requirement.startswith(("http.", "client.", "listing."))
+        c.requirement for registry in (RECORD, LABELS, RUN_NOW) for c in registry if c.needs is None
     }
-    in_schema = {e["id"] for e in spec.load_requirements()["requirements"] if e.get("in_schema")}
-    assert payload_ids - in_schema - {"payload.json"} <= covered()
+    in_schema = {r.id for r in spec.load_catalog() if r.in_schema}
+    assert payload_ids - in_schema <= covered()
 
 
 def test_a_plain_body_gets_no_finding_from_the_full_run() -> None:
@@ -279,9 +283,9 @@ def test_a_plain_body_gets_no_finding_from_the_full_run() -> None:
         if not line or "raw" in json.loads(line):
             continue
         payload = json.loads(line)["payload"]
-        if ORACLE.is_plain(payload):
+        if PREFILTER.is_plain(payload):
             plain += 1
-            assert ORACLE.evaluate(payload, coverage=True).findings == [], line[:80]
+            assert ORACLE.judge_recorded(payload).findings == [], line[:80]
     assert plain >= 20  # the corpus exercises the filter's accepting side too
 
 
@@ -318,6 +322,6 @@ MULTI_FAULTS = {
 @pytest.mark.parametrize("name", MULTI_FAULTS)
 def test_the_part_shortcuts_hide_no_finding(valid_run: dict[str, Any], name: str) -> None:
     body = _faulty(valid_run, *MULTI_FAULTS[name])
-    full = ORACLE.evaluate(body, coverage=True)
+    full = ORACLE.judge_recorded(body)
     assert len(_ids(full.findings, "MUST")) >= len(MULTI_FAULTS[name])  # each fault is seen
-    assert ORACLE.evaluate(body).findings == full.findings
+    assert prefiltered(body).findings == full.findings

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drun_conformance.oracle import Exchange, Oracle, differences, parse_body, parse_rfc3339, payload_conforms
+from drun_conformance.oracle import Exchange, Oracle, differences, parse_body, parse_rfc3339
+from drun_conformance.recorded import PreFilter, payload_conforms
 
 from .conftest import VALID_RUN
 
@@ -85,9 +86,9 @@ def test_clock_skew_is_judged_exactly_at_the_end_of_the_calendar(valid_run: dict
     valid_run["created_at"] = "9999-12-31T23:59:59-01:00"  # an hour past datetime.max
     received = datetime.max.replace(tzinfo=UTC)
     exchange = Exchange("POST", valid_run["deployment_id"], {}, 200, {}, b"", received_at=received)
-    late = ORACLE.evaluate(valid_run, exchange=exchange).findings
+    late = ORACLE.judge_run_now(exchange, valid_run).findings
     assert "run.created_at.within-skew" in {f.requirement for f in late}
-    found = ORACLE.evaluate(valid_run, exchange=exchange, skew=timedelta(hours=1, seconds=1)).findings
+    found = ORACLE.judge_run_now(exchange, valid_run, skew=timedelta(hours=1, seconds=1)).findings
     assert "run.created_at.within-skew" not in {f.requirement for f in found}
 
 
@@ -116,10 +117,8 @@ def test_json_in_another_encoding_is_a_must_finding_naming_rfc_8259(
     request = {"x-api-key": "k", "anthropic-beta": "managed-agents-2026-04-01"}
     headers = {"content-type": "application/json", "request-id": "req_1"}
     for evaluation in (
-        ORACLE.evaluate(run, body=body),  # validate, offline
-        ORACLE.evaluate(
-            run, exchange=Exchange("POST", "d", request, 200, headers, body)
-        ),  # a server's answer
+        ORACLE.judge_recorded(run, body=body),  # validate, offline
+        ORACLE.judge_run_now(Exchange("POST", "d", request, 200, headers, body), run),  # a server's answer
     ):
         (finding,) = evaluation.violations
         assert finding.requirement == "payload.json" and finding.level == "MUST"
@@ -132,7 +131,7 @@ def test_utf8_without_a_bom_still_reads_with_the_exact_reader(valid_run: dict[st
     valid_run["agent"]["id"] = "agent_é"
     body = json.dumps(valid_run, ensure_ascii=False).encode()
     assert parse_body(body) == valid_run
-    assert ORACLE.evaluate(parse_body(body), body=body).conforms
+    assert ORACLE.judge_recorded(parse_body(body), body=body).conforms
 
 
 # --- one rule for integral floats, in every path -----------------------------------------------
@@ -175,11 +174,13 @@ def test_integral_floats_get_one_verdict_in_every_path(version: int | float, wri
     )
     run = parse_body(body)
     read = run["agent"]["version"]
-    full = ORACLE.evaluate(run, coverage=True, body=body)
+    full = ORACLE.judge_recorded(run, body=body)
     verdicts = {
-        "evaluate": ORACLE.evaluate(run, body=body).conforms,
-        "evaluate, every check": full.conforms,
-        "schema_accepts": ORACLE.schema_accepts(run),
+        "pre-filtered": ORACLE.judge_recorded(
+            run, body=body, ruled_out=PreFilter.default().cannot_fire(run)
+        ).conforms,
+        "every check": full.conforms,
+        "PreFilter.accepts": PreFilter.default().accepts(run),
         "payload_conforms": payload_conforms(body),
     }
     assert len(set(verdicts.values())) == 1, (body, verdicts)
@@ -210,4 +211,4 @@ def test_integral_floats_get_one_verdict_in_every_path(version: int | float, wri
 def test_the_integral_float_rule_by_example(valid_run: dict[str, Any], written: str, conforms: bool) -> None:
     body = orjson.dumps(valid_run).replace(b'"version":3', b'"version":' + written.encode())
     assert payload_conforms(body) is conforms
-    assert ORACLE.evaluate(parse_body(body)).conforms is conforms
+    assert ORACLE.judge_recorded(parse_body(body)).conforms is conforms

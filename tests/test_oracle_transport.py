@@ -14,18 +14,18 @@ RUN_NOW = "/v1/deployments/depl_1/run"
 
 
 def _failed(delivery: Delivery) -> set[str]:
-    return {f.requirement for f in ORACLE.evaluate_delivery(delivery).violations}
+    return {f.requirement for f in ORACLE.judge_delivery(delivery).violations}
 
 
 def test_the_catalog_holds_the_four_as_server_musts() -> None:
-    entries = {e["id"]: e for e in spec.load_requirements()["requirements"] if e["id"] in TRANSPORT}
-    assert set(entries) == TRANSPORT
-    assert {(e["level"], e["side"], e["area"]) for e in entries.values()} == {("MUST", "server", "transport")}
+    entries = [r for r in spec.load_catalog() if r.id in TRANSPORT]
+    assert {r.id for r in entries} == TRANSPORT
+    assert {(r.level, r.side, r.area) for r in entries} == {("MUST", "server", "transport")}
 
 
 @pytest.mark.parametrize("status", [200, 201, 400, 404, 429, 500])
 def test_a_whole_answer_passes_all_four(status: int) -> None:
-    evaluation = ORACLE.evaluate_delivery(Delivery("POST", RUN_NOW, "whole", status=status, received=300))
+    evaluation = ORACLE.judge_delivery(Delivery("POST", RUN_NOW, "whole", status=status, received=300))
     assert evaluation.findings == [] and evaluation.exercised == TRANSPORT
 
 
@@ -45,7 +45,7 @@ def test_each_way_of_breaking_fails_its_requirement_only(
     delivery = Delivery(
         "POST", RUN_NOW, ending, status=status, received=12, declared=1000, cap=10, waited_s=2
     )
-    evaluation = ORACLE.evaluate_delivery(delivery)
+    evaluation = ORACLE.judge_delivery(delivery)
     assert [(f.requirement, f.level) for f in evaluation.findings] == [(requirement, "MUST")]
     # What the broken answer cannot tell (would it have come whole? in time?) is left unexercised.
     assert evaluation.exercised == exercised
@@ -62,10 +62,8 @@ def test_a_redirect_fails_no_redirect_only(status: int) -> None:
 
 
 def test_a_redirect_to_itself_is_called_a_loop() -> None:
-    (loop,) = ORACLE.evaluate_delivery(
-        Delivery("POST", RUN_NOW, "whole", status=307, location=RUN_NOW)
-    ).findings
-    (away,) = ORACLE.evaluate_delivery(
+    (loop,) = ORACLE.judge_delivery(Delivery("POST", RUN_NOW, "whole", status=307, location=RUN_NOW)).findings
+    (away,) = ORACLE.judge_delivery(
         Delivery("POST", RUN_NOW, "whole", status=307, location=RUN_NOW + "?moved=1")
     ).findings
     assert "redirect loop" in loop.message and "redirect loop" not in away.message
@@ -76,7 +74,7 @@ def test_a_redirect_to_itself_is_called_a_loop() -> None:
         status=302,
         location="http://h/v1/deployment_runs?limit=2",
     )
-    assert "redirect loop" in ORACLE.evaluate_delivery(absolute).findings[0].message
+    assert "redirect loop" in ORACLE.judge_delivery(absolute).findings[0].message
 
 
 def test_the_messages_say_what_came() -> None:
@@ -91,12 +89,12 @@ def test_the_messages_say_what_came() -> None:
 
 
 def _message(delivery: Delivery) -> str:
-    return ORACLE.evaluate_delivery(delivery).findings[0].message
+    return ORACLE.judge_delivery(delivery).findings[0].message
 
 
 def test_the_body_door_never_runs_them() -> None:
-    """Each requirement is judged by one door: a 3xx or any exchange through `evaluate` leaves
-    the delivery checks to `evaluate_delivery`."""
+    """Each requirement is judged by one door: a 3xx or any body through the other doors leaves
+    the delivery checks to `judge_delivery`."""
     exchange = Exchange(
         method="POST",
         deployment_id="depl_1",
@@ -105,6 +103,7 @@ def test_the_body_door_never_runs_them() -> None:
         response_headers={"location": RUN_NOW},
         body=b"",
     )
-    evaluation = ORACLE.evaluate(None, exchange=exchange, run_body=False, coverage=True)
-    assert not evaluation.exercised & TRANSPORT
-    assert not ORACLE.evaluate({}, coverage=True).exercised & TRANSPORT
+    assert not ORACLE.judge_run_now(exchange, None).exercised & TRANSPORT
+    assert not ORACLE.judge_read_back(exchange, None, original=None).exercised & TRANSPORT
+    assert not ORACLE.judge_listing_page(exchange, None).page.exercised & TRANSPORT
+    assert not ORACLE.judge_recorded({}).exercised & TRANSPORT

@@ -29,6 +29,7 @@ def _run_url(server: ReferenceServer, deployment_id: str) -> str:
     return f"{server.base_url}/v1/deployments/{deployment_id}/run"
 
 
+@pytest.mark.slow
 def test_an_httpx_response_that_conforms_gives_the_run(drun_reference_server: ReferenceServer) -> None:
     server = drun_reference_server
     response = httpx.post(_run_url(server, server.healthy_deployment_id), headers=server.headers)
@@ -36,6 +37,7 @@ def test_an_httpx_response_that_conforms_gives_the_run(drun_reference_server: Re
     assert isinstance(run, DeploymentRun) and run.session_id and run.deployment_id == "depl_ok"
 
 
+@pytest.mark.slow
 def test_a_requests_response_too(drun_reference_server: ReferenceServer) -> None:
     server = drun_reference_server
     failing = next(e for e in server.expected if e.error_type is not None)
@@ -44,6 +46,7 @@ def test_a_requests_response_too(drun_reference_server: ReferenceServer) -> None
     assert run is not None and run.error is not None and run.error.type == failing.error_type
 
 
+@pytest.mark.slow
 def test_a_conforming_error_answer_gives_none(drun_reference_server: ReferenceServer) -> None:
     server = drun_reference_server
     response = httpx.post(_run_url(server, "depl_nobody"), headers=server.headers)
@@ -105,6 +108,7 @@ def test_a_hand_made_response_without_its_request_is_refused() -> None:
         assert_conforms(httpx.Response(200, json=VALID_RUN))
 
 
+@pytest.mark.slow
 def test_the_reference_server_takes_another_scenario(drun_reference_server: ReferenceServer) -> None:
     server = drun_reference_server
     default_key = server.api_key
@@ -119,6 +123,7 @@ def test_the_reference_server_takes_another_scenario(drun_reference_server: Refe
     assert httpx.post(_run_url(server, "depl_mine"), headers=server.headers).status_code == 404
 
 
+@pytest.mark.slow
 def test_reset_forgets_the_runs(drun_reference_server: ReferenceServer) -> None:
     server = drun_reference_server
     run = assert_conforms(httpx.post(_run_url(server, "depl_ok"), headers=server.headers))
@@ -131,7 +136,7 @@ def test_reset_forgets_the_runs(drun_reference_server: ReferenceServer) -> None:
 
 def test_the_oracle_fixture(drun_oracle: Oracle) -> None:
     body = {**VALID_RUN, "error": {"type": "unknown_error", "message": "and yet"}}
-    assert [f.requirement for f in drun_oracle.evaluate(body).violations] == ["run.outcome.exactly-one"]
+    assert [f.requirement for f in drun_oracle.judge_recorded(body).violations] == ["run.outcome.exactly-one"]
 
 
 def _docs_example() -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from drun_conformance import spec
-from drun_conformance._verdict import RequirementResult, target_verdict
+from drun_conformance.results import RequirementResult, target_verdict
 from drun_conformance.server.reference import DEFAULT_API_KEY
 from tests._plugin_upstream import upstream
 from tests.client_mutants import CLIENT_MUTANTS, faithful_command
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 IDS = ["--drun-deployment-id", "depl_ok", "--drun-deployment-id", "depl_agent_archived_error"]
 FAST = ["--drun-profile", "quick", "--drun-max-requests", "30"]
-SERVER = [e["id"] for e in spec.load_requirements()["requirements"] if e["side"] == "server"]
+SERVER = [r.id for r in spec.load_catalog().on("server")]
 
 
 @pytest.fixture(autouse=True)
@@ -92,10 +92,12 @@ def test_xdist_fails_the_session_on_a_faulty_server(pytester: pytest.Pytester) -
 
 
 def _unexercised_must_is_incomplete() -> bool:
-    """Whether the verdict (conformance/_verdict.py) calls a target with a MUST never exercised
-    incomplete, as DESIGN.md says; until it does, a server given no deployment id reads conformant."""
-    entry = next(e for e in spec.load_requirements()["requirements"] if e["level"] == "MUST")
-    fields = {k: entry[k] for k in ("id", "side", "area", "title", "source")}
+    """Whether the verdict (drun_conformance.results.target_verdict) calls a target with a MUST
+    never exercised incomplete, as DESIGN.md says; until it does, a server given no deployment id
+    reads conformant."""
+    entry = next(r for r in spec.load_catalog() if r.level == "MUST")
+    fields = {"id": entry.id, "side": entry.side, "area": entry.area, "title": entry.title}
+    fields["source"] = entry.source.to_json()
     exercised = RequirementResult(level="MUST", status="passed", cases=1, **{**fields, "id": "a"})
     never = RequirementResult(level="MUST", status="skipped", reason="no probe exercised it", **fields)
     return target_verdict([exercised, never], strict=False) == "incomplete"
@@ -103,7 +105,7 @@ def _unexercised_must_is_incomplete() -> bool:
 
 INCOMPLETE_VERDICT = pytest.mark.xfail(
     not _unexercised_must_is_incomplete(),
-    reason="the verdict does not yet count a MUST never exercised (issue 10 changes _verdict.py)",
+    reason="the verdict does not yet count a MUST never exercised (issue 10 changes the verdict)",
     strict=True,
 )
 

@@ -196,7 +196,7 @@ def test_the_settings_reach_the_runners_options() -> None:
 
 FED = """
 from pathlib import Path
-from drun_conformance._verdict import RunResults
+from drun_conformance.results import RunResults
 
 def pytest_drun_results(config, targets):
     return RunResults.model_validate_json(Path(__file__).with_name("fed.json").read_text())

@@ -17,13 +17,15 @@ import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from drun_conformance._errors import DrunError
-from drun_conformance._verdict import TargetResult
 from drun_conformance.client._sdks import SDKS, harness_environment, prepare_sdk
 from drun_conformance.proxy import proxy_in_thread
+from drun_conformance.results import TargetResult
 from drun_conformance.server.reference import REQUIRED_BETA, create_app, serve_in_thread
 
 from .conftest import FIXTURES, run_cli
 from .mutants import MUTANTS, FaultInjector
+
+pytestmark = pytest.mark.slow
 
 KEY = "sk-proxy-test-key-0123456789"
 REQUIRED = os.environ.get("DRUN_REQUIRE_SDKS") == "1"
@@ -102,7 +104,6 @@ def _failed(target: TargetResult) -> set[str]:
     return {r.id for r in target.requirements if r.status == "failed"}
 
 
-@pytest.mark.slow
 def test_the_sdk_through_the_proxy_to_the_reference_server(upstream: tuple[str, Counting]) -> None:
     url, counting = upstream
     out = io.StringIO()
@@ -138,7 +139,6 @@ def test_the_sdk_through_the_proxy_to_the_reference_server(upstream: tuple[str, 
     assert KEY not in out.getvalue()
 
 
-@pytest.mark.slow
 def test_the_sdk_through_the_proxy_to_a_faulty_server() -> None:
     mutant = next(m for m in MUTANTS if m.name == "both-outcomes")
     counting = Counting(FaultInjector(_reference(), mutant))

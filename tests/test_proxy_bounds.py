@@ -8,9 +8,9 @@ import asyncio
 import io
 import threading
 
-from drun_conformance._verdict import TargetResult
 from drun_conformance.proxy import OTHER_CLIENTS, Bounds, Judge, Lost
 from drun_conformance.proxy._backlog import Backlog
+from drun_conformance.results import TargetResult
 
 from ._proxy_exchanges import headers, page, read_back, run, run_now, seen
 

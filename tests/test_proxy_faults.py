@@ -17,8 +17,8 @@ import httpx
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from drun_conformance._verdict import TargetResult
 from drun_conformance.proxy import Limits, RunningProxy, proxy_in_thread
+from drun_conformance.results import TargetResult
 from drun_conformance.server.reference import DEFAULT_API_KEY, REQUIRED_BETA, create_app, serve_in_thread
 
 pytestmark = pytest.mark.slow

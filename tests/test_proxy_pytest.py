@@ -10,6 +10,8 @@ from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, serve
 
 from .mutants import MUTANTS, FaultInjector
 
+pytestmark = pytest.mark.slow
+
 pytest_plugins = ["pytester"]
 
 # A user's suite: it builds its client from the environment, as the SDKs do by default.

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from drun_conformance import spec
 from drun_conformance.oracle import Oracle
 from drun_conformance.server.reference import (
     DEFAULT_API_KEY,
@@ -28,7 +29,15 @@ from drun_conformance.server.reference import (
 )
 from drun_conformance.server.reference._scenario import MAX_ID_LENGTH
 
-from ._reference import HEADERS, FakeClock, asgi_client, assert_clean, assert_envelope, small_scenario
+from ._reference import (
+    HEADERS,
+    FakeClock,
+    asgi_client,
+    assert_clean,
+    assert_envelope,
+    exchange_of,
+    small_scenario,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -78,8 +87,9 @@ async def test_scheduled_firings_are_on_record_from_the_start(client: httpx.Asyn
     runs = response.json()["data"]
     assert [r["deployment_id"] for r in runs].count("depl_ok") == 3
     assert [r["deployment_id"] for r in runs].count("depl_vault_archived_error") == 2
-    for run_record in runs:
-        evaluation = Oracle.default().evaluate(run_record, run_now=False, coverage=True)
+    judged = Oracle.default().judge_listing_page(exchange_of(response, "", None), response.json())
+    assert judged.page.violations == [] and len(judged.runs) == len(runs)
+    for _, evaluation in judged.runs:
         assert evaluation.findings == [], evaluation.findings
         assert {
             "run.trigger_context.scheduled_at.rfc3339",
@@ -124,7 +134,7 @@ async def test_every_server_requirement_is_exercised(client: httpx.AsyncClient) 
     ]:
         response = await client.post(run_path(deployment_id), headers=headers)
         exercised |= assert_clean(response, deployment_id, known=known, key_wrong=key_wrong).exercised
-    server = {rid for rid, entry in Oracle.default().requirements.items() if entry["side"] == "server"}
+    server = {r.id for r in spec.load_catalog().on("server")}
     # Read-back and listing requirements are exercised by reading runs back and walking the
     # listing, and the transport ones by answers over a socket (the server runner does all
     # three), not by running deployments in process.
@@ -231,8 +241,10 @@ async def test_read_back_by_id_equals_the_run_answered(client: httpx.AsyncClient
         read = await client.get(f"/v1/deployment_runs/{answered.json()['id']}", headers=HEADERS)
         assert read.status_code == 200 and read.headers["content-type"] == "application/json"
         assert read.json() == answered.json()
-        evaluation = Oracle.default().evaluate(read.json(), coverage=True)
-        assert evaluation.violations == []
+        evaluation = Oracle.default().judge_read_back(
+            exchange_of(read, "", None), read.json(), original=answered.json()
+        )
+        assert evaluation.violations == [] and "run.read-back.same-record" in evaluation.exercised
 
 
 async def test_runs_are_unique_and_their_ids_sort_by_creation(client: httpx.AsyncClient) -> None:
@@ -289,7 +301,7 @@ async def test_listing_filters_and_pages_newest_first() -> None:
         offset = pivot.replace("Z", "+02:00").replace("T12:", "T14:")  # the same instant
         assert len((await _listed(client, f"?created_at[lte]={quote(offset)}&limit=100"))["data"]) == 11
         for run_ in (await _listed(client, "?limit=100"))["data"]:
-            assert Oracle.default().evaluate(run_, coverage=True).violations == []
+            assert Oracle.default().judge_recorded(run_).violations == []
 
 
 @pytest.mark.parametrize(

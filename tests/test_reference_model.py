@@ -306,6 +306,7 @@ def test_json_and_yaml_scenarios_load_alike(tmp_path: Path) -> None:
     assert load_scenario(tmp_path / "s.json") == load_scenario(tmp_path / "s.yml") == small_scenario()
 
 
+@pytest.mark.slow
 def test_serve_rejects_a_bad_scenario_with_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("deployments:\n  - id: depl\n    agent: {id: nobody}\n    environment: env\n")
@@ -317,6 +318,7 @@ def test_serve_rejects_a_bad_scenario_with_exit_2(tmp_path: Path) -> None:
     assert result.stdout == b""
 
 
+@pytest.mark.slow
 def test_serve_rejects_a_bad_port() -> None:
     result = run_cli("serve", "--port", "70000")
     assert result.returncode == 2 and b"--port" in result.stderr

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from drun_conformance._session import execute
-from drun_conformance._verdict import TargetResult
 from drun_conformance.cli import main
 from drun_conformance.client._check import ClientOptions, check_client
 from drun_conformance.reports._merge import NO_CASE_RECORDS, merged_command
+from drun_conformance.results import TargetResult
 
 from .client_mutants import CLIENT_MUTANTS, faithful_command
 from .conftest import drun_command

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from drun_conformance._verdict import RunResults
 from drun_conformance.reports import diff_results, write_reports
+from drun_conformance.results import RunResults
 from tests._report_data import embedded_server, one_target
 from tests.conftest import run_cli
 
@@ -18,7 +18,7 @@ def _results(**statuses: str) -> RunResults:
         if requirement.id in statuses:
             requirement.status = statuses[requirement.id]  # type: ignore[assignment]
             requirement.reason = "budget" if requirement.status == "skipped" else None
-    from drun_conformance._verdict import target_verdict
+    from drun_conformance.results import target_verdict
 
     target.verdict = target_verdict(target.requirements, strict=False)
     return one_target(target)
@@ -29,6 +29,7 @@ def _write(tmp_path: Path, name: str, results: RunResults) -> Path:
     return tmp_path / name / "results.json"
 
 
+@pytest.mark.slow
 def test_regression_exits_1_and_names_it(tmp_path: Path) -> None:
     old = _write(tmp_path, "old", _results())
     new = _write(tmp_path, "new", _results(**{"run.outcome.exactly-one": "failed"}))
@@ -40,6 +41,7 @@ def test_regression_exits_1_and_names_it(tmp_path: Path) -> None:
     assert out.rstrip().endswith("3 regressions, 0 fixed, 0 new, 0 removed")  # requirement, target, run
 
 
+@pytest.mark.slow
 def test_fix_exits_0(tmp_path: Path) -> None:
     old = _write(tmp_path, "old", _results(**{"run.id.prefix": "failed"}))
     new = _write(tmp_path, "new", _results())
@@ -49,6 +51,7 @@ def test_fix_exits_0(tmp_path: Path) -> None:
     assert "fixed       SHOULD run.id.prefix  failed -> passed" in out
 
 
+@pytest.mark.slow
 def test_no_change_exits_0(tmp_path: Path) -> None:
     path = _write(tmp_path, "same", _results())
     done = run_cli("report", "diff", str(path), str(path))
@@ -58,6 +61,7 @@ def test_no_change_exits_0(tmp_path: Path) -> None:
     assert "0 regressions, 0 fixed, 0 new, 0 removed" in out
 
 
+@pytest.mark.slow
 def test_unreadable_input_exits_2(tmp_path: Path) -> None:
     good = _write(tmp_path, "good", _results())
     bad = tmp_path / "bad.json"
@@ -102,6 +106,7 @@ def test_a_partial_run_is_worse_than_a_complete_one() -> None:
     assert diff.new_verdict == "incomplete" and diff.regressions == 1
 
 
+@pytest.mark.slow
 def test_render_writes_the_report_again(tmp_path: Path) -> None:
     source = _write(tmp_path, "run", _results(**{"run.id.prefix": "failed"}))
     done = run_cli("report", "render", str(source), "--report-dir", str(tmp_path / "again"))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from drun_conformance import spec
-from drun_conformance._verdict import RunResults
+from drun_conformance.results import RunResults
 from tests._report_data import BASE_URL, SECRET, embedded_server, four_targets, judged, one_target
 
 pytest_plugins = ["pytester"]
@@ -33,7 +33,7 @@ TARGET_FLAGS = [
 CONFTEST = """
 from pathlib import Path
 
-from drun_conformance._verdict import RunResults
+from drun_conformance.results import RunResults
 
 
 def pytest_drun_results(config, targets):
@@ -51,7 +51,7 @@ def _feed(pytester: pytest.Pytester, results: RunResults) -> None:
 
 
 def _sides(*sides: str) -> list[str]:
-    return [e["id"] for e in spec.load_requirements()["requirements"] if e["side"] in sides]
+    return [r.id for r in spec.load_catalog().on(*sides)]
 
 
 def test_inactive_without_a_target(pytester: pytest.Pytester) -> None:
@@ -187,6 +187,7 @@ def _modules_after_pytest(tmp_path: Path, *plugin_flags: str) -> set[str]:
     return set((tmp_path / "modules.txt").read_text().split())
 
 
+@pytest.mark.slow
 def test_the_idle_plugin_imports_only_the_standard_library(tmp_path: Path) -> None:
     without = _modules_after_pytest(tmp_path, "-p", "no:drun")
     with_plugin = _modules_after_pytest(tmp_path)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from drun_conformance._verdict import RunResults
 from drun_conformance.reports import REPORT_FILES, render_html, write_reports
+from drun_conformance.results import RunResults
 from tests._report_data import BASE_URL, SECRET, four_targets, live_server, one_target
 
 

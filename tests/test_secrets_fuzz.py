@@ -31,8 +31,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.types import Receive, Scope, Send
 
+from drun_conformance.cli._proxy import finish
 from drun_conformance.proxy import Judge, Lost, Seen
-from drun_conformance.proxy._run import finish
 from drun_conformance.server.reference import REQUIRED_BETA, serve_in_thread
 
 from .conftest import VALID_RUN, drun_command

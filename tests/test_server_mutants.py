@@ -17,7 +17,7 @@ from .conftest import run_cli
 from .mutants import MUTANTS, FaultInjector, Mutant
 
 IDS = tuple(e.deployment_id for e in expected_outcomes())
-SERVER_REQUIREMENTS = {e["id"] for e in spec.load_requirements()["requirements"] if e["side"] == "server"}
+SERVER_REQUIREMENTS = {r.id for r in spec.load_catalog().on("server")}
 
 
 def _failed(base_url: str, profile: str = "quick") -> set[str]:
@@ -40,12 +40,14 @@ def test_every_server_requirement_is_backed_by_a_mutant() -> None:
     assert len(MUTANTS) >= 24 and len({m.name for m in MUTANTS}) == len(MUTANTS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile", ["quick", "default"])
 def test_the_reference_server_passes_clean(profile: str) -> None:
     with serve_in_thread() as url:
         assert _failed(url, profile) == set()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mutant_url", MUTANTS, ids=lambda m: m.name, indirect=True)
 def test_each_mutant_is_caught_by_its_requirement_only(
     mutant_url: str, request: pytest.FixtureRequest
@@ -58,6 +60,7 @@ def test_each_mutant_is_caught_by_its_requirement_only(
     )
 
 
+@pytest.mark.slow
 def test_the_cli_names_the_requirement_and_exits_1(tmp_path: Path) -> None:
     mutant = next(m for m in MUTANTS if m.name == "both-outcomes")
     with serve_in_thread(FaultInjector(create_app(), mutant)) as url:
@@ -72,6 +75,7 @@ def test_the_cli_names_the_requirement_and_exits_1(tmp_path: Path) -> None:
         assert DEFAULT_API_KEY not in (tmp_path / name).read_text(), name
 
 
+@pytest.mark.slow
 def test_the_default_target_covers_every_server_requirement_and_every_error_type() -> None:
     result = check_server(ServerOptions(seed=3))
     assert result.verdict == "conformant"
@@ -81,6 +85,7 @@ def test_the_default_target_covers_every_server_requirement_and_every_error_type
     assert result.coverage["triggers"] == {"schedule": "observed", "manual": "observed"}
 
 
+@pytest.mark.slow
 def test_the_server_command_on_the_embedded_default_exits_0(tmp_path: Path) -> None:
     result = run_cli("server", "--report-dir", str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr

@@ -19,6 +19,8 @@ from ._processes import children, command_line, running
 from .client_mutants import misbehaving_command
 from .conftest import drun_command
 
+pytestmark = pytest.mark.slow
+
 
 def _terminate_when(
     ready: Callable[[subprocess.Popen[bytes]], bool],
@@ -95,7 +97,7 @@ def test_sigterm_while_the_main_job_installs_an_sdk_keeps_the_server_results(tmp
 def test_an_interrupt_whose_exception_was_dropped_still_stops_the_check() -> None:
     """Python drops a KeyboardInterrupt raised inside a finalizer: the next request stops anyway."""
     from drun_conformance._interrupt import stopping_on_signals
-    from drun_conformance._verdict import Interrupted
+    from drun_conformance.results import Interrupted
     from drun_conformance.server import ServerOptions, check_server
 
     assert threading.current_thread() is threading.main_thread()  # where signal handlers run

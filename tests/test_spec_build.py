@@ -99,6 +99,7 @@ def test_the_pages_own_example_breaks_exactly_one() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_spec_build_reports_the_example_finding(tmp_path: Path) -> None:
     result = run_cli("spec", "build", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
@@ -130,6 +131,7 @@ def test_the_builder_reads_structure_not_knowledge(tmp_path: Path) -> None:
     assert "run.retry_count.int64" in ids
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("damage", "line", "words"),
     [
@@ -158,6 +160,7 @@ def test_a_page_it_cannot_read_names_the_line(damage, line, words, tmp_path: Pat
     assert b"Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_spec_diff_names_what_changed(tmp_path: Path) -> None:
     new = PAGE.replace('    - `FALLBACK_CREDIT_2026_06_01("fallback-credit-2026-06-01")`\n', "").replace(
         '        - `UNKNOWN_ERROR("unknown_error")`', '        - `UNKNOWN_ERROR("unknown_run_error")`'
@@ -177,6 +180,7 @@ def test_spec_diff_names_what_changed(tmp_path: Path) -> None:
     assert missing.returncode == 2 and b"cannot read" in missing.stderr
 
 
+@pytest.mark.slow
 def test_spec_check_command_passes_on_the_shipped_spec() -> None:
     result = run_cli("spec", "check")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -18,6 +18,7 @@ from hypothesis.errors import InvalidArgument
 
 from drun_conformance import spec, strategies
 from drun_conformance.oracle import Exchange, Oracle
+from drun_conformance.oracle._answers import READ_BACK
 from drun_conformance.strategies import (
     EDGE_CLASSES,
     MUTATION_OPERATORS,
@@ -113,15 +114,17 @@ def test_runs_narrowed_by_outcome_and_trigger(payload: dict[str, Any]) -> None:
 def _payload_must() -> set[str]:
     """MUST requirements a payload alone can break: on the server's answer, not HTTP, and no
     exchange needed (the client requirements bind what an SDK does, not a payload)."""
-    needs_exchange = {c.requirement for c in ORACLE.checks if c.needs_exchange}
+    # echo, uniqueness and clock skew need the exchange; sameness, the record first answered
+    needs_more = {c.requirement for c in ORACLE.checks if c.needs is not None} | {
+        c.requirement for c in READ_BACK
+    }
     return {
-        e["id"]
-        for e in spec.load_requirements()["requirements"]
-        if e["level"] == "MUST"
-        and e["side"] == "server"
+        r.id
+        for r in spec.load_catalog().on("server")
+        if r.level == "MUST"
         # the listing's requirements bind a walk of pages; the transport ones, how bytes arrived
-        and e["area"] not in ("http", "listing", "transport")
-        and e["id"] not in needs_exchange
+        and r.area not in ("http", "listing", "transport")
+        and r.id not in needs_more
     }
 
 
@@ -135,7 +138,7 @@ def test_every_payload_must_requirement_has_a_mutation_operator() -> None:
 
 
 def test_edge_classes_include_every_edge_requirement_of_the_catalog() -> None:
-    edge_ids = {e["id"] for e in spec.load_requirements()["requirements"] if e["level"] == "EDGE"}
+    edge_ids = {r.id for r in spec.load_catalog() if r.level == "EDGE"}
     assert edge_ids <= set(EDGE_CLASSES)
     assert len(EDGE_CLASSES) == len(set(EDGE_CLASSES))
 
@@ -217,7 +220,7 @@ def test_http_errors_are_the_apis_envelope(error: Any) -> None:
         response_headers=error.headers,
         body=error.content,
     )
-    findings = ORACLE.evaluate(error.body, exchange=exchange).findings
+    findings = ORACLE.judge_run_now(exchange, error.body).findings
     assert "http.error.envelope" not in {f.requirement for f in findings}
     assert ("http.request-id" in {f.requirement for f in findings}) is (error.request_id is None)
 

@@ -3,9 +3,9 @@
 - every runs() payload conforms (and hits no EDGE class); every edge_runs() payload conforms
   except the unknown-variant classes, which are flagged by exactly their `known-variant`
   requirement; every invalid_runs() payload is flagged with exactly its requirement;
-- on every generated payload, the oracle's fast paths agree with the full run
-  (`schema_accepts` is "no MUST finding", a plain body has no payload finding, and
-  `evaluate()` finds what `evaluate(coverage=True)` finds);
+- on every generated payload, the pre-filter in front of the oracle agrees with the full run
+  (`PreFilter.accepts` is "no MUST finding", a plain body has no payload finding, and the
+  recorded-body door finds the same with the requirements it rules out left unrun);
 - the reference implementation, `jsonschema` with its format checker, agrees with the
   oracle on every generated payload except where it is wrong, each such place listed in
   `DIVERGENCES` with a test of its own below.
@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from drun_conformance import spec
 from drun_conformance.oracle import UNPARSED, Evaluation, Oracle, parse_body, parse_rfc3339
+from drun_conformance.recorded import PreFilter
 from drun_conformance.strategies import (
     UNKNOWN_VARIANT_CLASSES,
     edge_runs,
@@ -40,6 +41,8 @@ from drun_conformance.strategies._contract import contract
 from drun_conformance.strategies._edges import VERSION_BOUNDS
 from drun_conformance.strategies._paths import MISSING, get, with_value
 
+from .conftest import prefiltered
+
 settings.register_profile(
     "drun-exactness",
     max_examples=int(os.environ.get("DRUN_EXACTNESS_EXAMPLES", "2000")),
@@ -50,10 +53,11 @@ settings.register_profile(
 EXACTNESS = settings.get_profile("drun-exactness")
 
 ORACLE = Oracle.default()
+PREFILTER = PreFilter.default()
 REFERENCE = jsonschema.Draft202012Validator(
     spec.load_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
 )
-CATALOG = {e["id"]: e for e in spec.load_requirements()["requirements"]}
+CATALOG = spec.load_catalog()
 # The only SHOULDs a runs() payload may hit: both triggers are asked for, and a schedule
 # trigger answers Run Deployment Now only in a SHOULD-breaking way.
 RUNS_MAY_BREAK = {
@@ -80,7 +84,7 @@ def _body(payload: Any) -> Any:
 @EXACTNESS
 @given(runs())
 def test_every_run_conforms(payload: dict[str, Any]) -> None:
-    evaluation = ORACLE.evaluate(payload, coverage=True)
+    evaluation = ORACLE.judge_recorded(payload)
     assert not _must(evaluation), evaluation.findings
     assert not evaluation.edges, evaluation.edges
     assert {f.requirement for f in evaluation.violations} <= RUNS_MAY_BREAK
@@ -106,7 +110,7 @@ def _at(payload: Any, pointer: str) -> Any:
 @EXACTNESS
 @given(edge_runs())
 def test_every_edge_run_conforms_except_unknown_variants(edge: Any) -> None:
-    evaluation = ORACLE.evaluate(edge.payload, coverage=True)
+    evaluation = ORACLE.judge_recorded(edge.payload)
     expected = (
         {UNKNOWN_VARIANT_CLASSES[edge.edge_class]} if edge.edge_class in UNKNOWN_VARIANT_CLASSES else set()
     )
@@ -122,9 +126,9 @@ def test_every_edge_run_conforms_except_unknown_variants(edge: Any) -> None:
 @given(invalid_runs())
 def test_every_invalid_run_is_flagged_with_exactly_its_requirement(invalid: Any) -> None:
     body = _body(invalid.payload)
-    evaluation = ORACLE.evaluate(body, coverage=True)
+    evaluation = ORACLE.judge_recorded(body)
     assert _must(evaluation) == {invalid.requirement}, (invalid.operator, evaluation.findings)
-    assert _must(ORACLE.evaluate(body)) == {invalid.requirement}  # the fast path too
+    assert _must(prefiltered(body)) == {invalid.requirement}  # the fast path too
 
 
 REGISTRY_PAIRS = [(rid, op) for rid, ops in requirement_operators().items() for op in ops]
@@ -140,7 +144,7 @@ def test_each_registry_entry_breaks_exactly_its_requirement(requirement: str, op
     @given(invalid_runs(requirements=[requirement], operators=[operator]))
     def check(invalid: Any) -> None:
         assert (invalid.requirement, invalid.operator) == (requirement, operator)
-        assert _must(ORACLE.evaluate(_body(invalid.payload), coverage=True)) == {requirement}
+        assert _must(ORACLE.judge_recorded(_body(invalid.payload))) == {requirement}
 
     check()
 
@@ -201,7 +205,7 @@ def explain_disagreement(payload: Any, oracle_conforms: bool) -> list[str]:
     assert hits, (
         f"jsonschema says {not oracle_conforms}, the oracle {oracle_conforms}, unexplained: {payload!r}"
     )
-    assert ORACLE.evaluate(normalized, coverage=True).conforms == oracle_conforms
+    assert ORACLE.judge_recorded(normalized).conforms == oracle_conforms
     assert REFERENCE.is_valid(normalized) == oracle_conforms, (hits, payload)
     return hits
 
@@ -222,14 +226,14 @@ def test_validators_agree_on_every_generated_payload(generator: str) -> None:
     @given(GENERATED[generator]())
     def check(payload: Any) -> None:
         body = _body(payload)
-        full = ORACLE.evaluate(body, coverage=True)
-        # The fast path: the schema's verdict is the MUST verdict of the full run...
-        assert ORACLE.schema_accepts(body) == full.conforms, full.findings
+        full = ORACLE.judge_recorded(body)
+        # The pre-filter: the schema's verdict is the MUST verdict of the full run...
+        assert PREFILTER.accepts(body) == full.conforms, full.findings
         # ...a plain body gets no finding at all from the full run...
-        if body is not UNPARSED and ORACLE.is_plain(body):
+        if body is not UNPARSED and PREFILTER.is_plain(body):
             assert not full.findings, full.findings
-        # ...and the shortcuts change nothing in what evaluate() reports.
-        assert _keys(ORACLE.evaluate(body)) == _keys(full)
+        # ...and what it rules out changes nothing in what the oracle reports.
+        assert _keys(prefiltered(body)) == _keys(full)
         if body is not UNPARSED:  # jsonschema validates values; bytes that are not JSON have none
             seen.update(explain_disagreement(body, full.conforms))
 
@@ -244,7 +248,7 @@ def _with_created_at(valid_run: dict[str, Any], text: str) -> dict[str, Any]:
 def test_divergence_jsonschema_rejects_a_valid_leap_second(valid_run: dict[str, Any]) -> None:
     """RFC 3339 5.7 (and the JSON-Schema-Test-Suite) accept 23:59:60Z; jsonschema does not."""
     payload = _with_created_at(valid_run, "1998-12-31T23:59:60Z")
-    assert ORACLE.evaluate(payload, coverage=True).conforms
+    assert ORACLE.judge_recorded(payload).conforms
     assert not REFERENCE.is_valid(payload)
     assert explain_disagreement(payload, True) == ["leap-second"]
 
@@ -252,7 +256,7 @@ def test_divergence_jsonschema_rejects_a_valid_leap_second(valid_run: dict[str, 
 def test_divergence_jsonschema_accepts_a_trailing_newline(valid_run: dict[str, Any]) -> None:
     """ "...Z\\n" is not RFC 3339 syntax; jsonschema's `$` matches before the newline."""
     payload = _with_created_at(valid_run, "2026-11-27T18:11:19Z\n")
-    assert _must(ORACLE.evaluate(payload, coverage=True)) == {"run.created_at.rfc3339"}
+    assert _must(ORACLE.judge_recorded(payload)) == {"run.created_at.rfc3339"}
     assert REFERENCE.is_valid(payload)
     assert explain_disagreement(payload, False) == ["trailing-newline"]
 
@@ -261,7 +265,7 @@ def test_divergence_jsonschema_rejects_year_zero(valid_run: dict[str, Any]) -> N
     """date-fullyear is 4DIGIT, so 0000-01-01 is an RFC 3339 date; jsonschema refuses it.
     (edge_runs() stops at year 0001, so this one is documented rather than generated.)"""
     payload = _with_created_at(valid_run, "0000-01-01T00:00:00Z")
-    assert ORACLE.evaluate(payload, coverage=True).conforms
+    assert ORACLE.judge_recorded(payload).conforms
     assert not REFERENCE.is_valid(payload)
     assert explain_disagreement(payload, True) == ["year-zero"]
 
@@ -269,7 +273,7 @@ def test_divergence_jsonschema_rejects_year_zero(valid_run: dict[str, Any]) -> N
 def test_no_divergence_on_lowercase_t_and_z(valid_run: dict[str, Any]) -> None:
     """Once a divergence, no more: jsonschema upper-cases the string before its check."""
     payload = _with_created_at(valid_run, "2026-11-27t18:11:19z")
-    assert ORACLE.evaluate(payload, coverage=True).conforms
+    assert ORACLE.judge_recorded(payload).conforms
     assert REFERENCE.is_valid(payload)
 
 

@@ -72,7 +72,7 @@ def _assert_zeros(payload: dict[str, Any]) -> None:
 
 def test_an_int32_version_bound_shrinks_to_the_first_version_past_it() -> None:
     def int32_oracle(payload: dict[str, Any]) -> bool:  # the bug: version read as int32
-        return ORACLE.evaluate(payload).conforms and -(2**31) <= payload["agent"]["version"] < 2**31
+        return ORACLE.judge_recorded(payload).conforms and -(2**31) <= payload["agent"]["version"] < 2**31
 
     found = minimal_counterexample(runs(), int32_oracle)
     _assert_plain(found)
@@ -86,7 +86,7 @@ def test_a_forgotten_error_type_shrinks_to_a_plain_error_run() -> None:
 
     def fifteen_variants(payload: dict[str, Any]) -> bool:
         error = payload.get("error")
-        return ORACLE.evaluate(payload).conforms and not (error and error["type"] == forgotten)
+        return ORACLE.judge_recorded(payload).conforms and not (error and error["type"] == forgotten)
 
     found = minimal_counterexample(runs(), fifteen_variants)
     _assert_plain(found)
@@ -104,7 +104,7 @@ def test_jsonschema_as_a_broken_oracle_shrinks_to_the_plainest_leap_second() -> 
     )
 
     def agrees(payload: dict[str, Any]) -> bool:
-        return bool(reference.is_valid(payload)) == ORACLE.evaluate(payload).conforms
+        return bool(reference.is_valid(payload)) == ORACLE.judge_recorded(payload).conforms
 
     found = minimal_counterexample(edge_runs().map(lambda edge: edge.payload), agrees)
     _assert_plain(found)  # (ids not all zeros: Hypothesis stops after 500 improvements)

@@ -25,6 +25,8 @@ from ._processes import children, command_line
 from .conftest import VALID_RUN, drun_command, run_cli
 from .test_validate_cli import _har_entry
 
+pytestmark = pytest.mark.slow
+
 
 def _lines() -> list[bytes]:
     """Distinct payload lines: conforming, violating (MUST, SHOULD, EDGE), not JSON."""

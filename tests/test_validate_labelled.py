@@ -237,12 +237,14 @@ def labelled_run(tmp_path_factory: pytest.TempPathFactory) -> LabelledRun:
     return _validate(directory, LABELLED_NAME, [_line_text(r) for r in CORPUS])
 
 
+@pytest.mark.slow
 def test_labelled_envelope(labelled_run: LabelledRun) -> None:
     """Summary counts, result order, sources and exit status for the labelled corpus."""
     exit_code, document = labelled_run
     _check_envelope(document, exit_code, LABELLED_NAME, [r["conforms"] for r in CORPUS])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("number", "record"),
     list(enumerate(CORPUS, 1)),
@@ -286,6 +288,7 @@ def _date_time_cases() -> list[dict[str, Any]]:
     return cases
 
 
+@pytest.mark.slow
 def test_validate_date_time_cases(tmp_path: Path) -> None:
     """Each JSON-Schema-Test-Suite date-time string as ``created_at`` of the base payload."""
     cases = _date_time_cases()

@@ -10,8 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from drun_conformance import spec
-from drun_conformance._verdict import (
+from drun_conformance.client._expectations import Expectations, apply_expectations
+from drun_conformance.oracle import Evaluation, Finding
+from drun_conformance.reports import write_reports
+from drun_conformance.results import (
     Counterexample,
     RunResults,
     TargetTally,
@@ -19,16 +24,14 @@ from drun_conformance._verdict import (
     run_gate,
     run_verdict,
 )
-from drun_conformance.client._expectations import Expectations, apply_expectations
-from drun_conformance.oracle import Evaluation, Finding
-from drun_conformance.reports import write_reports
 from drun_conformance.server import ServerOptions, check_server
 from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, serve_in_thread
+from drun_conformance.spec import Side
 
 from .conftest import run_cli
 from .mutants import FaultInjector, Mutant, Reply
 
-CLIENT_SIDES = {"client-request", "client-parse"}
+CLIENT_SIDES: set[Side] = {"client-request", "client-parse"}
 MISBEHAVING = Path(__file__).parent / "harnesses" / "misbehaving.py"
 ERROR_MUSTS = {
     "run.error.type.required",
@@ -38,13 +41,12 @@ ERROR_MUSTS = {
 }
 
 
-def _ids(*sides: str, level: str = "MUST") -> set[str]:
-    entries = spec.load_requirements()["requirements"]
-    return {e["id"] for e in entries if e["side"] in sides and e["level"] == level}
+def _ids(*sides: Side, level: str = "MUST") -> set[str]:
+    return {r.id for r in spec.load_catalog().on(*sides) if r.level == level}
 
 
 def _every_client_must_exercised() -> TargetTally:
-    tally = TargetTally(spec.load_requirements(), sides=CLIENT_SIDES)
+    tally = TargetTally(spec.load_catalog(), sides=CLIENT_SIDES)
     tally.record(Evaluation([], frozenset(_ids(*CLIENT_SIDES))))
     return tally
 
@@ -81,7 +83,7 @@ def test_a_known_failure_is_non_conformant_and_passes_the_gate(tmp_path: Path) -
 
 
 def test_an_unexercised_must_is_incomplete_unless_not_applicable() -> None:
-    tally = TargetTally(spec.load_requirements(), sides=CLIENT_SIDES)
+    tally = TargetTally(spec.load_catalog(), sides=CLIENT_SIDES)
     tally.record(Evaluation([], frozenset(_ids(*CLIENT_SIDES) - {"client.parse.trigger"})))
     result = tally.result(
         target_id="sdk:x", kind="client", identity={}, strict=False, remedy=lambda rid: f"exercise {rid}"
@@ -102,6 +104,7 @@ def _results(report: Path) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.slow
 def test_the_embedded_server_with_only_a_healthy_id_is_incomplete(tmp_path: Path) -> None:
     args = ["server", "--profile", "quick", "--seed", "1", "--deployment-id", "depl_ok"]
     done = run_cli(*args, "--report-dir", str(tmp_path / "a"))
@@ -128,6 +131,7 @@ def test_the_embedded_server_with_only_a_healthy_id_is_incomplete(tmp_path: Path
     )
 
 
+@pytest.mark.slow
 def test_with_a_failing_id_too_the_embedded_server_is_conformant(tmp_path: Path) -> None:
     args = ["server", "--profile", "quick", "--seed", "1", "--deployment-id", "depl_ok"]
     done = run_cli(*args, "--deployment-id", "depl_vault_archived_error", "--report-dir", str(tmp_path))
@@ -137,6 +141,7 @@ def test_with_a_failing_id_too_the_embedded_server_is_conformant(tmp_path: Path)
     assert "gate passed: conformant" in done.stdout.decode()
 
 
+@pytest.mark.slow
 def test_a_harness_that_skips_everything_is_incomplete(tmp_path: Path) -> None:
     harness = f"{sys.executable} {MISBEHAVING} --mode skip-all"
     done = run_cli("client", "--harness", harness, "--examples", "3", "--report-dir", str(tmp_path))
@@ -173,6 +178,7 @@ def _check(fault: Any) -> Any:
         return check_server(options)
 
 
+@pytest.mark.slow
 def test_no_listing_of_scheduled_runs_makes_the_schedule_requirements_not_applicable() -> None:
     result = _check(_no_listing)
     assert (result.verdict, result.gate) == ("conformant", "passed")
@@ -182,6 +188,7 @@ def test_no_listing_of_scheduled_runs_makes_the_schedule_requirements_not_applic
     assert back.status == "passed"  # read back by id all the same
 
 
+@pytest.mark.slow
 def test_no_read_back_by_id_is_incomplete() -> None:
     result = _check(_no_listing_nor_read_back)
     assert (result.verdict, result.gate) == ("incomplete", "incomplete")
@@ -205,6 +212,7 @@ def test_the_shrunk_counterexample_replaces_a_shorter_hand_made_one() -> None:
     assert int64.message == "Received: 2^31"
 
 
+@pytest.mark.slow
 def test_a_run_past_its_deadline_asks_for_no_larger_budget() -> None:
     """The deadline and the budget are two reasons to stop: each names its own remedy."""
     with serve_in_thread() as url:
@@ -236,6 +244,7 @@ def test_what_would_exercise_follows_why_the_run_stopped() -> None:
     assert remedy(None) == "give deployment ids whose runs succeed and fail, or a larger --max-requests"
 
 
+@pytest.mark.slow
 def test_a_transport_failure_is_non_conformant_and_exits_1_even_with_allow_incomplete(tmp_path: Path) -> None:
     """A MUST failed: whatever was left unexercised, the verdict is non-conformant, not incomplete."""
 

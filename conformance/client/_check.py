@@ -17,7 +17,7 @@ from ._options import DEFAULT_EXAMPLES, ClientOptions
 from ._sdks import SDKS, HarnessCommand, harness_environment, parse_sdk, prepare_sdk
 
 if TYPE_CHECKING:
-    from drun_conformance._verdict import TargetResult
+    from drun_conformance.results import TargetResult
 
 __all__ = ["DEFAULT_EXAMPLES", "ClientOptions", "check_client", "harness_command", "runnable_sdk_gates"]
 
@@ -56,9 +56,9 @@ def check_client(
 
 
 def _not_installed(options: ClientOptions, reason: str) -> TargetResult:
-    from drun_conformance._verdict import TargetTally
+    from drun_conformance.results import TargetTally
 
-    tally = TargetTally(spec.load_requirements(), sides={"client-request", "client-parse"})
+    tally = TargetTally(spec.load_catalog(), sides={"client-request", "client-parse"})
     return tally.result(
         target_id=f"sdk:{options.sdk}",
         kind="client",
@@ -70,7 +70,7 @@ def _not_installed(options: ClientOptions, reason: str) -> TargetResult:
 
 
 def _run_gate(options: ClientOptions, command: HarnessCommand, note: Note | None) -> TargetResult:
-    catalog = spec.load_requirements()
+    catalog = spec.load_catalog()
     expectations_file = command.expectations if options.expectations else None
     from ._expectations import apply_expectations, load_expectations
     from ._gate import Gate

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from drun_conformance._errors import InputError
-from drun_conformance._verdict import TargetResult, target_gate, target_verdict
+from drun_conformance.results import TargetResult, target_gate, target_verdict
+from drun_conformance.spec import Catalog
 
 __all__ = ["Expectations", "apply_expectations", "load_expectations"]
 
@@ -33,7 +33,7 @@ class Expectations:
     failures: dict[str, str]  # requirement id -> reason, for the release under test
 
 
-def load_expectations(path: Path, *, version: str | None, catalog: dict[str, Any]) -> Expectations:
+def load_expectations(path: Path, *, version: str | None, catalog: Catalog) -> Expectations:
     """The failures `path` lists for `version` (InputError for a file that is not one)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -48,7 +48,7 @@ def load_expectations(path: Path, *, version: str | None, catalog: dict[str, Any
     items = data.get("failures") or []
     if not isinstance(items, list):
         raise InputError(f"{path}: failures must be a list, got {type(items).__name__}")
-    known = {e["id"] for e in catalog["requirements"]}
+    known = {r.id for r in catalog}
     failures: dict[str, str] = {}
     for index, item in enumerate(items):
         where = f"{path}: failures[{index}]"

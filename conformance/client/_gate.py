@@ -29,8 +29,8 @@ from drun_conformance import spec
 from drun_conformance._differential import CaseRecord, case_record
 from drun_conformance._interrupt import raise_if_interrupted
 from drun_conformance._secrets import redact_headers
-from drun_conformance._verdict import Counterexample, TargetResult, TargetTally
 from drun_conformance.oracle import ClientCall, Evaluation, Finding, Oracle
+from drun_conformance.results import Counterexample, TargetResult, TargetTally
 
 from ._cases import GateCase, ServedError, coverage_cases, gate_cases
 from ._harness import Harness, HarnessFault, Implementation
@@ -71,7 +71,7 @@ class Gate:
     records: list[CaseRecord] = field(default_factory=list)  # every case, for the run's differential
 
     def __post_init__(self) -> None:
-        self.tally = TargetTally(spec.load_requirements(), sides={"client-request", "client-parse"})
+        self.tally = TargetTally(spec.load_catalog(), sides={"client-request", "client-parse"})
         self.harness = Harness(
             self.command.argv,
             env=self.command.env,
@@ -205,11 +205,12 @@ class Gate:
             api_key=GATE_API_KEY,
             status=scripted.status,
             served_headers=dict(scripted.headers),
+            served=served,
             requests=recorded,
             answer=valid,
             fault=fault.message if fault else None,
         )
-        evaluation = self.oracle.evaluate(served, client=call)
+        evaluation = self.oracle.judge_client_request(call) + self.oracle.judge_client_parse(call)
         return evaluation, self._example(case, call, served, fault)
 
     def _example(

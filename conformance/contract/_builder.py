@@ -11,8 +11,9 @@ from typing import Any
 
 from drun_conformance._errors import UsageError
 from drun_conformance.oracle import Oracle
+from drun_conformance.spec import Catalog
 
-from ._json_schema import build_schema, variant_tags
+from ._json_schema import variant_tags
 from ._page import ClassShape, EnumShape, Field, Page, UnionShape, parse_page
 from ._render import render_spec
 from ._sources import SpecSources
@@ -32,8 +33,8 @@ def example_findings(sources: SpecSources, catalog: dict[str, Any]) -> list[dict
     """The page's own example response, checked by the oracle the fresh spec makes."""
     if sources.page.example is None:
         return []
-    oracle = Oracle(catalog, build_schema(sources.page))
-    return [f.to_json() for f in oracle.evaluate(sources.page.example).findings]
+    oracle = Oracle(Catalog.from_json(catalog))
+    return [f.to_json() for f in oracle.judge_recorded(sources.page.example).findings]
 
 
 def build_spec(source_dir: Path, out_dir: Path) -> list[dict[str, Any]]:

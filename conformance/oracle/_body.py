@@ -1,4 +1,5 @@
-"""A response body as the oracle reads it: exact JSON, and the verdict alone for one body."""
+"""A response body as the oracle reads it: JSON in its one encoding between systems, UTF-8
+without a byte order mark (RFC 8259 section 8.1), with every integer exact."""
 
 from __future__ import annotations
 
@@ -9,10 +10,8 @@ from typing import Any
 import orjson
 
 from ._case import UNPARSED
-from ._encoding import encoding_problem
-from ._oracle import Oracle
 
-__all__ = ["parse_body", "payload_conforms"]
+__all__ = ["encoding_problem", "parse_body"]
 
 # Where a number may start orjson cannot keep exact: after `[`, `:`, `,` or space, a minus
 # and 19 digits (below -2^63 needs 19) or 20 digits (above 2^64-1 needs 20). Each byte maps
@@ -59,15 +58,29 @@ def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not JSON")
 
 
-def payload_conforms(body: bytes, oracle: Oracle | None = None) -> bool:
-    """The verdict alone for one recorded body: no MUST finding. The schema decides it
-    (jsonschema-rs, see Oracle.schema_accepts); property tests hold it equal to the full
-    oracle's MUST verdict. An integer orjson rounds to a float lies past 64 bits, where
-    every int64 field refuses it as surely as the exact integer.
-    """
-    oracle = oracle or Oracle.default()
+# The byte order marks, longest first (UTF-32LE's begins with UTF-16LE's).
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "UTF-32BE"),
+    (b"\xff\xfe\x00\x00", "UTF-32LE"),
+    (b"\xef\xbb\xbf", "UTF-8"),
+    (b"\xfe\xff", "UTF-16BE"),
+    (b"\xff\xfe", "UTF-16LE"),
+)
+
+
+def encoding_problem(body: bytes) -> str | None:
+    """What keeps `body` from being UTF-8 without a byte order mark, or None when it is."""
+    for mark, encoding in _BOMS:
+        if body.startswith(mark):
+            return f"a {encoding} byte order mark"
+    head = body[:4]
+    if len(head) == 4 and head.count(0):  # JSON's first characters are ASCII (RFC 4627 section 3)
+        pattern = "".join("0" if byte == 0 else "x" for byte in head)
+        named = {"000x": "UTF-32BE", "x000": "UTF-32LE", "0x0x": "UTF-16BE", "x0x0": "UTF-16LE"}
+        if pattern in named:
+            return f"{named[pattern]} text"
     try:
-        run = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        run = parse_body(body)
-    return oracle.schema_accepts(run)
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"bytes that are not UTF-8 (at byte {exc.start})"
+    return None

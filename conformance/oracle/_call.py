@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ClientCall", "RecordedRequest"]
+from ._case import SpecFacts
+
+__all__ = ["ClientCall", "ClientCase", "RecordedRequest"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +34,8 @@ class ClientCall:
     """One Run Deployment Now call made by an SDK harness, and everything seen around it.
 
     The arguments the harness was asked to pass; what the mock server served (status,
-    headers; the body itself is the Case's `run`, parsed); the requests it recorded; and the
-    harness's answer, already validated against spec/harness/ (None when it gave no valid
+    headers, and the body parsed: UNPARSED when it was not JSON); the requests it recorded; and
+    the harness's answer, already validated against spec/harness/ (None when it gave no valid
     answer, and `fault` says why).
     """
 
@@ -42,6 +44,7 @@ class ClientCall:
     api_key: str
     status: int
     served_headers: Mapping[str, str]
+    served: Any
     requests: tuple[RecordedRequest, ...]
     answer: Mapping[str, Any] | None
     fault: str | None = None
@@ -53,3 +56,14 @@ class ClientCall:
     @property
     def first_request(self) -> RecordedRequest | None:
         return self.requests[0] if self.requests else None
+
+
+@dataclass(slots=True)  # not frozen: `cache` fills as the checks of one call run
+class ClientCase:
+    """What a client check reads: one SDK call, the catalog's facts, and the values of the run
+    served that the EDGE labels marked (requirement id -> pointers)."""
+
+    call: ClientCall
+    facts: SpecFacts
+    edge_labels: Mapping[str, list[str]] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict, compare=False)

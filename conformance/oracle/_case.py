@@ -1,25 +1,34 @@
-"""What the checks read (a Case) and what they report (Findings)."""
+"""What the checks of a run read (a Case), what a check finds (Found), and what the oracle
+reports (a Finding: what was found, with the requirement's id and level from the catalog)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 import orjson
 
 from drun_conformance._secrets import presented_keys
+from drun_conformance.spec import Conventions, Level
 
-from ._call import ClientCall
-from ._walk import ListingWalk
+__all__ = [
+    "DEFAULT_SKEW",
+    "UNPARSED",
+    "Case",
+    "Exchange",
+    "Finding",
+    "Found",
+    "Level",
+    "SpecFacts",
+    "cut",
+    "show",
+]
 
-if TYPE_CHECKING:
-    from ._transport import Delivery
-
-__all__ = ["UNPARSED", "Case", "Exchange", "Finding", "Level", "SpecFacts", "cut", "show"]
-
-Level = Literal["MUST", "SHOULD", "EDGE"]
+# How far a run-now answer's created_at may lie from when it arrived.
+DEFAULT_SKEW = timedelta(minutes=5)
 
 
 class _Unparsed:
@@ -30,6 +39,12 @@ class _Unparsed:
 
 
 UNPARSED: Any = _Unparsed()
+
+
+# What a check found: (pointer, message), where (an RFC 6901 pointer into the body, "" for all
+# of it) and what ("Received: ... / Expected: ..."); the registry says whose finding it is. A
+# plain tuple: validate makes tens of thousands, and a NamedTuple costs 6x to make.
+Found = tuple[str, str]
 
 
 # Not frozen, yet hashable by value as before: validate makes tens of thousands, and a frozen
@@ -90,27 +105,27 @@ class SpecFacts:
 
     timestamp_paths: tuple[tuple[str, ...], ...]
     int64_paths: tuple[tuple[str, ...], ...]
-    variants: dict[tuple[str, ...], tuple[str, ...]]  # tag path -> the tags on the page
-    conventions: dict[str, Any]
+    variants: Mapping[tuple[str, ...], tuple[str, ...]]  # tag path -> the tags on the page
+    conventions: Conventions
     known_paths: frozenset[tuple[str, ...]] = frozenset()  # every field the page defines
 
 
 @dataclass(slots=True)  # not frozen: built once per evaluation, on the hot path
 class Case:
-    """Everything one evaluation may look at: the parsed body, and the exchange if any."""
+    """One body as the checks of a run read it: parsed (or UNPARSED), with what is known around
+    it. `exchange`: the HTTP exchange it came in; `deployment_id`: the deployment asked for (a
+    run-now request's path); `seen_run_ids`: the run ids answered before; `original`: for a
+    read-back, the record first answered; `body`: the bytes, when no exchange carries them."""
 
     run: Any
     facts: SpecFacts
     exchange: Exchange | None = None
-    seen_run_ids: frozenset[str] = frozenset()
-    skew: timedelta = timedelta(minutes=5)
-    run_now: bool = True  # the body answers Run Deployment Now (not, say, a listing)
-    original: Any = None  # for a read-back: the record first answered
+    deployment_id: str | None = None
+    seen_run_ids: Collection[str] = frozenset()
+    skew: timedelta = DEFAULT_SKEW
+    original: Any = None
+    body: bytes | None = None
     cache: dict[str, Any] = field(default_factory=dict, compare=False)
-    client: ClientCall | None = None  # set in a client evaluation: the SDK call around `run`
-    body: bytes | None = None  # the bytes `run` was read from, when no exchange carries them
-    listing: ListingWalk | None = None  # set in a listing evaluation: the pages walked
-    delivery: Delivery | None = None  # set in a delivery evaluation: how an answer arrived
 
 
 def show(value: Any, limit: int = 80) -> str:

@@ -1,11 +1,11 @@
-"""Checks of an SDK call, part two: how faithfully it read back the run it was served.
+"""Checks of an SDK call's parse: how faithfully it read back the run it was served.
 
 The answer is compared with the body served in meaning (`differences`: timestamps as
 instants, integers exactly), over the fields the page defines, an absent optional field
 counting as null and unknown fields ignored. Each difference is charged to the one
-requirement its pointer belongs to; a difference at a value an EDGE label marked (a leap
-second, a long string...) is that EDGE requirement's alone (`judge_edge`), so a rare input
-never gates.
+part of the run its pointer belongs to (the fields, int64, a timestamp...), each part the one
+requirement that checks it; a difference at a value an EDGE label marked (a leap second, a long
+string...) is that EDGE requirement's alone (`judge_edge`), so a rare input never gates.
 
 Valid runs are split so that a refusal is charged to what the payload has: an unknown error
 type (client.parse.unknown-error-type), else unknown fields (client.parse.unknown-fields),
@@ -15,15 +15,19 @@ else nothing unusual (client.parse.ok).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from ._case import Case, Finding, show
-from ._client import CLIENT, call_of, one
+from ._call import ClientCase
+from ._case import Found, show
 from ._meaning import differences, known_part
+from ._registry import Registry
 
-__all__ = ["EDGE_EXCUSES", "judge_edge"]
+__all__ = ["EDGE_EXCUSES", "PARSE", "judge_edge"]
 
-check = CLIENT.register
+PARSE = Registry[ClientCase]()
+check = PARSE.register
+# The part of a run a differing pointer belongs to: each is checked by one requirement.
+Part = Literal["fields", "int64", "timestamp", "session-id", "error", "unknown-error-type", "trigger"]
 
 # An EDGE class whose mishandling is reported at EDGE only. The unknown error type is not
 # here: tolerating it is a MUST for clients (client.parse.unknown-error-type).
@@ -50,35 +54,37 @@ class _Comparison:
 
     outcome: str
     answer_run: Any  # the `run` of an ok answer, else None
-    charged: dict[str, list[str]]  # requirement id -> differing pointers charged to it
+    charged: dict[Part, list[str]]  # the part of the run -> its differing pointers
     edge_pointers: dict[str, list[str]]  # EDGE requirement -> the pointers it excuses
     unknown_error: bool
     unknown_fields: bool
 
 
-def _served_run(case: Case) -> dict[str, Any] | None:
-    call = call_of(case)
-    if not 200 <= call.status < 300 or not isinstance(case.run, dict) or call.answer is None:
+def _served_run(case: ClientCase) -> dict[str, Any] | None:
+    call = case.call
+    if not 200 <= call.status < 300 or not isinstance(call.served, dict) or call.answer is None:
         return None
-    return None if not call.requests else case.run
+    return None if not call.requests else call.served
 
 
-def _comparison(case: Case) -> _Comparison | None:
+def _comparison(case: ClientCase) -> _Comparison | None:
     served = _served_run(case)
     if served is None:
         return None
     cached: _Comparison | None = case.cache.get("client_comparison")
     if cached is not None:
         return cached
-    call = call_of(case)
+    call = case.call
     known = case.facts.known_paths
-    edges: dict[str, list[str]] = case.cache.get("edge_labels", {})
     excused = [
-        (rid, _excused_pointer(p)) for rid, pointers in edges.items() if rid in EDGE_EXCUSES for p in pointers
+        (rid, _excused_pointer(p))
+        for rid, pointers in case.edge_labels.items()
+        if rid in EDGE_EXCUSES
+        for p in pointers
     ]
     outcome = call.outcome or ""
     answer_run = call.answer.get("run") if call.answer is not None and outcome == "ok" else None
-    charged: dict[str, list[str]] = {}
+    charged: dict[Part, list[str]] = {}
     edge_pointers: dict[str, list[str]] = {}
     unknown_error = _unknown_tag(case, served, "error")
     if outcome == "ok":
@@ -90,8 +96,7 @@ def _comparison(case: Case) -> _Comparison | None:
                 for rid in excusing:
                     edge_pointers.setdefault(rid, []).append(pointer)
                 continue
-            rid = _charge(pointer, pointers, unknown_error)
-            charged.setdefault(rid, []).append(pointer)
+            charged.setdefault(_charge(pointer, pointers, unknown_error), []).append(pointer)
     comparison = _Comparison(
         outcome=outcome,
         answer_run=answer_run,
@@ -113,13 +118,13 @@ def _under(pointer: str, where: str) -> bool:
     return pointer == where or pointer.startswith(where + "/") or where == ""
 
 
-def _unknown_tag(case: Case, served: dict[str, Any], member: str) -> bool:
+def _unknown_tag(case: ClientCase, served: dict[str, Any], member: str) -> bool:
     node = served.get(member)
     tag = node.get("type") if isinstance(node, dict) else None
     return isinstance(tag, str) and tag not in case.facts.variants.get((member, "type"), ())
 
 
-def _has_unknown_fields(case: Case, served: dict[str, Any], known: frozenset[tuple[str, ...]]) -> bool:
+def _has_unknown_fields(case: ClientCase, served: dict[str, Any], known: frozenset[tuple[str, ...]]) -> bool:
     def walk(node: Any, path: tuple[str, ...]) -> bool:
         if not isinstance(node, dict):
             return False
@@ -130,23 +135,23 @@ def _has_unknown_fields(case: Case, served: dict[str, Any], known: frozenset[tup
     return walk(served, ())
 
 
-def _charge(pointer: str, all_pointers: list[str], unknown_error: bool) -> str:
-    """The requirement a differing pointer belongs to."""
+def _charge(pointer: str, all_pointers: list[str], unknown_error: bool) -> Part:
+    """The part of the run a differing pointer belongs to."""
     if pointer == "/error" or pointer.startswith("/error/"):
-        return "client.parse.unknown-error-type" if unknown_error else "client.parse.error"
+        return "unknown-error-type" if unknown_error else "error"
     if pointer.startswith("/trigger_context") and (
         "/trigger_context/type" in all_pointers or "/trigger_context" in all_pointers
     ):
-        return "client.parse.trigger"  # the variant was misread: its fields follow it
+        return "trigger"  # the variant was misread: its fields follow it
     if pointer in ("/created_at", "/trigger_context/scheduled_at"):
-        return "client.parse.timestamp"
+        return "timestamp"
     if pointer.startswith("/trigger_context"):
-        return "client.parse.trigger"
+        return "trigger"
     if pointer == "/agent/version":
-        return "client.parse.int64"
+        return "int64"
     if pointer == "/session_id":
-        return "client.parse.session-id"
-    return "client.parse.fields"
+        return "session-id"
+    return "fields"
 
 
 def _value_at(node: Any, pointer: str) -> Any:
@@ -156,109 +161,104 @@ def _value_at(node: Any, pointer: str) -> Any:
     return node
 
 
-def _difference_findings(case: Case, comparison: _Comparison, requirement: str) -> list[Finding]:
-    served = case.run
+def _difference_findings(case: ClientCase, comparison: _Comparison, part: Part) -> list[Found]:
+    served = case.call.served
     return [
-        Finding(
-            requirement,
-            "MUST",
+        (
             pointer,
             f"Received: {show(_value_at(comparison.answer_run, pointer))} / "
             f"Expected: {show(_value_at(served, pointer))}",
         )
-        for pointer in comparison.charged.get(requirement, [])
+        for pointer in comparison.charged.get(part, [])
     ]
 
 
-def _refusal(case: Case, requirement: str, comparison: _Comparison) -> list[Finding]:
-    answer = call_of(case).answer or {}
+def _refusal(case: ClientCase, comparison: _Comparison) -> list[Found]:
+    answer = case.call.answer or {}
     said = answer.get("message") or answer.get("error_type") or ""
     detail = f": {show(said, 100)}" if said else ""
-    return one(requirement, f"Received: {comparison.outcome}{detail} / Expected: ok, the run parsed")
+    return [("", f"Received: {comparison.outcome}{detail} / Expected: ok, the run parsed")]
 
 
-def _accepts(case: Case, requirement: str, *, applies: bool) -> list[Finding] | None:
+def _accepts(case: ClientCase, part: Part | None, *, applies: bool) -> list[Found] | None:
+    """A run of this kind was returned as a run (not refused), and `part` of it read back exactly."""
     comparison = _comparison(case)
     if comparison is None or not applies or _edge_excused(case):
         return None
     if comparison.outcome != "ok":
-        return _refusal(case, requirement, comparison)
-    return _difference_findings(case, comparison, requirement)
+        return _refusal(case, comparison)
+    return _difference_findings(case, comparison, part) if part is not None else []
 
 
-def _edge_excused(case: Case) -> bool:
+def _edge_excused(case: ClientCase) -> bool:
     """The payload has a value of an EDGE class: its refusal is reported at EDGE only."""
-    return any(rid in EDGE_EXCUSES for rid in case.cache.get("edge_labels", {}))
+    return any(rid in EDGE_EXCUSES for rid in case.edge_labels)
 
 
 @check("client.parse.ok")
-def check_valid_run_returned(case: Case) -> list[Finding] | None:
+def check_valid_run_returned(case: ClientCase) -> list[Found] | None:
     comparison = _comparison(case)
     plain = comparison is not None and not comparison.unknown_error and not comparison.unknown_fields
-    return _accepts(case, "client.parse.ok", applies=plain)
+    return _accepts(case, None, applies=plain)
 
 
 @check("client.parse.unknown-fields")
-def check_unknown_fields_tolerated(case: Case) -> list[Finding] | None:
+def check_unknown_fields_tolerated(case: ClientCase) -> list[Found] | None:
     comparison = _comparison(case)
     applies = comparison is not None and comparison.unknown_fields and not comparison.unknown_error
-    return _accepts(case, "client.parse.unknown-fields", applies=applies)
+    return _accepts(case, None, applies=applies)
 
 
 @check("client.parse.unknown-error-type")
-def check_unknown_error_type_tolerated(case: Case) -> list[Finding] | None:
+def check_unknown_error_type_tolerated(case: ClientCase) -> list[Found] | None:
     comparison = _comparison(case)
-    return _accepts(
-        case, "client.parse.unknown-error-type", applies=comparison is not None and comparison.unknown_error
-    )
+    return _accepts(case, "unknown-error-type", applies=comparison is not None and comparison.unknown_error)
 
 
-def _read_back(case: Case, requirement: str, *, applies: bool = True) -> list[Finding] | None:
+def _read_back(case: ClientCase, part: Part, *, applies: bool = True) -> list[Found] | None:
     comparison = _comparison(case)
     if comparison is None or comparison.outcome != "ok" or not applies:
         return None
-    return _difference_findings(case, comparison, requirement)
+    return _difference_findings(case, comparison, part)
 
 
 @check("client.parse.fields")
-def check_fields(case: Case) -> list[Finding] | None:
-    return _read_back(case, "client.parse.fields")
+def check_fields(case: ClientCase) -> list[Found] | None:
+    return _read_back(case, "fields")
 
 
 @check("client.parse.int64")
-def check_int64(case: Case) -> list[Finding] | None:
-    return _read_back(case, "client.parse.int64")
+def check_int64(case: ClientCase) -> list[Found] | None:
+    return _read_back(case, "int64")
 
 
 @check("client.parse.timestamp")
-def check_timestamps(case: Case) -> list[Finding] | None:
-    return _read_back(case, "client.parse.timestamp")
+def check_timestamps(case: ClientCase) -> list[Found] | None:
+    return _read_back(case, "timestamp")
 
 
 @check("client.parse.session-id")
-def check_session_id(case: Case) -> list[Finding] | None:
-    return _read_back(case, "client.parse.session-id")
+def check_session_id(case: ClientCase) -> list[Found] | None:
+    return _read_back(case, "session-id")
 
 
 @check("client.parse.error")
-def check_run_error(case: Case) -> list[Finding] | None:
+def check_run_error(case: ClientCase) -> list[Found] | None:
     comparison = _comparison(case)
-    return _read_back(
-        case, "client.parse.error", applies=comparison is not None and not comparison.unknown_error
-    )
+    return _read_back(case, "error", applies=comparison is not None and not comparison.unknown_error)
 
 
 @check("client.parse.trigger")
-def check_trigger(case: Case) -> list[Finding] | None:
+def check_trigger(case: ClientCase) -> list[Found] | None:
     served = _served_run(case)
     known = served is not None and not _unknown_tag(case, served, "trigger_context")
-    return _read_back(case, "client.parse.trigger", applies=known)
+    return _read_back(case, "trigger", applies=known)
 
 
 @check("client.parse.variant-class")
-def check_variant_class(case: Case) -> list[Finding] | None:
+def check_variant_class(case: ClientCase) -> list[Found] | None:
     comparison, served = _comparison(case), _served_run(case)
-    answer = call_of(case).answer or {}
+    answer = case.call.answer or {}
     variants = answer.get("variants")
     if comparison is None or served is None or comparison.outcome != "ok" or not isinstance(variants, dict):
         return None
@@ -275,9 +275,7 @@ def check_variant_class(case: Case) -> list[Finding] | None:
         if held != expected:
             wanted = f"the {expected} variant" if expected else "no known variant (a generic one)"
             findings.append(
-                Finding(
-                    "client.parse.variant-class",
-                    "SHOULD",
+                (
                     pointer,
                     f"Received: type {show(tag)} held as the {show(held)} variant / Expected: {wanted}",
                 )
@@ -288,35 +286,29 @@ def check_variant_class(case: Case) -> list[Finding] | None:
 # --- EDGE classes, in a client evaluation -----------------------------------------------------
 
 
-def judge_edge(case: Case, requirement: str, labels: list[Finding]) -> list[Finding] | None:
-    """An EDGE label on the served run, judged by the SDK's answer: None when the call did not
-    get to the parse (no run served, no answer), [] when the SDK kept the value, else findings."""
+def judge_edge(case: ClientCase, requirement: str, labels: list[Found]) -> list[Found] | None:
+    """An EDGE label on the served run (`labels`: what it marked), judged by the SDK's answer:
+    None when the call did not get to the parse (no run served, no answer), [] when the SDK kept
+    the value, else what it did not keep."""
     comparison = _comparison(case)
     if comparison is None or not labels:
         return None
     if comparison.outcome != "ok":
-        answer = call_of(case).answer or {}
+        answer = case.call.answer or {}
         said = f": {show(answer.get('message'), 100)}" if answer.get("message") else ""
         return [
-            Finding(
-                requirement,
-                "EDGE",
-                label.pointer,
-                f"{label.message}; the SDK answered {comparison.outcome}{said}",
-            )
-            for label in labels[:1]
+            (pointer, f"{message}; the SDK answered {comparison.outcome}{said}")
+            for pointer, message in labels[:1]
         ]
-    if requirement == "edge.variant.unknown-error-type":
-        pointers = comparison.charged.get("client.parse.unknown-error-type", [])
-    else:
+    if requirement in EDGE_EXCUSES:
         pointers = comparison.edge_pointers.get(requirement, [])
+    else:  # an unknown error type: tolerating it is client.parse.unknown-error-type's MUST
+        pointers = comparison.charged.get("unknown-error-type", [])
     return [
-        Finding(
-            requirement,
-            "EDGE",
+        (
             pointer,
             f"Received: {show(_value_at(comparison.answer_run, pointer))}"
-            f" / Expected: {show(_value_at(case.run, pointer))}",
+            f" / Expected: {show(_value_at(case.call.served, pointer))}",
         )
         for pointer in pointers
     ]

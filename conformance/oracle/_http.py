@@ -1,16 +1,19 @@
-"""Checks of the HTTP exchange: status, headers and the error envelope (the API conventions)."""
+"""Checks of the HTTP exchange: status, headers and the error envelope (the API conventions).
+
+They judge every answer the suite sees, whatever was asked (run now, read back, a listing page).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ._case import Case, Exchange, Finding, show
-from ._registry import needs_exchange
-from ._rules import RULES
+from ._case import Case, Exchange, Found, show
+from ._registry import Registry, needs_exchange
 
-__all__: list[str] = []
+__all__ = ["HTTP"]
 
-rule = RULES.register
+HTTP = Registry[Case]()
+rule = HTTP.register
 # 529 is the API's documented "overloaded" answer: a load signal, not a fault.
 _OVERLOADED = 529
 
@@ -33,155 +36,151 @@ def _envelope_error(case: Case) -> dict[str, Any] | None:
     return error
 
 
-def _one(requirement: str, message: str, pointer: str = "") -> list[Finding]:
-    return [Finding(requirement, "MUST", pointer, message)]
-
-
 @rule("http.success.content-type")
 @needs_exchange
-def check_success_content_type(case: Case) -> list[Finding] | None:
+def check_success_content_type(case: Case) -> list[Found] | None:
     exchange = _exchange(case)
     if not 200 <= exchange.status < 300:
         return None
     if exchange.media_type == "application/json":
         return []
     got = exchange.response_headers.get("content-type", "no content-type")
-    return _one("http.success.content-type", f"Received: {got} / Expected: application/json")
+    return [("", f"Received: {got} / Expected: application/json")]
 
 
 @rule("http.error.envelope")
 @needs_exchange
-def check_error_envelope(case: Case) -> list[Finding] | None:
+def check_error_envelope(case: Case) -> list[Found] | None:
     exchange = _exchange(case)
     if exchange.status < 400:
         return None
     if exchange.media_type == "application/json" and _envelope_error(case) is not None:
         return []
-    return _one(
-        "http.error.envelope",
-        f"Received: {exchange.status} {exchange.media_type or 'no content-type'} "
-        f"{show(exchange.body.decode('utf-8', 'replace'), 60)} / Expected: application/json "
-        '{"type": "error", "error": {"type": ..., "message": ...}}',
-    )
+    return [
+        (
+            "",
+            f"Received: {exchange.status} {exchange.media_type or 'no content-type'} "
+            f"{show(exchange.body.decode('utf-8', 'replace'), 60)} / Expected: application/json "
+            '{"type": "error", "error": {"type": ..., "message": ...}}',
+        )
+    ]
 
 
 @rule("http.no-server-error")
 @needs_exchange
-def check_no_server_error(case: Case) -> list[Finding] | None:
+def check_no_server_error(case: Case) -> list[Found] | None:
     exchange = _exchange(case)
     if exchange.status == _OVERLOADED:
         return None
     if exchange.status < 500:
         return []
-    return _one("http.no-server-error", f"Received: {exchange.status} / Expected: no 5xx")
+    return [("", f"Received: {exchange.status} / Expected: no 5xx")]
 
 
 @rule("http.unknown-deployment.no-run")
 @needs_exchange
-def check_unknown_deployment_no_run(case: Case) -> list[Finding] | None:
+def check_unknown_deployment_no_run(case: Case) -> list[Found] | None:
     exchange = _exchange(case)
     if exchange.deployment_known is not False or not exchange.has_credentials:
         return None
     if not 200 <= exchange.status < 300:
         return []
-    return _one(
-        "http.unknown-deployment.no-run",
-        f"Received: {exchange.status} for unknown deployment {show(exchange.deployment_id)}"
-        " / Expected: a 4xx and no run",
-    )
+    return [
+        (
+            "",
+            f"Received: {exchange.status} for unknown deployment {show(exchange.deployment_id)}"
+            " / Expected: a 4xx and no run",
+        )
+    ]
 
 
 @rule("http.auth.no-run")
 @needs_exchange
-def check_no_run_without_credentials(case: Case) -> list[Finding] | None:
+def check_no_run_without_credentials(case: Case) -> list[Found] | None:
     exchange = _exchange(case)
     if exchange.has_credentials:
         return None
     if not 200 <= exchange.status < 300:
         return []
-    return _one(
-        "http.auth.no-run",
-        f"Received: {exchange.status} to a request without credentials / Expected: a 4xx and no run",
-    )
+    return [
+        ("", f"Received: {exchange.status} to a request without credentials / Expected: a 4xx and no run")
+    ]
 
 
 @rule("http.auth.wrong-key.no-run")
 @needs_exchange
-def check_no_run_with_wrong_key(case: Case) -> list[Finding] | None:
+def check_no_run_with_wrong_key(case: Case) -> list[Found] | None:
     exchange = _exchange(case)
     if not exchange.key_wrong:
         return None
     if not 200 <= exchange.status < 300:
         return []
-    return _one(
-        "http.auth.wrong-key.no-run",
-        f"Received: {exchange.status} to a request with a wrong API key / Expected: a 4xx and no run",
-    )
+    return [
+        ("", f"Received: {exchange.status} to a request with a wrong API key / Expected: a 4xx and no run")
+    ]
 
 
 @rule("http.request-id")
 @needs_exchange
-def check_request_id_header(case: Case) -> list[Finding] | None:
+def check_request_id_header(case: Case) -> list[Found] | None:
     if _exchange(case).response_headers.get("request-id"):
         return []
-    return _one("http.request-id", "Received: no request-id header / Expected: request-id: req_...")
+    return [("", "Received: no request-id header / Expected: request-id: req_...")]
 
 
 @rule("http.error.message.non-empty")
 @needs_exchange
-def check_error_message_non_empty(case: Case) -> list[Finding] | None:
+def check_error_message_non_empty(case: Case) -> list[Found] | None:
     error = _envelope_error(case) if _exchange(case).status >= 400 else None
     if error is None:
         return None
     if error["message"]:
         return []
-    return _one("http.error.message.non-empty", 'Received: "" / Expected: a message', "/error/message")
+    return [("/error/message", 'Received: "" / Expected: a message')]
 
 
-def _expect_status(case: Case, requirement: str, status: int, error_type: str) -> list[Finding]:
+def _expect_status(case: Case, status: int, error_type: str) -> list[Found]:
     exchange = _exchange(case)
     error = _envelope_error(case)
     got_type = error["type"] if error else None
     if exchange.status == status and got_type == error_type:
         return []
-    return _one(
-        requirement,
-        f"Received: {exchange.status} {got_type or '(no error envelope)'} / Expected: {status} {error_type}",
-    )
+    got = f"{exchange.status} {got_type or '(no error envelope)'}"
+    return [("", f"Received: {got} / Expected: {status} {error_type}")]
 
 
 @rule("http.unknown-deployment.404")
 @needs_exchange
-def check_unknown_deployment_404(case: Case) -> list[Finding] | None:
+def check_unknown_deployment_404(case: Case) -> list[Found] | None:
     exchange = _exchange(case)
     if exchange.deployment_known is not False or not exchange.has_credentials:
         return None
     if exchange.status >= 500:  # a 5xx is http.no-server-error's finding
         return None
-    return _expect_status(case, "http.unknown-deployment.404", 404, "not_found_error")
+    return _expect_status(case, 404, "not_found_error")
 
 
 @rule("http.auth.401")
 @needs_exchange
-def check_unauthenticated_401(case: Case) -> list[Finding] | None:
+def check_unauthenticated_401(case: Case) -> list[Found] | None:
     if _exchange(case).has_credentials:
         return None
-    return _expect_status(case, "http.auth.401", 401, "authentication_error")
+    return _expect_status(case, 401, "authentication_error")
 
 
 @rule("http.auth.wrong-key.401")
 @needs_exchange
-def check_wrong_key_401(case: Case) -> list[Finding] | None:
+def check_wrong_key_401(case: Case) -> list[Found] | None:
     if not _exchange(case).key_wrong:
         return None
-    return _expect_status(case, "http.auth.wrong-key.401", 401, "authentication_error")
+    return _expect_status(case, 401, "authentication_error")
 
 
 @rule("http.beta.400")
 @needs_exchange
-def check_missing_beta_400(case: Case) -> list[Finding] | None:
+def check_missing_beta_400(case: Case) -> list[Found] | None:
     exchange = _exchange(case)
-    required = case.facts.conventions["required_beta"]
+    required = case.facts.conventions.required_beta
     if not exchange.has_credentials or required in exchange.betas():
         return None
-    return _expect_status(case, "http.beta.400", 400, "invalid_request_error")
+    return _expect_status(case, 400, "invalid_request_error")

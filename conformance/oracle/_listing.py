@@ -1,24 +1,79 @@
 """Checks of the listing, `GET /v1/deployment_runs`, as the SDKs page through it: `limit`
 caps a page, following `next_page` neither repeats nor skips a run, the filters hold, and a
 cursor the server never issued is a 400 (the SDKs' reference: "Invalid or expired cursors
-return 400"). Each reads the case's ListingWalk; a case without one does not exercise them.
+return 400"). Each reads one ListingWalk (the pages of one query, followed cursor by cursor);
+the Oracle runs them in `judge_listing_walk`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ._case import Case, Finding, show
+from ._case import Found, show
 from ._registry import Registry
 from ._rfc3339 import parse_rfc3339
-from ._walk import ListingWalk
 
-__all__ = ["FILTERS", "LISTING", "run_matches"]
+__all__ = ["FILTERS", "LISTING", "ListingPage", "ListingWalk", "run_matches"]
 
-LISTING = Registry()
+
+@dataclass(frozen=True, slots=True)
+class ListingPage:
+    """One answer of the listing. `cursor` is the `page` parameter sent (None on the first
+    page); `issued` says it came from the server's own `next_page` (False: made up)."""
+
+    status: int
+    body: Any  # the parsed JSON, or UNPARSED
+    cursor: str | None = None
+    issued: bool = True
+
+    @property
+    def runs(self) -> list[dict[str, Any]]:
+        """The page's runs (the objects of `data`), none when it is no 2xx listing."""
+        if not 200 <= self.status < 300 or not isinstance(self.body, dict):
+            return []
+        data = self.body.get("data")
+        return [run for run in data if isinstance(run, dict)] if isinstance(data, list) else []
+
+    @property
+    def next_page(self) -> Any:
+        return self.body.get("next_page") if isinstance(self.body, dict) else None
+
+
+@dataclass(frozen=True, slots=True)
+class ListingWalk:
+    """The pages of one query, each fetched with the previous page's `next_page`.
+
+    `filters` are the query parameters sent besides `page` and `limit` (`deployment_id`,
+    `trigger_type`, `has_error`, `created_at[gte]`...); `known_ids` the runs the walker saw
+    answered before the walk began that match the filters, so the walk must list them all.
+    """
+
+    filters: Mapping[str, str]
+    limit: int | None
+    pages: tuple[ListingPage, ...]
+    known_ids: frozenset[str] = frozenset()
+
+    @property
+    def followed(self) -> tuple[ListingPage, ...]:
+        """The pages reached through cursors the server issued (the walk proper)."""
+        return tuple(page for page in self.pages if page.issued)
+
+    @property
+    def complete(self) -> bool:
+        """The walk reached a 2xx page without a next_page: every match was listed."""
+        pages = self.followed
+        return bool(pages) and 200 <= pages[-1].status < 300 and not pages[-1].next_page
+
+    def listed(self) -> Iterator[dict[str, Any]]:
+        for page in self.followed:
+            yield from page.runs
+
+
+LISTING = Registry[ListingWalk]()
 rule = LISTING.register
 _BEFORE_AFTER: dict[str, Callable[[datetime, datetime], bool]] = {
     "created_at[gt]": lambda at, bound: at > bound,
@@ -36,60 +91,48 @@ def run_matches(run: dict[str, Any], filters: dict[str, str]) -> bool:
     return all(_mismatch(run, name, wanted) is None for name, wanted in filters.items())
 
 
-def _walk(case: Case) -> ListingWalk | None:
-    return case.listing
-
-
-def _one(requirement: str, message: str, pointer: str = "") -> list[Finding]:
-    return [Finding(requirement, "MUST", pointer, message)]
-
-
 @rule("listing.page.limit")
-def check_page_within_limit(case: Case) -> list[Finding] | None:
-    walk = _walk(case)
-    if walk is None or walk.limit is None or not any(p.runs for p in walk.followed):
+def check_page_within_limit(walk: ListingWalk) -> list[Found] | None:
+    if walk.limit is None or not any(p.runs for p in walk.followed):
         return None
     for number, page in enumerate(walk.followed, 1):
         if len(page.runs) > walk.limit:
-            return _one(
-                "listing.page.limit",
-                f"Received: {len(page.runs)} runs on page {number} / Expected: at most limit={walk.limit}",
-                "/data",
-            )
+            got = f"{len(page.runs)} runs on page {number}"
+            return [("/data", f"Received: {got} / Expected: at most limit={walk.limit}")]
     return []
 
 
 @rule("listing.walk.no-repeat")
-def check_no_run_repeated(case: Case) -> list[Finding] | None:
-    walk = _walk(case)
-    if walk is None:
-        return None
+def check_no_run_repeated(walk: ListingWalk) -> list[Found] | None:
     ids = Counter(str(run["id"]) for run in walk.listed() if isinstance(run.get("id"), str))
     if not ids:
         return None
     repeated = sorted(rid for rid, seen in ids.items() if seen > 1)
     if not repeated:
         return []
-    return _one(
-        "listing.walk.no-repeat",
-        f"Received: {show(repeated[0])} listed {ids[repeated[0]]} times over "
-        f"{len(walk.followed)} pages / Expected: each run once",
-    )
+    return [
+        (
+            "",
+            f"Received: {show(repeated[0])} listed {ids[repeated[0]]} times over "
+            f"{len(walk.followed)} pages / Expected: each run once",
+        )
+    ]
 
 
 @rule("listing.walk.no-skip")
-def check_no_run_skipped(case: Case) -> list[Finding] | None:
-    walk = _walk(case)
-    if walk is None or not walk.known_ids or not walk.complete:
+def check_no_run_skipped(walk: ListingWalk) -> list[Found] | None:
+    if not walk.known_ids or not walk.complete:
         return None
     missing = sorted(walk.known_ids - {run.get("id") for run in walk.listed()})
     if not missing:
         return []
-    return _one(
-        "listing.walk.no-skip",
-        f"Received: {len(missing)} of {len(walk.known_ids)} matching runs never listed over "
-        f"{len(walk.followed)} pages (first {show(missing[0])}) / Expected: every matching run",
-    )
+    return [
+        (
+            "",
+            f"Received: {len(missing)} of {len(walk.known_ids)} matching runs never listed over "
+            f"{len(walk.followed)} pages (first {show(missing[0])}) / Expected: every matching run",
+        )
+    ]
 
 
 def _mismatch(run: dict[str, Any], name: str, wanted: str) -> str | None:
@@ -109,9 +152,8 @@ def _mismatch(run: dict[str, Any], name: str, wanted: str) -> str | None:
 
 
 @rule("listing.filter.holds")
-def check_filters_hold(case: Case) -> list[Finding] | None:
-    walk = _walk(case)
-    if walk is None or not walk.filters:
+def check_filters_hold(walk: ListingWalk) -> list[Found] | None:
+    if not walk.filters:
         return None
     runs = list(walk.listed())
     if not runs:
@@ -120,26 +162,26 @@ def check_filters_hold(case: Case) -> list[Finding] | None:
         for name, wanted in walk.filters.items():
             why = _mismatch(run, name, wanted)
             if why is not None:
-                return _one(
-                    "listing.filter.holds",
-                    f"Received: run {show(run.get('id'))} with {why} / Expected: only matching runs",
-                )
+                return [
+                    ("", f"Received: run {show(run.get('id'))} with {why} / Expected: only matching runs")
+                ]
     return []
 
 
 @rule("listing.cursor.invalid-400")
-def check_made_up_cursor_400(case: Case) -> list[Finding] | None:
-    walk = _walk(case)
-    made_up = [p for p in walk.pages if not p.issued] if walk is not None else []
+def check_made_up_cursor_400(walk: ListingWalk) -> list[Found] | None:
+    made_up = [p for p in walk.pages if not p.issued]
     if not made_up:
         return None
     for page in made_up:
         error = page.body.get("error") if isinstance(page.body, dict) else None
         got_type = error.get("type") if isinstance(error, dict) else None
         if page.status != 400 or got_type != "invalid_request_error":
-            return _one(
-                "listing.cursor.invalid-400",
-                f"Received: {page.status} {got_type or '(no error envelope)'} for page="
-                f"{show(page.cursor, 40)} / Expected: 400 invalid_request_error",
-            )
+            return [
+                (
+                    "",
+                    f"Received: {page.status} {got_type or '(no error envelope)'} for page="
+                    f"{show(page.cursor, 40)} / Expected: 400 invalid_request_error",
+                )
+            ]
     return []

@@ -1,38 +1,56 @@
-"""The Oracle: every registered check, bound to the catalog, run over one body or exchange."""
+"""The Oracle: every registered check, bound to its requirement in the catalog, with one door
+per thing judged.
+
+    oracle = Oracle.default()
+    oracle.judge_run_now(exchange, parse_body(exchange.body), seen_run_ids=seen)
+    oracle.judge_read_back(exchange, run, original=first_answer)
+    oracle.judge_listing_page(exchange, page)           # the page's HTTP, each listed run as a run
+    oracle.judge_listing_walk(walk)                     # the pages of one walk, cursor by cursor
+    oracle.judge_client_request(call)                   # what an SDK sent
+    oracle.judge_client_parse(call)                     # how it read what it was served
+    oracle.judge_recorded(run, body=raw)                # a body recorded alone (validate)
+    oracle.judge_delivery(delivery)                     # how an answer arrived
+
+Each door runs the checks that apply to its situation, in catalog order, and returns what they
+found as Findings at the catalog's level, with the requirements exercised.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
-from typing import Any
-
-import jsonschema_rs
+from typing import Any, Literal
 
 from drun_conformance._errors import SpecError
+from drun_conformance.spec import Catalog, Level
 
-from . import _http  # noqa: F401  (registers the HTTP checks)
-from ._call import ClientCall
-from ._case import UNPARSED, Case, Exchange, Finding, SpecFacts
-from ._client import CLIENT
-from ._client_parse import judge_edge
-from ._fastpath import PART_LABELS, covered, fragment_schemas, part_schemas, quiet_schema
-from ._listing import LISTING
-from ._registry import Check, Registry
-from ._rules import RULES
-from ._structural import EXACT_FLOAT_MAX, structural_check
+from ._answers import READ_BACK, RUN_NOW
+from ._call import ClientCall, ClientCase
+from ._case import DEFAULT_SKEW, UNPARSED, Case, Exchange, Finding, Found, SpecFacts
+from ._client_answer import ANSWER
+from ._client_parse import PARSE, judge_edge
+from ._client_request import REQUEST
+from ._http import HTTP
+from ._labels import LABELS
+from ._listing import LISTING, ListingWalk
+from ._registry import Check, Needs
+from ._rules import BODY, RECORD
+from ._structural import structural_check
 from ._transport import TRANSPORT, Delivery
-from ._walk import ListingWalk
 
-__all__ = ["Evaluation", "Oracle"]
+__all__ = ["Evaluation", "Oracle", "PageEvaluation"]
 
-_ABSENT = object()
+# What a run is the answer to: Run Deployment Now (a recorded body is taken as one), a read-back
+# by id, or a listing (its page, and each run it lists).
+_Situation = Literal["run-now", "read-back", "page", "listed"]
+_OFFLINE = "needs an HTTP exchange (offline payload)"
 
 
 @dataclass(slots=True)  # not frozen: one per payload on validate's hot path, where frozen costs 5x
 class Evaluation:
-    """What one evaluation found, and which requirements it did and did not exercise."""
+    """What one judgement found, and which requirements it did and did not exercise."""
 
     findings: list[Finding]
     exercised: frozenset[str] = frozenset()
@@ -50,52 +68,74 @@ class Evaluation:
     def conforms(self) -> bool:
         return all(f.level != "MUST" for f in self.findings)
 
+    def __add__(self, other: Evaluation) -> Evaluation:
+        """Both judgements of one case as one (an SDK call's request and parse)."""
+        return Evaluation(
+            self.findings + other.findings,
+            self.exercised | other.exercised,
+            {**self.skipped, **other.skipped},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PageEvaluation:
+    """A listing page judged: its HTTP answer, and each run it lists judged as a run record."""
+
+    page: Evaluation
+    runs: tuple[tuple[Any, Evaluation], ...]  # each listed item, with its evaluation
+
+
+# What a plan runs: each check's function with its requirement's id and level (tuples: the loop
+# over them is validate's hot path), and the requirements skipped with the reason.
+_Step = tuple[Any, str, Level]
+_Plan = tuple[tuple[_Step, ...], dict[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Bound:
+    """A check with what the catalog says of its requirement: id, level and place in order."""
+
+    function: Any  # the check's function: its input (a Case, a walk...) -> list[Found] | None
+    requirement: str
+    level: Level
+    order: int
+    needs: Needs | None
+
 
 class Oracle:
     """Pure: the same inputs give the same findings, and nothing here does I/O."""
 
-    def __init__(self, catalog: dict[str, Any], schema: dict[str, Any]) -> None:
-        self.requirements: dict[str, dict[str, Any]] = {e["id"]: e for e in catalog["requirements"]}
-        registry = Registry()
-        for entry in catalog["requirements"]:
-            if "check" in entry:
-                registry.add(structural_check(entry))
-        for check in (*RULES, *CLIENT, *LISTING, *TRANSPORT):
-            registry.add(check)
-        unchecked = self.requirements.keys() - {c.requirement for c in registry}
-        unlisted = {c.requirement for c in registry} - self.requirements.keys()
-        if unchecked or unlisted:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        structural = [structural_check(r) for r in catalog if r.structure is not None]
+        checks: list[Check[Any]] = [*structural]
+        registries: tuple[Iterable[Check[Any]], ...] = (
+            BODY, RECORD, LABELS, RUN_NOW, READ_BACK, HTTP, LISTING, TRANSPORT, REQUEST, PARSE, ANSWER
+        )  # fmt: skip
+        for registry in registries:
+            checks += registry
+        named = [c.requirement for c in checks]
+        unchecked = [r.id for r in catalog if r.id not in named]
+        unlisted = [rid for rid in named if rid not in catalog]
+        twice = sorted({rid for rid in named if named.count(rid) > 1})
+        if unchecked or unlisted or twice:
             raise SpecError(
                 f"catalog and checks disagree: no check for {sorted(unchecked)}, "
-                f"no requirement for {sorted(unlisted)}"
+                f"no requirement for {sorted(unlisted)}, two checks for {twice}"
             )
-        self.checks: tuple[Check, ...] = tuple(registry)
-        self._levels = {rid: entry["level"] for rid, entry in self.requirements.items()}
-        self._in_schema = frozenset(r for r, e in self.requirements.items() if e.get("in_schema"))
-        self._payload = frozenset(r for r, e in self.requirements.items() if e["area"] != "http")
-        # Judged by their own doors only: evaluate_listing, evaluate_delivery.
-        self._elsewhere = frozenset(c.requirement for c in (*LISTING, *TRANSPORT))
-        # Chosen by side. The EDGE labels (side client-parse) describe a payload wherever it
-        # is seen, so a server or offline evaluation runs them too; in a client evaluation
-        # they are judged by what the SDK made of the labelled value.
-        self._client_side = frozenset(r for r, e in self.requirements.items() if e["side"] != "server")
-        self._client_only = frozenset(r for r in self._client_side if self._levels[r] != "EDGE")
-        self._schema = jsonschema_rs.validator_for(schema, validate_formats=True)
-        self._quiet = jsonschema_rs.validator_for(quiet_schema(schema), validate_formats=True)
-        self._plain_covers = self._in_schema | covered()
-        # Each shortcut (see _fastpath) has a bit; a body's mask of met shortcuts names the
-        # requirements skipped, worked out once per mask (bit 0: the whole schema accepts).
-        parts = _structural_parts(catalog)
-        self._fragments = _bits(1, [("", fragment, ids) for ids, fragment in fragment_schemas(schema)])
-        self._parts = _bits(
-            1 + len(self._fragments),
-            [
-                (name, part, parts[name] | frozenset(PART_LABELS.get(name, ())))
-                for name, part in part_schemas(schema, frozenset(parts) - {""})
-            ],
-        )
-        self._met_by_mask: dict[int, frozenset[str]] = {}
+        order = {r.id: i for i, r in enumerate(catalog)}
+        self.checks: tuple[Check[Any], ...] = tuple(sorted(checks, key=lambda c: order[c.requirement]))
         self.facts = _facts(catalog)
+        self._http = self._bind(HTTP)
+        self._body = self._bind(BODY)
+        self._record = self._bind((*structural, *RECORD, *LABELS))
+        self._run_now = self._bind(RUN_NOW)
+        self._read_back = self._bind(READ_BACK)
+        self._listing: _Plan = (_steps(self._bind(LISTING)), {})
+        self._transport: _Plan = (_steps(self._bind(TRANSPORT)), {})
+        self._request: _Plan = (_steps(self._bind(REQUEST)), {})
+        self._labels = self._bind(LABELS)
+        self._parse = self._bind((*PARSE, *ANSWER))
 
     @classmethod
     @cache
@@ -103,236 +143,180 @@ class Oracle:
         """The oracle for the spec/ shipped with this package."""
         from drun_conformance import spec
 
-        return cls(spec.load_requirements(), spec.load_schema())
+        return cls(spec.load_catalog())
 
-    def schema_accepts(self, run: Any) -> bool:
-        """For a body alone, the MUST verdict: the JSON Schema's (jsonschema-rs), with the one
-        int64 rule a schema cannot say (a float beyond +-(2^53-1) is no integer; see is_int64)."""
-        return _accepts(self._schema, run) and not self.inexact_int64(run)
+    # --- the doors ------------------------------------------------------------------------
 
-    def inexact_int64(self, run: Any) -> bool:
-        """Whether an int64 field holds a float too large to name one integer."""
-        for path in self.facts.int64_paths:
-            node = run
-            for key in path:
-                node = node.get(key) if isinstance(node, dict) else None
-            if isinstance(node, float) and abs(node) > EXACT_FLOAT_MAX:
-                return True
-        return False
+    def judge_run_now(
+        self,
+        exchange: Exchange,
+        run: Any,
+        *,
+        seen_run_ids: Collection[str] = (),
+        skew: timedelta = DEFAULT_SKEW,
+    ) -> Evaluation:
+        """An answer to Run Deployment Now: `exchange` as seen on the wire, `run` its body parsed
+        (`parse_body`, UNPARSED when not JSON). Its HTTP; and for a 2xx, the run: its fields,
+        the deployment echoed, an id not in `seen_run_ids`, created_at within `skew` of when
+        the answer arrived, a manual trigger."""
+        case = Case(run, self.facts, exchange, exchange.deployment_id, seen_run_ids, skew)
+        return self._judged(self._plan("run-now", _ok(exchange), run is UNPARSED, True, True), case)
 
-    def _cannot_fire(self, run: Any, run_now: bool) -> frozenset[str]:
-        """The payload checks that cannot fire on `run`, as jsonschema-rs tells (see _fastpath):
-        most bodies stop at the plain schema, most rejected ones fail below one member only."""
-        inexact = self.inexact_int64(run)  # the one int64 rule no schema says
-        accepted = not inexact and _accepts(self._schema, run)
-        if accepted and run_now and _accepts(self._quiet, run):
-            return self._plain_covers
-        mask = int(accepted)
-        shortcuts = (self._fragments if run_now else ()) + (() if accepted or inexact else self._parts)
-        members = run if isinstance(run, dict) else {}
-        try:
-            for shortcut in shortcuts:
-                part = members.get(shortcut.member, _ABSENT) if shortcut.member else run
-                if part is not _ABSENT and shortcut.validator.is_valid(part):
-                    mask |= shortcut.bit
-        except (ValueError, OverflowError):  # a value the validator cannot hold: no shortcut then
-            mask = int(accepted)
-        met = self._met_by_mask.get(mask)
-        if met is None:
-            shortcuts = self._fragments + self._parts
-            met = frozenset().union(
-                self._in_schema if mask & 1 else (), *(s.requirements for s in shortcuts if mask & s.bit)
-            )
-            self._met_by_mask[mask] = met
-        return met
+    def judge_read_back(
+        self, exchange: Exchange, run: Any, *, original: Mapping[str, Any] | None
+    ) -> Evaluation:
+        """An answer to `GET /v1/deployment_runs/{id}`: its HTTP; and for a 2xx, the run as a run
+        record, and the same record as `original` (the run first answered, None when unknown:
+        then sameness is not exercised)."""
+        case = Case(run, self.facts, exchange, original=original)
+        return self._judged(self._plan("read-back", _ok(exchange), run is UNPARSED, True, False), case)
 
-    def is_plain(self, run: Any) -> bool:
-        """No payload check can fire on `run` (see _fastpath): the Python checks may be skipped."""
-        return self.schema_accepts(run) and _accepts(self._quiet, run)
+    def judge_listing_page(self, exchange: Exchange, page: Any) -> PageEvaluation:
+        """An answer to `GET /v1/deployment_runs`: `page` its body parsed. Its HTTP; and for a
+        2xx, each item of its `data` as a run record (not a run-now answer)."""
+        judged = self._judged(self._plan("page", False, False, True, False), Case(page, self.facts, exchange))
+        items = page.get("data") if _ok(exchange) and isinstance(page, dict) else None
+        listed = self._plan("listed", True, False, False, False)
+        runs = tuple((item, self._judged(listed, Case(item, self.facts))) for item in items or ())
+        return PageEvaluation(judged, runs if isinstance(items, list) else ())
 
-    def evaluate(
+    def judge_listing_walk(self, walk: ListingWalk) -> Evaluation:
+        """The pages of one walk through `GET /v1/deployment_runs`: limits, no run repeated or
+        skipped, the filters held, a made-up cursor refused."""
+        return self._judged(self._listing, walk)
+
+    def judge_client_request(self, call: ClientCall) -> Evaluation:
+        """The request an SDK sent for one call (method, path, headers, once, no body)."""
+        return self._judged(self._request, ClientCase(call, self.facts))
+
+    def judge_client_parse(self, call: ClientCall) -> Evaluation:
+        """How an SDK read what it was served for one call: the run read back exactly, an HTTP
+        error reported as an API error, the harness's protocol kept. The EDGE labels first mark
+        the rare values of a served run; each class present is then judged by the SDK's answer
+        (EDGE: a rare value mishandled never gates)."""
+        labels: dict[str, list[Found]] = {}
+        if 200 <= call.status < 300 and isinstance(call.served, dict):
+            served = Case(call.served, self.facts)
+            labels = {bound.requirement: bound.function(served) or [] for bound in self._labels}
+        marked = {rid: [pointer for pointer, _ in labelled] for rid, labelled in labels.items() if labelled}
+        case = ClientCase(call, self.facts, marked)
+        findings: list[Finding] = []
+        exercised: list[str] = []
+        edges = frozenset(bound.requirement for bound in self._labels)
+        for bound in sorted((*self._labels, *self._parse), key=lambda b: b.order):
+            rid = bound.requirement
+            found = judge_edge(case, rid, labels.get(rid, [])) if rid in edges else bound.function(case)
+            if found is None:
+                continue
+            exercised.append(rid)
+            findings += [Finding(rid, bound.level, pointer, message) for pointer, message in found]
+        return Evaluation(findings, frozenset(exercised))
+
+    def judge_recorded(
         self,
         run: Any,
         *,
-        exchange: Exchange | None = None,
-        seen_run_ids: Iterable[str] = (),
-        skew: timedelta = timedelta(minutes=5),
-        run_now: bool = True,
-        original: Any = None,
-        run_body: bool = True,
-        coverage: bool = False,
-        client: ClientCall | None = None,
         body: bytes | None = None,
+        exchange: Exchange | None = None,
+        deployment_id: str | None = None,
+        seen_run_ids: Collection[str] = (),
+        ruled_out: frozenset[str] = frozenset(),
     ) -> Evaluation:
-        """Run every check that applies. `run` is the parsed body, or UNPARSED.
+        """A body recorded alone, taken as an answer to Run Deployment Now (validate, the page's
+        own example). `run` is the parsed body or UNPARSED; `body` its bytes, so that a body
+        that is not JSON is told why (an encoding other than UTF-8, say). With its `exchange`
+        (from an HTTP archive) it is judged as `judge_run_now` judges; without, the checks that
+        need one are skipped with the reason, except the echo of `deployment_id` when given.
+        `ruled_out`: requirements the caller knows cannot fire on this body, left unrun
+        (`drun_conformance.recorded.PreFilter` says which, for speed)."""
+        ok = exchange is None or _ok(exchange)
+        if exchange is not None:
+            deployment_id = exchange.deployment_id
+        case = Case(run, self.facts, exchange, deployment_id, seen_run_ids, body=body)
+        plan = self._plan(
+            "run-now", ok, run is UNPARSED, exchange is not None, deployment_id is not None, ruled_out
+        )
+        return self._judged(plan, case)
 
-        With `client`, `run` is the body a scripted mock server served to an SDK and the
-        evaluation is a client one: only the client-side checks run (see `_evaluate_client`).
+    def judge_delivery(self, delivery: Delivery) -> Evaluation:
+        """How one answer arrived (see `Delivery`): whole, in time, within the size cap, not
+        redirected. Call it for every answer, whole or broken, to any request (run now, read
+        back, listing): a whole one passes them all."""
+        return self._judged(self._transport, delivery)
 
-        `body` is the bytes `run` was read from, for a body without an exchange: when it is
-        not JSON, the finding says why (an encoding other than UTF-8, say).
-        `original` is, for a run read back by id, the record first answered; `run_body`
-        False says the body is no DeploymentRun (a listing), so only HTTP checks apply.
-        Without `coverage`, the checks that cannot fail on this body are skipped for speed:
-        those the schema expresses when it accepts the body, or when it rejects the body, those
-        on each part (a member, or the body's own shape) whose own schema accepts it; those
-        whose plain fragment accepts it (see _fastpath); and every payload check when the body
-        is plain. Property tests hold the shortcuts to the full run's findings.
-        """
-        if client is not None:
-            return self._evaluate_client(run, client)
-        case = Case(run, self.facts, exchange, frozenset(seen_run_ids), skew, run_now, original, body=body)
-        payload_applies = run_body and (exchange is None or 200 <= exchange.status < 300)
-        skip: frozenset[str] = frozenset()
-        if not coverage and payload_applies and run is not UNPARSED:
-            skip = self._cannot_fire(run, run_now)
-        checks, skipped = self._plan(exchange is not None, payload_applies, skip, run is UNPARSED)
-        findings: list[Finding] = []
-        exercised: list[str] = []
-        for check in checks:
-            result = check.function(case)
-            if result is None:
-                continue
-            exercised.append(check.requirement)
-            if result:
-                level = self._levels[check.requirement]
-                for f in result:  # the catalog's level (a rule's finding carries a placeholder)
-                    same = f.level == level
-                    findings.append(f if same else Finding(f.requirement, level, f.pointer, f.message))
-        return Evaluation(findings, frozenset(exercised), skipped)
+    # --- how --------------------------------------------------------------------------------
+
+    def _bind(self, checks: Iterable[Check[Any]]) -> tuple[_Bound, ...]:
+        order = {r.id: i for i, r in enumerate(self.catalog)}
+        return tuple(
+            _Bound(
+                c.function, c.requirement, self.catalog[c.requirement].level, order[c.requirement], c.needs
+            )
+            for c in sorted(checks, key=lambda c: order[c.requirement])
+        )
 
     @cache  # noqa: B019  (one Oracle per spec; the plans are few and small)
     def _plan(
-        self, has_exchange: bool, payload_applies: bool, skip: frozenset[str], unparsed: bool
-    ) -> tuple[tuple[Check, ...], dict[str, str]]:
-        """The checks that apply in this situation, and the ones skipped with the reason."""
-        checks, skipped = [], {}
-        for check in self.checks:
-            rid = check.requirement
-            if rid in self._client_only or rid in self._elsewhere:
-                continue
-            if check.needs_exchange and not has_exchange:
-                skipped[rid] = "needs an HTTP exchange (offline payload)"
-            elif rid in self._payload and not payload_applies:
-                continue
-            elif rid in skip and not check.needs_exchange:
-                continue
-            elif unparsed and rid in self._payload and rid != "payload.json":
-                continue
-            else:
-                checks.append(check)
-        return tuple(checks), skipped
-
-    def evaluate_listing(self, walk: ListingWalk) -> Evaluation:
-        """The listing checks over the pages of one walk through `GET /v1/deployment_runs`."""
-        return self._judged(LISTING, Case(None, self.facts, listing=walk))
-
-    def evaluate_delivery(self, delivery: Delivery) -> Evaluation:
-        """The transport checks over how one answer arrived (see `Delivery`): whole, in time,
-        within the size cap, not redirected. Call it for every answer, whole or broken, to any
-        request (run now, read back, listing): a whole one passes them all."""
-        return self._judged(TRANSPORT, Case(None, self.facts, delivery=delivery))
-
-    def _judged(self, checks: Iterable[Check], case: Case) -> Evaluation:
-        """Every check in `checks` over `case`, each finding at its catalog level."""
-        findings: list[Finding] = []
-        exercised: list[str] = []
-        for check in checks:
-            result = check.function(case)
-            if result is None:
-                continue
-            exercised.append(check.requirement)
-            level = self._levels[check.requirement]
-            findings += [f if f.level == level else replace(f, level=level) for f in result]
-        return Evaluation(findings, frozenset(exercised))
-
-    def _evaluate_client(self, served: Any, call: ClientCall) -> Evaluation:
-        """The client-side checks over one SDK call. The EDGE labels first mark the rare values
-        of a served run (their pointers go in the case's cache, where the read-back checks find
-        them); then every EDGE class present is judged by the SDK's answer."""
-        case = Case(served, self.facts, client=call)
-        edge_checks = [c for c in self.checks if c.requirement in self._client_side - self._client_only]
-        labels: dict[str, list[Finding]] = {}
-        if 200 <= call.status < 300 and isinstance(served, dict):
-            for check in edge_checks:
-                labels[check.requirement] = check.function(case) or []
-            case.cache["edge_labels"] = {
-                rid: [f.pointer for f in found] for rid, found in labels.items() if found
-            }
-        findings: list[Finding] = []
-        exercised: list[str] = []
-        for check in self.checks:
-            rid = check.requirement
-            if rid not in self._client_side:
-                continue
-            result = (
-                judge_edge(case, rid, labels.get(rid, []))
-                if rid not in self._client_only
-                else check.function(case)
+        self,
+        situation: _Situation,
+        ok: bool,
+        unparsed: bool,
+        exchange: bool,
+        deployment: bool,
+        ruled_out: frozenset[str] = frozenset(),
+    ) -> _Plan:
+        """The checks of a run that apply in this situation, in catalog order, and those skipped
+        with the reason. `ok`: the run is to be judged (a 2xx, or no exchange to say otherwise);
+        `exchange`, `deployment`: what is known besides the body."""
+        candidates = list(self._http) if situation != "listed" else []
+        if ok:
+            candidates += self._body
+            if not unparsed:  # a body that is not JSON is payload.json's finding alone
+                answer = {"run-now": self._run_now, "read-back": self._read_back}.get(situation, ())
+                candidates += [b for b in (*self._record, *answer) if b.requirement not in ruled_out]
+        plan: list[_Bound] = []
+        skipped: dict[str, str] = {}
+        for bound in sorted(candidates, key=lambda b: b.order):
+            lacking = (bound.needs == "exchange" and not exchange) or (
+                bound.needs == "deployment" and not deployment
             )
-            if result is None:
+            if lacking:
+                skipped[bound.requirement] = _OFFLINE
+            else:
+                plan.append(bound)
+        return _steps(plan), skipped
+
+    def _judged(self, plan: _Plan, case: Any) -> Evaluation:
+        """Every check of `plan` over `case`, each finding at its catalog level."""
+        steps, skipped = plan
+        findings: list[Finding] = []
+        exercised: list[str] = []
+        for check, rid, level in steps:
+            found = check(case)
+            if found is None:
                 continue
             exercised.append(rid)
-            level = self._levels[rid]
-            findings += [f if f.level == level else replace(f, level=level) for f in result]
-        return Evaluation(findings, frozenset(exercised))
+            if found:
+                findings += [Finding(rid, level, pointer, message) for pointer, message in found]
+        return Evaluation(findings, frozenset(exercised), skipped)
 
 
-def _accepts(validator: Any, run: Any) -> bool:
-    if run is UNPARSED:
-        return False
-    try:
-        return bool(validator.is_valid(run))
-    except (ValueError, OverflowError):  # a value the validator cannot hold
-        return False
+def _steps(bounds: Iterable[_Bound]) -> tuple[_Step, ...]:
+    return tuple((bound.function, bound.requirement, bound.level) for bound in bounds)
 
 
-@dataclass(frozen=True, slots=True)
-class _Shortcut:
-    """A schema whose acceptance of a body's member ("": the body) rules out its requirements."""
-
-    member: str
-    validator: Any
-    requirements: frozenset[str]
-    bit: int
+def _ok(exchange: Exchange) -> bool:
+    return 200 <= exchange.status < 300
 
 
-def _bits(first: int, shortcuts: list[tuple[str, dict[str, Any], frozenset[str]]]) -> tuple[_Shortcut, ...]:
-    return tuple(
-        _Shortcut(member, jsonschema_rs.validator_for(schema, validate_formats=True), ids, 1 << (first + i))
-        for i, (member, schema, ids) in enumerate(shortcuts)
-    )
-
-
-def _structural_parts(catalog: dict[str, Any]) -> dict[str, frozenset[str]]:
-    """Which structural requirements each part of a body decides: a member holding more than
-    two (there one validator call is cheaper than the checks), and "" the body's own shape."""
-    below: dict[str, set[str]] = {}
-    for entry in catalog["requirements"]:
-        check = entry.get("check")
-        if not entry.get("in_schema") or not check:
-            continue
-        path, when = check["path"], check.get("when")
-        if when and when["path"][:1] != path[:1]:
-            continue  # a condition on another member: always run
-        member = path[0] if len(path) > 1 or (path and check["kind"] != "required") else ""
-        below.setdefault(member, set()).add(entry["id"])
-    members = {m for m, ids in below.items() if m and len(ids) > 2}
-    parts = {m: frozenset(ids) for m, ids in below.items() if m in members}
-    parts[""] = frozenset().union(*(ids for m, ids in below.items() if m not in members))
-    return parts
-
-
-def _facts(catalog: dict[str, Any]) -> SpecFacts:
-    checks = [e["check"] for e in catalog["requirements"] if "check" in e]
+def _facts(catalog: Catalog) -> SpecFacts:
+    structures = [r.structure for r in catalog if r.structure is not None]
     return SpecFacts(
-        timestamp_paths=tuple(tuple(c["path"]) for c in checks if c["kind"] == "rfc3339"),
-        int64_paths=tuple(tuple(c["path"]) for c in checks if c["kind"] == "int64"),
+        timestamp_paths=tuple(s.path for s in structures if s.kind == "rfc3339"),
+        int64_paths=tuple(s.path for s in structures if s.kind == "int64"),
         variants={
-            tuple(c["path"]): tuple(c["expected"])
-            for c in checks
-            if c["kind"] == "one-of" and c["path"][-1] == "type"
+            s.path: tuple(s.expected) for s in structures if s.kind == "one-of" and s.path[-1] == "type"
         },
-        conventions=catalog["conventions"],
-        known_paths=frozenset(tuple(c["path"]) for c in checks if c["path"]),
+        conventions=catalog.conventions,
+        known_paths=frozenset(s.path for s in structures if s.path),
     )

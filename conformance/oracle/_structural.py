@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._case import Case, Finding, Level, show
+from drun_conformance.spec import Condition, Requirement
+
+from ._case import Case, Found, show
 from ._registry import Check
 from ._rfc3339 import parse_rfc3339
 
@@ -44,11 +46,11 @@ def _node_at(run: Any, steps: tuple[str, ...]) -> dict[str, Any] | None:
     return node if isinstance(node, dict) else None
 
 
-def _holds(run: Any, when: dict[str, Any] | None) -> bool:
+def _holds(run: Any, when: Condition | None) -> bool:
     if when is None:
         return True
-    parent = _parent(run, when["path"])
-    return parent is not None and parent.get(when["path"][-1], _MISSING) == when["equals"]
+    parent = _parent(run, when.path)
+    return parent is not None and parent.get(when.path[-1], _MISSING) == when.equals
 
 
 def is_int64(value: Any) -> bool:
@@ -80,19 +82,19 @@ def _value_test(kind: str, expected: Any) -> tuple[Callable[[Any], bool], str]:
     raise ValueError(f"unknown structural check kind {kind!r}")
 
 
-def structural_check(entry: dict[str, Any]) -> Check:
-    """The Check for one structural catalog entry (its `check` object says what to test)."""
-    spec = entry["check"]
-    requirement, level, pointer = entry["id"], entry["level"], entry["pointer"]
-    path: list[str] = spec["path"]
-    when = spec.get("when")
-    if spec["kind"] == "required":
-        return Check(requirement, _required(requirement, level, pointer, path, when))
-    test, words = _value_test(spec["kind"], spec.get("expected"))
-    nullable = spec.get("nullable", False)
-    steps, last = tuple(path[:-1]), path[-1] if path else ""
+def structural_check(requirement: Requirement) -> Check[Case]:
+    """The Check for one structural requirement (its `structure` says what to test)."""
+    spec = requirement.structure
+    if spec is None:
+        raise ValueError(f"{requirement.id} is no structural requirement")
+    pointer, path, when = requirement.pointer, spec.path, spec.when
+    if spec.kind == "required":
+        return Check(requirement.id, _required(pointer, path, when))
+    test, words = _value_test(spec.kind, spec.expected)
+    nullable = spec.nullable
+    steps, last = path[:-1], path[-1] if path else ""
 
-    def check_value(case: Case) -> list[Finding] | None:
+    def check_value(case: Case) -> list[Found] | None:
         if not path:
             value = case.run
         else:
@@ -105,23 +107,23 @@ def structural_check(entry: dict[str, Any]) -> Check:
         if (value is None and nullable) or test(value):
             return []
         expected = words + (" or null" if nullable else "")
-        return [Finding(requirement, level, pointer, f"Received: {show(value)} / Expected: {expected}")]
+        return [(pointer, f"Received: {show(value)} / Expected: {expected}")]
 
-    check_value.__name__ = f"check_{spec['kind'].replace('-', '_')}"
-    return Check(requirement, check_value)
+    check_value.__name__ = f"check_{spec.kind.replace('-', '_')}"
+    return Check(requirement.id, check_value)
 
 
 def _required(
-    requirement: str, level: Level, pointer: str, path: list[str], when: dict[str, Any] | None
-) -> Callable[[Case], list[Finding] | None]:
-    steps, last = tuple(path[:-1]), path[-1]
+    pointer: str, path: tuple[str, ...], when: Condition | None
+) -> Callable[[Case], list[Found] | None]:
+    steps, last = path[:-1], path[-1]
 
-    def check_required(case: Case) -> list[Finding] | None:
+    def check_required(case: Case) -> list[Found] | None:
         parent = _node_at(case.run, steps)
         if parent is None or (when is not None and not _holds(case.run, when)):
             return None
         if last in parent:
             return []
-        return [Finding(requirement, level, pointer, f"Received: no {path[-1]!r} / Expected: the field")]
+        return [(pointer, f"Received: no {last!r} / Expected: the field")]
 
     return check_required

@@ -12,13 +12,10 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from ._case import Case, Finding, cut
+from ._case import Found, cut
 from ._registry import Registry
 
 __all__ = ["TRANSPORT", "Delivery", "Ending"]
-
-TRANSPORT = Registry()
-check = TRANSPORT.register
 
 # How the wait for an answer ended: the answer came whole; it broke off (the connection closed
 # before it was complete, or its framing broke); no complete answer came within the timeout;
@@ -52,13 +49,12 @@ class Delivery:
         return f"{self.method} {cut(self.target, 120)}"
 
 
-def _delivery(case: Case) -> Delivery:
-    assert case.delivery is not None  # every check here is run by Oracle.evaluate_delivery only
-    return case.delivery
+TRANSPORT = Registry[Delivery]()
+check = TRANSPORT.register
 
 
-def _broke(requirement: str, received: str, expected: str) -> list[Finding]:
-    return [Finding(requirement, "MUST", "", f"Received: {received} / Expected: {expected}")]
+def _broke(received: str, expected: str) -> list[Found]:
+    return [("", f"Received: {received} / Expected: {expected}")]
 
 
 def _arrived(delivery: Delivery) -> str:
@@ -71,38 +67,33 @@ def _arrived(delivery: Delivery) -> str:
 
 
 @check("http.answer.whole")
-def check_answer_whole(case: Case) -> list[Finding] | None:
-    delivery = _delivery(case)
+def check_answer_whole(delivery: Delivery) -> list[Found] | None:
     if delivery.ending == "whole":
         return []
     if delivery.ending != "cut":
         return None  # stopped waiting first: whether it would have come whole is unknown
     said = f" ({cut(delivery.detail, 160)})" if delivery.detail else ""
     return _broke(
-        "http.answer.whole",
         f"the answer to {delivery.asked} broke off; what came: {_arrived(delivery)}{said}",
         "a whole answer (RFC 9112 section 6.3: an answer cut short is incomplete)",
     )
 
 
 @check("http.answer.in-time")
-def check_answer_in_time(case: Case) -> list[Finding] | None:
-    delivery = _delivery(case)
+def check_answer_in_time(delivery: Delivery) -> list[Found] | None:
     if delivery.ending == "whole":
         return []
     if delivery.ending != "stalled":
         return None
     waited = f" within {delivery.waited_s:g} s" if delivery.waited_s is not None else ""
     return _broke(
-        "http.answer.in-time",
         f"no complete answer to {delivery.asked}{waited}; what came: {_arrived(delivery)}",
         "a whole answer within the client's timeout, neither stalled nor trickled",
     )
 
 
 @check("http.answer.within-cap")
-def check_answer_within_cap(case: Case) -> list[Finding] | None:
-    delivery = _delivery(case)
+def check_answer_within_cap(delivery: Delivery) -> list[Found] | None:
     if delivery.ending == "whole":
         return []
     if delivery.ending != "oversize":
@@ -114,15 +105,13 @@ def check_answer_within_cap(case: Case) -> list[Finding] | None:
     )
     cap = f"{delivery.cap} bytes" if delivery.cap is not None else "the client's cap"
     return _broke(
-        "http.answer.within-cap",
         f"the answer to {delivery.asked} {size}",
         f"at most {cap}, the client's cap (a DeploymentRun is a small record)",
     )
 
 
 @check("http.answer.no-redirect")
-def check_answer_no_redirect(case: Case) -> list[Finding] | None:
-    delivery = _delivery(case)
+def check_answer_no_redirect(delivery: Delivery) -> list[Found] | None:
     if delivery.status is None:
         return None
     if not 300 <= delivery.status < 400:
@@ -130,7 +119,6 @@ def check_answer_no_redirect(case: Case) -> list[Finding] | None:
     where = cut(delivery.location, 120) if delivery.location else "no location"
     loop = " (itself: a redirect loop)" if _place(delivery.location) == _place(delivery.target) else ""
     return _broke(
-        "http.answer.no-redirect",
         f"{delivery.status} to {where}{loop} for {delivery.asked}",
         "the operation's own answer (2xx, or an error envelope), not a redirect; "
         "if the API moved, point the client at its new address",

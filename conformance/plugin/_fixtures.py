@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
-    from ..server.reference import ExpectedRun, Scenario
+    from drun_conformance.server.reference import ExpectedRun, Scenario
 
 __all__ = ["ReferenceServer", "serve_reference"]
 
@@ -57,13 +57,13 @@ class ReferenceServer:
 
     @property
     def headers(self) -> dict[str, str]:
-        from ..server.reference import REQUIRED_BETA
+        from drun_conformance.server.reference import REQUIRED_BETA
 
         return {"x-api-key": self.api_key, "anthropic-beta": REQUIRED_BETA}
 
     @property
     def expected(self) -> tuple[ExpectedRun, ...]:
-        from ..server.reference import expected_outcomes
+        from drun_conformance.server.reference import expected_outcomes
 
         return expected_outcomes(self.scenario)
 
@@ -81,7 +81,7 @@ class ReferenceServer:
 
     def reset(self) -> None:
         """Serve the current scenario afresh: runs answered so far are forgotten."""
-        from ..server.reference import create_app
+        from drun_conformance.server.reference import create_app
 
         self._switch.app = create_app(self.scenario)
 
@@ -89,7 +89,7 @@ class ReferenceServer:
     def use_scenario(self, scenario: Scenario | Mapping[str, Any] | str | Path) -> Iterator[ReferenceServer]:
         """Serve `scenario` (a Scenario, its YAML/JSON as a mapping, or a file) inside the block,
         then the previous state again, runs included."""
-        from ..server.reference import Scenario, load_scenario, parse_scenario
+        from drun_conformance.server.reference import Scenario, load_scenario, parse_scenario
 
         if isinstance(scenario, str | Path):
             scenario = load_scenario(scenario)
@@ -107,7 +107,7 @@ class ReferenceServer:
 @contextmanager
 def serve_reference() -> Iterator[ReferenceServer]:
     """The reference server over its shipped scenario, on a free loopback port, until exit."""
-    from ..server.reference import create_app, default_scenario, serve_in_thread
+    from drun_conformance.server.reference import create_app, default_scenario, serve_in_thread
 
     scenario = default_scenario()
     switch = _Switch(create_app(scenario))

@@ -13,11 +13,12 @@ import pytest
 from ._run import RUN, DrunRunError
 
 if TYPE_CHECKING:
-    from .._verdict import RequirementResult
+    from drun_conformance.results import RequirementResult
+    from drun_conformance.spec import Requirement, Side
 
 __all__ = ["RequirementFailed", "RequirementItem", "collect_requirements"]
 
-_SIDES = {"server": ("server",), "client": ("client-request", "client-parse")}
+_SIDES: dict[str, tuple[Side, ...]] = {"server": ("server",), "client": ("client-request", "client-parse")}
 
 
 class _Suite(pytest.Collector):
@@ -36,18 +37,17 @@ def collect_requirements(session: pytest.Session) -> list[RequirementItem]:
     """One item per requirement per target, in catalog order; node ids
     `drun::<target id>::<requirement id>`, stable from run to run (so --lf finds them)."""
     run = session.config.stash[RUN]
-    from .. import spec
+    from drun_conformance import spec
 
-    catalog = spec.load_requirements()["requirements"]
+    catalog = spec.load_catalog()
     root = _Suite.from_parent(session, name="drun", nodeid="drun")  # not "::drun" under the session
     items: list[RequirementItem] = []
     for index, target in enumerate(run.targets):
         node = _TargetNode.from_parent(root, name=target.id)
         sides = _SIDES[target.kind]
         node.requirement_items = [
-            RequirementItem.from_parent(node, name=e["id"], index=index, entry=e)
-            for e in catalog
-            if e["side"] in sides
+            RequirementItem.from_parent(node, name=r.id, index=index, requirement=r)
+            for r in catalog.on(*sides)
         ]
         run.collected[index] = {item.name for item in node.requirement_items}
         items.extend(node.requirement_items)
@@ -64,11 +64,13 @@ class RequirementItem(pytest.Item):
     Marked `drun(level=..., side=..., area=...)`, so `-m "drun(level='MUST')"` selects by level.
     """
 
-    def __init__(self, *, index: int, entry: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(self, *, index: int, requirement: Requirement, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.index = index
-        self.level: str = entry["level"]
-        self.add_marker(pytest.mark.drun(level=entry["level"], side=entry["side"], area=entry["area"]))
+        self.level: str = requirement.level
+        self.add_marker(
+            pytest.mark.drun(level=requirement.level, side=requirement.side, area=requirement.area)
+        )
 
     def _result(self) -> RequirementResult:
         return self.config.stash[RUN].requirement(self.index, self.name)
@@ -95,7 +97,7 @@ class RequirementItem(pytest.Item):
             pytest.xfail(f"{result.id} known failure ({result.expected}): {result.message or result.title}")
         run = self.config.stash[RUN]
         if result.level == "MUST" or (result.level == "SHOULD" and run.settings.strict):
-            from ..reports._text import counterexample_text
+            from drun_conformance.reports._text import counterexample_text
 
             raise RequirementFailed(counterexample_text(result, kind=run.target(self.index).kind))
         gate = "EDGE: never gating" if result.level == "EDGE" else "SHOULD: gating only with --drun-strict"

@@ -25,8 +25,8 @@ from ._options import flag
 from ._summary import fail_session_by_gate, summary_lines
 
 if TYPE_CHECKING:
-    from .._verdict import RunResults
-    from ..proxy import RunningProxy
+    from drun_conformance.proxy import RunningProxy
+    from drun_conformance.results import RunResults
 
 __all__ = ["ProxySession", "drun_proxy"]
 
@@ -61,8 +61,8 @@ def pytest_configure(config: pytest.Config) -> None:
     upstream = config.getoption("drun_proxy", None)
     if not upstream:
         return
-    from .._errors import DrunError
-    from ..proxy import check_upstream, proxy_in_thread
+    from drun_conformance._errors import DrunError
+    from drun_conformance.proxy import check_upstream, proxy_in_thread
 
     try:
         check_upstream(upstream)
@@ -97,14 +97,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(_SESSION, None)
     if state is None:
         return
-    from .._session import check_targets
+    from drun_conformance._session import check_targets
 
     targets = state.proxy.results(strict=False)
     command = ["pytest", *session.config.invocation_params.args]
     state.results = check_targets([_constant(t) for t in targets], command=command, seed=None, strict=False)
     report_dir = session.config.getoption("drun_report_dir", None)
     if report_dir:
-        from ..reports import write_reports
+        from drun_conformance.reports import write_reports
 
         also_targets = session.config.getoption("drun_target", None) or session.config.getoption(
             "drun_sdk", None

@@ -23,9 +23,9 @@ import pytest
 from ._options import DrunSettings, DrunTarget
 
 if TYPE_CHECKING:
-    from .._verdict import RequirementResult, RunResults, TargetResult
-    from ..client._options import ClientOptions
-    from ..server import ServerOptions
+    from drun_conformance.client._options import ClientOptions
+    from drun_conformance.results import RequirementResult, RunResults, TargetResult
+    from drun_conformance.server import ServerOptions
 
 __all__ = ["RUN", "DrunRunError", "Run", "client_options", "run_targets", "server_options"]
 
@@ -91,7 +91,7 @@ class Run:
         self._read(shared)
 
     def _read(self, path: Path) -> None:
-        from .._verdict import RunResults
+        from drun_conformance.results import RunResults
 
         data = json.loads(path.read_text(encoding="utf-8"))
         self.needed = data["needed"]  # the controller collects nothing: it learns them here
@@ -101,7 +101,7 @@ class Run:
             self._accept(None, data["error"])
 
     def _produce(self) -> tuple[RunResults | None, str | None]:
-        from .._errors import DrunError
+        from drun_conformance._errors import DrunError
 
         targets = [self.targets[i] for i in self.needed]
         try:
@@ -112,7 +112,7 @@ class Run:
             return None, "no pytest_drun_results implementation returned results"
         if len(results.targets) != len(targets):
             return None, f"asked for {len(targets)} targets, the run reported {len(results.targets)}"
-        from ..reports import redact_results
+        from drun_conformance.reports import redact_results
 
         # Redacted once, here: failure texts, skip reasons, the shared file and the reports.
         return redact_results(results, [k for k in [self.settings.api_key] if k]), None
@@ -138,7 +138,7 @@ RUN = pytest.StashKey[Run]()
 
 def run_targets(config: pytest.Config, targets: Sequence[DrunTarget]) -> RunResults:
     """The default `pytest_drun_results`: the suite's own runners, one per target."""
-    from .._session import check_targets, reproduce_command
+    from drun_conformance._session import check_targets, reproduce_command
 
     settings = config.stash[RUN].settings
     seed = settings.seed if settings.seed is not None else secrets.randbelow(2**32)
@@ -153,8 +153,8 @@ def run_targets(config: pytest.Config, targets: Sequence[DrunTarget]) -> RunResu
 
 
 def _check(settings: DrunSettings, target: DrunTarget, seed: int) -> Callable[[], TargetResult]:
-    from ..client._check import check_client
-    from ..server import check_server
+    from drun_conformance.client._check import check_client
+    from drun_conformance.server import check_server
 
     if target.kind == "client":
         client = client_options(settings, target, seed)
@@ -165,7 +165,7 @@ def _check(settings: DrunSettings, target: DrunTarget, seed: int) -> Callable[[]
 
 def server_options(settings: DrunSettings, target: DrunTarget, seed: int | None) -> ServerOptions:
     """What the server runner is asked for a server target."""
-    from ..server import ServerOptions
+    from drun_conformance.server import ServerOptions
 
     options = ServerOptions(
         base_url=None if target.name == "embedded" else target.name,
@@ -181,7 +181,7 @@ def server_options(settings: DrunSettings, target: DrunTarget, seed: int | None)
 
 def client_options(settings: DrunSettings, target: DrunTarget, seed: int | None) -> ClientOptions:
     """What the SDK gate is asked for an SDK or harness target."""
-    from ..client._options import ClientOptions
+    from drun_conformance.client._options import ClientOptions
 
     options = ClientOptions(
         sdk=None if target.harness else target.name,

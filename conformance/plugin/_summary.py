@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from drun_conformance._verdict import RunResults, TargetResult
+    from drun_conformance.results import RunResults, TargetResult
 
 __all__ = ["fail_session_by_gate", "summary_lines"]
 
@@ -28,7 +28,7 @@ def summary_lines(results: RunResults, *, allow_incomplete: bool) -> list[str]:
 
 def _target_lines(target: TargetResult) -> list[str]:
     """The target's gate and verdict, then each failure, each MUST not exercised, each note."""
-    from drun_conformance._verdict import describe_gate
+    from drun_conformance.results import describe_gate
 
     counts = ", ".join(f"{n} {status}" for status, n in target.counts().items() if n)
     lines = [f"{target.id}: {describe_gate(target)} ({counts}; {target.requests} requests)"]

@@ -14,7 +14,7 @@ from ._account import OTHER_CLIENTS
 from ._bounds import Bounds
 from ._forward import ForwardingApp, Limits, Lost, Seen
 from ._judge import Judge
-from ._run import JUDGE_CAP, RunningProxy, check_upstream, cmd_proxy, proxy_config, proxy_in_thread
+from ._run import JUDGE_CAP, RunningProxy, check_upstream, proxy_config, proxy_in_thread
 
 __all__ = [
     "JUDGE_CAP",
@@ -27,7 +27,6 @@ __all__ = [
     "RunningProxy",
     "Seen",
     "check_upstream",
-    "cmd_proxy",
     "proxy_config",
     "proxy_in_thread",
 ]

@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from drun_conformance._secrets import Redactor, redact_headers
-from drun_conformance._verdict import Counterexample
 from drun_conformance.oracle import UNPARSED, Exchange, Finding, cut
+from drun_conformance.results import Counterexample
 
 from ._forward import Seen
 from ._walks import Walk

@@ -4,8 +4,9 @@ the oracle, the same checks `server` and `client` run.
     POST .../deployments/{id}/run   the answer against the server requirements; the request
                                     against the client-request ones, per client (User-Agent)
     GET  .../deployment_runs/{id}   the answer, and against the run first answered if remembered
-    GET  .../deployment_runs        the page's HTTP; pages followed by next_page form a walk,
-                                    judged by the listing requirements when it ends
+    GET  .../deployment_runs        the page's HTTP, and each run it lists; pages followed by
+                                    next_page form a walk, judged by the listing requirements
+                                    when it ends
     anything else                   passed through, counted, not judged
 
 A body cut at the judging cap is not judged (a cut body would read as broken JSON), nor an
@@ -39,7 +40,6 @@ from drun_conformance._secrets import (
     presented_keys,
     redact_headers,
 )
-from drun_conformance._verdict import Counterexample, TargetResult, TargetTally
 from drun_conformance.oracle import (
     LISTING_FILTERS,
     ClientCall,
@@ -52,6 +52,7 @@ from drun_conformance.oracle import (
     RecordedRequest,
     parse_body,
 )
+from drun_conformance.results import Counterexample, TargetResult, TargetTally
 
 from ._account import NOT_JUDGED, OTHER_CLIENTS, Account
 from ._backlog import Backlog
@@ -87,10 +88,8 @@ class Judge:
         bounds = bounds or Bounds()
         self.upstream, self.on_exchange, self.bounds = upstream.rstrip("/"), on_exchange, bounds
         self.oracle = Oracle.default()
-        self.catalog = spec.load_requirements()
-        self._client_side = frozenset(
-            r["id"] for r in self.catalog["requirements"] if r["side"] == "client-request"
-        ) - frozenset(_CALL_ONLY)
+        self.catalog = spec.load_catalog()
+        self._client_side = frozenset(r.id for r in self.catalog.on("client-request")) - frozenset(_CALL_ONLY)
         self.server = TargetTally(self.catalog, sides={"server"})
         self.clients: dict[str, TargetTally] = {}
         self.client_requests: dict[str, int] = {}
@@ -198,9 +197,7 @@ class Judge:
         # Whether this id was answered before, as far as the proxy remembers (see Bounds.runs).
         again = (run_id,) if isinstance(run_id, str) and run_id in self._runs else ()
         server = self._record(
-            self.server,
-            self.oracle.evaluate(parsed, exchange=case.exchange, seen_run_ids=again, coverage=True),
-            case,
+            self.server, self.oracle.judge_run_now(case.exchange, parsed, seen_run_ids=again), case
         )
         if 200 <= seen.status < 300 and isinstance(parsed, dict) and isinstance(run_id, str):
             self._runs.add(run_id, parsed)
@@ -215,10 +212,11 @@ class Judge:
             api_key=key or "\x00no key sent",
             status=seen.status,
             served_headers=seen.response_headers,
+            served=parsed,
             requests=(RecordedRequest(seen.method, seen.target, seen.request_headers, seen.request_body),),
             answer=None,
         )
-        evaluation = self.oracle.evaluate(parsed, client=call)
+        evaluation = self.oracle.judge_client_request(call)
         wanted = self._client_side
         client = self._record(
             tally,
@@ -248,27 +246,16 @@ class Judge:
         parsed, exchange = case.parsed, case.exchange
         run_id = parsed.get("id") if isinstance(parsed, dict) else None
         original = self._runs.get(run_id) if isinstance(run_id, str) else None
-        if original is not None:
-            found = original.get("deployment_id")
-            exchange = replace(exchange, deployment_id=found if isinstance(found, str) else "")
-            evaluation = self.oracle.evaluate(parsed, exchange=exchange, original=original, coverage=True)
-            return "server: " + self._record(self.server, evaluation, case)
-        if isinstance(run_id, str) and 200 <= exchange.status < 300:
+        if original is None and isinstance(run_id, str) and 200 <= exchange.status < 300:
             self.account.read_backs_unremembered += 1
-        http = self.oracle.evaluate(parsed, exchange=exchange, run_body=False, coverage=True)
-        verdict = self._record(self.server, http, case)
-        if 200 <= exchange.status < 300:
-            verdict = self._record(
-                self.server, self.oracle.evaluate(parsed, run_now=False, coverage=True), case
-            )
-        return "server: " + verdict
+        evaluation = self.oracle.judge_read_back(exchange, parsed, original=original)
+        return "server: " + self._record(self.server, evaluation, case)
 
     def _listing(self, case: Judged, query: str) -> str:
-        verdict = self._record(
-            self.server,
-            self.oracle.evaluate(case.parsed, exchange=case.exchange, run_body=False, coverage=True),
-            case,
-        )
+        judged = self.oracle.judge_listing_page(case.exchange, case.parsed)
+        verdict = self._record(self.server, judged.page, case)
+        for _, evaluation in judged.runs:
+            self._record(self.server, evaluation, case)
         params = dict(parse_qsl(query, keep_blank_values=True))
         cursor = params.get("page")
         walk = self._walks.take(cursor) if cursor else None
@@ -285,8 +272,6 @@ class Judge:
         walk.pages.append(page)
         walk.keys |= case.keys
         walk.listed += len(page.runs)
-        for item in page.runs:
-            self._record(self.server, self.oracle.evaluate(item, run_now=False, coverage=True), case)
         following = page.next_page
         if 200 <= case.seen.status < 300 and isinstance(following, str) and following:
             if walk.listed < self.bounds.walk_runs:
@@ -301,7 +286,7 @@ class Judge:
         if walk.since is not None and listing.complete:
             listing = replace(listing, known_ids=self._runs.known(walk.filters, until=walk.since))
         redactor = self.keys.redactor.with_secrets(walk.keys)
-        evaluation = self.oracle.evaluate_listing(listing)
+        evaluation = self.oracle.judge_listing_walk(listing)
         return self._tally(self.server, evaluation, redactor, lambda: walk_counterexample(walk, redactor))
 
     def _delivered(self, outcome: Seen | Lost, redactor: Redactor) -> str:
@@ -330,7 +315,7 @@ class Judge:
                 waited_s=outcome.upstream.waited_s,
                 detail=redactor.text(outcome.detail),
             )
-        evaluation = self.oracle.evaluate_delivery(delivery)
+        evaluation = self.oracle.judge_delivery(delivery)
         example = None
         if evaluation.violations:
             headers = redactor.data(redact_headers(outcome.request_headers))

@@ -1,40 +1,28 @@
-"""Running the proxy: `drun-conformance proxy` in the foreground, or on a background thread
-for tests and the pytest plugin; either way the reports come from the Judge's tallies."""
+"""Running the proxy: on a background thread for tests and the pytest plugin (the command
+line's `proxy` runs it in the foreground); either way the results come from the Judge's tallies."""
 
 from __future__ import annotations
 
-import argparse
-import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
-from pathlib import Path
 from typing import TextIO
 
 import uvicorn
 
 from drun_conformance._errors import TargetUnreachable, UsageError
-from drun_conformance._session import execute
-from drun_conformance._verdict import TargetResult
+from drun_conformance._values import base_url_problem
+from drun_conformance.results import TargetResult
 from drun_conformance.server.reference._serve import base_url_of, bind_socket
 
 from ._bounds import Bounds
 from ._forward import ForwardingApp, Limits
 from ._judge import Judge
 
-__all__ = [
-    "JUDGE_CAP",
-    "RunningProxy",
-    "check_upstream",
-    "cmd_proxy",
-    "finish",
-    "proxy_config",
-    "proxy_in_thread",
-]
+__all__ = ["JUDGE_CAP", "RunningProxy", "check_upstream", "proxy_config", "proxy_in_thread"]
 
 JUDGE_CAP = 10 * 1024 * 1024  # bytes of a body kept for judging; the rest only streams through
 _MAX_HEAD = 1 << 20  # long deployment ids must pass: h11's default caps a request head at 16 KiB
@@ -43,12 +31,10 @@ _STOP_WAIT = 10.0  # seconds: requests in flight get 2 (timeout_graceful_shutdow
 
 def check_upstream(url: str) -> str:
     """`url` if it is an http(s) base URL with a host, else a UsageError naming --upstream."""
-    from drun_conformance._flags import base_url
-
-    try:
-        return base_url(url).rstrip("/")
-    except argparse.ArgumentTypeError as exc:
-        raise UsageError(f"--upstream: {exc}") from None
+    problem = base_url_problem(url)
+    if problem:
+        raise UsageError(f"--upstream: {problem}")
+    return url.rstrip("/")
 
 
 def proxy_config(app: ForwardingApp, log_level: str) -> uvicorn.Config:
@@ -118,75 +104,3 @@ def proxy_in_thread(
         if not thread.is_alive():  # else uvicorn still holds it; closing under it would crash the loop
             sock.close()
         judge.close()
-
-
-def _result(target: TargetResult) -> TargetResult:
-    return target
-
-
-def cmd_proxy(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """`drun-conformance proxy`: forward and judge until Ctrl-C/SIGTERM, --max-exchanges or
-    --duration, then write the report (exit status as every checking command)."""
-    upstream = check_upstream(args.upstream)
-    report_dir = Path(args.report_dir) if args.report_dir else None  # checked and made by the CLI
-    server: uvicorn.Server | None = None
-
-    def stop(judged: int | None = None) -> None:
-        if server is not None and (judged is None or judged >= args.max_exchanges):
-            server.should_exit = True
-
-    limits = Limits(args.connect_timeout, args.read_timeout, args.max_connections)
-    judge = Judge(upstream, on_exchange=stop if args.max_exchanges else None)
-    app = ForwardingApp(upstream, judge, judge_cap=JUDGE_CAP, limits=limits)
-    sock = bind_socket(args.host, args.port)
-    server = uvicorn.Server(proxy_config(app, "warning"))
-    until = [f"{args.max_exchanges} exchanges judged"] if args.max_exchanges else []
-    until += [f"{args.duration:g} s"] if args.duration else []
-    print(
-        "drun-conformance proxy\n"
-        f"  listening: {base_url_of(sock)} (point the client's base URL here)\n"
-        f"  upstream: {upstream} (connect within {limits.connect_timeout:g} s, silent at most"
-        f" {limits.read_timeout:g} s, {limits.connections} connections at most)\n"
-        f"  stops on Ctrl-C or SIGTERM{''.join(', or after ' + u for u in until)}; then writes the report",
-        flush=True,
-    )
-    timer = threading.Timer(args.duration, stop) if args.duration else None
-    if timer is not None:
-        timer.daemon = True
-        timer.start()
-    # uvicorn re-raises the signal it stopped on once it is down: both become KeyboardInterrupt.
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        server.run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        sock.close()
-        if timer is not None:
-            timer.cancel()
-    judge.close()
-    print(
-        f"drun-conformance proxy: stopped; {app.received} requests received, {app.forwarded} forwarded"
-        f" and answered, {judge.judged} judged",
-        flush=True,
-    )
-    return finish(
-        judge, argv=argv, strict=args.strict, report_dir=report_dir, allow_incomplete=args.allow_incomplete
-    )
-
-
-def finish(
-    judge: Judge, *, argv: Sequence[str], strict: bool, report_dir: Path | None, allow_incomplete: bool
-) -> int:
-    """The end of `drun-conformance proxy`: the results of what the judge saw, the summary, the
-    reports (the final pass replacing every key the judge remembers), and the exit status."""
-    return execute(
-        [partial(_result, target) for target in judge.results(strict=strict)],
-        argv=argv,
-        seed=None,
-        strict=strict,
-        report_dir=report_dir,
-        allow_incomplete=allow_incomplete,
-        secrets=judge.secrets,
-    )

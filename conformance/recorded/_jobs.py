@@ -1,11 +1,12 @@
 """`validate --jobs`: a big input judged in contiguous chunks, side by side, one per process.
 
-Forked workers: the oracle is built once, in the parent, and each worker starts with it and
-with its chunk of the payloads already in memory (nothing is pickled on the way in). A worker
-answers with the finished output of its chunk (`output_piece`: `--json` entries or text lines)
-and its count of conforming payloads, never with Evaluation objects (pickling 40,000 of them
-costs more than judging them side by side saves). The parent judges the first chunk itself and
-writes the pieces in order: the bytes and the exit status are those of `--jobs 1`.
+Forked workers: the oracle and its pre-filter are built once, in the parent, and each worker
+starts with them and with its chunk of the payloads already in memory (nothing is pickled on
+the way in). A worker answers with the finished output of its chunk (`output_piece`: `--json`
+entries or text lines) and its count of conforming payloads, never with Evaluation objects
+(pickling 40,000 of them costs more than judging them side by side saves). The parent judges
+the first chunk itself and writes the pieces in order: the bytes and the exit status are those
+of `--jobs 1`.
 
 Ctrl-C reaches the whole process group: workers ignore it and the parent, which decides, stops
 them with SIGTERM (their default action: they hold nothing to clean up), then SIGKILL.
@@ -23,7 +24,8 @@ from drun_conformance._cpus import usable_cpus
 from drun_conformance._errors import DrunError
 from drun_conformance.oracle import Oracle
 
-from ._validate import Recorded, evaluate, output, output_piece, read_inputs
+from ._prefilter import PreFilter
+from ._validate import Recorded, evaluate, judges, output, output_piece, read_inputs
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -41,6 +43,7 @@ _MAX_JOBS = 8  # the default's cap: each worker costs a fork and a piece to join
 _STOPPING_S = 5.0  # for a stopped worker to go after SIGTERM, before SIGKILL
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _Answer = tuple[bytes, int]  # a chunk's output piece and its count of conforming payloads
+_Judges = tuple[Oracle, PreFilter | None]  # built once, in the parent: the workers start with them
 
 
 def validate_output(
@@ -48,14 +51,14 @@ def validate_output(
 ) -> tuple[bytes, bool]:
     """What `validate` writes for `paths`, and whether every payload conforms. `jobs`: worker
     processes, the parent's own included (None: `jobs_for` decides; 1: judged in turn)."""
-    oracle = oracle or Oracle.default()
+    judging = judges(oracle)
     records = list(read_inputs(paths))
     count = jobs_for(records, jobs)
     if count == 1:
-        pieces = [_judge(oracle, records, as_json)]
+        pieces = [_judge(judging, records, as_json)]
     else:
         bounds = [len(records) * i // count for i in range(count + 1)]
-        pieces = _side_by_side(oracle, [records[start:stop] for start, stop in pairwise(bounds)], as_json)
+        pieces = _side_by_side(judging, [records[start:stop] for start, stop in pairwise(bounds)], as_json)
     conforming = sum(conforms for _, conforms in pieces)
     document = output([piece for piece, _ in pieces], len(records), conforming, as_json=as_json)
     return document, conforming == len(records)
@@ -74,11 +77,11 @@ def jobs_for(records: Sequence[Recorded], jobs: int | None) -> int:
     return min(jobs, len(records)) if "fork" in multiprocessing.get_all_start_methods() else 1
 
 
-def _judge(oracle: Oracle, records: Sequence[Recorded], as_json: bool) -> _Answer:
-    return output_piece(evaluate(records, oracle), as_json=as_json)
+def _judge(judging: _Judges, records: Sequence[Recorded], as_json: bool) -> _Answer:
+    return output_piece(evaluate(records, *judging), as_json=as_json)
 
 
-def _side_by_side(oracle: Oracle, chunks: Sequence[Sequence[Recorded]], as_json: bool) -> list[_Answer]:
+def _side_by_side(judging: _Judges, chunks: Sequence[Sequence[Recorded]], as_json: bool) -> list[_Answer]:
     """The chunks' answers in order: the first judged here while workers judge the others."""
     import multiprocessing
 
@@ -87,7 +90,7 @@ def _side_by_side(oracle: Oracle, chunks: Sequence[Sequence[Recorded]], as_json:
     try:
         for chunk in chunks[1:]:
             reader, writer = context.Pipe(duplex=False)
-            worker = context.Process(target=_work, args=(oracle, chunk, as_json, writer), daemon=True)
+            worker = context.Process(target=_work, args=(judging, chunk, as_json, writer), daemon=True)
             workers.append((worker, reader))  # before it starts: a Ctrl-C from here on stops it
             blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)  # until it is ours to stop
             try:
@@ -95,21 +98,21 @@ def _side_by_side(oracle: Oracle, chunks: Sequence[Sequence[Recorded]], as_json:
             finally:
                 writer.close()  # the worker's alone: its end of file says it is gone
                 signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-        answers = [_judge(oracle, chunks[0], as_json)]
+        answers = [_judge(judging, chunks[0], as_json)]
         answers += [_answer(worker, reader) for worker, reader in workers]
         return answers
     finally:
         _stop(workers)
 
 
-def _work(oracle: Oracle, chunk: Sequence[Recorded], as_json: bool, writer: Connection) -> None:
+def _work(judging: _Judges, chunk: Sequence[Recorded], as_json: bool, writer: Connection) -> None:
     """In a worker: judge the chunk, send the answer. A fault of ours is sent as its text."""
     gc.disable()  # short-lived, no cycles made, and collecting would copy the parent's pages
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides, and stops us with SIGTERM
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
     try:
-        answer: _Answer | str = _judge(oracle, chunk, as_json)
+        answer: _Answer | str = _judge(judging, chunk, as_json)
     except Exception as exc:  # our own bug: the parent reports it in one line
         answer = f"{type(exc).__name__}: {exc}"
     try:

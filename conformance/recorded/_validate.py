@@ -18,12 +18,15 @@ import orjson
 from drun_conformance._errors import InputError, UsageError
 from drun_conformance.oracle import Evaluation, Exchange, Finding, Oracle, parse_body, parse_rfc3339
 
+from ._prefilter import PreFilter
+
 __all__ = [
     "PayloadResult",
     "Recorded",
     "ValidationReport",
     "describe",
     "evaluate",
+    "judges",
     "no_cycle_collection",
     "output",
     "output_piece",
@@ -252,23 +255,43 @@ def _received_at(entry: dict[str, Any]) -> datetime | None:
 
 
 def _headers(pairs: list[dict[str, str]]) -> dict[str, str]:
-    return {p["name"].lower(): p["value"] for p in pairs}
+    """HAR's name/value pairs; a value that is no string makes the entry no HAR entry (TypeError)."""
+    headers = {}
+    for pair in pairs:
+        name, value = pair["name"], pair["value"]
+        if not isinstance(value, str):
+            raise TypeError(f"header {name!r} has a value that is no string: {value!r}")
+        headers[name.lower()] = value
+    return headers
 
 
 def validate_inputs(paths: Iterable[str], oracle: Oracle | None = None) -> ValidationReport:
-    return ValidationReport(evaluate(read_inputs(paths), oracle or Oracle.default()))
+    """Every payload of `paths` judged, in order (`oracle`: another spec's; default the shipped one)."""
+    oracle, prefilter = judges(oracle)
+    return ValidationReport(evaluate(read_inputs(paths), oracle, prefilter))
 
 
-def evaluate(records: Iterable[Recorded], oracle: Oracle) -> list[PayloadResult]:
+def judges(oracle: Oracle | None) -> tuple[Oracle, PreFilter | None]:
+    """The oracle, and the pre-filter in front of it: the shipped spec's both, or for another
+    oracle none (the pre-filter is the shipped schema's)."""
+    return (oracle, None) if oracle is not None else (Oracle.default(), PreFilter.default())
+
+
+def evaluate(records: Iterable[Recorded], oracle: Oracle, prefilter: PreFilter | None) -> list[PayloadResult]:
     """One result per payload, in order. The exchanges' run ids are remembered from one payload
-    to the next (`run.id.unique`): payloads with an exchange are judged in one sequence."""
+    to the next (`run.id.unique`): payloads with an exchange are judged in one sequence. The
+    `prefilter` says which requirements cannot fire on a body; the oracle runs the rest."""
     results: list[PayloadResult] = []
     seen: set[str] = set()
+    none: frozenset[str] = frozenset()
     with no_cycle_collection():
         for recorded in records:
             run = parse_body(recorded.body)
             exchange = recorded.exchange
-            evaluation = oracle.evaluate(run, exchange=exchange, seen_run_ids=seen, body=recorded.body)
+            ruled_out = prefilter.cannot_fire(run) if prefilter is not None else none
+            evaluation = oracle.judge_recorded(
+                run, body=recorded.body, exchange=exchange, seen_run_ids=seen, ruled_out=ruled_out
+            )
             if exchange is not None and isinstance(run, dict) and isinstance(run.get("id"), str):
                 seen.add(run["id"])
             results.append(PayloadResult(recorded.source, evaluation))

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from drun_conformance._verdict import Counterexample
 from drun_conformance.oracle import Exchange, ListingPage, ListingWalk, parse_body, parse_rfc3339
+from drun_conformance.results import Counterexample
 
 __all__ = ["LISTING_REQUIREMENTS", "MADE_UP_CURSOR", "listing_walks", "walk_example"]
 
@@ -27,7 +27,7 @@ LISTING_REQUIREMENTS = (
 MADE_UP_CURSOR = "drun-conformance-made-up-cursor"
 _PAGES_PER_WALK = 3  # the walk over every run aims at this many pages
 _MAX_PAGES = 6  # and stops here (a live account lists others' runs too): no-skip then unexercised
-Get = Callable[[str], Exchange | None]  # sends one GET, judges its HTTP, None on no usable answer
+Get = Callable[[str], Exchange | None]  # sends one GET, judges the page, None on no usable answer
 
 
 def listing_walks(get: Get, runs: Sequence[tuple[str, dict[str, Any]]]) -> Iterator[ListingWalk]:

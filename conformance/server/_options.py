@@ -8,6 +8,8 @@ from datetime import timedelta
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
+from drun_conformance.oracle import DEFAULT_SKEW
+
 from ._transport import MiB
 
 __all__ = [
@@ -57,7 +59,7 @@ class ServerOptions:
     timeout_s: float = 30.0
     max_response_bytes: int = 10 * MiB
     deadline_s: float = 80.0  # no request starts later: with the 30 s timeout, done within 2 minutes
-    skew: timedelta = timedelta(minutes=5)
+    skew: timedelta = DEFAULT_SKEW
 
 
 def is_loopback(url: str) -> bool:

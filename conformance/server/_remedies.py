@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Literal
 
 from drun_conformance import spec
-from drun_conformance._verdict import TargetTally
+from drun_conformance.results import TargetTally
 
 from ._listing_probe import LISTING_REQUIREMENTS
 
@@ -27,11 +27,7 @@ NO_LISTING = "the target serves no GET /v1/deployment_runs listing to walk"
 
 def requirements_under(pointer: str) -> list[str]:
     """The server requirements about `pointer` and what lies under it."""
-    return [
-        e["id"]
-        for e in spec.load_requirements()["requirements"]
-        if e["side"] == "server" and (e["pointer"] + "/").startswith(pointer + "/")
-    ]
+    return [r.id for r in spec.load_catalog().on("server") if (r.pointer + "/").startswith(pointer + "/")]
 
 
 def what_would_exercise(requirement: str, *, stopped: Stop | None, budget: int, with_ids: bool) -> str:

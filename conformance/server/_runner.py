@@ -24,8 +24,8 @@ from urllib.parse import quote, unquote
 
 from drun_conformance import spec
 from drun_conformance._secrets import CREDENTIAL_HEADERS
-from drun_conformance._verdict import Counterexample, Interrupted, TargetResult, TargetTally
-from drun_conformance.oracle import Delivery, Evaluation, Exchange, Oracle, parse_body
+from drun_conformance.oracle import Delivery, Exchange, Oracle, parse_body
+from drun_conformance.results import Counterexample, Interrupted, TargetResult, TargetTally
 
 from ._listing_probe import listing_walks, walk_example
 from ._options import PROFILES, ProgressSink, ServerOptions, budget_of
@@ -49,11 +49,15 @@ _ABORT_AFTER_FAULTS = 2
 _READ_BACK = "run.read-back.same-record"
 
 
-def check_server(options: ServerOptions, *, progress: ProgressSink | None = None) -> TargetResult:
-    """Probe one server (the embedded one when `options.base_url` is None).
+def check_server(
+    options: ServerOptions | None = None, *, progress: ProgressSink | None = None, **fields: Any
+) -> TargetResult:
+    """Probe one server: `check_server(base_url="https://staging.example", deployment_ids=("depl_1",))`
+    or with ServerOptions; the embedded reference server when `base_url` is None.
 
     `progress` (a `drun_conformance.reports.Progress`, say) is advanced once a request and told every note.
     """
+    options = options or ServerOptions(**fields)
     if options.base_url is not None:
         return _ServerRun(
             options,
@@ -107,7 +111,7 @@ class _ServerRun:
     _sent_last: Sent | None = None
 
     def __post_init__(self) -> None:
-        self.tally = TargetTally(spec.load_requirements(), sides={"server"})
+        self.tally = TargetTally(spec.load_catalog(), sides={"server"})
         self.prober = Prober(
             self.base_url,
             max_requests=self.budget,
@@ -150,28 +154,28 @@ class _ServerRun:
     def _read_back(self) -> None:
         kept = []  # the runs the server serves back by id: the listing walks must list them too
         for deployment_id, run in list(self.runs):
-            back = self._get(f"/v1/deployment_runs/{quote(str(run['id']), safe='')}", deployment_id)
-            if back is not None and 200 <= back.status < 300:
-                self._judge(back, self._last_sent(), original=run)
+            back = self._get(f"/v1/deployment_runs/{quote(str(run['id']), safe='')}")
+            if back is None:
+                continue
+            body = parse_body(back.body)
+            evaluation = self.oracle.judge_read_back(back, body, original=run)
+            self.tally.record(evaluation, exchange_example(self.base_url, self._last_sent(), back, body))
+            if 200 <= back.status < 300:
                 kept += [(deployment_id, run)] if back.status == 200 else []
-            elif back is not None:
-                self._judge(back, self._last_sent())  # judged as an HTTP answer, not as the run
+            else:  # judged as an HTTP answer, not as the run
                 self.tally.skip(_READ_BACK, f"GET /v1/deployment_runs/{{id}} answered {back.status}")
         for deployment_id in self.deployment_ids:  # the scheduled runs of the deployments under test
             query = f"deployment_id={quote(deployment_id, safe='')}&trigger_type=schedule&limit=5"
-            listing = self._get(f"/v1/deployment_runs?{query}", deployment_id)
+            listing = self._judged_page(f"/v1/deployment_runs?{query}")
             if listing is None:
                 continue
-            self._judge(listing, self._last_sent())
             body = parse_body(listing.body)
             if not isinstance(body, dict) or not isinstance(body.get("data"), list):
                 self.listing_served = False
                 return  # no listing served: asking again for another deployment tells nothing new
             self.listing_served = True
-            for item in body["data"]:
-                self._judge_body(item, run_now=False)
-        for walk in listing_walks(self._judged_get, kept):
-            self.tally.record(self.oracle.evaluate_listing(walk), walk_example(walk, self.base_url))
+        for walk in listing_walks(self._judged_page, kept):
+            self.tally.record(self.oracle.judge_listing_walk(walk), walk_example(walk, self.base_url))
 
     def _repeats(self) -> None:
         profile = PROFILES[self.options.profile]
@@ -240,42 +244,36 @@ class _ServerRun:
             key_wrong=key_wrong,
         )
         if got is not None:
-            self._judge(got, self._last_sent())
+            self._judge_run_now(got, self._last_sent())
 
-    def _get(self, path: str, deployment_id: str = "") -> Exchange | None:
-        return self._send("GET", path, self._headers(), deployment_id=deployment_id)
+    def _get(self, path: str) -> Exchange | None:
+        return self._send("GET", path, self._headers(), deployment_id="")
 
-    def _judged_get(self, path: str) -> Exchange | None:
+    def _judged_page(self, path: str) -> Exchange | None:
+        """One page of the listing, judged: its HTTP, and each run it lists as a run."""
         got = self._get(path)
-        if got is not None:
-            self._judge(got, self._last_sent())
+        if got is None:
+            return None
+        body = parse_body(got.body)
+        judged = self.oracle.judge_listing_page(got, body)
+        self.tally.record(judged.page, exchange_example(self.base_url, self._last_sent(), got, body))
+        for run, evaluation in judged.runs:
+            self.tally.record(evaluation, Counterexample(summary="a run from the listing", payload=run))
+            self._observe(run)
         return got
 
     def _last_sent(self) -> Sent:
         assert self._sent_last is not None
         return self._sent_last
 
-    def _judge(self, exchange: Exchange, sent: Sent, *, original: Any = None) -> None:
+    def _judge_run_now(self, exchange: Exchange, sent: Sent) -> None:
         body = parse_body(exchange.body)
-        is_run = exchange.method == "POST" or original is not None
-        evaluation = self.oracle.evaluate(
-            body,
-            exchange=exchange,
-            seen_run_ids=() if original is not None else self.seen_ids,
-            skew=self.options.skew,
-            original=original,
-            run_body=is_run,
-            coverage=True,
+        evaluation = self.oracle.judge_run_now(
+            exchange, body, seen_run_ids=self.seen_ids, skew=self.options.skew
         )
         self.tally.record(evaluation, exchange_example(self.base_url, sent, exchange, body))
-        if exchange.method == "POST" and 200 <= exchange.status < 300 and isinstance(body, dict):
+        if 200 <= exchange.status < 300 and isinstance(body, dict):
             self._remember(exchange.deployment_id, body)
-
-    def _judge_body(self, body: Any, *, run_now: bool) -> None:
-        evaluation = self.oracle.evaluate(body, run_now=run_now, coverage=True)
-        example = Counterexample(summary="a run from the listing", payload=body)
-        self.tally.record(Evaluation(evaluation.findings, evaluation.exercised), example)
-        self._observe(body)
 
     def _remember(self, deployment_id: str, body: dict[str, Any]) -> None:
         if isinstance(body.get("id"), str):
@@ -326,7 +324,7 @@ class _ServerRun:
 
     def _deliver(self, delivery: Delivery, example: Callable[[], Counterexample]) -> None:
         """Judge how one answer arrived; a transport MUST failure stops the run."""
-        evaluation = self.oracle.evaluate_delivery(delivery)
+        evaluation = self.oracle.judge_delivery(delivery)
         self.tally.record(evaluation, example() if evaluation.violations else None)
         broken = next((f.requirement for f in evaluation.violations if f.level == "MUST"), None)
         if broken is not None:
@@ -346,10 +344,9 @@ class _ServerRun:
         return {"x-api-key": self.api_key} if self.api_key else {}
 
     def _headers(self, *, credentials: bool = True, beta: bool = True) -> dict[str, str]:
-        conventions = spec.load_requirements()["conventions"]
         headers = {"anthropic-version": "2023-06-01"}
         if beta:
-            headers["anthropic-beta"] = conventions["required_beta"]
+            headers["anthropic-beta"] = spec.load_catalog().conventions.required_beta
         if credentials:
             headers.update(self._auth())
         return headers

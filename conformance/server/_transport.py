@@ -20,8 +20,8 @@ import httpx
 
 from drun_conformance._interrupt import raise_if_interrupted
 from drun_conformance._secrets import redact_headers
-from drun_conformance._verdict import Counterexample
 from drun_conformance.oracle import UNPARSED, Delivery, Ending, Exchange, parse_body
+from drun_conformance.results import Counterexample
 
 __all__ = [
     "BudgetSpent",

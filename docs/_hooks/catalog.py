@@ -19,7 +19,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from drun_conformance.spec import Catalog, Side, Source
 
 __all__ = [
     "PAGE",
@@ -33,7 +36,11 @@ __all__ = [
 
 PAGE = "catalog.md"
 REPO = Path(__file__).resolve().parents[2]
-SIDES = {"server": "Server", "client-request": "Client: the request", "client-parse": "Client: the answer"}
+SIDES: dict[Side, str] = {
+    "server": "Server",
+    "client-request": "Client: the request",
+    "client-parse": "Client: the answer",
+}
 # The misbehaving harnesses (tests/harnesses/misbehaving.py) are each a finding of this one
 # requirement: tests/client_mutants.py lists their modes, tests/test_client_mutants.py asserts it.
 PROTOCOL = "client.harness.protocol"
@@ -111,10 +118,10 @@ def _names_more(names: set[str], key: object, value: object) -> bool:
     return key in names and isinstance(value, str)
 
 
-def _sentence(source: Mapping[str, Any], repo: Path) -> str:
+def _sentence(source: Source, repo: Path) -> str:
     """The line of the page a requirement comes from, or where it comes from when no line does."""
-    page, line = str(source.get("page", "")), source.get("line")
-    if isinstance(line, int) and (repo / page).is_file():
+    page, line = source.page, source.line
+    if line is not None and (repo / page).is_file():
         text = (repo / page).read_text(encoding="utf-8").splitlines()[line - 1].strip()
         return f"{text.removeprefix('- ')} <br><small>`{page}`, line {line}</small>"
     if page == "api-conventions":
@@ -132,17 +139,17 @@ def _cell(text: str) -> str:
 
 
 def render(
-    catalog: Mapping[str, Any],
+    catalog: Catalog,
     checks: Mapping[str, CheckName],
     proofs: Mapping[str, Sequence[Proof]],
     repo: Path = REPO,
 ) -> tuple[str, list[str]]:
     """The page's Markdown, and its problems: each requirement without a check or a mutant."""
-    requirements: list[dict[str, Any]] = list(catalog["requirements"])
-    ids = [e["id"] for e in requirements]
+    requirements = catalog.requirements
+    ids = [r.id for r in requirements]
     problems = [f"requirement {rid} has no registered check" for rid in ids if rid not in checks]
     problems += [f"requirement {rid} has no mutant in tests/*mutants.py" for rid in ids if rid not in proofs]
-    levels = {level: sum(e["level"] == level for e in requirements) for level in ("MUST", "SHOULD", "EDGE")}
+    levels = {level: sum(r.level == level for r in requirements) for level in ("MUST", "SHOULD", "EDGE")}
     lines = [
         "---",
         "hide: [toc]",  # the table needs the width more than the page needs its outline
@@ -154,20 +161,20 @@ def render(
         "",
         f"{len(requirements)} requirements ({levels['MUST']} MUST, {levels['SHOULD']} SHOULD, "
         f"{levels['EDGE']} EDGE), generated at build time from `spec/requirements.json` (catalog "
-        f"version {catalog.get('catalog_version', '?')}), the checks the oracle registers, and the "
+        f"version {catalog.version}), the checks the oracle registers, and the "
         "mutant catalogs of `tests/`. Each requirement has exactly one check, and each check a "
         "faulty server or client that it alone catches ([the contract](contract.md) says how the "
         "catalog is built and what the levels mean).",
         "",
     ]
     for side, heading in SIDES.items():
-        rows = [e for e in requirements if e["side"] == side]
+        rows = catalog.on(side)
         if not rows:
             continue
         lines += [f"## {heading}", "", "| requirement | from the page | checked by | proved by |"]
         lines += ["| --- | --- | --- | --- |"]
-        for entry in rows:
-            rid = entry["id"]
+        for requirement in rows:
+            rid = requirement.id
             named = checks.get(rid)
             check = (
                 f"{_dotted(named.qualname)}<br><small>in {_dotted(named.module)}</small>"
@@ -177,8 +184,8 @@ def render(
             shown = proofs.get(rid) or ()
             proof = "<br>".join(f"`{p.name}` <small>({p.source})</small>" for p in shown) or "**no mutant**"
             cells = [
-                f'<a id="{rid}"></a>`{rid}` **{entry["level"]}**<br>{entry["title"]}',
-                _sentence(entry["source"], repo),
+                f'<a id="{rid}"></a>`{rid}` **{requirement.level}**<br>{requirement.title}',
+                _sentence(requirement.source, repo),
                 check,
                 proof,
             ]
@@ -191,7 +198,9 @@ def on_files(files: Any, config: Any) -> Any:
     """MkDocs event: add the generated page to the site's files."""
     from mkdocs.structure.files import File
 
-    catalog = json.loads((REPO / "spec" / "requirements.json").read_text(encoding="utf-8"))
+    from drun_conformance.spec import Catalog
+
+    catalog = Catalog.from_json(json.loads((REPO / "spec" / "requirements.json").read_text(encoding="utf-8")))
     checks, problems = checks_by_requirement()
     markdown, more = render(catalog, checks, proofs_by_requirement())
     for problem in (*problems, *more):

@@ -60,8 +60,8 @@ from ._world import Clock, World
 
 __all__ = ["MAX_BODY", "MAX_HEAD", "MAX_LIMIT", "REQUIRED_BETA", "create_app", "envelope", "run_path"]
 
-_CONVENTIONS = spec.load_requirements()["conventions"]
-REQUIRED_BETA: str = _CONVENTIONS["required_beta"]
+_CONVENTIONS = spec.load_catalog().conventions
+REQUIRED_BETA: str = _CONVENTIONS.required_beta
 MAX_LIMIT = 1000
 _DEFAULT_LIMIT = 20
 # The longest id, percent-encoded (4 UTF-8 bytes a character, 3 characters a byte), plus
@@ -84,7 +84,7 @@ class _ApiError(Exception):
 def envelope(status: int, message: str) -> dict[str, Any]:
     """The API's error body for `status`, with a fresh `request_id` (the `request-id` header too)."""
     # The API's type for the status (spec conventions); 405 has none there, so invalid_request.
-    error_type = _CONVENTIONS["error_types"].get(str(status), "invalid_request_error")
+    error_type = _CONVENTIONS.error_types.get(status, "invalid_request_error")
     return {
         "type": "error",
         "error": {"type": error_type, "message": message},

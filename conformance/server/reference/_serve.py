@@ -1,27 +1,24 @@
-"""Serving the reference app with uvicorn: in a background thread, or in the foreground (`serve`)."""
+"""Serving an app with uvicorn (the reference server's, the proxy's): in a background thread, or
+in the foreground until stopped."""
 
 from __future__ import annotations
 
-import argparse
 import signal
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import uvicorn
-from pydantic import ValidationError
 from starlette.types import ASGIApp
 
 from drun_conformance._errors import TargetUnreachable, UsageError
 
-from ._app import MAX_HEAD, REQUIRED_BETA, create_app
+from ._app import MAX_HEAD, create_app
 from ._protocol import BoundedH11Protocol
-from ._scenario import Scenario, default_scenario, load_scenario
 
-__all__ = ["base_url_of", "bind_socket", "cmd_serve", "serve_in_thread", "uvicorn_config"]
+__all__ = ["base_url_of", "bind_socket", "serve_in_thread", "serve_until_stopped", "uvicorn_config"]
 
 _STOP_WAIT = 10.0  # seconds: requests in flight get 2 (timeout_graceful_shutdown), then it closes
 
@@ -86,46 +83,15 @@ def serve_in_thread(
             sock.close()
 
 
-def _with_keys(scenario: Scenario, keys: list[str]) -> Scenario:
-    """`scenario` accepting exactly `keys` (validated as a scenario's keys are)."""
-    try:
-        return Scenario.model_validate({**scenario.model_dump(), "api_keys": keys})
-    except ValidationError:
-        raise UsageError("--api-key must be printable ASCII without spaces") from None
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    """`drun-conformance serve`: the reference server in the foreground until Ctrl-C (exit 0)."""
-    if not 0 <= args.port <= 65535:
-        raise UsageError(f"--port must be from 0 to 65535, got {args.port}")
-    scenario = load_scenario(Path(args.scenario)) if args.scenario else default_scenario()
-    if args.api_key:
-        scenario = _with_keys(scenario, args.api_key)
-    app = create_app(scenario, database=args.database or ":memory:", any_deployment=args.any_deployment)
-    sock = bind_socket(args.host, args.port)
-    ids = ", ".join(d.id for d in scenario.deployments) or "(none)"
-    if args.any_deployment:
-        ids += "; any other id is created healthy on its first run (--any-deployment)"
-    # Keys given on the command line are the user's: never echoed.
-    keys = f"{len(args.api_key)} given with --api-key" if args.api_key else scenario.api_keys[0]
-    print(
-        "drun-conformance reference server\n"
-        f"  base url: {base_url_of(sock)}\n"
-        f"  api key: {keys} (x-api-key or Authorization: Bearer)\n"
-        f"  beta: {REQUIRED_BETA} (anthropic-beta)\n"
-        f"  deployments: {ids}\n"
-        "  Ctrl-C stops it",
-        flush=True,
-    )
+def serve_until_stopped(server: uvicorn.Server, sock: socket.socket) -> None:
+    """Serve on `sock` in the foreground until Ctrl-C or SIGTERM (`drun-conformance serve` and
+    `proxy`), then close it."""
     # uvicorn re-raises the signal it stopped on once it is down: both become KeyboardInterrupt.
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        uvicorn.Server(uvicorn_config(app, "info")).run(sockets=[sock])
+        server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
         sock.close()
-        app.state.store.close()  # commits what is queued, checkpoints the WAL
-    print("drun-conformance: reference server stopped", flush=True)
-    return 0

@@ -1,4 +1,5 @@
-"""`spec drift --sdk NAME[@VERSION|@PATH]... [--json]` and `spec sources refresh [--sdk ...]`.
+"""What `spec drift --sdk NAME[@VERSION|@PATH]... [--json]` and `spec sources refresh [--sdk ...]`
+do (their flags are read in drun_conformance.cli).
 
 `drift` reads each SDK's own model from its package and prints every difference from the contract
 (spec/ as it stands); exit 1 when one is not listed under `drift:` in the SDK's expectations file,
@@ -20,8 +21,6 @@ four newest releases), where the next `spec build` may read them as the contract
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -32,46 +31,33 @@ from drun_conformance._errors import UsageError
 from ._contract_facts import CONTRACT_FILES, contract_facts
 from ._drift import Difference, compare_facts, load_drift_expectations
 from ._sdk_facts import FactSheet
-from ._sdk_sources import NEWEST, SdkSource, parse_sdk_source, read_sheet
+from ._sdk_sources import SdkSource, parse_sdk_source, read_sheet
 
-__all__ = ["DRIFT_FORMAT", "cmd_spec_sdks", "drift_report"]
+__all__ = [
+    "DRIFT_FORMAT",
+    "drift_document",
+    "drift_report",
+    "drift_reports",
+    "drift_table",
+    "refresh_sources",
+]
 
 DRIFT_FORMAT = 1
 
 
-def cmd_spec_sdks(args: argparse.Namespace) -> int:
-    """The `spec drift` and `spec sources refresh` actions (and the refusal of their flags elsewhere)."""
-    if args.action not in ("drift", "sources"):
-        raise UsageError(
-            f"spec {args.action} takes no --sdk or --json (spec drift and spec sources refresh do)"
-        )
-    if args.action == "sources":
-        if args.pages != ["refresh"]:
-            raise UsageError(
-                "spec sources takes one action: spec sources refresh [--sdk NAME[@VERSION|@PATH]]..."
-            )
-        if args.json:
-            raise UsageError("--json is for spec drift")
-        return _refresh(_sources(args.sdk or list(NEWEST)), args.out)
-    if args.pages:
-        raise UsageError("spec drift takes no PAGE; name the SDKs with --sdk NAME[@VERSION|@PATH]")
-    if not args.sdk:
-        raise UsageError("spec drift needs --sdk NAME[@VERSION|@PATH] (python, typescript, java, go)")
-    if args.out or args.source:
-        raise UsageError("spec drift takes no --out or --source: it compares with spec/ as installed")
-    reports = [drift_report(source) for source in _sources(args.sdk)]
-    unexpected = sum(r["unexpected"] for r in reports)
-    if args.json:
-        document = {
-            "format": DRIFT_FORMAT,
-            "contract": list(CONTRACT_FILES),
-            "unexpected": unexpected,
-            "sdks": reports,
-        }
-        sys.stdout.write(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
-    else:
-        sys.stdout.write("".join(_table(r) for r in reports))
-    return 1 if unexpected else 0
+def drift_reports(given: list[str]) -> list[dict[str, Any]]:
+    """The drift report of each SDK release named (`NAME[@VERSION|@PATH]`), all named checked first."""
+    return [drift_report(source) for source in _sources(given)]
+
+
+def drift_document(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """What `spec drift --json` prints (the JSON above)."""
+    return {
+        "format": DRIFT_FORMAT,
+        "contract": list(CONTRACT_FILES),
+        "unexpected": sum(r["unexpected"] for r in reports),
+        "sdks": reports,
+    }
 
 
 def _sources(given: list[str]) -> list[SdkSource]:
@@ -110,7 +96,8 @@ def drift_report(source: SdkSource) -> dict[str, Any]:
     }
 
 
-def _table(report: dict[str, Any]) -> str:
+def drift_table(report: dict[str, Any]) -> str:
+    """One SDK's drift report as `spec drift` prints it."""
     differences = [Difference(**_fields(d)) for d in report["differences"]]
     release = report["release"] if report["release"] != "local" else report["given"]
     known = len(differences) - report["unexpected"]
@@ -130,11 +117,13 @@ def _fields(data: dict[str, Any]) -> dict[str, Any]:
     return {k: data[k] for k in ("subject", "aspect", "sdk", "contract", "file", "expected")}
 
 
-def _refresh(sources: list[SdkSource], out: str | None) -> int:
+def refresh_sources(given: list[str], out: str | None) -> int:
+    """Each SDK release's facts written to spec/source/sdks/ (`out`: the spec/ to write)."""
     from drun_conformance.client._sdks import cache_dir
 
     from ._builder import checkout_spec_dir, spec_out_dir
 
+    sources = _sources(given)  # every one checked before anything else
     if out is None and checkout_spec_dir(Path.cwd()) is None:
         raise UsageError(
             "spec sources refresh: not inside a drun-conformance checkout; name spec/ with --out DIR"

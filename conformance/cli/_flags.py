@@ -10,12 +10,12 @@ import argparse
 import math
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from drun_conformance._values import api_key_problem, base_url_problem
 
 __all__ = [
     "MAX_SEED",
     "api_key",
-    "api_key_problem",
     "base_url",
     "existing_file",
     "existing_folder",
@@ -62,25 +62,10 @@ def seconds(text: str) -> float:
 
 
 def base_url(text: str) -> str:
-    try:
-        parts = urlsplit(text)
-        port_ok = parts.port is None or parts.port > 0
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a URL: {exc}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
-        raise argparse.ArgumentTypeError(f"must be an http:// or https:// URL with a host, got {text!r}")
-    if parts.query or parts.fragment or any(c.isspace() or ord(c) < 32 for c in text):
-        raise argparse.ArgumentTypeError(
-            f"must be a base URL without query, fragment or spaces, got {text!r}"
-        )
+    problem = base_url_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return text
-
-
-def api_key_problem(key: str) -> str | None:
-    """Why `key` cannot be sent as a header value (never quoting the key itself)."""
-    if not key or not all("!" <= c <= "~" for c in key):
-        return "must be printable ASCII without spaces (the value is not shown)"
-    return None
 
 
 def api_key(text: str) -> str:

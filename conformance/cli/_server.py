@@ -1,0 +1,80 @@
+"""`drun-conformance server [--base-url URL]`: check a server (the embedded reference server
+when no URL is given) within a request budget."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from drun_conformance._errors import UsageError
+from drun_conformance._values import api_key_problem
+
+from ._common import Commands, checked_server, execute, run_flags
+from ._flags import api_key, base_url, int_from, non_empty, seconds
+
+if TYPE_CHECKING:
+    from drun_conformance.server import ServerOptions
+
+__all__ = ["add_parser"]
+
+
+def add_parser(commands: Commands) -> None:
+    server = commands.add_parser("server", help="check a server (default: the embedded reference server)")
+    server.add_argument(
+        "--base-url", type=base_url, help="the server to check (default: start the embedded one)"
+    )
+    server.add_argument(
+        "--api-key", type=api_key, help="default: $ANTHROPIC_API_KEY (never written anywhere)"
+    )
+    server.add_argument(
+        "--deployment-id",
+        action="append",
+        type=non_empty,
+        default=[],
+        metavar="ID",
+        help="a deployment to run (repeatable); each is run at least once",
+    )
+    server.add_argument(
+        "--max-requests",
+        type=int_from(1),
+        metavar="N",
+        help="never send more (default: 10 for a non-loopback URL, 300 on loopback)",
+    )
+    server.add_argument("--profile", choices=["quick", "default", "thorough"], default="default")
+    server.add_argument("--timeout", type=seconds, default=30.0, metavar="S", help="per request (default 30)")
+    server.add_argument(
+        "--max-response-bytes",
+        type=int_from(1),
+        default=10 * 1024 * 1024,
+        metavar="N",
+        help="larger answers are a finding (default 10 MiB)",
+    )
+    run_flags(server)
+    server.set_defaults(handler=_server, wants_argv=True)
+
+
+def _server(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    options = _options(args)
+    secrets = [options.api_key] if options.api_key else []
+    return execute(args, argv, [lambda: checked_server(options)], secrets=secrets)
+
+
+def _options(args: argparse.Namespace) -> ServerOptions:
+    from drun_conformance.server import ServerOptions
+
+    key = args.api_key or os.environ.get("ANTHROPIC_API_KEY") or None
+    if key is not None and args.api_key is None and api_key_problem(key):
+        raise UsageError(f"$ANTHROPIC_API_KEY {api_key_problem(key)}")
+    return ServerOptions(
+        base_url=args.base_url,
+        api_key=key,
+        deployment_ids=tuple(args.deployment_id),
+        max_requests=args.max_requests,
+        profile=args.profile,
+        seed=args.seed,
+        strict=args.strict,
+        timeout_s=args.timeout,
+        max_response_bytes=args.max_response_bytes,
+    )
