@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import jsonschema
@@ -22,7 +23,7 @@ def _source_with(tmp_path: Path, page_text: str) -> Path:
     source = tmp_path / "source"
     source.mkdir()
     (source / "run-deployment-now.md").write_text(page_text, encoding="utf-8")
-    (source / "rules.yaml").write_bytes((spec.SPEC_DIR / "source" / "rules.yaml").read_bytes())
+    shutil.copytree(spec.SPEC_DIR / "source" / "rules", source / "rules")
     return source
 
 
@@ -41,8 +42,8 @@ def test_spec_check_fails_when_a_built_file_is_edited(tmp_path: Path) -> None:
     copy = tmp_path / "spec"
     build_spec(spec.SPEC_DIR / "source", copy)
     (copy / "source").mkdir()
-    for name in ("run-deployment-now.md", "rules.yaml"):
-        (copy / "source" / name).write_bytes((spec.SPEC_DIR / "source" / name).read_bytes())
+    (copy / "source" / "run-deployment-now.md").write_bytes(spec.SOURCE_PAGE_PATH.read_bytes())
+    shutil.copytree(spec.SPEC_DIR / "source" / "rules", copy / "source" / "rules")
     schema = json.loads((copy / "deployment_run.schema.json").read_text())
     schema["required"].remove("id")
     (copy / "deployment_run.schema.json").write_text(json.dumps(schema))

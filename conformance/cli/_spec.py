@@ -23,9 +23,7 @@ def add_parser(commands: Commands) -> None:
     spec_cmd.add_argument("pages", nargs="*", metavar="PAGE", help="diff: OLD_PAGE NEW_PAGE; sources refresh")
     spec_cmd.add_argument("--sdk", action="append", metavar="NAME[@SPEC]", help="drift, sources refresh")
     spec_cmd.add_argument("--json", action="store_true", help="drift: the table as JSON")
-    spec_cmd.add_argument(
-        "--source", type=existing_folder, help="build: the folder with the page and rules.yaml"
-    )
+    spec_cmd.add_argument("--source", type=existing_folder, help="build: the folder with the page and rules/")
     spec_cmd.add_argument("--out", help="build, sources refresh: spec/ to write (default: the checkout's)")
     spec_cmd.set_defaults(handler=_spec)
 

@@ -1,4 +1,4 @@
-"""The spec builder's inputs: the reference page and the rules file beside it."""
+"""The spec builder's inputs: the reference page and the rules beside it (spec/source/rules/)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ PAGE_NAME = "spec/source/run-deployment-now.md"
 
 @dataclass(frozen=True, slots=True)
 class SpecSources:
-    """The builder's inputs: the page and the rules file beside it."""
+    """The builder's inputs: the page, and the rules and conventions beside it (one file an area,
+    read in name order)."""
 
     page: Page
     page_text: str
@@ -35,10 +36,15 @@ class SpecSources:
     @classmethod
     def read(cls, source_dir: Path) -> SpecSources:
         page_path = source_dir / "run-deployment-now.md"
-        rules_path = source_dir / "rules.yaml"
+        rules: dict[str, Any] = {"conventions": {}, "rules": []}
         try:
             text = page_path.read_text(encoding="utf-8")
-            rules = yaml.safe_load(rules_path.read_text(encoding="utf-8"))
+            for path in sorted((source_dir / "rules").glob("*.yaml")):
+                part = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                rules["conventions"].update(part.get("conventions") or {})
+                rules["rules"] += part.get("rules") or []
         except OSError as exc:
             raise PageError(f"cannot read {exc.filename}: {exc.strerror}", line=None) from exc
+        if not rules["rules"]:
+            raise PageError(f"no rules in {source_dir / 'rules'} (*.yaml)", line=None)
         return cls(parse_page(text), text, rules)
