@@ -104,6 +104,7 @@ def _site(tmp_path: Path) -> Path:
     shutil.copytree(REPO / "spec", site / "spec", ignore=shutil.ignore_patterns("__pycache__"))
     (site / "tests").mkdir()
     catalogs = [f"tests/{path.name}" for path in (REPO / "tests").glob("*mutants.py")]
+    catalogs += ["tests/__init__.py", "tests/mutant_kit.py"]  # what the catalogs are built from
     for name in ("mkdocs.yml", "SECURITY.md", "CHANGELOG.md", *catalogs):
         shutil.copy(REPO / name, site / name)
     return site

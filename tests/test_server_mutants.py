@@ -13,11 +13,14 @@ from drun_conformance import spec
 from drun_conformance.server import ServerOptions, check_server
 from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, expected_outcomes, serve_in_thread
 
+from . import family_mutants, mutants, probe_mutants
 from .conftest import run_cli
-from .mutants import MUTANTS, FaultInjector, Mutant
+from .mutant_kit import FaultInjector, Mutant
 
 IDS = tuple(e.deployment_id for e in expected_outcomes())
 SERVER_REQUIREMENTS = {r.id for r in spec.load_catalog().on("server")}
+# Every server catalog, one an area (each built from tests/mutant_kit.py).
+MUTANTS = (*mutants.MUTANTS, *family_mutants.MUTANTS, *probe_mutants.MUTANTS)
 
 
 def _failed(base_url: str, profile: str = "quick") -> set[str]:

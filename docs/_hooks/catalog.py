@@ -77,13 +77,15 @@ def checks_by_requirement() -> tuple[dict[str, CheckName], list[str]]:
 
 
 def _load(path: Path) -> ModuleType:
-    name = f"_drun_docs_{path.stem}"  # by path: a `tests` package installed elsewhere cannot shadow it
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
+    """The catalog as the tests import it (`tests.<name>`: catalogs share tests/mutant_kit.py),
+    from this repository first, so a `tests` package installed elsewhere cannot shadow it."""
+    root = str(path.parent.parent)
+    if sys.path[:1] != [root]:
+        sys.path.insert(0, root)
+    for name in [n for n in sys.modules if n == "tests" or n.startswith("tests.")]:
+        if not str(getattr(sys.modules[name], "__file__", "") or "").startswith(root):
+            del sys.modules[name]  # another checkout's tests (the docs tests build copies)
+    return importlib.import_module(f"tests.{path.stem}")
 
 
 def proofs_by_requirement(repo: Path = REPO) -> dict[str, list[Proof]]:

@@ -1,0 +1,208 @@
+"""The parts every server mutant catalog is built from: a Reply the reference server gave, a
+Mutant (one fault, the requirement it must fail), fault builders, and FaultInjector, the ASGI
+middleware that tells one mutant's lie on the way out (and sends a reply broken on the wire
+when its `wire` says so). The catalogs: tests/mutants.py (and the area catalogs it gathers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+Body = dict[str, Any]
+# How a reply leaves: whole; cut short after half its body (with a content-length, or chunked);
+# silent (no byte); stalled after half its body; trickled a byte at a time; flooded past any cap
+# (chunked, or declaring a GiB).
+Wire = Literal["whole", "cut", "cut-chunked", "silent", "stall", "trickle", "flood", "flood-declared"]
+_TRICKLE_S = 0.2  # between two bytes of a trickle: each read is quick, the whole answer is not
+
+
+@dataclass(slots=True)
+class Reply:
+    """A response the middleware may rewrite before it leaves."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    path: str  # the raw request path, percent-encoded
+    method: str
+    count: int  # how many run requests (POST) came before this one
+    api_key: str | None = None  # the x-api-key the request carried
+    query: str = ""  # the raw query string
+    wire: Wire = "whole"
+
+    @property
+    def key_wrong(self) -> bool:
+        from drun_conformance.server.reference import DEFAULT_API_KEY
+
+        return self.api_key is not None and self.api_key != DEFAULT_API_KEY
+
+    @property
+    def is_run(self) -> bool:
+        return self.method == "POST" and self.path.endswith("/run")
+
+    @property
+    def is_read_back(self) -> bool:
+        return self.method == "GET" and self.path.startswith("/v1/deployment_runs/")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def set_json(self, data: Any) -> None:
+        self.body = json.dumps(data).encode()
+
+
+Fault = Callable[[Reply], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Mutant:
+    name: str
+    requirement: str
+    fault: Fault
+    also: frozenset[str] = frozenset()
+    add_key_when_missing: bool = False  # request fault: the server stops checking credentials
+    accept_any_key: bool = False  # request fault: the server checks a key is there, not that it is valid
+    add_beta_when_missing: bool = False  # request fault: the server stops requiring the beta
+    note: str = ""
+    listing_query: Callable[[dict[str, str]], None] | None = None  # request fault: the listing
+    # reads other parameters than were sent
+
+
+def on_run_body(change: Callable[[Body], None], *, when: Callable[[Body], bool] = lambda b: True) -> Fault:
+    """A fault that edits successful Run Deployment Now bodies, and those runs read back by id
+    (a server that answers the lie also stores it)."""
+
+    def fault(reply: Reply) -> None:
+        if (reply.is_run or reply.is_read_back) and reply.status == 200:
+            body = reply.json()
+            if when(body):
+                change(body)
+                reply.set_json(body)
+
+    return fault
+
+
+def on_listing_items(change: Callable[[Body], None]) -> Fault:
+    def fault(reply: Reply) -> None:
+        if reply.method == "GET" and reply.status == 200 and "/v1/deployment_runs" in reply.path:
+            body = reply.json()
+            for item in body.get("data", []):
+                change(item)
+            reply.set_json(body)
+
+    return fault
+
+
+@dataclass
+class FaultInjector:
+    """ASGI middleware: the reference app, with one mutant's lie told on the way out."""
+
+    app: ASGIApp
+    mutant: Mutant
+    runs: int = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        asked = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        scope = self._rewrite_request(scope)
+        method, path = scope["method"], scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+        count = self.runs
+        if method == "POST":
+            self.runs += 1
+        started: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                started.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in started["headers"]}
+        reply = Reply(
+            started["status"],
+            headers,
+            b"".join(chunks),
+            path,
+            method,
+            count,
+            asked.get("x-api-key"),
+            scope.get("query_string", b"").decode("latin-1"),
+        )
+        self.mutant.fault(reply)
+        await _send_reply(reply, receive, send)
+
+    def _rewrite_request(self, scope: Scope) -> Scope:
+        headers = list(scope["headers"])
+        names = {name.lower() for name, _ in headers}
+        if self.mutant.add_key_when_missing and b"x-api-key" not in names and b"authorization" not in names:
+            from drun_conformance.server.reference import DEFAULT_API_KEY
+
+            headers.append((b"x-api-key", DEFAULT_API_KEY.encode()))
+        if self.mutant.accept_any_key:
+            from drun_conformance.server.reference import DEFAULT_API_KEY
+
+            headers = [(n, DEFAULT_API_KEY.encode() if n.lower() == b"x-api-key" else v) for n, v in headers]
+        if self.mutant.add_beta_when_missing and b"anthropic-beta" not in names:
+            headers.append((b"anthropic-beta", b"managed-agents-2026-04-01"))
+        query_string = scope.get("query_string", b"")
+        if self.mutant.listing_query is not None and scope["path"] == "/v1/deployment_runs":
+            query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+            self.mutant.listing_query(query)
+            query_string = urlencode(query).encode("latin-1")
+        return {**copy.copy(scope), "headers": headers, "query_string": query_string}
+
+
+async def _send_reply(reply: Reply, receive: Receive, send: Send) -> None:
+    """Send `reply` as its `wire` says; uvicorn closes the connection when the app returns before
+    the body is complete."""
+    wire, body = reply.wire, reply.body
+    if wire == "silent":
+        await _until_gone(receive)
+        return
+    if wire in ("cut-chunked", "flood"):
+        reply.headers.pop("content-length", None)  # no length: uvicorn sends it chunked
+    else:
+        reply.headers["content-length"] = str(1 << 30 if wire == "flood-declared" else len(body))
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()]
+    await send({"type": "http.response.start", "status": reply.status, "headers": raw})
+    if wire == "whole":
+        await send({"type": "http.response.body", "body": body})
+        return
+    half = body[: len(body) // 2]
+    gone = asyncio.ensure_future(_until_gone(receive))
+    try:
+        if wire in ("cut", "cut-chunked", "stall"):
+            await send({"type": "http.response.body", "body": half, "more_body": True})
+            if wire == "stall":
+                await gone
+        elif wire == "trickle":
+            for byte in body:
+                if gone.done():
+                    return
+                await send({"type": "http.response.body", "body": bytes([byte]), "more_body": True})
+                await asyncio.sleep(_TRICKLE_S)
+            await send({"type": "http.response.body", "body": b""})
+        else:  # a flood: the body, then JSON whitespace until the client gives up
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+            while not gone.done():
+                await send({"type": "http.response.body", "body": b" " * 65536, "more_body": True})
+                await asyncio.sleep(0)  # a send may not yield: let the disconnect be seen
+    finally:
+        gone.cancel()
+
+
+async def _until_gone(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
