@@ -335,13 +335,18 @@ class ForwardingApp:
         self.forwarded += 1
         got = _Tee(self.judge_cap, drop=True)
         try:
-            headers_out = [(k.lower(), v) for k, v in response.raw_headers if k.lower() not in _HOP_BY_HOP]
-            await send({"type": "http.response.start", "status": response.status, "headers": headers_out})
+            kept = [(k.lower(), v) for k, v in response.raw_headers if k.lower() not in _HOP_BY_HOP]
+            head: Message | None = {"type": "http.response.start", "status": response.status, "headers": kept}
             client.answered = 0
-            held = b""  # one chunk behind: the last goes out only once the judge has the exchange
+            # One chunk behind, the head with the first: the last bytes (or, for an empty body,
+            # the head, which is then the whole answer) go out only once the judge has the exchange.
+            held: bytes | None = None
             while chunk := await response.content.readany():
                 got.add(chunk)
-                if held:
+                if held is not None:
+                    if head is not None:
+                        await send(head)
+                        head = None
                     await send({"type": "http.response.body", "body": held, "more_body": True})
                     client.answered += len(held)
                 held = chunk
@@ -373,7 +378,9 @@ class ForwardingApp:
             )
         )
         client.handed = True
-        await send({"type": "http.response.body", "body": held, "more_body": False})
+        if head is not None:
+            await send(head)
+        await send({"type": "http.response.body", "body": held or b"", "more_body": False})
         return None
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
