@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +20,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from drun_conformance.proxy import Limits, RunningProxy, proxy_in_thread
 from drun_conformance.results import TargetResult
-from drun_conformance.server.reference import DEFAULT_API_KEY, REQUIRED_BETA, create_app, serve_in_thread
+from drun_conformance.server.reference import (
+    DEFAULT_API_KEY,
+    REQUIRED_BETA,
+    _protocol,
+    create_app,
+    serve_in_thread,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -202,6 +209,23 @@ def test_a_client_leaving_a_large_answer_stops_the_proxy_reading_it() -> None:
     # What the kernel and the two hops buffer, not the whole answer (as it was: all 256 MiB).
     assert endless.sent < size // 4, endless.sent
     assert "not judged: 1 x the client left before the answer was complete" in _server(results).notes
+
+
+def test_client_connections_that_never_finish_a_request_are_closed_and_others_served(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_protocol, "REQUEST_SECONDS", 1.5)  # the mechanism, without waiting 10 s
+    with serve_in_thread(create_app()) as url, proxy_in_thread(url, out=io.StringIO()) as proxy:
+        host, port = proxy.base_url.removeprefix("http://").rsplit(":", 1)
+        silent = [socket.create_connection((host, int(port))) for _ in range(100)]
+        slowloris = socket.create_connection((host, int(port)))
+        slowloris.sendall(b"POST " + RUN.encode() + b" HTTP/1.1\r\nhost: p\r\n")  # the head never ends
+        with httpx.Client(base_url=proxy.base_url, headers=HEADERS, timeout=10) as client:
+            assert [client.post(RUN).status_code for _ in range(5)] == [200] * 5  # while they are held
+        for sock in [*silent, slowloris]:
+            sock.settimeout(1.5 + 10)  # the deadline, and room for a busy machine
+            assert sock.recv(1) == b"", "the proxy still holds a connection that sent no whole request"
+            sock.close()
 
 
 # The wire mutants a passive observer can see: the answer broke off, went silent past the

@@ -16,6 +16,7 @@ import uvicorn
 from drun_conformance._errors import TargetUnreachable, UsageError
 from drun_conformance._values import base_url_problem
 from drun_conformance.results import TargetResult
+from drun_conformance.server.reference._protocol import BoundedH11Protocol
 from drun_conformance.server.reference._serve import base_url_of, bind_socket
 
 from ._bounds import Bounds
@@ -39,12 +40,13 @@ def check_upstream(url: str) -> str:
 
 def proxy_config(app: ForwardingApp, log_level: str) -> uvicorn.Config:
     """uvicorn for the proxy: h11 on asyncio whatever else is installed (the same proxy
-    everywhere); the lifespan on, so the upstream connections close with the server; no
-    header of its own (`server`, `date`) added to the upstream's answers, no X-Forwarded-*
-    reading, no access log."""
+    everywhere), with the reference server's request deadline (a client that never finishes
+    its request is closed, as an idle one is); the lifespan on, so the upstream connections
+    close with the server; no header of its own (`server`, `date`) added to the upstream's
+    answers, no X-Forwarded-* reading, no access log."""
     return uvicorn.Config(
         app,
-        http="h11",
+        http=BoundedH11Protocol,
         loop="asyncio",
         lifespan="on",
         log_level=log_level,
