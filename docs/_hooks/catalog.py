@@ -15,7 +15,7 @@ import json
 import logging
 import sys
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -73,7 +73,13 @@ def checks_by_requirement() -> tuple[dict[str, CheckName], list[str]]:
         checks = Oracle.default().checks
     except SpecError as error:
         return {}, [f"the oracle refuses the catalog: {error}"]
-    return {c.requirement: CheckName(c.function.__qualname__, c.function.__module__) for c in checks}, []
+    return {c.requirement: CheckName(_made_by(c.function), c.function.__module__) for c in checks}, []
+
+
+def _made_by(function: Callable[..., object]) -> str:
+    """A check's name; one a factory made (one per schema node, say) is named by its factory: `f(…)`."""
+    factory, made = function.__qualname__.split(".<locals>.", 1)[0], "<locals>" in function.__qualname__
+    return f"{factory}(…)" if made else function.__qualname__
 
 
 def _load(path: Path) -> ModuleType:
