@@ -69,9 +69,10 @@ class ListingWalk:
 
     @property
     def complete(self) -> bool:
-        """The walk reached a 2xx page without a next_page: every match was listed."""
+        """The walk reached a 2xx page without a next_page, every page a page: every match was listed."""
         pages = self.followed
-        return bool(pages) and 200 <= pages[-1].status < 300 and not pages[-1].next_page
+        whole = bool(pages) and all(_misshapen(page.body) is None for page in pages)
+        return whole and 200 <= pages[-1].status < 300 and not pages[-1].next_page
 
     def listed(self) -> Iterator[dict[str, Any]]:
         for page in self.followed:
