@@ -57,7 +57,9 @@ def add_parser(commands: Commands) -> None:
 
 def _server(args: argparse.Namespace, argv: Sequence[str]) -> int:
     options = _options(args)
-    secrets = [options.api_key] if options.api_key else []
+    from drun_conformance.server._credentials import secrets_of
+
+    secrets = secrets_of(options.api_key)  # the key and the near misses of it the probes send
     return execute(args, argv, [lambda: checked_server(options)], secrets=secrets)
 
 
