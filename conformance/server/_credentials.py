@@ -52,7 +52,7 @@ def credential_probes(key: str | None) -> list[CredentialProbe]:
     known), then each form sent empty."""
     made_up = f"drun-conformance-wrong-key-{secrets.token_hex(8)}"
     probes = [CredentialProbe("a made-up key as a Bearer token", {"authorization": f"Bearer {made_up}"})]
-    for what, miss in _near_misses(key or ""):
+    for what, miss in _near_misses(key) if key else ():
         probes.append(CredentialProbe(f"x-api-key: {what}", {"x-api-key": miss}))
         probes.append(CredentialProbe(f"Authorization: Bearer {what}", {"authorization": f"Bearer {miss}"}))
     probes.append(CredentialProbe("Authorization: Bearer, no token", {"authorization": "Bearer"}, False))
