@@ -15,7 +15,7 @@ from urllib.parse import unquote
 
 from tests.mutant_kit import Body, Fault, Mutant, Reply, on_listing_items, on_run_body
 
-__all__ = ["MUTANTS"]
+__all__ = ["MUTANTS", "ONLY_AN_SDK_MISREADS"]
 
 
 def _no_fault(reply: Reply) -> None:
@@ -96,6 +96,16 @@ def _lte_read_as_lt(query: dict[str, str]) -> None:
 
 def _succeeded(body: Body) -> bool:
     return body.get("session_id") is not None
+
+
+def _past_int32(body: Body) -> None:
+    body["agent"]["version"] = 2**31  # an int64 like any other; a 32-bit reader refuses it
+
+
+def _stored_past_int32(reply: Reply) -> None:
+    """Every run it answers, reads back and lists at version 2^31: a record it keeps as stored."""
+    on_run_body(_past_int32)(reply)
+    on_listing_items(_past_int32)(reply)
 
 
 def _bumped(item: Body) -> None:
@@ -217,4 +227,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "filter-drops-its-matches", "listing.walk.no-skip", _no_fault, listing_query=_emptied_under_has_error
     ),
     Mutant("lte-read-as-lt", "listing.walk.no-skip", _no_fault, listing_query=_lte_read_as_lt),
+)
+# Servers the runner passes, whose answers an official SDK misreads (server --through-sdk).
+ONLY_AN_SDK_MISREADS: tuple[Mutant, ...] = (
+    Mutant("version-past-int32", "client.parse.int64", _stored_past_int32),
 )

@@ -20,7 +20,8 @@ The plan, in order (each phase stops where the budget does; the last one keeps a
 What no probe exercised: see `_remedies`. How every answer arrived is judged too (the oracle's
 delivery checks): one cut short, stalled, past the size cap or redirected fails its transport
 requirement, and the run sends nothing more. A target that never answered anything is
-unreachable (exit 3), not judged.
+unreachable (exit 3), not judged. With an AnswerLog, every run-now answer is kept (bytes,
+status, headers) for reading through the SDKs afterwards (`_replay`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from ._listing_probe import listing_walks, not_served, scheduled_walk, walk_exam
 from ._lookalikes import lookalike_ids
 from ._options import PROFILES, ProgressSink, ServerOptions, budget_of
 from ._remedies import Stop, explain_unexercised, what_would_exercise
+from ._replay import AnswerLog
 from ._transport import (
     BudgetSpent,
     Prober,
@@ -69,13 +71,14 @@ def check_server(
     options: ServerOptions | None = None,
     *,
     progress: ProgressSink | None = None,
+    answers: AnswerLog | None = None,
     **fields: Any,
 ) -> TargetResult:
     """Probe one server: `check_server(base_url="https://staging.example", deployment_ids=("depl_1",))`
     or with ServerOptions; the embedded reference server when `base_url` is None.
 
     `progress` (a `drun_conformance.reports.Progress`, say) is advanced once a request and told
-    every note.
+    every note. `answers`: where to keep every run-now answer, to read through the SDKs.
     """
     options = options or ServerOptions(**fields)
     if options.base_url is not None:
@@ -87,6 +90,7 @@ def check_server(
             budget_of(options),
             "live",
             progress,
+            answers,
         ).execute()
     from .reference import DEFAULT_API_KEY, expected_outcomes, serve_in_thread
 
@@ -100,6 +104,7 @@ def check_server(
             budget_of(options),
             "embedded",
             progress,
+            answers,
         ).execute()
 
 
@@ -112,6 +117,7 @@ class _ServerRun:
     budget: int
     kind: str
     progress: ProgressSink | None
+    answers: AnswerLog | None
     oracle: Oracle = field(default_factory=Oracle.default)
     tally: TargetTally = field(init=False)
     prober: Prober = field(init=False)
@@ -146,6 +152,8 @@ class _ServerRun:
             deadline_s=self.options.deadline_s,
         )
         self.redactor = Redactor(secrets_of(self.api_key))
+        if self.answers is not None:
+            self.answers.server = self._target_id()
 
     # --- the plan ---------------------------------------------------------------------
 
@@ -323,6 +331,8 @@ class _ServerRun:
         )
         if got is None:
             return
+        if self.answers is not None and not scrub:  # an answer to a near miss may quote it
+            self.answers.keep(self.prober.sent, self._last_sent(), got)
         self._judge_run_now(got, self._last_sent(), scrub)
 
     def _get(self, path: str) -> Exchange | None:
@@ -399,6 +409,9 @@ class _ServerRun:
             self.observed.setdefault("error:" + error["type"], "observed")
         if isinstance(trigger, dict) and isinstance(trigger.get("type"), str):
             self.observed.setdefault("trigger:" + trigger["type"], "observed")
+
+    def _target_id(self) -> str:
+        return f"server:{self.kind if self.kind == 'embedded' else self.base_url}"
 
     # --- how answers arrived ------------------------------------------------------------
 
@@ -479,7 +492,7 @@ class _ServerRun:
         reason = "not reached: " + self.stopped if self.stopped else "no probe exercised it"
         explain_unexercised(self.tally, stopped=bool(self.stopped), listing_served=self.listing_served)
         return self.tally.result(
-            target_id=f"server:{self.kind if self.kind == 'embedded' else self.base_url}",
+            target_id=self._target_id(),
             kind="server",
             identity={
                 "url": self.base_url,
