@@ -230,6 +230,8 @@ def _identity_title(target: TargetResult) -> tuple[str, str]:
     version = identity.get("version")
     language = identity.get("language")
     title = f"{name} {version}" if version else str(name)
+    if identity.get("reads"):  # server --through-sdk: the server's answers, as this SDK reads them
+        return title, f"your answers, as this SDK reads them · {identity['reads']}"
     return title, f"SDK{f' · {language}' if language else ''}"
 
 

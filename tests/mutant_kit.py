@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, unquote, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -34,7 +34,7 @@ class Reply:
     path: str  # the raw request path, percent-encoded
     method: str
     count: int  # how many run requests (POST) came before this one
-    api_key: str | None = None  # the x-api-key the request carried
+    api_key: str | None = None  # the key the request carried, in either form (None: none)
     query: str = ""  # the raw query string
     wire: Wire = "whole"
 
@@ -74,6 +74,12 @@ class Mutant:
     note: str = ""
     listing_query: Callable[[dict[str, str]], None] | None = None  # request fault: the listing
     # reads other parameters than were sent
+    accepts_key: Callable[[str, str], bool] | None = None  # request fault: (the header, "x-api-key"
+    # or "bearer"; the key as sent, "" for none) the server takes for the real key
+    folds_id: Callable[[str], str] | None = None  # request fault: the router reads a run-now path's
+    # id (decoded) through this, and runs the deployment it names when there is one
+    accepts_betas: Callable[[list[str]], bool] | None = None  # request fault: anthropic-beta values
+    # (sent, without the operation's own) the server takes for it
 
 
 def on_run_body(change: Callable[[Body], None], *, when: Callable[[Body], bool] = lambda b: True) -> Fault:
@@ -137,7 +143,7 @@ class FaultInjector:
             path,
             method,
             count,
-            asked.get("x-api-key"),
+            _credential(asked),
             scope.get("query_string", b"").decode("latin-1"),
         )
         self.mutant.fault(reply)
@@ -153,15 +159,71 @@ class FaultInjector:
         if self.mutant.accept_any_key:
             from drun_conformance.server.reference import DEFAULT_API_KEY
 
-            headers = [(n, DEFAULT_API_KEY.encode() if n.lower() == b"x-api-key" else v) for n, v in headers]
+            taken = DEFAULT_API_KEY.encode()
+            headers = [(n, taken if n.lower() == b"x-api-key" and v.strip() else v) for n, v in headers]
         if self.mutant.add_beta_when_missing and b"anthropic-beta" not in names:
-            headers.append((b"anthropic-beta", b"managed-agents-2026-04-01"))
+            headers.append((b"anthropic-beta", REQUIRED_BETA.encode()))
+        if self.mutant.accepts_key is not None:
+            headers = [(n, _accepted(n, v, self.mutant.accepts_key)) for n, v in headers]
+        if self.mutant.accepts_betas is not None:
+            headers = [(n, _betas_accepted(n, v, self.mutant.accepts_betas)) for n, v in headers]
+        if self.mutant.folds_id is not None:
+            scope = _folded(scope, self.mutant.folds_id)
         query_string = scope.get("query_string", b"")
         if self.mutant.listing_query is not None and scope["path"] == "/v1/deployment_runs":
             query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
             self.mutant.listing_query(query)
             query_string = urlencode(query).encode("latin-1")
         return {**copy.copy(scope), "headers": headers, "query_string": query_string}
+
+
+def _accepted(name: bytes, value: bytes, accepts: Callable[[str, str], bool]) -> bytes:
+    """A credential header as the server reads it: a key it takes, replaced by the real one."""
+    from drun_conformance.server.reference import DEFAULT_API_KEY
+
+    text = value.decode("latin-1")
+    if name.lower() == b"x-api-key" and accepts("x-api-key", text):
+        return DEFAULT_API_KEY.encode()
+    scheme, _, token = text.partition(" ")
+    if name.lower() == b"authorization" and scheme.lower() == "bearer" and accepts("bearer", token):
+        return f"Bearer {DEFAULT_API_KEY}".encode()
+    return value
+
+
+def _betas_accepted(name: bytes, value: bytes, accepts: Callable[[list[str]], bool]) -> bytes:
+    betas = [b.strip() for b in value.decode("latin-1").split(",")]
+    if name.lower() != b"anthropic-beta" or REQUIRED_BETA in betas or not accepts(betas):
+        return value
+    return value + b"," + REQUIRED_BETA.encode()
+
+
+def _folded(scope: Scope, fold: Callable[[str], str]) -> Scope:
+    """The request routed as a lax router does: a run-now path's id read through `fold`, and
+    the deployment it then names run (when there is one)."""
+    from drun_conformance.server.reference import default_scenario, run_path
+
+    raw = scope.get("raw_path") or scope["path"].encode()
+    parts = raw.split(b"/")
+    if len(parts) != 5 or parts[1:3] != [b"v1", b"deployments"] or parts[4] != b"run":
+        return scope
+    known = {d.id for d in default_scenario().deployments}
+    asked = unquote(parts[3].decode("latin-1"))
+    folded = fold(asked)
+    if folded == asked or folded not in known:
+        return scope
+    path = run_path(folded)
+    return {**copy.copy(scope), "raw_path": path.encode(), "path": unquote(path)}
+
+
+REQUIRED_BETA = "managed-agents-2026-04-01"
+
+
+def _credential(asked: dict[str, str]) -> str | None:
+    """The key a request carried, as the reference server reads it: `x-api-key`, else a Bearer
+    token; a header sent empty carries none."""
+    scheme, _, token = asked.get("authorization", "").strip().partition(" ")
+    bearer = token.strip() if scheme.lower() == "bearer" else ""
+    return asked.get("x-api-key", "").strip() or bearer or None
 
 
 async def _send_reply(reply: Reply, receive: Receive, send: Send) -> None:

@@ -40,6 +40,12 @@ BAD_VALUES: list[tuple[list[str], str]] = [
     (["server", "--seed", "-1"], "argument --seed: must be from 0 to"),
     (["server", "--seed", str(2**64)], "argument --seed"),
     (["server", "--report-dir", "{file}"], "--report-dir: cannot create the folder"),
+    (["server", "--through-sdk", "cobol"], "--through-sdk 'cobol': the shipped harnesses are"),
+    (["server", "--through-sdk", "java@not-a-release"], "is not a release number"),
+    (
+        ["server", "--through-sdk", "java", "--through-sdk", "java@3.14.0"],
+        "the same SDK release is named twice",
+    ),
     (["client", "--harness", "x", "--examples", "-1"], "argument --examples: must be at least 0"),
     (["client", "--harness", "x", "--examples", "many"], "argument --examples"),
     (["client", "--harness", "x", "--timeout", "0"], "argument --timeout: must be more than 0"),

@@ -10,6 +10,8 @@ from drun_conformance.oracle import UNPARSED, ListingPage, ListingWalk, Oracle, 
 
 ORACLE = Oracle.default()
 LISTING = {
+    "listing.page.shape",
+    "listing.run.same-record",
     "listing.page.limit",
     "listing.walk.no-repeat",
     "listing.walk.no-skip",
@@ -40,8 +42,9 @@ def walk(
     filters: dict[str, str] | None = None,
     limit: int | None = 2,
     known: tuple[str, ...] = (),
+    answered: tuple[dict[str, Any], ...] = (),
 ) -> ListingWalk:
-    return ListingWalk(filters or {}, limit, pages, frozenset(known))
+    return ListingWalk(filters or {}, limit, pages, frozenset(known), {r["id"]: r for r in answered})
 
 
 def failed(listing: ListingWalk) -> set[str]:
@@ -53,10 +56,11 @@ CLEAN = walk(
     page(run("r2"), run("r1"), cursor="c2"),
     filters={"deployment_id": "depl_a", "has_error": "false", "created_at[gte]": "2026-05-01T00:00:00+02:00"},
     known=("r1", "r2", "r3", "r4"),
+    answered=(run("r2"), {**run("r4"), "created_at": "2026-05-01T14:00:00+02:00"}),  # the same instant
 )
 
 
-def test_a_clean_walk_exercises_four_requirements_and_passes() -> None:
+def test_a_clean_walk_exercises_six_requirements_and_passes() -> None:
     evaluation = ORACLE.judge_listing_walk(CLEAN)
     assert evaluation.violations == []
     assert evaluation.exercised == LISTING - {"listing.cursor.invalid-400"}
@@ -82,6 +86,11 @@ def test_a_clean_walk_exercises_four_requirements_and_passes() -> None:
             walk(ListingPage(200, {"data": [], "next_page": None}, "made-up", issued=False)),
             "listing.cursor.invalid-400",
         ),
+        (walk(ListingPage(200, {"runs": []})), "listing.page.shape"),
+        (walk(ListingPage(200, UNPARSED)), "listing.page.shape"),
+        (walk(ListingPage(200, [run("r1")])), "listing.page.shape"),
+        (walk(page(run("r1"), following=7)), "listing.page.shape"),  # type: ignore[arg-type]
+        (walk(page(run("r1")), answered=({**run("r1"), "session_id": "sesn_2"},)), "listing.run.same-record"),
     ],
 )
 def test_each_fault_is_found_by_its_requirement_only(listing: ListingWalk, requirement: str) -> None:
@@ -97,7 +106,12 @@ def test_a_400_envelope_for_a_made_up_cursor_passes_and_odd_bodies_do_not_crash(
     envelope = {"type": "error", "error": {"type": "invalid_request_error", "message": "bad page"}}
     assert failed(walk(ListingPage(400, envelope, "x", issued=False))) == set()
     for body in (UNPARSED, [], {"data": "no"}, {"data": [1, None, "x"]}, {"data": [{"id": 5}]}):
-        ORACLE.judge_listing_walk(walk(ListingPage(200, body)))
+        ORACLE.judge_listing_walk(walk(ListingPage(200, body), answered=(run("r1"),)))
+
+
+def test_a_page_without_next_page_is_a_last_page_and_an_error_page_no_page() -> None:
+    assert failed(walk(ListingPage(200, {"data": [run("r1")]}))) == set()
+    assert "listing.page.shape" not in ORACLE.judge_listing_walk(walk(ListingPage(404, {}))).exercised
 
 
 def test_the_listing_checks_never_run_on_a_single_body() -> None:

@@ -50,14 +50,14 @@ def execute(
     return run(checks, argv=argv, report_dir=report_dir(args), **options, **how)
 
 
-def checked_server(options: Any) -> Any:
-    """check_server with live progress on standard error."""
+def checked_server(options: Any, **how: Any) -> Any:
+    """check_server with live progress on standard error (`how`: its other keywords)."""
     from drun_conformance.reports import progress
     from drun_conformance.server import budget_of, check_server
 
     label = f"server {options.base_url or 'embedded'}"
     with progress(total=budget_of(options), label=label) as bar:
-        return check_server(options, progress=bar)
+        return check_server(options, progress=bar, **how)
 
 
 def note(text: str, *, label: str | None = None) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from drun_conformance._errors import UsageError
 from drun_conformance._values import api_key_problem
 
-from ._common import Commands, checked_server, execute, run_flags
+from ._common import Commands, checked_server, execute, note, run_flags
 from ._flags import api_key, base_url, int_from, non_empty, seconds
 
 if TYPE_CHECKING:
@@ -51,14 +52,44 @@ def add_parser(commands: Commands) -> None:
         metavar="N",
         help="larger answers are a finding (default 10 MiB)",
     )
+    server.add_argument(
+        "--through-sdk",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="read every run-now answer the server gave through this shipped SDK harness too (python,"
+        " typescript, java, go; NAME@VERSION for a release), judged as the SDK gate judges its parse: one"
+        " target each, no extra request to the server (repeatable)",
+    )
     run_flags(server)
     server.set_defaults(handler=_server, wants_argv=True)
 
 
 def _server(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from drun_conformance.server._credentials import secrets_of
+    from drun_conformance.server._replay import AnswerLog, read_through_sdk
+
     options = _options(args)
-    secrets = [options.api_key] if options.api_key else []
-    return execute(args, argv, [lambda: checked_server(options)], secrets=secrets)
+    sdks = _through_sdks(args.through_sdk)
+    log = AnswerLog()
+    secrets = secrets_of(options.api_key)  # the key and the near misses of it the probes send
+    checks: list[Callable[[], Any]] = [lambda: checked_server(options, answers=log if sdks else None)]
+    for sdk in sdks:  # in turn, after the server's check: they read the answers it kept
+        checks.append(partial(read_through_sdk, log, sdk, strict=args.strict, note=partial(note, label=sdk)))
+    return execute(args, argv, checks, secrets=secrets)
+
+
+def _through_sdks(names: list[str]) -> list[str]:
+    """The `--through-sdk` values, each checked as `client --sdk` checks it, before any request."""
+    from drun_conformance.client._sdks import parse_sdk
+
+    try:
+        releases = [parse_sdk(name) for name in names]
+    except UsageError as exc:
+        raise UsageError(str(exc).replace("--sdk", "--through-sdk", 1)) from None
+    if len(set(releases)) < len(releases):
+        raise UsageError("--through-sdk: the same SDK release is named twice")
+    return names
 
 
 def _options(args: argparse.Namespace) -> ServerOptions:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._body import unparsed_because
 from ._case import Case, Exchange, Found, show
 from ._registry import Registry, needs_exchange
 
@@ -48,6 +49,28 @@ def check_success_content_type(case: Case) -> list[Found] | None:
     return [("", f"Received: {got} / Expected: application/json")]
 
 
+@rule("http.success.charset")
+@needs_exchange
+def check_success_charset(case: Case) -> list[Found] | None:
+    exchange = _exchange(case)
+    if not 200 <= exchange.status < 300:
+        return None
+    charset = _charset(exchange.response_headers.get("content-type", ""))
+    if charset is None or charset.lower() == "utf-8":
+        return []
+    got = exchange.response_headers["content-type"]
+    return [("", f"Received: content-type {show(got, 80)} / Expected: no charset, or charset=utf-8")]
+
+
+def _charset(content_type: str) -> str | None:
+    """The charset parameter of a content-type (RFC 9110 section 8.3), None when it has none."""
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"')
+    return None
+
+
 @rule("http.error.envelope")
 @needs_exchange
 def check_error_envelope(case: Case) -> list[Found] | None:
@@ -56,11 +79,13 @@ def check_error_envelope(case: Case) -> list[Found] | None:
         return None
     if exchange.media_type == "application/json" and _envelope_error(case) is not None:
         return []
+    why = unparsed_because(case)  # JSON no client reads alike is no envelope: say why
+    unread = f" ({why[1][1].partition(' / ')[0].removeprefix('Received: ')})" if why else ""
     return [
         (
             "",
             f"Received: {exchange.status} {exchange.media_type or 'no content-type'} "
-            f"{show(exchange.body.decode('utf-8', 'replace'), 60)} / Expected: application/json "
+            f"{show(exchange.body.decode('utf-8', 'replace'), 60)}{unread} / Expected: application/json "
             '{"type": "error", "error": {"type": ..., "message": ...}}',
         )
     ]

@@ -1,19 +1,22 @@
-"""Checks of the listing, `GET /v1/deployment_runs`, as the SDKs page through it: `limit`
-caps a page, following `next_page` neither repeats nor skips a run, the filters hold, and a
-cursor the server never issued is a 400 (the SDKs' reference: "Invalid or expired cursors
-return 400"). Each reads one ListingWalk (the pages of one query, followed cursor by cursor);
-the Oracle runs them in `judge_listing_walk`.
+"""Checks of the listing, `GET /v1/deployment_runs`, as the SDKs page through it: a page is
+`{data, next_page}`, `limit` caps it, following `next_page` neither repeats nor skips a run,
+the filters hold, a run listed is the record answered for its id, and a cursor the server never
+issued is a 400 (the SDKs' reference: "Invalid or expired cursors return 400"). Each reads one
+ListingWalk (the pages of one query, followed cursor by cursor); the Oracle runs them in
+`judge_listing_walk`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from ._case import Found, show
+from ._case import UNPARSED, Found, show
+from ._meaning import differences
 from ._registry import Registry
 from ._rfc3339 import parse_rfc3339
 
@@ -49,13 +52,15 @@ class ListingWalk:
 
     `filters` are the query parameters sent besides `page` and `limit` (`deployment_id`,
     `trigger_type`, `has_error`, `created_at[gte]`...); `known_ids` the runs the walker saw
-    answered before the walk began that match the filters, so the walk must list them all.
+    answered before the walk began that match the filters, so the walk must list them all;
+    `answered` the records the walker saw answered, by run id, that a run listed must equal.
     """
 
     filters: Mapping[str, str]
     limit: int | None
     pages: tuple[ListingPage, ...]
     known_ids: frozenset[str] = frozenset()
+    answered: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def followed(self) -> tuple[ListingPage, ...]:
@@ -64,9 +69,10 @@ class ListingWalk:
 
     @property
     def complete(self) -> bool:
-        """The walk reached a 2xx page without a next_page: every match was listed."""
+        """The walk reached a 2xx page without a next_page, every page a page: every match was listed."""
         pages = self.followed
-        return bool(pages) and 200 <= pages[-1].status < 300 and not pages[-1].next_page
+        whole = bool(pages) and all(_misshapen(page.body) is None for page in pages)
+        return whole and 200 <= pages[-1].status < 300 and not pages[-1].next_page
 
     def listed(self) -> Iterator[dict[str, Any]]:
         for page in self.followed:
@@ -89,6 +95,65 @@ FILTERS = frozenset({"deployment_id", "trigger_type", "has_error", *_BEFORE_AFTE
 def run_matches(run: dict[str, Any], filters: dict[str, str]) -> bool:
     """Whether `run` is one the listing's `filters` ask for (an unknown filter holds)."""
     return all(_mismatch(run, name, wanted) is None for name, wanted in filters.items())
+
+
+@rule("listing.page.shape")
+def check_page_shape(walk: ListingWalk) -> list[Found] | None:
+    pages = [page for page in walk.pages if 200 <= page.status < 300]
+    if not pages:
+        return None
+    for number, page in enumerate(pages, 1):
+        why = _misshapen(page.body)
+        if why is not None:
+            at = f"page {number}" + (f" (page={show(page.cursor, 40)})" if page.cursor else "")
+            return [("", f'Received: {why} on {at} / Expected: {{"data": [runs...], "next_page": ...}}')]
+    return []
+
+
+def _misshapen(body: Any) -> str | None:
+    """What keeps a 2xx listing body from being a page, or None when it is one."""
+    if body is UNPARSED:
+        return "a body that is not JSON"
+    if not isinstance(body, dict):
+        return f"a JSON {type(body).__name__}, not an object"
+    if not isinstance(body.get("data"), list):
+        return "no data array" if "data" not in body else f"data {show(body['data'], 40)}"
+    following = body.get("next_page")
+    if following is not None and not isinstance(following, str):
+        return f"next_page {show(following, 40)}"
+    return None
+
+
+@rule("listing.run.same-record")
+def check_listed_run_same_record(walk: ListingWalk) -> list[Found] | None:
+    compared = [
+        (walk.answered[run["id"]], run)
+        for run in walk.listed()
+        if isinstance(run.get("id"), str) and run["id"] in walk.answered
+    ]
+    if not compared:
+        return None
+    for answered, run in compared:
+        changed = sorted(differences(answered, run, timestamps=_timestamp_paths()))
+        if changed:
+            where = ", ".join(p or "(whole run)" for p in changed[:5])
+            return [
+                (
+                    changed[0],
+                    f"Received: run {show(run['id'])} listed with a record that differs at {where}"
+                    " / Expected: the record answered for it",
+                )
+            ]
+    return []
+
+
+@cache
+def _timestamp_paths() -> tuple[tuple[str, ...], ...]:
+    """The run's timestamp fields (compared as instants): the shipped catalog's."""
+    from drun_conformance import spec
+
+    structures = [r.structure for r in spec.load_catalog() if r.structure is not None]
+    return tuple(s.path for s in structures if s.kind == "rfc3339")
 
 
 @rule("listing.page.limit")

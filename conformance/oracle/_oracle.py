@@ -26,6 +26,7 @@ from typing import Any, Literal
 from drun_conformance._errors import SpecError
 from drun_conformance.spec import Catalog, Level
 
+from . import _ijson  # noqa: F401  (registers the I-JSON body checks)
 from ._answers import READ_BACK, RUN_NOW
 from ._call import ClientCall, ClientCase
 from ._case import DEFAULT_SKEW, UNPARSED, Case, Exchange, Finding, Found, SpecFacts
@@ -163,13 +164,22 @@ class Oracle:
         return self._judged(self._plan("run-now", _ok(exchange), run is UNPARSED, True, True), case)
 
     def judge_read_back(
-        self, exchange: Exchange, run: Any, *, original: Mapping[str, Any] | None
+        self,
+        exchange: Exchange,
+        run: Any,
+        *,
+        original: Mapping[str, Any] | None,
+        served_before: bool = False,
     ) -> Evaluation:
         """An answer to `GET /v1/deployment_runs/{id}`: its HTTP; and for a 2xx, the run as a run
         record, and the same record as `original` (the run first answered, None when unknown:
-        then sameness is not exercised)."""
+        then sameness is not exercised). `served_before`: the target has served this run by its
+        id before, so a 404 now is a run no longer served (runs are append-only)."""
         case = Case(run, self.facts, exchange, original=original)
-        return self._judged(self._plan("read-back", _ok(exchange), run is UNPARSED, True, False), case)
+        judged = self._judged(self._plan("read-back", _ok(exchange), run is UNPARSED, True, False), case)
+        if served_before and original is not None and not _ok(exchange):
+            judged += self._judged((_steps(self._read_back), {}), case)
+        return judged
 
     def judge_listing_page(self, exchange: Exchange, page: Any) -> PageEvaluation:
         """An answer to `GET /v1/deployment_runs`: `page` its body parsed. Its HTTP; and for a

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._body import encoding_problem
+from ._body import unparsed_because
 from ._case import UNPARSED, Case, Found, show
 from ._registry import Registry
 from ._rfc3339 import parse_rfc3339
@@ -38,12 +38,10 @@ def value_at(case: Case, path: tuple[str, ...]) -> Any:
 def check_payload_is_json(case: Case) -> list[Found] | None:
     if case.run is not UNPARSED:
         return []
-    body = case.exchange.body if case.exchange is not None else case.body
-    problem = encoding_problem(body) if body is not None else None
-    if problem is not None:
-        expected = "JSON in UTF-8 without a byte order mark (RFC 8259 section 8.1)"
-        return [("", f"Received: {problem} / Expected: {expected}")]
-    return [("", "Received: bytes that are not JSON / Expected: a JSON document")]
+    why = unparsed_because(case)  # JSON that is no I-JSON is another requirement's finding
+    if why is None:
+        return [("", "Received: bytes that are not JSON / Expected: a JSON document")]
+    return [why[1]] if why[0] == "payload.json" else []
 
 
 @rule("run.outcome.exactly-one")

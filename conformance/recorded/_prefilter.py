@@ -25,6 +25,7 @@ import jsonschema_rs
 import orjson
 
 from drun_conformance.oracle import UNPARSED, parse_body
+from drun_conformance.oracle._body import names_unique
 from drun_conformance.oracle._structural import EXACT_FLOAT_MAX
 from drun_conformance.spec import Catalog
 
@@ -232,6 +233,9 @@ def payload_conforms(body: bytes, prefilter: PreFilter | None = None) -> bool:
         run = orjson.loads(body)
     except orjson.JSONDecodeError:
         run = parse_body(body)
+    else:
+        if not names_unique(body, run):  # orjson keeps the last of a name: no I-JSON, no run read
+            run = parse_body(body)
     return prefilter.accepts(run)
 
 

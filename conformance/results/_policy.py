@@ -7,7 +7,8 @@
 The `verdict` says what was found: `conformant` only when every applicable MUST was exercised
 and none failed; `non-conformant` when one failed, listed in an expectations file or not; else
 `incomplete`. The `gate` says what the exit status does with it: `failed` on a failure not
-listed, `incomplete`, else `passed`. With `strict`, SHOULD failures count as MUST ones.
+listed, `incomplete`, else `passed`. With `strict`, SHOULDs count as MUSTs both ways: a SHOULD
+failure fails, and a SHOULD never exercised (that could have been) leaves the verdict incomplete.
 """
 
 from __future__ import annotations
@@ -25,10 +26,15 @@ def _gating(strict: bool) -> set[str]:
     return {"MUST", "SHOULD"} if strict else {"MUST"}
 
 
-def _short_of_must(requirements: list[RequirementResult]) -> bool:
-    """A MUST was never exercised (and could have been), or none was exercised at all."""
+def _short(requirements: list[RequirementResult], gating: set[str]) -> bool:
+    """A gating requirement was never exercised (and could have been), or no MUST was at all."""
     must = [r for r in requirements if r.level == "MUST"]
-    return not any(r.status in ("passed", "failed") for r in must) or any(r.unexercised for r in must)
+    exercised = any(r.status in ("passed", "failed") for r in must)
+    return not exercised or any(r.unexercised for r in requirements if r.level in gating)
+
+
+def _unexercised(target: TargetResult, gating: set[str]) -> list[RequirementResult]:
+    return [r for r in target.requirements if r.level in gating and r.unexercised]
 
 
 def target_verdict(requirements: Iterable[RequirementResult], *, strict: bool) -> Verdict:
@@ -37,7 +43,7 @@ def target_verdict(requirements: Iterable[RequirementResult], *, strict: bool) -
     gating = _gating(strict)
     if any(r.status == "failed" and r.level in gating for r in requirements):
         return "non-conformant"
-    return "incomplete" if _short_of_must(requirements) else "conformant"
+    return "incomplete" if _short(requirements, gating) else "conformant"
 
 
 def target_gate(requirements: Iterable[RequirementResult], *, strict: bool) -> Gate:
@@ -47,7 +53,7 @@ def target_gate(requirements: Iterable[RequirementResult], *, strict: bool) -> G
     if any(r.status == "failed" and r.level in gating and r.expected is None for r in requirements):
         return "failed"
     # Known failures aside, what was never exercised is no pass.
-    return "incomplete" if _short_of_must(requirements) else "passed"
+    return "incomplete" if _short(requirements, gating) else "passed"
 
 
 def run_verdict(targets: Iterable[TargetResult], *, partial: bool = False) -> Verdict:
@@ -85,10 +91,11 @@ def describe_gate(target: TargetResult, *, strict: bool = False) -> str:
             lambda r: f"{r.id}, {r.expected_in or 'an expectations file'}",
         ),
     ]
-    unexercised = target.unexercised_must()
-    if unexercised:
-        shown = ", ".join(r.id for r in unexercised[:4]) + (", ..." if len(unexercised) > 4 else "")
-        parts.append(f"{len(unexercised)} MUST never exercised ({shown})")
+    for level in ("MUST", "SHOULD"):
+        unexercised = _unexercised(target, gating & {level})
+        if unexercised:
+            shown = ", ".join(r.id for r in unexercised[:4]) + (", ..." if len(unexercised) > 4 else "")
+            parts.append(f"{len(unexercised)} {level} never exercised ({shown})")
     said = "; ".join(part for part in parts if part)
     return f"gate {target.gate}: {target.verdict}" + (f", {said}" if said else "")
 

@@ -1,9 +1,17 @@
 """The server runner's listing probes: walk its own runs back through `GET /v1/deployment_runs`
 as the SDKs page (`page` cursor in, `next_page` out), and send one made-up cursor.
 
-Three queries, few requests: every manual run since the runner's first, a few a page (so the
-walk crosses pages: a repeat or a skip at a page boundary shows); one deployment's runs with
-one outcome (the deployment_id and has_error filters); and a cursor no server issued.
+Each query asks a question whose answer the runner knows in part: the runs it saw answered
+(and served back by id, so stored as answered) that match the filters must be listed, the
+others must be left out (listing.filter.holds), and every run listed that it saw answered must
+be that record (listing.run.same-record). Few requests, those that cover the most first: one
+page of the first deployment's scheduled runs (where a target first shows it serves a listing
+at all); every manual run since the runner's first, a few a page (so the walk crosses pages:
+a repeat or a skip at a page boundary shows); a cursor no server issued; the first run's
+deployment and outcome, up to its creation, without `limit` (the server's default page): the
+first run must be listed, the other deployments' runs and the later ones left out; the runs of
+the other outcome since the first run, the largest page: the first run must be left out; then
+one page of each other deployment's scheduled runs.
 """
 
 from __future__ import annotations
@@ -12,12 +20,21 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from drun_conformance.oracle import Exchange, ListingPage, ListingWalk, parse_body, parse_rfc3339
+from drun_conformance.oracle import Exchange, ListingPage, ListingWalk, parse_body, parse_rfc3339, run_matches
 from drun_conformance.results import Counterexample
 
-__all__ = ["LISTING_REQUIREMENTS", "MADE_UP_CURSOR", "listing_walks", "walk_example"]
+__all__ = [
+    "LISTING_REQUIREMENTS",
+    "MADE_UP_CURSOR",
+    "listing_walks",
+    "not_served",
+    "scheduled_walk",
+    "walk_example",
+]
 
 LISTING_REQUIREMENTS = (
+    "listing.page.shape",
+    "listing.run.same-record",
     "listing.page.limit",
     "listing.walk.no-repeat",
     "listing.walk.no-skip",
@@ -27,34 +44,67 @@ LISTING_REQUIREMENTS = (
 MADE_UP_CURSOR = "drun-conformance-made-up-cursor"
 _PAGES_PER_WALK = 3  # the walk over every run aims at this many pages
 _MAX_PAGES = 6  # and stops here (a live account lists others' runs too): no-skip then unexercised
+_MAX_LIMIT = 1000  # the largest page the SDKs may ask for
+_SCHEDULED_LIMIT = 5
+# A target that answers these to a well-formed listing request serves no listing (no route,
+# or not this method on it); any other answer comes from a listing, judged as one.
+_NO_ROUTE = frozenset({404, 405, 501})
 Get = Callable[[str], Exchange | None]  # sends one GET, judges the page, None on no usable answer
+Runs = Sequence[tuple[str, dict[str, Any]]]  # (deployment id, the run as answered)
 
 
-def listing_walks(get: Get, runs: Sequence[tuple[str, dict[str, Any]]]) -> Iterator[ListingWalk]:
-    """The walks over `runs` (deployment id, the run as answered), each once its pages are in."""
-    stamps = [run["created_at"] for _, run in runs if parse_rfc3339(str(run.get("created_at"))) is not None]
-    if not stamps:
+def not_served(status: int) -> bool:
+    """Whether a listing request answered `status` says the target serves no listing."""
+    return status in _NO_ROUTE
+
+
+def scheduled_walk(get: Get, deployment_id: str, answered: Mapping[str, Any]) -> ListingWalk | None:
+    """One page of `deployment_id`'s scheduled runs (the runs Run Deployment Now never makes:
+    each a manual run listed breaks the filter), or None on no usable answer."""
+    filters = {"deployment_id": deployment_id, "trigger_type": "schedule"}
+    return _walk(get, filters, _SCHEDULED_LIMIT, {}, answered, most_pages=1)
+
+
+def listing_walks(get: Get, runs: Runs, answered: Mapping[str, Any]) -> Iterator[ListingWalk]:
+    """The walks over `runs` (served back by id as answered: the walks must list those that
+    match), each once its pages are in. `answered`: every run the runner saw answered, by id."""
+    stamped = [(run, stamp) for _, run in runs if (stamp := parse_rfc3339(str(run.get("created_at"))))]
+    if not stamped:
         return
-    manual = {"trigger_type": "manual", "created_at[gte]": min(stamps)}
-    limit = max(1, -(-len(runs) // _PAGES_PER_WALK))
-    yield _walk(get, manual, limit, frozenset(run["id"] for _, run in runs if isinstance(run.get("id"), str)))
-    deployment_id, first = runs[0]
-    # Only the filters are judged here: the outcome a run was answered with may not be the one
-    # the server stored (that is the read-back's finding), so no run is known to match.
-    one = {"deployment_id": deployment_id, "has_error": "true" if first.get("error") is not None else "false"}
-    yield _walk(get, one, 1000, frozenset())
+    first, _ = min(stamped, key=lambda pair: pair[1].utc)
+    since = first["created_at"]
+    known = {str(run["id"]): run for run, _ in stamped if isinstance(run.get("id"), str)}
+    manual = {"trigger_type": "manual", "created_at[gte]": since}
+    yield _walk(get, manual, max(1, -(-len(runs) // _PAGES_PER_WALK)), known, answered)
     answer = get("/v1/deployment_runs?" + urlencode({"page": MADE_UP_CURSOR}))
     if answer is not None:
         page = ListingPage(answer.status, parse_body(answer.body), MADE_UP_CURSOR, issued=False)
         yield ListingWalk({}, None, (page,))
+    outcome = "true" if first.get("error") is not None else "false"
+    # The first run is at both bounds: listed by the first walk (gte), left out by the third
+    # (its outcome), listed by the second (lte), whose deployment leaves others' runs out.
+    one = {"deployment_id": str(first.get("deployment_id")), "has_error": outcome, "created_at[lte]": since}
+    yield _walk(get, one, None, known, answered)
+    other = {"has_error": "false" if outcome == "true" else "true", "created_at[gte]": since}
+    yield _walk(get, other, _MAX_LIMIT, known, answered)
 
 
-def _walk(get: Get, filters: Mapping[str, str], limit: int, known: frozenset[str]) -> ListingWalk:
+def _walk(
+    get: Get,
+    filters: Mapping[str, str],
+    limit: int | None,
+    known: Mapping[str, dict[str, Any]],
+    answered: Mapping[str, Any],
+    *,
+    most_pages: int = _MAX_PAGES,
+) -> ListingWalk:
+    """The pages of one query; `known` the runs whose answers the runner trusts, those of them
+    that match the filters must be listed."""
     pages: list[ListingPage] = []
     cursor: str | None = None
-    while len(pages) < _MAX_PAGES:
-        query = {**filters, "limit": str(limit), **({"page": cursor} if cursor else {})}
-        answer = get("/v1/deployment_runs?" + urlencode(query))
+    while len(pages) < most_pages:
+        query = {**filters, **({"limit": str(limit)} if limit is not None else {})}
+        answer = get("/v1/deployment_runs?" + urlencode({**query, **({"page": cursor} if cursor else {})}))
         if answer is None:
             break
         page = ListingPage(answer.status, parse_body(answer.body), cursor)
@@ -63,7 +113,10 @@ def _walk(get: Get, filters: Mapping[str, str], limit: int, known: frozenset[str
         if not 200 <= page.status < 300 or not isinstance(following, str) or not following:
             break
         cursor = following
-    return ListingWalk(dict(filters), limit, tuple(pages), known)
+    must = frozenset(rid for rid, run in known.items() if run_matches(run, dict(filters)))
+    listed = {run.get("id") for page in pages for run in page.runs}
+    seen = {rid: answered[rid] for rid in listed if isinstance(rid, str) and rid in answered}
+    return ListingWalk(dict(filters), limit, tuple(pages), must, seen)
 
 
 def walk_example(walk: ListingWalk, base_url: str) -> Counterexample:

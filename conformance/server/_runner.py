@@ -1,35 +1,51 @@
 """Check a server: plan probes that cover the most requirements per request, send them
 within the budget, judge every exchange with the oracle, and tally a TargetResult.
 
-Order of the plan, most coverage first: the first given deployment id, an unknown id that
-needs escaping, no credentials, a wrong key, no beta (these create no run, and tell early
-whether a target that did not answer the first answers at all), each other given id once;
-then each run read back by its id and each id's scheduled runs listed (where served); then,
-while budget remains, repeats of each id (intermittent faults) and Schemathesis cases. What
-no probe exercised: see `_remedies`.
+The plan, in order (each phase stops where the budget does; the last one keeps a reserve):
 
-How every answer arrived is judged too (the oracle's delivery checks): one cut short, stalled,
-past the size cap or redirected fails its transport requirement, and the run sends nothing
-more. A target that never answered anything is unreachable (exit 3), not judged.
+1. Coverage, a request for each kind of answer: the first given deployment id, an unknown id
+   that needs escaping, no credentials, a made-up key, no beta (these create no run, and tell
+   early whether a target that did not answer the first answers at all), each other given id.
+2. Each run read back by its id (the same record, runs are append-only).
+3. The listing, where served: each id's scheduled runs, then walks whose answers the runner
+   knows in part (`_listing_probe`).
+4. Sharp probes, one of each class in turn, cheap and decisive first: wrong credentials in
+   every form the SDKs send (`_credentials`), a beta header without the operation's own, ids a
+   lax router folds onto a given one (`_lookalikes`). None creates a run on a conformant server.
+5. While budget remains beyond the reserve: repeats of each id (intermittent faults) and
+   Schemathesis cases.
+6. At the end, from the reserve: every run answered read back again (a record changed later,
+   or one no longer served, fails run.read-back.same-record).
+
+What no probe exercised: see `_remedies`. How every answer arrived is judged too (the oracle's
+delivery checks): one cut short, stalled, past the size cap or redirected fails its transport
+requirement, and the run sends nothing more. A target that never answered anything is
+unreachable (exit 3), not judged. With an AnswerLog, every run-now answer is kept (bytes,
+status, headers) for reading through the SDKs afterwards (`_replay`).
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import zip_longest
 from typing import Any
 from urllib.parse import quote, unquote
 
 from drun_conformance import spec
-from drun_conformance._secrets import CREDENTIAL_HEADERS
-from drun_conformance.oracle import Delivery, Exchange, Oracle, parse_body
+from drun_conformance._secrets import CREDENTIAL_HEADERS, Redactor
+from drun_conformance.oracle import Delivery, Exchange, ListingWalk, Oracle, parse_body
 from drun_conformance.results import Counterexample, Interrupted, TargetResult, TargetTally
 
-from ._listing_probe import listing_walks, walk_example
+from ._credentials import credential_probes, secrets_of
+from ._listing_probe import listing_walks, not_served, scheduled_walk, walk_example
+from ._lookalikes import lookalike_ids
 from ._options import PROFILES, ProgressSink, ServerOptions, budget_of
 from ._remedies import Stop, explain_unexercised, what_would_exercise
+from ._replay import AnswerLog
 from ._transport import (
     BudgetSpent,
     Prober,
@@ -47,15 +63,22 @@ __all__ = ["check_server"]
 
 _ABORT_AFTER_FAULTS = 2
 _READ_BACK = "run.read-back.same-record"
+_OTHER_BETAS = "files-api-2025-04-14,mcp-client-2025-04-04"  # real betas, not the operation's
+Probe = Callable[[], None]  # one request of the sharp probes
 
 
 def check_server(
-    options: ServerOptions | None = None, *, progress: ProgressSink | None = None, **fields: Any
+    options: ServerOptions | None = None,
+    *,
+    progress: ProgressSink | None = None,
+    answers: AnswerLog | None = None,
+    **fields: Any,
 ) -> TargetResult:
     """Probe one server: `check_server(base_url="https://staging.example", deployment_ids=("depl_1",))`
     or with ServerOptions; the embedded reference server when `base_url` is None.
 
-    `progress` (a `drun_conformance.reports.Progress`, say) is advanced once a request and told every note.
+    `progress` (a `drun_conformance.reports.Progress`, say) is advanced once a request and told
+    every note. `answers`: where to keep every run-now answer, to read through the SDKs.
     """
     options = options or ServerOptions(**fields)
     if options.base_url is not None:
@@ -67,6 +90,7 @@ def check_server(
             budget_of(options),
             "live",
             progress,
+            answers,
         ).execute()
     from .reference import DEFAULT_API_KEY, expected_outcomes, serve_in_thread
 
@@ -80,6 +104,7 @@ def check_server(
             budget_of(options),
             "embedded",
             progress,
+            answers,
         ).execute()
 
 
@@ -92,11 +117,18 @@ class _ServerRun:
     budget: int
     kind: str
     progress: ProgressSink | None
+    answers: AnswerLog | None
     oracle: Oracle = field(default_factory=Oracle.default)
     tally: TargetTally = field(init=False)
     prober: Prober = field(init=False)
+    redactor: Redactor = field(init=False)  # knows the key and its near misses
     seen_ids: set[str] = field(default_factory=set)
-    runs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    runs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # as first answered
+    # The records the listing is judged against, by id: as read back, else as answered; only
+    # those judged clean (a record already at fault is that finding, not the listing's).
+    records: dict[str, Any] = field(default_factory=dict)
+    kept: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # served back by id, clean
+    served: set[str] = field(default_factory=set)  # the runs served by their id at least once
     observed: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     answered: int = 0  # answers that came, whole or not (a status line at least)
@@ -119,12 +151,24 @@ class _ServerRun:
             max_response_bytes=self.options.max_response_bytes,
             deadline_s=self.options.deadline_s,
         )
+        self.redactor = Redactor(secrets_of(self.api_key))
+        if self.answers is not None:
+            self.answers.server = self._target_id()
 
     # --- the plan ---------------------------------------------------------------------
 
     def execute(self) -> TargetResult:
+        phases = (
+            self._coverage,
+            self._read_back,
+            self._listing,
+            self._sharp,
+            self._repeats,
+            self._fuzz,
+            self._read_again,
+        )
         with self.prober:
-            for phase in (self._primary, self._read_back, self._repeats, self._fuzz):
+            for phase in phases:
                 if self.stopped:
                     break
                 try:
@@ -136,14 +180,14 @@ class _ServerRun:
                     raise Interrupted(self._result()) from None
         return self._result()
 
-    def _primary(self) -> None:
+    def _coverage(self) -> None:
         if not self.deployment_ids:
             self._note("no --deployment-id given: the run requirements cannot be exercised")
         for deployment_id in self.deployment_ids[:1]:
             self._run(deployment_id, self._headers(), known=True)
         unknown = f"depl_drun_unknown_{secrets.token_hex(4)} a/b?c#d%e é"
         self._run(unknown, self._headers(), known=False)
-        some_id = self.deployment_ids[0] if self.deployment_ids else unknown
+        some_id = self._some_id()
         self._run(some_id, self._headers(credentials=False), known=None)
         wrong_key = {"x-api-key": f"drun-conformance-wrong-key-{secrets.token_hex(8)}"}
         self._run(some_id, {**self._headers(credentials=False), **wrong_key}, known=None, key_wrong=True)
@@ -152,50 +196,89 @@ class _ServerRun:
             self._run(deployment_id, self._headers(), known=True)
 
     def _read_back(self) -> None:
-        kept = []  # the runs the server serves back by id: the listing walks must list them too
         for deployment_id, run in list(self.runs):
-            back = self._get(f"/v1/deployment_runs/{quote(str(run['id']), safe='')}")
-            if back is None:
-                continue
-            body = parse_body(back.body)
-            evaluation = self.oracle.judge_read_back(back, body, original=run)
-            self.tally.record(evaluation, exchange_example(self.base_url, self._last_sent(), back, body))
-            if 200 <= back.status < 300:
-                kept += [(deployment_id, run)] if back.status == 200 else []
-            else:  # judged as an HTTP answer, not as the run
+            back = self._judged_read_back(deployment_id, run)
+            if back is not None and not 200 <= back.status < 300:  # judged as an HTTP answer alone
                 self.tally.skip(_READ_BACK, f"GET /v1/deployment_runs/{{id}} answered {back.status}")
-        for deployment_id in self.deployment_ids:  # the scheduled runs of the deployments under test
-            query = f"deployment_id={quote(deployment_id, safe='')}&trigger_type=schedule&limit=5"
-            listing = self._judged_page(f"/v1/deployment_runs?{query}")
-            if listing is None:
+
+    def _listing(self) -> None:
+        walked = False
+        for deployment_id in self.deployment_ids:  # their scheduled runs
+            walk = scheduled_walk(self._judged_page, deployment_id, self.records)
+            if walk is None or not walk.pages:
                 continue
-            body = parse_body(listing.body)
-            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-                self.listing_served = False
-                return  # no listing served: asking again for another deployment tells nothing new
-            self.listing_served = True
-        for walk in listing_walks(self._judged_page, kept):
-            self.tally.record(self.oracle.judge_listing_walk(walk), walk_example(walk, self.base_url))
+            if self.listing_served is None:
+                self.listing_served = not not_served(walk.pages[0].status)
+                if not self.listing_served:
+                    return  # no listing served: asking again for another deployment tells nothing new
+            self._judge_walk(walk)
+            if not walked:  # the walks over the runs answered cover the most: before the other schedules
+                walked = True
+                for walk in listing_walks(self._judged_page, self.kept, self.records):
+                    self._judge_walk(walk)
+
+    def _sharp(self) -> None:
+        """One probe of each class in turn, while the reserve for the last phase allows."""
+        for probe in _in_turn(self._credential_probes(), self._beta_probes(), self._lookalike_probes()):
+            if self.prober.remaining <= self._reserve():
+                return
+            probe()
 
     def _repeats(self) -> None:
         profile = PROFILES[self.options.profile]
         for _ in range(profile.repeats):
             for deployment_id in self.deployment_ids:
-                if self.prober.remaining <= profile.fuzz // 4:  # keep some budget for fuzzing
+                # Keep some budget for fuzzing, and a read-back at the end for this run too.
+                if self.prober.remaining <= profile.fuzz // 4 + self._reserve() + 1:
                     return
                 self._run(deployment_id, self._headers(), known=True)
 
     def _fuzz(self) -> None:
-        cases = min(PROFILES[self.options.profile].fuzz, self.prober.remaining)
+        cases = min(PROFILES[self.options.profile].fuzz, self.prober.remaining - self._reserve())
         if cases <= 0:
             return
         from ._schemathesis import generated_requests
 
         for path, headers in generated_requests(cases, seed=self.options.seed):
+            if self.prober.remaining <= self._reserve() + 1:  # a run it makes is read back at the end
+                return
             deployment_id = _decoded_id(path)
             known = True if deployment_id in self.deployment_ids else None
             unauthenticated = {k: v for k, v in headers.items() if k.lower() not in CREDENTIAL_HEADERS}
             self._run(deployment_id, {**unauthenticated, **self._auth()}, known=known, path=path)
+
+    def _read_again(self) -> None:
+        """Every run answered, read back once more: still served, still the same record."""
+        for deployment_id, run in list(self.runs):
+            self._judged_read_back(deployment_id, run)
+
+    def _reserve(self) -> int:
+        """Requests kept for the last phase: a read-back of every run answered so far."""
+        return len(self.runs)
+
+    # --- the sharp probes -------------------------------------------------------------
+
+    def _some_id(self) -> str:
+        return self.deployment_ids[0] if self.deployment_ids else "depl_drun_none_given"
+
+    def _credential_probes(self) -> Iterator[Probe]:
+        bare = self._headers(credentials=False)
+        for probe in credential_probes(self.api_key):
+            headers = {**bare, **probe.headers}
+            yield partial(
+                self._run, self._some_id(), headers, known=None, key_wrong=probe.key_wrong, scrub=True
+            )
+
+    def _beta_probes(self) -> Iterator[Probe]:
+        """Other betas, but not the operation's own: real ones, then its own name of another date."""
+        required = spec.load_catalog().conventions.required_beta
+        for betas in (_OTHER_BETAS, f"{_OTHER_BETAS.split(',')[0]},{_another_date(required)}"):
+            headers = {**self._headers(beta=False), "anthropic-beta": betas}
+            yield partial(self._run, self._some_id(), headers, known=None)
+
+    def _lookalike_probes(self) -> Iterator[Probe]:
+        for _, ident in lookalike_ids(self.deployment_ids[0]) if self.deployment_ids else ():
+            yield partial(self._run, ident, self._headers(), known=False)
 
     # --- one request ------------------------------------------------------------------
 
@@ -234,7 +317,10 @@ class _ServerRun:
         known: bool | None,
         path: str | None = None,
         key_wrong: bool = False,
+        scrub: bool = False,
     ) -> None:
+        """One Run Deployment Now request, judged. `scrub`: it carries a near miss of the key,
+        so what is kept of its answer is scrubbed of them (a server may quote the key it got)."""
         got = self._send(
             "POST",
             path or run_path(deployment_id),
@@ -243,11 +329,34 @@ class _ServerRun:
             deployment_known=known,
             key_wrong=key_wrong,
         )
-        if got is not None:
-            self._judge_run_now(got, self._last_sent())
+        if got is None:
+            return
+        if self.answers is not None and not scrub:  # an answer to a near miss may quote it
+            self.answers.keep(self.prober.sent, self._last_sent(), got)
+        self._judge_run_now(got, self._last_sent(), scrub)
 
     def _get(self, path: str) -> Exchange | None:
         return self._send("GET", path, self._headers(), deployment_id="")
+
+    def _judged_read_back(self, deployment_id: str, run: dict[str, Any]) -> Exchange | None:
+        """`run` read back by its id, judged against the record first answered; the first record
+        served back is the one the listing must show (and, for its filters, the one stored)."""
+        back = self._get(f"/v1/deployment_runs/{quote(str(run['id']), safe='')}")
+        if back is None:
+            return None
+        body = parse_body(back.body)
+        served_before = run["id"] in self.served
+        evaluation = self.oracle.judge_read_back(back, body, original=run, served_before=served_before)
+        self.tally.record(evaluation, exchange_example(self.base_url, self._last_sent(), back, body))
+        if not 200 <= back.status < 300:
+            return back
+        self.served.add(run["id"])
+        if evaluation.violations:
+            self.records.pop(run["id"], None)
+        elif self.records.get(run["id"]) is run and isinstance(body, dict):
+            self.kept.append((deployment_id, body))
+            self.records[run["id"]] = body
+        return back
 
     def _judged_page(self, path: str) -> Exchange | None:
         """One page of the listing, judged: its HTTP, and each run it lists as a run."""
@@ -260,25 +369,35 @@ class _ServerRun:
         for run, evaluation in judged.runs:
             self.tally.record(evaluation, Counterexample(summary="a run from the listing", payload=run))
             self._observe(run)
+            if evaluation.violations and isinstance(run, dict):  # that finding, not a record differing
+                self.records.pop(str(run.get("id")), None)
         return got
+
+    def _judge_walk(self, walk: ListingWalk) -> None:
+        self.tally.record(self.oracle.judge_listing_walk(walk), walk_example(walk, self.base_url))
 
     def _last_sent(self) -> Sent:
         assert self._sent_last is not None
         return self._sent_last
 
-    def _judge_run_now(self, exchange: Exchange, sent: Sent) -> None:
+    def _judge_run_now(self, exchange: Exchange, sent: Sent, scrub: bool) -> None:
         body = parse_body(exchange.body)
         evaluation = self.oracle.judge_run_now(
             exchange, body, seen_run_ids=self.seen_ids, skew=self.options.skew
         )
-        self.tally.record(evaluation, exchange_example(self.base_url, sent, exchange, body))
+        example = exchange_example(self.base_url, sent, exchange, body)
+        if scrub:
+            example = Counterexample.model_validate(self.redactor.data(example.model_dump()))
+        self.tally.record(evaluation, example)
         if 200 <= exchange.status < 300 and isinstance(body, dict):
-            self._remember(exchange.deployment_id, body)
+            self._remember(exchange.deployment_id, body, clean=not evaluation.violations)
 
-    def _remember(self, deployment_id: str, body: dict[str, Any]) -> None:
+    def _remember(self, deployment_id: str, body: dict[str, Any], *, clean: bool) -> None:
         if isinstance(body.get("id"), str):
             if body["id"] not in self.seen_ids:
                 self.runs.append((deployment_id, body))
+                if clean:
+                    self.records[body["id"]] = body
             self.seen_ids.add(body["id"])
         self._observe(body)
 
@@ -290,6 +409,9 @@ class _ServerRun:
             self.observed.setdefault("error:" + error["type"], "observed")
         if isinstance(trigger, dict) and isinstance(trigger.get("type"), str):
             self.observed.setdefault("trigger:" + trigger["type"], "observed")
+
+    def _target_id(self) -> str:
+        return f"server:{self.kind if self.kind == 'embedded' else self.base_url}"
 
     # --- how answers arrived ------------------------------------------------------------
 
@@ -370,7 +492,7 @@ class _ServerRun:
         reason = "not reached: " + self.stopped if self.stopped else "no probe exercised it"
         explain_unexercised(self.tally, stopped=bool(self.stopped), listing_served=self.listing_served)
         return self.tally.result(
-            target_id=f"server:{self.kind if self.kind == 'embedded' else self.base_url}",
+            target_id=self._target_id(),
             kind="server",
             identity={
                 "url": self.base_url,
@@ -389,6 +511,22 @@ class _ServerRun:
         return what_would_exercise(
             requirement, stopped=self.stop_kind, budget=self.budget, with_ids=bool(self.deployment_ids)
         )
+
+
+def _in_turn(*classes: Iterator[Probe]) -> Iterator[Probe]:
+    """The probes of each class in turn: a small budget samples every class."""
+    for round_ in zip_longest(*classes):
+        yield from (probe for probe in round_ if probe is not None)
+
+
+def _another_date(beta: str) -> str:
+    """`beta` with its year one less (managed-agents-2025-04-01): a check of the name alone takes it."""
+    parts = beta.split("-")
+    years = [i for i, part in enumerate(parts) if len(part) == 4 and part.isdigit()]
+    if not years:
+        return beta + "-0"
+    parts[years[0]] = str(int(parts[years[0]]) - 1)
+    return "-".join(parts)
 
 
 def _decoded_id(path: str) -> str:
