@@ -49,13 +49,16 @@ class ListingWalk:
 
     `filters` are the query parameters sent besides `page` and `limit` (`deployment_id`,
     `trigger_type`, `has_error`, `created_at[gte]`...); `known_ids` the runs the walker saw
-    answered before the walk began that match the filters, so the walk must list them all.
+    answered before the walk began that match the filters, so the walk must list them all;
+    `deployment_known` what the walker knows of the `deployment_id` filter (False: made up to
+    be unknown, as `Exchange.deployment_known`).
     """
 
     filters: Mapping[str, str]
     limit: int | None
     pages: tuple[ListingPage, ...]
     known_ids: frozenset[str] = frozenset()
+    deployment_known: bool | None = None
 
     @property
     def followed(self) -> tuple[ListingPage, ...]:
@@ -93,7 +96,8 @@ def run_matches(run: dict[str, Any], filters: dict[str, str]) -> bool:
 
 @rule("listing.page.limit")
 def check_page_within_limit(walk: ListingWalk) -> list[Found] | None:
-    if walk.limit is None or not any(p.runs for p in walk.followed):
+    # No limit, or 0, is the default of 20: listing.limit.default judges those.
+    if not walk.limit or not any(p.runs for p in walk.followed):
         return None
     for number, page in enumerate(walk.followed, 1):
         if len(page.runs) > walk.limit:
