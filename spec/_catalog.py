@@ -61,7 +61,9 @@ class Source:
 
     def to_json(self) -> dict[str, Any]:
         """As `requirements.json` and `results.json` write it."""
-        out: dict[str, Any] = {"page": self.page} if self.line is None else {"page": self.page, "line": self.line}
+        out: dict[str, Any] = (
+            {"page": self.page} if self.line is None else {"page": self.page, "line": self.line}
+        )
         if self.sdks:
             out["sdks"] = [s.to_json() for s in self.sdks]
         return out

@@ -35,7 +35,6 @@ def add_parser(commands: Commands) -> None:
 
 def _spec(args: argparse.Namespace) -> int:
     from drun_conformance import spec
-    from drun_conformance.contract._render import SPEC_FILES
     from drun_conformance.contract._builder import (
         build_spec,
         check_spec,
@@ -43,6 +42,7 @@ def _spec(args: argparse.Namespace) -> int:
         diff_pages,
         spec_out_dir,
     )
+    from drun_conformance.contract._render import SPEC_FILES
 
     if args.action in ("drift", "sources") or args.sdk or args.json:
         return _sdks(args)  # which refuses --sdk and --json elsewhere

@@ -61,14 +61,18 @@ def _requirement_lines(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     after = {r["id"]: r for r in new["requirements"]}
     lines = []
     for rid in [r for r in before if r not in after]:
-        lines.append(f"- requirement {rid} ({before[rid]['level']}, {before[rid]['side']}): {before[rid]['title']}")
+        lines.append(
+            f"- requirement {rid} ({before[rid]['level']}, {before[rid]['side']}): {before[rid]['title']}"
+        )
     for rid, entry in after.items():
         was = before.get(rid)
         if was is None:
             lines += [f"+ requirement {rid} ({entry['level']}, {entry['side']}): {entry['title']}"]
             lines += [f"    from: {_source(entry['source'])}"]
         elif (was["level"], was["title"]) != (entry["level"], entry["title"]):
-            lines += [f"~ requirement {rid}: {was['level']} {was['title']!r} -> {entry['level']} {entry['title']!r}"]
+            lines += [
+                f"~ requirement {rid}: {was['level']} {was['title']!r} -> {entry['level']} {entry['title']!r}"
+            ]
             lines += [f"    from: {_source(entry['source'])}"]
     return lines
 
@@ -85,7 +89,12 @@ def _where(sdks: list[dict[str, str]]) -> str:
     return "; ".join(f"{s['sdk']} {s['release']} {s['file']}" for s in sdks)
 
 
-_SIGNS = {"only-in-sdk": "+", "only-in-contract": "-", "values-only-in-sdk": "+", "values-only-in-contract": "-"}
+_SIGNS = {
+    "only-in-sdk": "+",
+    "only-in-contract": "-",
+    "values-only-in-sdk": "+",
+    "values-only-in-contract": "-",
+}
 
 
 def _fact_lines(

@@ -110,7 +110,9 @@ def run_facts(schema: dict[str, Any]) -> tuple[Fact, ...]:
     return Extracted(run=_Schemas(schema, SCHEMA).model(schema), operations=(), headers={}).facts()
 
 
-def documents_facts(schema: dict[str, Any], openapi: dict[str, Any], catalog: dict[str, Any]) -> tuple[Fact, ...]:
+def documents_facts(
+    schema: dict[str, Any], openapi: dict[str, Any], catalog: dict[str, Any]
+) -> tuple[Fact, ...]:
     """The facts of the contract's three documents, parsed."""
     run = _Schemas(schema, SCHEMA).model(schema)
     api = _Schemas(openapi, OPENAPI)

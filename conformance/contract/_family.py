@@ -110,7 +110,11 @@ def _only_family_events(webhook: ClassShape, prefix: str) -> None:
         raise InputError("SDK facts: no webhook event of the family (rules: family.webhook_events)")
     for variant in variants:
         tag = variant.field_named("type")
-        if tag is None or not isinstance(tag.shape, EnumShape) or not tag.shape.constants[0].wire.startswith(prefix):
+        if (
+            tag is None
+            or not isinstance(tag.shape, EnumShape)
+            or not tag.shape.constants[0].wire.startswith(prefix)
+        ):
             raise InputError(f"SDK facts: the webhook event {variant.name} is not of {prefix}*")
 
 

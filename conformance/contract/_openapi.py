@@ -147,13 +147,16 @@ def _parameters(sources: SpecSources, family: Family) -> dict[str, Any]:
             "name": "anthropic-beta",
             "in": "header",
             "required": True,
-            "description": betas.description + f" The family's operations need {conventions['required_beta']}.",
+            "description": betas.description
+            + f" The family's operations need {conventions['required_beta']}.",
             "style": "simple",
             "explode": False,
             "schema": {
                 "type": "array",
                 "minItems": 1,
-                "items": {"anyOf": [{"enum": list(family.betas)}, {"type": "string", "pattern": "^[a-z0-9-]+$"}]},
+                "items": {
+                    "anyOf": [{"enum": list(family.betas)}, {"type": "string", "pattern": "^[a-z0-9-]+$"}]
+                },
                 "contains": {"const": conventions["required_beta"]},
             },
         },
@@ -224,7 +227,9 @@ def _page_schema(family: Family) -> dict[str, Any]:
         if fact.detail["nullable"]:
             value["type"] = [value["type"], "null"]
         properties[wire] = value
-    required = [name.removeprefix("page.") for name, fact in family.page_model.items() if fact.detail["required"]]
+    required = [
+        name.removeprefix("page.") for name, fact in family.page_model.items() if fact.detail["required"]
+    ]
     return {"type": "object", "required": required, "properties": properties}
 
 
@@ -238,7 +243,13 @@ def _webhook_item(tag: str, component: str) -> dict[str, Any]:
         "post": {
             "summary": f"The {tag} event, signed as Standard Webhooks sign it",
             "parameters": [
-                {"name": name, "in": "header", "required": True, "description": words, "schema": {"type": "string"}}
+                {
+                    "name": name,
+                    "in": "header",
+                    "required": True,
+                    "description": words,
+                    "schema": {"type": "string"},
+                }
                 for name, words in _WEBHOOK_HEADERS.items()
             ],
             "requestBody": {

@@ -77,7 +77,11 @@ def render_spec(sources: SpecSources, example_findings: list[dict[str, Any]]) ->
 
 
 def _sdk_facts(
-    sources: SpecSources, family: Family, schema: dict[str, Any], openapi: dict[str, Any], catalog: dict[str, Any]
+    sources: SpecSources,
+    family: Family,
+    schema: dict[str, Any],
+    openapi: dict[str, Any],
+    catalog: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """Every fact of the contract the page does not state, with each SDK release and file that
     says it; for the betas and the API's error types, the values the SDKs list (besides the
@@ -86,7 +90,10 @@ def _sdk_facts(
     page |= {("operation", f"{sources.page.method} {sources.page.path}"), ("model", "run")}
     page |= {("header", "anthropic-beta"), ("header", sources.rules["conventions"]["version_header"])}
     page_betas = {
-        c.wire for p in sources.page.parameters if p.wire_name == "betas" for c in getattr(p.shape, "constants", ())
+        c.wire
+        for p in sources.page.parameters
+        if p.wire_name == "betas"
+        for c in getattr(p.shape, "constants", ())
     }
     out: list[dict[str, Any]] = []
     for fact in documents_facts(schema, openapi, catalog):

@@ -28,7 +28,9 @@ def model_shape(prefix: str, name: str, fields: dict[str, Fact], view: SdkView) 
     return ClassShape(name, "", tuple(_fields(name, f"{prefix}.", fields, view)), 0)
 
 
-def _fields(owner: str, prefix: str, fields: dict[str, Fact], view: SdkView, tag: str | None = None) -> list[Field]:
+def _fields(
+    owner: str, prefix: str, fields: dict[str, Fact], view: SdkView, tag: str | None = None
+) -> list[Field]:
     """The fields right under `prefix`; in a union's variant (`tag`), its `type` is the tag."""
     out = []
     for name, fact in fields.items():

@@ -115,7 +115,9 @@ def _path(name: str, prefix: str = "") -> tuple[str, ...]:
     return tuple(re.sub(r"\[[^\]]*\]", "", name.removeprefix(prefix)).split("."))
 
 
-def _add(where: dict[tuple[str, ...], list[dict[str, str]]], path: tuple[str, ...], saids: list[Said]) -> None:
+def _add(
+    where: dict[tuple[str, ...], list[dict[str, str]]], path: tuple[str, ...], saids: list[Said]
+) -> None:
     known = where.setdefault(path, [])
     known += [s.where for s in saids if s.where not in known]
 

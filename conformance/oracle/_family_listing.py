@@ -57,7 +57,13 @@ def check_default_limit(walk: ListingWalk) -> list[Found] | None:
         return None
     first = walk.followed[0]
     if walk.limit == 0 and first.status == 400:
-        return [("", f"Received: 400 {_error_type(first) or ''} for limit=0 / Expected: the default, {DEFAULT_LIMIT}")]
+        return [
+            (
+                "",
+                f"Received: 400 {_error_type(first) or ''} for limit=0"
+                f" / Expected: the default, {DEFAULT_LIMIT}",
+            )
+        ]
     pages = [p for p in walk.followed if 200 <= p.status < 300]
     if not pages:
         return None
@@ -105,7 +111,8 @@ def check_one_run_per_slot(walk: ListingWalk) -> list[Found] | None:
                 (
                     "/data",
                     f"Received: runs {show(first, 40)} and {show(run.get('id'), 40)} of {show(slot[0], 40)}"
-                    f" both scheduled at {show(at, 40)} / Expected: one run per (deployment_id, scheduled_at)",
+                    f" both scheduled at {show(at, 40)}"
+                    " / Expected: one run per (deployment_id, scheduled_at)",
                 )
             ]
     return [] if seen else None

@@ -27,13 +27,13 @@ from typing import Any, Literal
 from drun_conformance._errors import SpecError
 from drun_conformance.spec import Catalog, Level
 
+from . import _family_listing  # noqa: F401  (its checks register into LISTING)
 from ._answers import READ_BACK, RUN_NOW
 from ._call import ClientCall, ClientCase
 from ._case import DEFAULT_SKEW, UNPARSED, Case, Exchange, Finding, Found, SpecFacts
 from ._client_answer import ANSWER
 from ._client_parse import PARSE, judge_edge
 from ._client_request import REQUEST
-from . import _family_listing  # noqa: F401  (its checks register into LISTING)
 from ._http import HTTP
 from ._labels import LABELS
 from ._listing import LISTING, ListingWalk

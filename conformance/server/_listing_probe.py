@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 from drun_conformance.oracle import Exchange, ListingPage, ListingWalk, parse_body, parse_rfc3339
 from drun_conformance.results import Counterexample
 
+from ._family_probe import FAMILY_LISTING_REQUIREMENTS, family_walks
+
 __all__ = ["LISTING_REQUIREMENTS", "MADE_UP_CURSOR", "listing_walks", "walk_example"]
 
 LISTING_REQUIREMENTS = (
@@ -23,6 +25,7 @@ LISTING_REQUIREMENTS = (
     "listing.walk.no-skip",
     "listing.filter.holds",
     "listing.cursor.invalid-400",
+    *FAMILY_LISTING_REQUIREMENTS,
 )
 MADE_UP_CURSOR = "drun-conformance-made-up-cursor"
 _PAGES_PER_WALK = 3  # the walk over every run aims at this many pages
@@ -47,6 +50,7 @@ def listing_walks(get: Get, runs: Sequence[tuple[str, dict[str, Any]]]) -> Itera
     if answer is not None:
         page = ListingPage(answer.status, parse_body(answer.body), MADE_UP_CURSOR, issued=False)
         yield ListingWalk({}, None, (page,))
+    yield from family_walks(get)
 
 
 def _walk(get: Get, filters: Mapping[str, str], limit: int, known: frozenset[str]) -> ListingWalk:
