@@ -2,8 +2,10 @@
 SDK requires, webhooks): one requirement each, built from tests/mutant_kit.py like
 tests/mutants.py, and caught as they are (tests/test_server_mutants.py gathers every catalog).
 
-WEBHOOK_MUTANTS are webhook events with one lie each, caught by `validate` (judged as a webhook
-event by their `type`) by their requirement alone (tests/test_validate_webhooks.py).
+PAYLOAD_MUTANTS are payloads with one fault each that `validate` must report by their
+requirement alone (tests/test_validate_webhooks.py): WEBHOOK_MUTANTS, webhook events with one
+lie each (judged as webhook events by their `type`), and EDGE_PAYLOADS, runs holding one rare
+value that `validate` must label (an EDGE class: reported, never gating).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from urllib.parse import parse_qsl
 from drun_conformance.server.reference import default_scenario
 from tests.mutant_kit import Body, Mutant, Reply, on_listing_items, on_run_body
 
-__all__ = ["MUTANTS", "WEBHOOK_MUTANTS", "WebhookMutant"]
+__all__ = ["EDGE_PAYLOADS", "MUTANTS", "WEBHOOK_MUTANTS", "PayloadMutant"]
 
 _KNOWN = frozenset(d.id for d in default_scenario().deployments)
 
@@ -97,17 +99,17 @@ MUTANTS: tuple[Mutant, ...] = (
 
 
 @dataclass(frozen=True, slots=True)
-class WebhookMutant:
-    """A webhook event with one lie, and the requirement `validate` must fail it on alone."""
+class PayloadMutant:
+    """A payload with one fault, and the requirement `validate` must report it by alone."""
 
     name: str
     requirement: str
     fault: Callable[[dict[str, Any]], Any]
 
 
-def _event_with(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], Any]:
-    def fault(event: dict[str, Any]) -> Any:
-        copy = json.loads(json.dumps(event))
+def _payload_with(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], Any]:
+    def fault(payload: dict[str, Any]) -> Any:
+        copy = json.loads(json.dumps(payload))
         change(copy)
         return copy
 
@@ -115,39 +117,47 @@ def _event_with(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str,
 
 
 def _drop(*path: str) -> Callable[[dict[str, Any]], Any]:
-    return _event_with(lambda e: (e[path[0]] if len(path) > 1 else e).pop(path[-1]))
+    return _payload_with(lambda e: (e[path[0]] if len(path) > 1 else e).pop(path[-1]))
 
 
 def _set(value: Any, *path: str) -> Callable[[dict[str, Any]], Any]:
-    return _event_with(lambda e: (e[path[0]] if len(path) > 1 else e).__setitem__(path[-1], value))
+    return _payload_with(lambda e: (e[path[0]] if len(path) > 1 else e).__setitem__(path[-1], value))
 
 
-WEBHOOK_MUTANTS: tuple[WebhookMutant, ...] = (
-    WebhookMutant("event-as-array", "webhook.json-type", lambda event: [event]),
-    WebhookMutant("event-without-id", "webhook.id.required", _drop("id")),
-    WebhookMutant("numeric-event-id", "webhook.id.json-type", _set(7, "id")),
-    WebhookMutant("event-without-type", "webhook.type.required", _drop("type")),
-    WebhookMutant("event-type-not-event", "webhook.type.literal", _set("webhook_event", "type")),
-    WebhookMutant("event-without-created-at", "webhook.created_at.required", _drop("created_at")),
-    WebhookMutant("epoch-created-at", "webhook.created_at.rfc3339", _set(1767225600, "created_at")),
-    WebhookMutant("event-without-data", "webhook.data.required", _drop("data")),
-    WebhookMutant("data-as-string", "webhook.data.json-type", _set("deployment_run.started", "data")),
-    WebhookMutant("data-without-type", "webhook.data.type.required", _drop("data", "type")),
-    WebhookMutant(
+EDGE_PAYLOADS: tuple[PayloadMutant, ...] = (
+    PayloadMutant(
+        "offset-beyond-18h",
+        "edge.timestamp.offset-beyond-18h",
+        _set("2026-11-28T13:41:19+19:30", "created_at"),
+    ),
+)
+
+WEBHOOK_MUTANTS: tuple[PayloadMutant, ...] = (
+    PayloadMutant("event-as-array", "webhook.json-type", lambda event: [event]),
+    PayloadMutant("event-without-id", "webhook.id.required", _drop("id")),
+    PayloadMutant("numeric-event-id", "webhook.id.json-type", _set(7, "id")),
+    PayloadMutant("event-without-type", "webhook.type.required", _drop("type")),
+    PayloadMutant("event-type-not-event", "webhook.type.literal", _set("webhook_event", "type")),
+    PayloadMutant("event-without-created-at", "webhook.created_at.required", _drop("created_at")),
+    PayloadMutant("epoch-created-at", "webhook.created_at.rfc3339", _set(1767225600, "created_at")),
+    PayloadMutant("event-without-data", "webhook.data.required", _drop("data")),
+    PayloadMutant("data-as-string", "webhook.data.json-type", _set("deployment_run.started", "data")),
+    PayloadMutant("data-without-type", "webhook.data.type.required", _drop("data", "type")),
+    PayloadMutant(
         "data-type-unknown", "webhook.data.type.known-variant", _set("deployment_run.paused", "data", "type")
     ),
-    WebhookMutant("data-without-run-id", "webhook.data.id.required", _drop("data", "id")),
-    WebhookMutant("numeric-run-id", "webhook.data.id.json-type", _set(12345, "data", "id")),
-    WebhookMutant(
+    PayloadMutant("data-without-run-id", "webhook.data.id.required", _drop("data", "id")),
+    PayloadMutant("numeric-run-id", "webhook.data.id.json-type", _set(12345, "data", "id")),
+    PayloadMutant(
         "data-without-organization", "webhook.data.organization_id.required", _drop("data", "organization_id")
     ),
-    WebhookMutant(
+    PayloadMutant(
         "null-organization", "webhook.data.organization_id.json-type", _set(None, "data", "organization_id")
     ),
-    WebhookMutant(
+    PayloadMutant(
         "data-without-workspace", "webhook.data.workspace_id.required", _drop("data", "workspace_id")
     ),
-    WebhookMutant(
+    PayloadMutant(
         "numeric-workspace", "webhook.data.workspace_id.json-type", _set(0, "data", "workspace_id")
     ),
 )
