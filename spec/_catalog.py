@@ -22,30 +22,51 @@ __all__ = [
     "Conventions",
     "Level",
     "Requirement",
+    "SdkSource",
     "Side",
     "Source",
     "Structure",
 ]
 
 Level = Literal["MUST", "SHOULD", "EDGE"]
-Side = Literal["server", "client-request", "client-parse"]
+# `webhook`: the events a server delivers to a webhook receiver (judged by `validate`).
+Side = Literal["server", "client-request", "client-parse", "webhook"]
 CheckKind = Literal["required", "json-type", "literal", "one-of", "int64", "rfc3339"]
 _LEVELS: frozenset[str] = frozenset(("MUST", "SHOULD", "EDGE"))
-_SIDES: frozenset[str] = frozenset(("server", "client-request", "client-parse"))
+_SIDES: frozenset[str] = frozenset(("server", "client-request", "client-parse", "webhook"))
 _KINDS: frozenset[str] = frozenset(("required", "json-type", "literal", "one-of", "int64", "rfc3339"))
+
+
+@dataclass(frozen=True, slots=True)
+class SdkSource:
+    """An official SDK release and the file in its package that says it."""
+
+    sdk: str
+    release: str
+    file: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"sdk": self.sdk, "release": self.release, "file": self.file}
 
 
 @dataclass(frozen=True, slots=True)
 class Source:
     """Where a requirement comes from: a line of the reference page, or a document's name
-    (`api-conventions`) when no sentence of the page states it."""
+    (`api-conventions`) when no sentence of the page states it; `sdks`, the official SDK
+    releases and files that say it (the whole source when `page` is `spec/source/sdks`)."""
 
     page: str
     line: int | None = None
+    sdks: tuple[SdkSource, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """As `requirements.json` and `results.json` write it."""
-        return {"page": self.page} if self.line is None else {"page": self.page, "line": self.line}
+        out: dict[str, Any] = (
+            {"page": self.page} if self.line is None else {"page": self.page, "line": self.line}
+        )
+        if self.sdks:
+            out["sdks"] = [s.to_json() for s in self.sdks]
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +182,11 @@ def _requirement(entry: Mapping[str, Any]) -> Requirement:
         area=entry["area"],
         pointer=entry["pointer"],
         title=entry["title"],
-        source=Source(entry["source"]["page"], entry["source"].get("line")),
+        source=Source(
+            entry["source"]["page"],
+            entry["source"].get("line"),
+            tuple(SdkSource(s["sdk"], s["release"], s["file"]) for s in entry["source"].get("sdks", ())),
+        ),
         in_schema=bool(entry.get("in_schema")),
         structure=None if check is None else _structure(entry["id"], check),
     )

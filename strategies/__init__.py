@@ -11,6 +11,8 @@
 - `invalid_runs()`: payloads breaking exactly one MUST requirement (`InvalidRun`).
 - `requests()`: the arguments of one call (`RunRequest`).
 - `http_errors()`: the API's error answers (`HttpError`).
+- `webhook_events()`: valid webhook events of the family (`deployment_run.started`, ...),
+  compiled from spec/webhook_event.schema.json; `webhook_event_types()` lists their types.
 - `from_schema()`: the schema-to-strategy compiler behind runs(), for any schema in the
   same subset of JSON Schema.
 
@@ -24,6 +26,7 @@ from ._http_errors import HttpError, http_errors
 from ._mutations import MUTATION_OPERATORS, InvalidRun, invalid_runs, requirement_operators
 from ._requests import RunRequest, requests
 from ._runs import runs
+from ._webhooks import webhook_event_types, webhook_events
 
 __all__ = [
     "EDGE_CLASSES",
@@ -40,4 +43,6 @@ __all__ = [
     "requests",
     "requirement_operators",
     "runs",
+    "webhook_event_types",
+    "webhook_events",
 ]

@@ -49,11 +49,12 @@ def contract() -> Contract:
     catalog = spec.load_catalog()
     schema = spec.load_schema()
     openapi = yaml.safe_load(spec.OPENAPI_PATH.read_text(encoding="utf-8"))
-    checks = [r.structure for r in catalog if r.structure is not None]
+    of_runs = [r for r in catalog if r.side != "webhook"]  # webhook events are webhook_events()'s
+    checks = [r.structure for r in of_runs if r.structure is not None]
     beta_items = openapi["components"]["parameters"]["AnthropicBeta"]["schema"]["items"]
     betas = next(tuple(option["enum"]) for option in beta_items["anyOf"] if "enum" in option)
     return Contract(
-        requirements={r.id: r for r in catalog},
+        requirements={r.id: r for r in of_runs},
         error_types=_variants(checks, ("error", "type")),
         trigger_types=_variants(checks, ("trigger_context", "type")),
         outcome_fields=tuple(branch["required"][0] for branch in schema["oneOf"]),

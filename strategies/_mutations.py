@@ -44,7 +44,7 @@ MUTATION_OPERATORS: Mapping[str, str] = MappingProxyType(
         "offset-out-of-range": "an offset past ±23:59",
         "malformed-timestamp": "not RFC 3339 syntax (a space for T, no offset, a trailing newline...)",
         "both-outcomes": "session_id and error both set",
-        "no-outcome": "neither session_id nor error set (null or absent)",
+        "no-outcome": "neither session_id nor error set (both null)",
         "not-json": "a body that is not JSON (truncated, a trailing comma, single quotes, bad UTF-8)",
     }
 )
@@ -253,10 +253,8 @@ def _both_outcomes(draw: st.DrawFn, base: Any, m: Mutation) -> Any:
 def _no_outcome(draw: st.DrawFn, base: Any, m: Mutation) -> Any:
     payload = base
     for name in contract().outcome_fields:
-        if draw(st.booleans()):
-            payload = without(payload, (name,))
-        else:
-            payload = with_value(payload, (name,), None)
+        # Null, never left out: a key left out is its own requirement (`run.*.required`).
+        payload = with_value(payload, (name,), None)
     return payload
 
 
@@ -303,6 +301,9 @@ def _needs(path: tuple[str, ...], check: Structure) -> tuple[Outcome | None, str
         outcome = "error"
     elif path[:1] == (session_field,):
         outcome = "success"
+    if check.kind == "required" and len(path) == 1 and outcome is not None:
+        # The key left out where it is null: the other member still holds the one outcome.
+        outcome = "success" if outcome == "error" else "error"
     trigger = None
     when = check.when
     if when is not None:

@@ -20,6 +20,7 @@ __all__ = [
     "malformed_timestamps",
     "nonexistent_dates",
     "offset_extremes",
+    "offsets_beyond_18h",
     "offsets_out_of_range",
     "sub_microsecond_timestamps",
     "times_out_of_range",
@@ -31,6 +32,7 @@ __all__ = [
 _BASE = datetime(2000, 1, 1)
 _CENTURY_SECONDS = 100 * 365 * 24 * 3600
 _MAX_OFFSET = 23 * 60 + 59
+_EVERYDAY_OFFSET = 18 * 60  # past it: a class of its own (platform date-time types cannot hold it)
 ZULU = None  # an offset of None is written "Z"
 UNKNOWN = "-00:00"
 
@@ -116,7 +118,7 @@ def leap_seconds() -> st.SearchStrategy[str]:
     return st.builds(
         _leap,
         st.integers(0, 45_000),
-        st.one_of(st.none(), st.just(UNKNOWN), st.integers(-_MAX_OFFSET, _MAX_OFFSET)),
+        st.one_of(st.none(), st.just(UNKNOWN), st.integers(-_EVERYDAY_OFFSET, _EVERYDAY_OFFSET)),
         st.integers(0, 9),
         _fraction_values,
     )
@@ -153,14 +155,24 @@ def unknown_offset_timestamps() -> st.SearchStrategy[str]:
     return st.builds(_ordinary, _locals, st.integers(0, 6), _fraction_values, st.just(UNKNOWN))
 
 
-_EXTREME_OFFSETS = (_MAX_OFFSET, -_MAX_OFFSET, 23 * 60, -23 * 60, 14 * 60, -12 * 60, 1, -1, 345, -570)
+_EXTREME_OFFSETS = (_EVERYDAY_OFFSET, -_EVERYDAY_OFFSET, 17 * 60 + 59, 14 * 60, -12 * 60, 1, -1, 345, -570)
+_BEYOND_OFFSETS = (_MAX_OFFSET, -_MAX_OFFSET, _EVERYDAY_OFFSET + 1, -_EVERYDAY_OFFSET - 1, 23 * 60, -23 * 60)
 
 
 @cache
 def offset_extremes() -> st.SearchStrategy[str]:
-    """Offsets far from the usual: ±23:59, ±23:00, +14:00, +05:45, -09:30, ±00:01, or any
-    offset within ±23:59. Shrinks towards +23:59."""
-    offsets = st.one_of(st.sampled_from(_EXTREME_OFFSETS), st.integers(-_MAX_OFFSET, _MAX_OFFSET))
+    """Offsets far from the usual: ±18:00, +17:59, +14:00, +05:45, -09:30, ±00:01, or any
+    offset within ±18:00. Shrinks towards +18:00."""
+    offsets = st.one_of(st.sampled_from(_EXTREME_OFFSETS), st.integers(-_EVERYDAY_OFFSET, _EVERYDAY_OFFSET))
+    return st.builds(_ordinary, _locals, st.integers(0, 6), _fraction_values, offsets)
+
+
+@cache
+def offsets_beyond_18h() -> st.SearchStrategy[str]:
+    """Offsets valid in RFC 3339 but beyond ±18:00 (±18:01 to ±23:59), which common platform
+    date-time types cannot hold. Shrinks towards +23:59."""
+    beyond = st.integers(_EVERYDAY_OFFSET + 1, _MAX_OFFSET)
+    offsets = st.one_of(st.sampled_from(_BEYOND_OFFSETS), beyond, beyond.map(lambda minutes: -minutes))
     return st.builds(_ordinary, _locals, st.integers(0, 6), _fraction_values, offsets)
 
 
@@ -183,7 +195,7 @@ def year_bounds() -> st.SearchStrategy[str]:
         st.integers(0, 364 * 24 * 3600),
         st.integers(0, 6),
         _fraction_values,
-        st.one_of(st.none(), st.integers(-_MAX_OFFSET, _MAX_OFFSET)),
+        st.one_of(st.none(), st.integers(-_EVERYDAY_OFFSET, _EVERYDAY_OFFSET)),
     )
 
 

@@ -98,6 +98,7 @@ CLIENT_MUTANTS: tuple[ClientMutant, ...] = (
     ClientMutant("nanos-truncated", "edge.timestamp.sub-microsecond"),
     ClientMutant("crash-on-lowercase", "edge.timestamp.lowercase"),
     ClientMutant("crash-on-unknown-offset", "edge.timestamp.unknown-offset"),
+    ClientMutant("crash-on-offset-beyond-18h", "edge.timestamp.offset-beyond-18h"),
     ClientMutant("long-strings-truncated", "edge.string.long"),
     ClientMutant("non-ascii-mangled", "edge.string.non-ascii"),
     ClientMutant("crash-on-unknown-trigger-type", "edge.variant.unknown-trigger-type"),

@@ -32,6 +32,13 @@ def _set(path: str, value: Any) -> Callable[[Body], None]:
     return change
 
 
+def _in_year_2999(body: Body) -> None:
+    """A schedule trigger's scheduled_at moved to 2999, each keeping its own date and time."""
+    trigger = body.get("trigger_context")
+    if isinstance(trigger, dict) and isinstance(trigger.get("scheduled_at"), str):
+        trigger["scheduled_at"] = "2999" + trigger["scheduled_at"][4:]
+
+
 def _drop(path: str) -> Callable[[Body], None]:
     keys = path.split(".")
 
@@ -310,7 +317,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "scheduled-after-created",
         "run.trigger_context.scheduled-not-after-created",
-        on_listing_items(_set("trigger_context.scheduled_at", "2999-01-01T00:00:00Z")),
+        on_listing_items(_in_year_2999),  # distinct: one time for all is one-run-per-slot's
     ),
     Mutant(
         "schedule-trigger-on-run-now",
@@ -388,7 +395,13 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant("no-beta-check", "http.beta.400", lambda r: None, add_beta_when_missing=True),
     # the listing, as the SDKs page through it
-    Mutant("limit-ignored", "listing.page.limit", _no_fault, listing_query=lambda q: q.pop("limit", None)),
+    Mutant(
+        "limit-ignored",
+        "listing.page.limit",
+        _no_fault,
+        also=frozenset({"listing.limit.above-maximum-400"}),  # a limit ignored is never too large
+        listing_query=lambda q: q.pop("limit", None),
+    ),
     Mutant(
         "cursor-repeats-the-last-run", "listing.walk.no-repeat", _no_fault, listing_query=_shift_cursor(1)
     ),
@@ -397,6 +410,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "deployment-filter-ignored",
         "listing.filter.holds",
         _no_fault,
+        also=frozenset({"listing.unknown-deployment.empty"}),  # an unknown one lists every run
         listing_query=lambda q: q.pop("deployment_id", None),
     ),
     Mutant("made-up-cursor-200", "listing.cursor.invalid-400", _no_fault, listing_query=_drop_made_up_cursor),

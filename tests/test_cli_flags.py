@@ -71,6 +71,11 @@ BAD_VALUES: list[tuple[list[str], str]] = [
     (["serve", "--scenario", "{missing}"], "argument --scenario"),
     (["serve", "--database", "{missing}/runs.db"], "argument --database: the folder of"),
     (["serve", "--api-key", "two words"], "argument --api-key: must be printable ASCII"),
+    (["serve", "--webhook-url", "ftp://h/hook"], "argument --webhook-url: must be an http:// or https://"),
+    (["serve", "--webhook-url", "http:///hook"], "argument --webhook-url"),
+    (["serve", "--webhook-secret", "sekrit"], "argument --webhook-secret: must be whsec_ and base64"),
+    (["serve", "--webhook-secret", "whsec_!!"], "argument --webhook-secret"),
+    (["serve", "--webhook-secret", "whsec_c2VjcmV0"], "--webhook-secret signs what --webhook-url receives"),
     (["proxy", "--upstream", "notaurl"], "argument --upstream: must be an http:// or https:// URL"),
     (["proxy", "--upstream", "http://h", "--port", "70000"], "argument --port: must be from 0 to 65535"),
     (["proxy", "--upstream", "http://h", "--host", "192.0.2.1"], "cannot listen on 192.0.2.1"),
@@ -108,7 +113,7 @@ BAD_VALUES: list[tuple[list[str], str]] = [
 ]
 
 # Flags that take no value (nothing to get wrong), and --help.
-VALUELESS = {"--help", "-h", "--strict", "--json", "--allow-incomplete", "--any-deployment"}
+VALUELESS = {"--help", "-h", "--strict", "--json", "--allow-incomplete", "--any-deployment", "--any-run"}
 
 
 def _fill(argv: list[str], tmp_path: Path) -> list[str]:

@@ -48,11 +48,12 @@ def values(key: tuple[str, str], change: Callable[[list[str]], list[str]]) -> Ca
 
 
 LIST = "GET /v1/deployment_runs"
+CANCEL = "POST /v1/deployment_runs/{deployment_run_id}/cancel"  # an operation no SDK has (yet)
 # One injected difference each, and the one id that must be reported for it.
 INJECTED: list[tuple[str, Callable[[Facts], Facts], str]] = [
     ("a 32-bit version", changed(("field", "agent.version"), type="int32"), "agent.version: type"),
     ("a double version", changed(("field", "agent.version"), type="number"), "agent.version: type"),
-    ("a required key", changed(("field", "session_id"), required=True), "session_id: required"),
+    ("a key left optional", changed(("field", "session_id"), required=False), "session_id: required"),
     ("a value never null", changed(("field", "error"), nullable=False), "error: nullable"),
     ("a field of its own", plus(field("agent.name")), "agent.name: only-in-sdk"),
     ("a field missing", without(("field", "deployment_id")), "deployment_id: only-in-contract"),
@@ -75,21 +76,26 @@ INJECTED: list[tuple[str, Callable[[Facts], Facts], str]] = [
     ),
     (
         "a model of its own, with its fields",
-        plus(Fact("model", "page", "p.py"), field("page.data", "array"), field("page.next_page")),
-        "model page: only-in-sdk",
+        plus(Fact("model", "thread", "t.py"), field("thread.id"), field("thread.title")),
+        "model thread: only-in-sdk",
     ),
     (
         "an operation of its own, with its parameters",
         plus(
-            Fact("operation", LIST, "r.py", {"sdk_method": "list"}),
-            Fact("parameter", f"{LIST}?limit", "r.py", {"in": "query", "type": "integer", "doc": ""}),
+            Fact("operation", CANCEL, "r.py", {"sdk_method": "cancel"}),
+            Fact("parameter", f"{CANCEL}?reason", "r.py", {"in": "query", "type": "string", "doc": ""}),
         ),
-        f"{LIST}: only-in-sdk",
+        f"{CANCEL}: only-in-sdk",
     ),
     (
         "a header of its own",
-        plus(Fact("header", "anthropic-workspace-id", "r.py", {"value": None})),
-        "header anthropic-workspace-id: only-in-sdk",
+        plus(Fact("header", "anthropic-organization-id", "r.py", {"value": None})),
+        "header anthropic-organization-id: only-in-sdk",
+    ),
+    (
+        "a parameter missing",
+        without(("parameter", f"{LIST}?has_error")),
+        f"{LIST}?has_error: only-in-contract",
     ),
     (
         "another value of a header",
@@ -125,14 +131,10 @@ def test_what_a_language_cannot_say_or_holds_anyway_is_no_difference(
 
 
 def test_a_parameter_sent_elsewhere_is_a_difference() -> None:
-    both = plus(
-        Fact("operation", LIST, "r.py", {"sdk_method": "list"}),
-        Fact("parameter", f"{LIST}?limit", "r.py", {"in": "query", "type": "integer", "doc": ""}),
-    )(CONTRACT)
-    moved = changed(("parameter", f"{LIST}?limit"), **{"in": "header"})(both)
-    (difference,) = compare_facts(moved, both)
+    moved = changed(("parameter", f"{LIST}?limit"), **{"in": "header"})(CONTRACT)
+    (difference,) = compare_facts(moved, CONTRACT)
     assert difference.id == f"{LIST}?limit: location"
-    assert difference.line == f"{LIST}?limit: in the header in r.py, contract in the query"
+    assert difference.line == f"{LIST}?limit: in the header in spec/openapi.yaml, contract in the query"
 
 
 @pytest.mark.parametrize(
@@ -142,9 +144,18 @@ def test_a_parameter_sent_elsewhere_is_a_difference() -> None:
             "java",
             {"agent.version: type": f"int32 in {AGENT_KT}"},
         ),
-        ("go", {"agent.version: type": "int32 in betaagent.go", "error: required": "required key in"}),
-        ("typescript", {"error: required": "required key (nullable) in resources/beta/deployment-runs.d.ts"}),
-        ("python", {"session_id: required": "required key (nullable) in anthropic/types/beta/"}),
+        (
+            "go",
+            {
+                "agent.version: type": "int32 in betaagent.go",
+                "session_id: required": "optional key (nullable) in",
+            },
+        ),
+        (
+            "typescript",
+            {"session_id: required": "optional key (nullable) in resources/beta/deployment-runs.d.ts"},
+        ),
+        ("python", {"error: required": "optional key (nullable) in anthropic/types/beta/"}),
     ],
 )
 def test_the_fixture_sdks_injected_faults_show_with_their_files(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import base64
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from drun_conformance._errors import UsageError
 
@@ -44,7 +46,45 @@ def add_parser(commands: Commands) -> None:
         action="store_true",
         help="run an unknown deployment id as a healthy deployment instead of answering 404",
     )
+    serve.add_argument(
+        "--any-run",
+        action="store_true",
+        help="create a run read by an id never seen, on that first read, instead of answering 404"
+        " (stored and listed like any other)",
+    )
+    serve.add_argument(
+        "--webhook-url",
+        type=_webhook_url,
+        metavar="URL",
+        help="POST each recorded run's webhook events (deployment_run.started, .succeeded, .failed)"
+        " there, signed as Standard Webhooks sign them",
+    )
+    serve.add_argument(
+        "--webhook-secret",
+        type=_webhook_secret,
+        metavar="whsec_...",
+        help="the signing secret (default: a fresh one, printed; one given is never printed)",
+    )
     serve.set_defaults(handler=_serve)
+
+
+def _webhook_url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(f"must be an http:// or https:// URL with a host, got {text!r}")
+    return text
+
+
+def _webhook_secret(text: str) -> str:
+    try:
+        key = (
+            base64.b64decode(text.removeprefix("whsec_"), validate=True) if text.startswith("whsec_") else b""
+        )
+    except ValueError:
+        key = b""
+    if not key:
+        raise argparse.ArgumentTypeError("must be whsec_ and base64, as Standard Webhooks writes a secret")
+    return text
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -53,7 +93,15 @@ def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from drun_conformance.server.reference import REQUIRED_BETA, create_app, default_scenario, load_scenario
+    from drun_conformance.server.reference import (
+        ANY_RUN_DEPLOYMENT,
+        REQUIRED_BETA,
+        WebhookSender,
+        create_app,
+        default_scenario,
+        load_scenario,
+        new_secret,
+    )
     from drun_conformance.server.reference._serve import (
         base_url_of,
         bind_socket,
@@ -66,25 +114,52 @@ def _serve(args: argparse.Namespace) -> int:
     scenario = load_scenario(Path(args.scenario)) if args.scenario else default_scenario()
     if args.api_key:
         scenario = _with_keys(scenario, args.api_key)
-    app = create_app(scenario, database=args.database or ":memory:", any_deployment=args.any_deployment)
+    if args.webhook_secret and not args.webhook_url:
+        raise UsageError("--webhook-secret signs what --webhook-url receives: give --webhook-url too")
+    secret = args.webhook_secret or new_secret()
+    webhooks = WebhookSender(args.webhook_url, secret) if args.webhook_url else None
     sock = bind_socket(args.host, args.port)
+    app = create_app(
+        scenario,
+        database=args.database or ":memory:",
+        any_deployment=args.any_deployment,
+        any_run=args.any_run,
+        webhooks=webhooks,
+    )
     ids = ", ".join(d.id for d in scenario.deployments) or "(none)"
     if args.any_deployment:
         ids += "; any other id is created healthy on its first run (--any-deployment)"
-    # Keys given on the command line are the user's: never echoed.
+    # Keys and a secret given on the command line are the user's: never echoed.
     keys = f"{len(args.api_key)} given with --api-key" if args.api_key else scenario.api_keys[0]
-    print(
-        "drun-conformance reference server\n"
-        f"  base url: {base_url_of(sock)}\n"
-        f"  api key: {keys} (x-api-key or Authorization: Bearer)\n"
-        f"  beta: {REQUIRED_BETA} (anthropic-beta)\n"
-        f"  deployments: {ids}\n"
-        "  Ctrl-C stops it",
-        flush=True,
-    )
+    lines = [
+        "drun-conformance reference server",
+        f"  base url: {base_url_of(sock)}",
+        f"  api key: {keys} (x-api-key or Authorization: Bearer)",
+        f"  beta: {REQUIRED_BETA} (anthropic-beta)",
+        f"  deployments: {ids}",
+    ]
+    if scenario.runs:
+        lines.append(f"  runs on record with chosen ids: {', '.join(r.id for r in scenario.runs)}")
+    if args.any_run:
+        lines.append(
+            "  runs: a run read by an id never seen is created by that first read, a healthy manual run"
+            f" of {ANY_RUN_DEPLOYMENT}, stored and listed like any other (--any-run)"
+        )
+    if scenario.listing_start_cursors:
+        cursors = ", ".join(repr(c) for c in scenario.listing_start_cursors)
+        lines.append(
+            f"  listing: page={cursors} is the start of the listing"
+            " (answered with drun-cursor: start-of-listing)"
+        )
+    if webhooks is not None:
+        signed = "the secret given with --webhook-secret" if args.webhook_secret else f"{secret} (generated)"
+        lines.append(f"  webhooks: each run's events POSTed to {args.webhook_url}, signed with {signed}")
+    print("\n".join([*lines, "  Ctrl-C stops it"]), flush=True)
     try:
         serve_until_stopped(uvicorn.Server(uvicorn_config(app, "info")), sock)
     finally:
+        if webhooks is not None:
+            webhooks.close()
         app.state.store.close()  # commits what is queued, checkpoints the WAL
     print("drun-conformance: reference server stopped", flush=True)
     return 0

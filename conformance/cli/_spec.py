@@ -20,7 +20,12 @@ __all__ = ["add_parser"]
 def add_parser(commands: Commands) -> None:
     spec_cmd = commands.add_parser("spec", help="build, check, diff or drift spec/; spec sources refresh")
     spec_cmd.add_argument("action", choices=["build", "check", "diff", "drift", "sources"])
-    spec_cmd.add_argument("pages", nargs="*", metavar="PAGE", help="diff: OLD_PAGE NEW_PAGE; sources refresh")
+    spec_cmd.add_argument(
+        "pages",
+        nargs="*",
+        metavar="PAGE",
+        help="diff: OLD NEW, two pages or two built spec/ folders; sources refresh",
+    )
     spec_cmd.add_argument("--sdk", action="append", metavar="NAME[@SPEC]", help="drift, sources refresh")
     spec_cmd.add_argument("--json", action="store_true", help="drift: the table as JSON")
     spec_cmd.add_argument("--source", type=existing_folder, help="build: the folder with the page and rules/")
@@ -37,6 +42,7 @@ def _spec(args: argparse.Namespace) -> int:
         diff_pages,
         spec_out_dir,
     )
+    from drun_conformance.contract._render import SPEC_FILES
 
     if args.action in ("drift", "sources") or args.sdk or args.json:
         return _sdks(args)  # which refuses --sdk and --json elsewhere
@@ -47,7 +53,7 @@ def _spec(args: argparse.Namespace) -> int:
         checkout = checkout_spec_dir(Path.cwd())
         source = Path(args.source) if args.source else (checkout or spec.SPEC_DIR) / "source"
         findings = build_spec(source, out)
-        print(f"wrote {out}/deployment_run.schema.json, openapi.yaml, requirements.json")
+        print(f"wrote {out}/{', '.join(SPEC_FILES)}")
         for finding in findings:
             what = f"{finding['level']} {finding['requirement']}: {finding['message']}"
             print(f"the page's example response: {what}")
@@ -60,7 +66,16 @@ def _spec(args: argparse.Namespace) -> int:
             print("spec/ is up to date with its sources")
         return 1 if stale else 0
     if len(args.pages) != 2:
-        raise UsageError("spec diff takes two pages: OLD_PAGE NEW_PAGE")
+        raise UsageError("spec diff takes two pages (OLD_PAGE NEW_PAGE) or two spec/ folders (OLD NEW)")
+    folders = [Path(p).is_dir() for p in args.pages]
+    if all(folders):
+        from drun_conformance.contract._contract_diff import diff_contracts
+
+        changes = diff_contracts(Path(args.pages[0]), Path(args.pages[1]))
+        print("\n".join(changes) if changes else "no change to the contract")
+        return 1 if changes else 0
+    if any(folders):
+        raise UsageError("spec diff compares two pages or two spec/ folders, not one of each")
     old, new = (_read_text(p) for p in args.pages)
     changes = diff_pages(old, new)
     print("\n".join(changes) if changes else "no change to fields, variants or betas")

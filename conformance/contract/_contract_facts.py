@@ -33,7 +33,7 @@ from ._sdk_facts import (
     Variants,
 )
 
-__all__ = ["CONTRACT_FILES", "contract_facts"]
+__all__ = ["CONTRACT_FILES", "contract_facts", "documents_facts", "run_facts"]
 
 SCHEMA, OPENAPI, CATALOG = "spec/deployment_run.schema.json", "spec/openapi.yaml", "spec/requirements.json"
 CONTRACT_FILES = (SCHEMA, OPENAPI, CATALOG)
@@ -102,6 +102,18 @@ def contract_facts(spec_dir: Path) -> tuple[Fact, ...]:
     schema = _load(spec_dir / "deployment_run.schema.json", json.loads)
     openapi = _load(spec_dir / "openapi.yaml", yaml.safe_load)
     catalog = _load(spec_dir / "requirements.json", json.loads)
+    return documents_facts(schema, openapi, catalog)
+
+
+def run_facts(schema: dict[str, Any]) -> tuple[Fact, ...]:
+    """The facts of a run model's JSON Schema alone (the page's, before the SDKs are read)."""
+    return Extracted(run=_Schemas(schema, SCHEMA).model(schema), operations=(), headers={}).facts()
+
+
+def documents_facts(
+    schema: dict[str, Any], openapi: dict[str, Any], catalog: dict[str, Any]
+) -> tuple[Fact, ...]:
+    """The facts of the contract's three documents, parsed."""
     run = _Schemas(schema, SCHEMA).model(schema)
     api = _Schemas(openapi, OPENAPI)
     headers: dict[str, tuple[str | None, str]] = {}

@@ -22,7 +22,7 @@ from drun_conformance._errors import InputError
 
 from ._sdk_facts import Fact
 
-__all__ = ["Difference", "DriftExpectations", "compare_facts", "load_drift_expectations"]
+__all__ = ["Difference", "DriftExpectations", "compare_facts", "describe", "load_drift_expectations"]
 
 _ASPECTS = (
     "only-in-sdk",
@@ -134,7 +134,8 @@ def _subject(fact: Fact) -> str:
     return {"header": f"header {fact.name}", "model": f"model {fact.name}"}.get(fact.kind, fact.name)
 
 
-def _describe(fact: Fact) -> str:
+def describe(fact: Fact) -> str:
+    """A fact in words: `integer (any size), required key (never null)`, `sent when given`..."""
     detail = fact.detail
     if fact.kind == "field":
         return f"{_WORDS.get(detail['type'], detail['type'])}, {_key(detail)}"
@@ -158,9 +159,9 @@ def _key(detail: dict[str, Any]) -> str:
 
 def _one_sided(mine: Fact | None, other: Fact | None, file: str) -> Difference:
     if mine is not None:
-        return Difference(_subject(mine), "only-in-sdk", _describe(mine), "", mine.file)
+        return Difference(_subject(mine), "only-in-sdk", describe(mine), "", mine.file)
     assert other is not None
-    contract = f"{_describe(other)} ({other.file})"
+    contract = f"{describe(other)} ({other.file})"
     return Difference(_subject(other), "only-in-contract", "", contract, file)
 
 
@@ -181,7 +182,7 @@ def _both(mine: Fact, other: Fact) -> list[Difference]:
         if lacking:
             found.append(Difference(subject, "values-only-in-contract", "", _values(lacking), mine.file))
     elif mine.kind == "header" and a["value"] and b["value"] and a["value"] != b["value"]:
-        found.append(Difference(subject, "value", _describe(mine), _describe(other), mine.file))
+        found.append(Difference(subject, "value", describe(mine), describe(other), mine.file))
     elif mine.kind == "parameter" and a["in"] != b["in"]:
         found.append(Difference(subject, "location", f"in the {a['in']}", f"in the {b['in']}", mine.file))
     return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 from drun_conformance._errors import PageError
@@ -10,7 +11,7 @@ from drun_conformance._errors import PageError
 from ._page import ClassShape, EnumShape, Field, Page, ScalarShape, UnionShape
 from ._sources import INT64_MAX, INT64_MIN
 
-__all__ = ["SCALARS", "build_schema", "discriminator", "exactly_one_fields", "variant_tags"]
+__all__ = ["SCALARS", "build_schema", "class_schema", "discriminator", "exactly_one_fields", "variant_tags"]
 
 _EXACTLY_ONE = re.compile(r"Exactly one of (\w+) or (\w+) is non-null")
 SCALARS: dict[str, dict[str, Any]] = {
@@ -23,18 +24,29 @@ SCALARS: dict[str, dict[str, Any]] = {
 }
 
 
-def build_schema(page: Page) -> dict[str, Any]:
-    """The returned class as JSON Schema 2020-12; nested classes and unions under $defs."""
-    defs: dict[str, Any] = {}
-    root = _class_schema(page.returns, defs)
+def build_schema(page: Page, *, also_required: Collection[str] = ()) -> dict[str, Any]:
+    """The returned class as JSON Schema 2020-12; nested classes and unions under $defs.
+    `also_required`: top-level keys required beyond the page's (nullable as the page has them)."""
+    schema = class_schema(page.returns, "urn:drun-conformance:deployment_run", also_required=also_required)
     exactly_one = exactly_one_fields(page.returns)
     if exactly_one:
         first, second = exactly_one
-        root["oneOf"] = [_non_null_branch(first, second), _non_null_branch(second, first)]
+        schema["oneOf"] = [_non_null_branch(first, second), _non_null_branch(second, first)]
+        schema["$defs"] = schema.pop("$defs")  # $defs last, as before the oneOf
+    return schema
+
+
+def class_schema(shape: ClassShape, schema_id: str, *, also_required: Collection[str] = ()) -> dict[str, Any]:
+    """One class as a JSON Schema 2020-12 document, its nested classes and unions under $defs."""
+    defs: dict[str, Any] = {}
+    root = _class_schema(shape, defs)
+    required = [f.wire_name for f in shape.fields if f.required or f.wire_name in also_required]
+    if required:
+        root["required"] = required
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "urn:drun-conformance:deployment_run",
-        "title": page.returns.name,
+        "$id": schema_id,
+        "title": shape.name,
         **root,
         "$defs": dict(sorted(defs.items())),
     }

@@ -2,7 +2,8 @@
 
 They accept exactly what the schema accepts (a test holds them to it): strict types, open
 objects, 3.0 taken as the integer 3 (JSON has one number type), RFC 3339 strings kept as
-written (a leap second has no `datetime`), the 16 error types read from spec/.
+written (a leap second has no `datetime`), the 16 error types read from spec/, `session_id` and
+`error` present as keys (null allowed).
 """
 
 from __future__ import annotations
@@ -76,8 +77,8 @@ class DeploymentRun(_Open):
     agent: AgentReference
     created_at: Rfc3339
     deployment_id: str
-    error: RunError | None = None
-    session_id: str | None = None
+    error: RunError | None  # a required key (the SDKs require it), null on success
+    session_id: str | None  # a required key, null on failure
     trigger_context: Annotated[ScheduleTriggerContext | ManualTriggerContext, Field(discriminator="type")]
     type: Literal["deployment_run"]
 

@@ -95,6 +95,29 @@ def _strings(node: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
             yield from _strings(value, f"{pointer}/{index}")
 
 
+# RFC 3339 allows offsets to +/-23:59; java.time.ZoneOffset stops at +/-18:00.
+_OFFSET_LIMIT_MINUTES = 18 * 60
+
+
+def _offset_beyond_18h(stamp: Timestamp) -> bool:
+    text = stamp.text
+    if text[-1] in "Zz":
+        return False
+    hours, minutes = int(text[-5:-3]), int(text[-2:])
+    return hours * 60 + minutes > _OFFSET_LIMIT_MINUTES
+
+
+@label("edge.timestamp.offset-beyond-18h")
+def label_offset_beyond_18h(case: Case) -> list[Found] | None:
+    if case.run is UNPARSED:
+        return None
+    return [
+        (pointer, f"{stamp.text}: an offset beyond +/-18:00")
+        for pointer, stamp in _timestamps(case)
+        if _offset_beyond_18h(stamp)
+    ]
+
+
 @label("edge.string.long")
 def label_long_string(case: Case) -> list[Found] | None:
     if case.run is UNPARSED:

@@ -54,6 +54,8 @@ class ListingWalk:
     `trigger_type`, `has_error`, `created_at[gte]`...); `known_ids` the runs the walker saw
     answered before the walk began that match the filters, so the walk must list them all;
     `answered` the records the walker saw answered, by run id, that a run listed must equal.
+    `deployment_known` what the walker knows of the `deployment_id` filter (False: made up to
+    be unknown, as `Exchange.deployment_known`).
     """
 
     filters: Mapping[str, str]
@@ -61,6 +63,7 @@ class ListingWalk:
     pages: tuple[ListingPage, ...]
     known_ids: frozenset[str] = frozenset()
     answered: Mapping[str, Any] = field(default_factory=dict)
+    deployment_known: bool | None = None
 
     @property
     def followed(self) -> tuple[ListingPage, ...]:
@@ -158,7 +161,8 @@ def _timestamp_paths() -> tuple[tuple[str, ...], ...]:
 
 @rule("listing.page.limit")
 def check_page_within_limit(walk: ListingWalk) -> list[Found] | None:
-    if walk.limit is None or not any(p.runs for p in walk.followed):
+    # No limit, or 0, is the default of 20: listing.limit.default judges those.
+    if not walk.limit or not any(p.runs for p in walk.followed):
         return None
     for number, page in enumerate(walk.followed, 1):
         if len(page.runs) > walk.limit:

@@ -10,6 +10,7 @@ per thing judged.
     oracle.judge_client_parse(call)                     # how it read what it was served
     oracle.judge_recorded(run, body=raw)                # a body recorded alone (validate)
     oracle.judge_delivery(delivery)                     # how an answer arrived
+    oracle.judge_webhook_event(event)                   # a webhook event of the family (validate)
 
 Each door runs the checks that apply to its situation, in catalog order, and returns what they
 found as Findings at the catalog's level, with the requirements exercised.
@@ -26,7 +27,10 @@ from typing import Any, Literal
 from drun_conformance._errors import SpecError
 from drun_conformance.spec import Catalog, Level
 
-from . import _ijson  # noqa: F401  (registers the I-JSON body checks)
+from . import (
+    _family_listing,  # noqa: F401  (its checks register into LISTING)
+    _ijson,  # noqa: F401  (registers the I-JSON body checks)
+)
 from ._answers import READ_BACK, RUN_NOW
 from ._call import ClientCall, ClientCase
 from ._case import DEFAULT_SKEW, UNPARSED, Case, Exchange, Finding, Found, SpecFacts
@@ -108,8 +112,9 @@ class Oracle:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        structural = [structural_check(r) for r in catalog if r.structure is not None]
-        checks: list[Check[Any]] = [*structural]
+        structural = [structural_check(r) for r in catalog if r.structure is not None and r.side != "webhook"]
+        webhook = [structural_check(r) for r in catalog if r.structure is not None and r.side == "webhook"]
+        checks: list[Check[Any]] = [*structural, *webhook]
         registries: tuple[Iterable[Check[Any]], ...] = (
             BODY, RECORD, LABELS, RUN_NOW, READ_BACK, HTTP, LISTING, TRANSPORT, REQUEST, PARSE, ANSWER
         )  # fmt: skip
@@ -137,6 +142,7 @@ class Oracle:
         self._request: _Plan = (_steps(self._bind(REQUEST)), {})
         self._labels = self._bind(LABELS)
         self._parse = self._bind((*PARSE, *ANSWER))
+        self._webhook: _Plan = (_steps(self._bind(webhook)), {})
 
     @classmethod
     @cache
@@ -248,6 +254,11 @@ class Oracle:
         )
         return self._judged(plan, case)
 
+    def judge_webhook_event(self, event: Any) -> Evaluation:
+        """A webhook event of the family (`deployment_run.started`, `.succeeded`, `.failed`), parsed:
+        its envelope and data as the official SDKs model them (the `webhook` side's requirements)."""
+        return self._judged(self._webhook, Case(event, self.facts))
+
     def judge_delivery(self, delivery: Delivery) -> Evaluation:
         """How one answer arrived (see `Delivery`): whole, in time, within the size cap, not
         redirected. Call it for every answer, whole or broken, to any request (run now, read
@@ -320,7 +331,7 @@ def _ok(exchange: Exchange) -> bool:
 
 
 def _facts(catalog: Catalog) -> SpecFacts:
-    structures = [r.structure for r in catalog if r.structure is not None]
+    structures = [r.structure for r in catalog if r.structure is not None and r.side != "webhook"]
     return SpecFacts(
         timestamp_paths=tuple(s.path for s in structures if s.kind == "rfc3339"),
         int64_paths=tuple(s.path for s in structures if s.kind == "int64"),

@@ -41,10 +41,11 @@ __all__ = [
 
 _ABSENT = object()
 
-# Timestamps without a leap second, past-microsecond digits, lowercase letters or -00:00.
+# Timestamps without a leap second, past-microsecond digits, lowercase letters, -00:00 or an
+# offset beyond 18:00.
 _PLAIN_TIMESTAMP = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](\.[0-9]{1,6})?"
-    r"(Z|\+[0-9]{2}:[0-9]{2}|-(0[1-9]|1[0-9]|2[0-3]):[0-9]{2}|-00:(0[1-9]|[1-5][0-9]))$"
+    r"(Z|[+-]18:00|\+(0[0-9]|1[0-7]):[0-5][0-9]|-(0[1-9]|1[0-7]):[0-5][0-9]|-00:(0[1-9]|[1-5][0-9]))$"
 )
 _PLAIN_STRING = {"type": "string", "maxLength": 1000, "pattern": "^[\\x00-\\x7f]*$"}
 
@@ -75,6 +76,7 @@ FRAGMENTS: dict[tuple[str, ...], dict[str, Any]] = {
         "edge.timestamp.sub-microsecond",
         "edge.timestamp.lowercase",
         "edge.timestamp.unknown-offset",
+        "edge.timestamp.offset-beyond-18h",
     ): {
         "properties": {
             "created_at": {"pattern": _PLAIN_TIMESTAMP},
@@ -145,10 +147,11 @@ class PreFilter:
     pure, and built once per spec (its validators and its table of shortcuts met are kept)."""
 
     def __init__(self, catalog: Catalog, schema: Mapping[str, Any]) -> None:
+        runs = [r for r in catalog if r.side != "webhook"]  # the schema is the run's
         self._int64_paths = tuple(
-            r.structure.path for r in catalog if r.structure is not None and r.structure.kind == "int64"
+            r.structure.path for r in runs if r.structure is not None and r.structure.kind == "int64"
         )
-        self._in_schema = frozenset(r.id for r in catalog if r.in_schema)
+        self._in_schema = frozenset(r.id for r in runs if r.in_schema)
         self._schema = jsonschema_rs.validator_for(dict(schema), validate_formats=True)
         self._quiet = jsonschema_rs.validator_for(quiet_schema(schema), validate_formats=True)
         self._plain_covers = self._in_schema | covered()
@@ -271,7 +274,7 @@ def _structural_parts(catalog: Catalog) -> dict[str, frozenset[str]]:
     below: dict[str, set[str]] = {}
     for requirement in catalog:
         structure = requirement.structure
-        if not requirement.in_schema or structure is None:
+        if not requirement.in_schema or structure is None or requirement.side == "webhook":
             continue
         path, when = structure.path, structure.when
         if when and when.path[:1] != path[:1]:

@@ -21,11 +21,13 @@ from drun_conformance.oracle import Evaluation, Exchange, Finding, Oracle, parse
 from ._prefilter import PreFilter
 
 __all__ = [
+    "WEBHOOK_EVENT",
     "PayloadResult",
     "Recorded",
     "ValidationReport",
     "describe",
     "evaluate",
+    "is_webhook_event",
     "judges",
     "no_cycle_collection",
     "output",
@@ -35,6 +37,7 @@ __all__ = [
 ]
 
 _RUN_PATH_PREFIX, _RUN_PATH_SUFFIX = "/v1/deployments/", "/run"
+WEBHOOK_EVENT = "webhook_event"  # `judged_as` of a payload judged as a webhook event
 SUFFIXES = (".json", ".jsonl", ".ndjson", ".har")
 
 
@@ -51,6 +54,7 @@ class Recorded:
 class PayloadResult:
     source: str
     evaluation: Evaluation
+    webhook_event: bool = False  # judged as a webhook event of the family, not as a run
 
     def to_json(self) -> dict[str, Any]:
         result: dict[str, Any] = {
@@ -60,6 +64,8 @@ class PayloadResult:
         }
         if self.evaluation.edges:
             result["edges"] = [f.to_json() for f in self.evaluation.edges]
+        if self.webhook_event:
+            result["judged_as"] = WEBHOOK_EVENT
         return result
 
 
@@ -106,13 +112,16 @@ def output_piece(results: Sequence[PayloadResult], *, as_json: bool) -> tuple[by
                 entry = {"source": result.source, "conforms": conforms, "violations": violations}
                 if edges:
                     entry["edges"] = edges
+                if result.webhook_event:
+                    entry["judged_as"] = WEBHOOK_EVENT
                 entries.append(entry)
             return orjson.dumps(entries)[1:-1], conforming  # the list's items, without [ and ]
         lines: list[str] = []
         for result in results:
             conforms = result.evaluation.conforms
             conforming += conforms
-            lines.append(f"{result.source}: {'conforms' if conforms else 'VIOLATES'}\n")
+            judged_as = f" (as a {WEBHOOK_EVENT})" if result.webhook_event else ""
+            lines.append(f"{result.source}: {'conforms' if conforms else 'VIOLATES'}{judged_as}\n")
             lines += [describe(finding) + "\n" for finding in result.evaluation.violations]
         return "".join(lines).encode("utf-8", "surrogateescape"), conforming
 
@@ -288,6 +297,9 @@ def evaluate(records: Iterable[Recorded], oracle: Oracle, prefilter: PreFilter |
         for recorded in records:
             run = parse_body(recorded.body)
             exchange = recorded.exchange
+            if exchange is None and is_webhook_event(run):
+                results.append(PayloadResult(recorded.source, oracle.judge_webhook_event(run), True))
+                continue
             ruled_out = prefilter.cannot_fire(run) if prefilter is not None else none
             evaluation = oracle.judge_recorded(
                 run, body=recorded.body, exchange=exchange, seen_run_ids=seen, ruled_out=ruled_out
@@ -296,6 +308,18 @@ def evaluate(records: Iterable[Recorded], oracle: Oracle, prefilter: PreFilter |
                 seen.add(run["id"])
             results.append(PayloadResult(recorded.source, evaluation))
     return results
+
+
+def is_webhook_event(payload: Any) -> bool:
+    """A payload is a webhook event of the family by its `type` (`event`), or, where that is
+    missing or wrong, by its data's (`deployment_run.started`...). A run is never one: its
+    `type` is `deployment_run` and it has a `deployment_id` (a run whose `type` is broken into
+    another literal of the catalog stays a run)."""
+    if not isinstance(payload, dict) or "deployment_id" in payload or payload.get("type") == "deployment_run":
+        return False
+    data = payload.get("data")
+    inner = data.get("type") if isinstance(data, dict) else None
+    return payload.get("type") == "event" or (isinstance(inner, str) and inner.startswith("deployment_run."))
 
 
 @contextmanager

@@ -23,6 +23,8 @@ from urllib.parse import urlencode
 from drun_conformance.oracle import Exchange, ListingPage, ListingWalk, parse_body, parse_rfc3339, run_matches
 from drun_conformance.results import Counterexample
 
+from ._family_probe import FAMILY_LISTING_REQUIREMENTS, family_walks
+
 __all__ = [
     "LISTING_REQUIREMENTS",
     "MADE_UP_CURSOR",
@@ -40,6 +42,7 @@ LISTING_REQUIREMENTS = (
     "listing.walk.no-skip",
     "listing.filter.holds",
     "listing.cursor.invalid-400",
+    *FAMILY_LISTING_REQUIREMENTS,
 )
 MADE_UP_CURSOR = "drun-conformance-made-up-cursor"
 _PAGES_PER_WALK = 3  # the walk over every run aims at this many pages
@@ -87,6 +90,7 @@ def listing_walks(get: Get, runs: Runs, answered: Mapping[str, Any]) -> Iterator
     yield _walk(get, one, None, known, answered)
     other = {"has_error": "false" if outcome == "true" else "true", "created_at[gte]": since}
     yield _walk(get, other, _MAX_LIMIT, known, answered)
+    yield from family_walks(get)
 
 
 def _walk(

@@ -40,6 +40,7 @@ SIDES: dict[Side, str] = {
     "server": "Server",
     "client-request": "Client: the request",
     "client-parse": "Client: the answer",
+    "webhook": "Webhook events",
 }
 # The misbehaving harnesses (tests/harnesses/misbehaving.py) are each a finding of this one
 # requirement: tests/client_mutants.py lists their modes, tests/test_client_mutants.py asserts it.

@@ -98,6 +98,7 @@ def build_request(command: dict[str, Any]) -> tuple[str, str, dict[str, str], by
 
 _OFFSET = re.compile(r"([zZ]|[+-]\d\d:\d\d)$")
 _FRACTION = re.compile(r"\.(\d+)")
+_OFFSET_MINUTES = re.compile(r"[+-](\d\d):(\d\d)$")
 
 
 def read_run(run: dict[str, Any]) -> dict[str, Any]:
@@ -117,6 +118,9 @@ def read_run(run: dict[str, Any]) -> dict[str, Any]:
             raise Refused(f"bad date-time {text}")
         if FAULT == "crash-on-unknown-offset" and text.endswith("-00:00"):
             raise Refused(f"unknown offset in {text}")
+        beyond = (m := _OFFSET_MINUTES.search(text)) is not None and int(m[1]) * 60 + int(m[2]) > 18 * 60
+        if FAULT == "crash-on-offset-beyond-18h" and beyond:
+            raise Refused(f"offset beyond 18:00 in {text}")
     if FAULT == "offset-dropped":
         _map_timestamps(run, lambda t: _OFFSET.sub("", t))
     if FAULT == "micros-to-millis":

@@ -20,8 +20,14 @@ A request is answered by the first of these that applies:
     5. a bad parameter                    400 invalid_request_error (an id over 4,096
                                               characters, a bad query parameter)
     6. no such deployment or run          404 not_found_error (with `any_deployment`, an
-                                              unknown deployment is created healthy instead)
+                                              unknown deployment is created healthy instead;
+                                              with `any_run`, a run read by an unknown id is
+                                              created by that first read)
     7. otherwise                          200
+
+The listing's `limit`: absent or 0 is the default, 20; above 1000, 400 (the SDKs: "Default 20,
+maximum 1000."). A `page` cursor the scenario declares the start of the listing
+(`listing_start_cursors`) is answered as the first page, with `drun-cursor: start-of-listing`.
 
 A request body is read to its end and dropped before the answer: Run Deployment Now takes
 none, and SDKs differ in whether they send `{}`, so any body (garbage included) is ignored,
@@ -36,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import sqlite3
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,15 +57,28 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from drun_conformance import spec
+from drun_conformance._errors import InputError
 from drun_conformance.oracle import parse_rfc3339
 from drun_conformance.server._transport import run_path
 
 from ._ids import new_run_id, rfc3339, tagged_id
 from ._scenario import MAX_ID_LENGTH, Deployment, Scenario, default_scenario
 from ._store import RunQuery, RunStore
+from ._webhooks import WebhookSender, events_for
 from ._world import Clock, World
 
-__all__ = ["MAX_BODY", "MAX_HEAD", "MAX_LIMIT", "REQUIRED_BETA", "create_app", "envelope", "run_path"]
+__all__ = [
+    "ANY_RUN_DEPLOYMENT",
+    "CURSOR_HEADER",
+    "MAX_BODY",
+    "MAX_HEAD",
+    "MAX_LIMIT",
+    "REQUIRED_BETA",
+    "START_OF_LISTING",
+    "create_app",
+    "envelope",
+    "run_path",
+]
 
 _CONVENTIONS = spec.load_catalog().conventions
 REQUIRED_BETA: str = _CONVENTIONS.required_beta
@@ -73,6 +93,12 @@ _DRAIN_LIMIT = 4 * MAX_BODY
 # RunQuery's name -> the query parameter the SDKs send (`created_at[gt]=...`).
 _CREATED_AT_FILTERS = {f"created_at_{op}": f"created_at[{op}]" for op in ("gt", "gte", "lt", "lte")}
 _CURSOR_TAG = b"drun-page:"
+# The webhook events' ids for a deployment in no workspace of the scenario (one provisioned).
+_NO_WORKSPACE, _NO_ORGANIZATION = "wrkspc_drun_reference", "org_drun_reference"
+# Said on a page answered for a cursor the scenario declares the start of the listing.
+CURSOR_HEADER, START_OF_LISTING = "drun-cursor", "start-of-listing"
+# The deployment a run created by its first read (`any_run`) belongs to.
+ANY_RUN_DEPLOYMENT = "depl_drun_any_run"
 
 
 class _ApiError(Exception):
@@ -177,9 +203,19 @@ def _match(segments: list[str | None]) -> _Match | None:
 class _Api:
     """The one ASGI endpoint behind every path: routing on the raw path is ours, not Starlette's."""
 
-    def __init__(self, world: World, store: RunStore, *, any_deployment: bool = False) -> None:
+    def __init__(
+        self,
+        world: World,
+        store: RunStore,
+        *,
+        any_deployment: bool = False,
+        any_run: bool = False,
+        webhooks: WebhookSender | None = None,
+    ) -> None:
         self.world, self.store, self.any_deployment = world, store, any_deployment
+        self.any_run, self.webhooks = any_run, webhooks
         self.keys = frozenset(world.scenario.api_keys)
+        self.start_cursors = frozenset(world.scenario.listing_start_cursors)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -211,6 +247,8 @@ class _Api:
             return self.list_runs(request)
         if match.name == "get":
             run = self.store.get(_bounded("run_id", match.ident)) if match.ident is not None else None
+            if run is None and self.any_run and match.ident:
+                run = await self.first_read(match.ident)
             if run is None:
                 raise _ApiError(404, "No deployment run with that id.")
             return _ok(run)
@@ -236,7 +274,34 @@ class _Api:
         now = self.world.clock()
         run = self.new_run(deployment, now, {"type": "manual"})
         await _stored(self.store.append([(run, now)]))
+        self.announce(run, deployment)
         return _ok(run)
+
+    async def first_read(self, run_id: str) -> dict[str, Any]:
+        """`any_run`: the run `run_id`, created by this first read (a healthy manual run of a
+        deployment of its own), stored append-only like any other; a read racing it gets the same."""
+        deployment = self.world.provision(ANY_RUN_DEPLOYMENT)
+        now = self.world.clock()
+        run = {**self.new_run(deployment, now, {"type": "manual"}), "id": run_id}
+        try:
+            await _stored(self.store.append([(run, now)]))
+        except sqlite3.IntegrityError:  # another read created it first: it is the run
+            stored = self.store.get(run_id)
+            if stored is None:
+                raise
+            return stored
+        self.announce(run, deployment)
+        return run
+
+    def announce(self, run: dict[str, Any], deployment: Deployment) -> None:
+        """The run's webhook events, queued for the receiver (never waited on)."""
+        if self.webhooks is None:
+            return
+        workspace = self.world.workspaces.get(deployment.workspace or "")
+        organization = workspace.organization if workspace is not None else _NO_ORGANIZATION
+        self.webhooks.deliver(
+            events_for(run, organization_id=organization, workspace_id=deployment.workspace or _NO_WORKSPACE)
+        )
 
     def new_run(self, deployment: Deployment, now: datetime, trigger: dict[str, Any]) -> dict[str, Any]:
         """Run `deployment` at `now`: the record, for the store to keep (append-only)."""
@@ -277,10 +342,36 @@ class _Api:
         if runs:
             self.store.append(runs).result()
 
+    def record_fixtures(self) -> None:
+        """Record the scenario's run fixtures (`runs`) not on record yet, with their own ids, in
+        one transaction: each is its deployment's run at that moment (a scheduled one created
+        once its firing has come)."""
+        now = self.world.clock()
+        runs = []
+        for fixture in self.world.scenario.runs:
+            if self.store.get(fixture.id) is not None:
+                continue
+            deployment = self.world.deployments[fixture.deployment]
+            trigger: dict[str, Any] = {"type": "manual"}
+            created = now
+            fired = parse_rfc3339(fixture.scheduled_at) if fixture.scheduled_at is not None else None
+            if fired is not None:
+                trigger = {"scheduled_at": rfc3339(fired.utc), "type": "schedule"}
+                created = max(now, fired.utc)
+            runs.append(({**self.new_run(deployment, created, trigger), "id": fixture.id}, created))
+        try:
+            if runs:
+                self.store.append(runs).result()
+        except sqlite3.IntegrityError as exc:
+            raise InputError(
+                f"scenario runs: {exc} (a run id on record already, or a second run of one scheduled firing)"
+            ) from None
+
     def list_runs(self, request: Request) -> Response:
         params = request.query_params
         before_seq = None
-        if "page" in params:
+        declared = params.get("page") in self.start_cursors
+        if "page" in params and not declared:
             before_seq = _cursor_seq(params["page"])
             if before_seq is None or not self.store.has_seq(before_seq):
                 raise _ApiError(400, "page: not a cursor this server issued (pass next_page as it came).")
@@ -294,11 +385,12 @@ class _Api:
             **{name: _instant(params, wire) for name, wire in _CREATED_AT_FILTERS.items()},
         )
         runs, last_seq = self.store.list(query)
-        return _ok({"data": runs, "next_page": None if last_seq is None else _cursor(last_seq)})
+        page = {"data": runs, "next_page": None if last_seq is None else _cursor(last_seq)}
+        return _ok(page, {CURSOR_HEADER: START_OF_LISTING} if declared else None)
 
 
-def _ok(body: dict[str, Any]) -> Response:
-    return JSONResponse(body, headers={"request-id": tagged_id("req")})
+def _ok(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse(body, headers={"request-id": tagged_id("req"), **(headers or {})})
 
 
 def _cursor(seq: int) -> str:
@@ -328,13 +420,16 @@ def _boolean(params: QueryParams, name: str) -> bool | None:
 
 
 def _limit(params: QueryParams) -> int:
+    """The page size: absent or 0 is the default (20); past MAX_LIMIT or not a number, 400."""
     value = params.get("limit")
     if value is None:
         return _DEFAULT_LIMIT
-    # The length check first: int() refuses strings of more than 4300 digits.
-    if not (value.isascii() and value.isdigit() and len(value) <= 4 and 1 <= int(value) <= MAX_LIMIT):
-        raise _ApiError(400, f"limit: expected an integer from 1 to {MAX_LIMIT}, got {value[:40]!r}.")
-    return int(value)
+    if not (value.isascii() and value.isdigit()):
+        raise _ApiError(400, f"limit: expected an integer from 0 to {MAX_LIMIT}, got {value[:40]!r}.")
+    # Digits past the fifth are past the maximum: int() is never asked for thousands of digits.
+    if len(value.lstrip("0")) > 4 or int(value) > MAX_LIMIT:
+        raise _ApiError(400, f"limit: at most {MAX_LIMIT}, got {value[:40]}.")
+    return int(value) or _DEFAULT_LIMIT
 
 
 def _instant(params: QueryParams, name: str) -> datetime | None:
@@ -358,20 +453,28 @@ def create_app(
     database: str | Path = ":memory:",
     clock: Clock | None = None,
     any_deployment: bool = False,
+    any_run: bool = False,
+    webhooks: WebhookSender | None = None,
 ) -> Starlette:
     """The reference server over `scenario` (default: the shipped one), runs kept in `database`.
 
     `any_deployment` provisions an unknown deployment id as a healthy deployment on its first
-    run (the mock an SDK's own tests need), instead of answering 404.
+    run (the mock an SDK's own tests need), instead of answering 404; `any_run` creates a run
+    read by an id never seen, on that first read, instead of answering 404 (stored and listed
+    like any other). `webhooks` (started here) is sent the events of every run recorded.
     `clock` (a callable giving an aware datetime) stamps runs and drives the rate limit.
-    The app's `state.world` and `state.store` are the state model and the run store.
+    The app's `state.world`, `state.store` and `state.webhooks` are the state model, the run
+    store and the webhook sender (or None).
     """
     world = World(scenario or default_scenario(), clock=clock)
     store = RunStore(database)
     app = Starlette(exception_handlers={Exception: _server_error})
     # No Starlette routes: their patterns match the decoded path (no "\n", no %2F); ours, the raw one.
-    api = _Api(world, store, any_deployment=any_deployment)
+    api = _Api(world, store, any_deployment=any_deployment, any_run=any_run, webhooks=webhooks)
     api.fire_history()
+    api.record_fixtures()
+    if webhooks is not None:
+        webhooks.start()
     app.router.default = api
-    app.state.world, app.state.store = world, store
+    app.state.world, app.state.store, app.state.webhooks = world, store, webhooks
     return app

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from drun_conformance._errors import InputError
+from drun_conformance.oracle import parse_rfc3339
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -32,6 +33,7 @@ __all__ = [
     "RateLimit",
     "Removable",
     "ResourceRef",
+    "RunFixture",
     "Scenario",
     "Schedule",
     "Workspace",
@@ -129,10 +131,25 @@ class Deployment(_Identified):
     schedule: Schedule | None = None
 
 
+class RunFixture(_Model):
+    """A run on record from the start, with the id a test names (an SDK's own tests read
+    `deployment_run_id`): its deployment runs once, as Run Deployment Now would run it."""
+
+    id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    deployment: str
+    scheduled_at: str | None = Field(
+        default=None, description="an RFC 3339 firing: a scheduled run (default: a manual one)"
+    )
+
+
 class Scenario(_Model):
     api_keys: tuple[Annotated[str, Field(min_length=1, pattern=r"^[\x21-\x7e]+$")], ...] = Field(
         default=(DEFAULT_API_KEY,), min_length=1
     )
+    runs: tuple[RunFixture, ...] = ()
+    # Cursors answered as the start of the listing (an SDK's own tests send `page="page"`), with
+    # the `drun-cursor: start-of-listing` header saying so; any other cursor never issued is 400.
+    listing_start_cursors: tuple[Annotated[str, Field(min_length=1)], ...] = ()
     organizations: tuple[Organization, ...] = ()
     workspaces: tuple[Workspace, ...] = ()
     agents: tuple[Agent, ...] = ()
@@ -154,7 +171,7 @@ class Scenario(_Model):
         for name in type(self).model_fields:
             seen: set[str] = set()
             for index, item in enumerate(getattr(self, name)):
-                if isinstance(item, _Identified):
+                if isinstance(item, _Identified | RunFixture):
                     if item.id in seen:
                         yield f"{name}[{index}].id: {item.id!r} is declared twice"
                     seen.add(item.id)
@@ -169,6 +186,12 @@ class Scenario(_Model):
             for j, skill in enumerate(agent.skills):
                 if skill not in ids["skills"]:
                     yield f"agents[{i}].skills[{j}]: {skill!r} is not declared in skills"
+        deployments = {d.id for d in self.deployments}
+        for i, run in enumerate(self.runs):
+            if run.deployment not in deployments:
+                yield f"runs[{i}].deployment: {run.deployment!r} is not declared in deployments"
+            if run.scheduled_at is not None and parse_rfc3339(run.scheduled_at) is None:
+                yield f"runs[{i}].scheduled_at: {run.scheduled_at!r} is not an RFC 3339 date-time"
         for i, dep in enumerate(self.deployments):
             where = f"deployments[{i}]"
             pinned = agents.get(dep.agent.id)

@@ -38,6 +38,11 @@ CREATE TABLE IF NOT EXISTS runs (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_deployment ON runs (deployment_id, seq);
+-- One run per firing of a deployment's schedule (the SDKs: "At most one run is recorded per
+-- (deployment_id, scheduled_at) pair").
+CREATE UNIQUE INDEX IF NOT EXISTS runs_one_per_firing
+    ON runs (deployment_id, json_extract(body, '$.trigger_context.scheduled_at'))
+    WHERE trigger_type = 'schedule';
 CREATE TRIGGER IF NOT EXISTS runs_no_update BEFORE UPDATE ON runs
     BEGIN SELECT RAISE(ABORT, 'deployment runs are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS runs_no_delete BEFORE DELETE ON runs
