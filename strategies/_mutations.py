@@ -46,6 +46,8 @@ MUTATION_OPERATORS: Mapping[str, str] = MappingProxyType(
         "both-outcomes": "session_id and error both set",
         "no-outcome": "neither session_id nor error set (both null)",
         "not-json": "a body that is not JSON (truncated, a trailing comma, single quotes, bad UTF-8)",
+        "name-twice": "a member written twice in the body (I-JSON: readers disagree on which counts)",
+        "lone-surrogate": "a string ending in a lone surrogate escape, such as \\ud800 (not I-JSON)",
     }
 )
 _BY_KIND: dict[str, tuple[str, ...]] = {
@@ -67,6 +69,8 @@ _BY_KIND: dict[str, tuple[str, ...]] = {
 _BY_REQUIREMENT: dict[str, tuple[tuple[str, Outcome | None], ...]] = {
     "run.outcome.exactly-one": (("both-outcomes", "success"), ("no-outcome", None)),
     "payload.json": (("not-json", None),),
+    "payload.json.unique-names": (("name-twice", None),),
+    "payload.json.no-lone-surrogate": (("lone-surrogate", None),),
 }
 
 
@@ -272,6 +276,21 @@ def _not_json(draw: st.DrawFn, base: Any, m: Mutation) -> Any:
     return how(text, draw(st.integers(0, 2**16)))
 
 
+def _name_twice(draw: st.DrawFn, base: Any, m: Mutation) -> Any:
+    name = draw(st.sampled_from(sorted(base)))
+    return (json.dumps(base)[:-1] + f", {json.dumps(name)}: {json.dumps(base[name])}}}").encode()
+
+
+def _lone_surrogate(draw: st.DrawFn, base: Any, m: Mutation) -> Any:
+    # Added after the value's last character: never the second half of a pair json.dumps wrote.
+    name = draw(st.sampled_from(sorted(k for k, v in base.items() if isinstance(v, str))))
+    escape = f"\\u{draw(st.integers(0xD800, 0xDFFF)):04x}"
+    text = json.dumps(base)
+    value = json.dumps(base[name])
+    at = text.index(f"{json.dumps(name)}: {value}") + len(json.dumps(name)) + 2 + len(value) - 1
+    return (text[:at] + escape + text[at:]).encode()
+
+
 _OPERATORS: dict[str, Apply] = {
     "drop-required": _drop_required,
     "swap-type": _swap_type,
@@ -286,6 +305,8 @@ _OPERATORS: dict[str, Apply] = {
     "both-outcomes": _both_outcomes,
     "no-outcome": _no_outcome,
     "not-json": _not_json,
+    "name-twice": _name_twice,
+    "lone-surrogate": _lone_surrogate,
 }
 assert tuple(_OPERATORS) == tuple(MUTATION_OPERATORS)
 

@@ -50,13 +50,13 @@ def valid_run() -> dict[str, Any]:
     return copy.deepcopy(VALID_RUN)
 
 
-def prefiltered(run: Any) -> Any:
-    """`run` judged as validate judges it: the pre-filter rules out what cannot fire, the
-    oracle's recorded-body door runs the rest (an Evaluation)."""
+def prefiltered(run: Any, body: bytes | None = None) -> Any:
+    """`run` (its `body` bytes, when it has them) judged as validate judges it: the pre-filter
+    rules out what cannot fire, the oracle's recorded-body door runs the rest (an Evaluation)."""
     from drun_conformance.oracle import Oracle
     from drun_conformance.recorded import PreFilter
 
-    return Oracle.default().judge_recorded(run, ruled_out=PreFilter.default().cannot_fire(run))
+    return Oracle.default().judge_recorded(run, body=body, ruled_out=PreFilter.default().cannot_fire(run))
 
 
 def drun_command() -> list[str]:

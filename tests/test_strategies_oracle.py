@@ -74,8 +74,10 @@ def _keys(evaluation: Evaluation) -> set[tuple[str, str, str]]:
     return {(f.requirement, f.level, f.pointer) for f in evaluation.findings}
 
 
-def _body(payload: Any) -> Any:
-    return parse_body(payload) if isinstance(payload, bytes) else payload
+def _body(payload: Any) -> tuple[Any, bytes | None]:
+    """A generated payload as the recorded-body door takes it: the value (UNPARSED for bytes
+    that are not I-JSON) and the bytes, when it is bytes (so that the door says why)."""
+    return (parse_body(payload), payload) if isinstance(payload, bytes) else (payload, None)
 
 
 # --- the oracle's verdicts ---------------------------------------------------------------------
@@ -125,10 +127,10 @@ def test_every_edge_run_conforms_except_unknown_variants(edge: Any) -> None:
 @EXACTNESS
 @given(invalid_runs())
 def test_every_invalid_run_is_flagged_with_exactly_its_requirement(invalid: Any) -> None:
-    body = _body(invalid.payload)
-    evaluation = ORACLE.judge_recorded(body)
+    body, raw = _body(invalid.payload)
+    evaluation = ORACLE.judge_recorded(body, body=raw)
     assert _must(evaluation) == {invalid.requirement}, (invalid.operator, evaluation.findings)
-    assert _must(prefiltered(body)) == {invalid.requirement}  # the fast path too
+    assert _must(prefiltered(body, raw)) == {invalid.requirement}  # the fast path too
 
 
 REGISTRY_PAIRS = [(rid, op) for rid, ops in requirement_operators().items() for op in ops]
@@ -144,7 +146,8 @@ def test_each_registry_entry_breaks_exactly_its_requirement(requirement: str, op
     @given(invalid_runs(requirements=[requirement], operators=[operator]))
     def check(invalid: Any) -> None:
         assert (invalid.requirement, invalid.operator) == (requirement, operator)
-        assert _must(ORACLE.judge_recorded(_body(invalid.payload))) == {requirement}
+        body, raw = _body(invalid.payload)
+        assert _must(ORACLE.judge_recorded(body, body=raw)) == {requirement}
 
     check()
 
@@ -225,15 +228,15 @@ def test_validators_agree_on_every_generated_payload(generator: str) -> None:
     @EXACTNESS
     @given(GENERATED[generator]())
     def check(payload: Any) -> None:
-        body = _body(payload)
-        full = ORACLE.judge_recorded(body)
+        body, raw = _body(payload)
+        full = ORACLE.judge_recorded(body, body=raw)
         # The pre-filter: the schema's verdict is the MUST verdict of the full run...
         assert PREFILTER.accepts(body) == full.conforms, full.findings
         # ...a plain body gets no finding at all from the full run...
         if body is not UNPARSED and PREFILTER.is_plain(body):
             assert not full.findings, full.findings
         # ...and what it rules out changes nothing in what the oracle reports.
-        assert _keys(prefiltered(body)) == _keys(full)
+        assert _keys(prefiltered(body, raw)) == _keys(full)
         if body is not UNPARSED:  # jsonschema validates values; bytes that are not JSON have none
             seen.update(explain_disagreement(body, full.conforms))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from drun_conformance.results import (
     run_verdict,
 )
 from drun_conformance.server import ServerOptions, check_server
-from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, serve_in_thread
+from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, default_scenario, serve_in_thread
 from drun_conformance.spec import Side
 
 from .conftest import run_cli
@@ -104,9 +105,22 @@ def _results(report: Path) -> dict[str, Any]:
     return data
 
 
+@pytest.fixture
+def no_failed_run_listed() -> Iterator[str]:
+    """The reference server, with no failed run on record (the default lists a failing
+    deployment's scheduled runs, which would exercise the error requirements)."""
+    scenario = default_scenario()
+    healthy = tuple(
+        d.model_copy(update={"schedule": None}) if d.id != "depl_ok" else d for d in scenario.deployments
+    )
+    with serve_in_thread(create_app(scenario.model_copy(update={"deployments": healthy}))) as url:
+        yield url
+
+
 @pytest.mark.slow
-def test_the_embedded_server_with_only_a_healthy_id_is_incomplete(tmp_path: Path) -> None:
-    args = ["server", "--profile", "quick", "--seed", "1", "--deployment-id", "depl_ok"]
+def test_a_server_with_only_a_healthy_id_is_incomplete(tmp_path: Path, no_failed_run_listed: str) -> None:
+    args = ["server", "--base-url", no_failed_run_listed, "--api-key", DEFAULT_API_KEY]
+    args += ["--profile", "quick", "--seed", "1", "--deployment-id", "depl_ok"]
     done = run_cli(*args, "--report-dir", str(tmp_path / "a"))
     assert done.returncode == 4, done.stdout.decode() + done.stderr.decode()
     (target,) = _results(tmp_path / "a")["targets"]

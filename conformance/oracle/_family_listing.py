@@ -42,11 +42,13 @@ def check_unknown_deployment_lists_nothing(walk: ListingWalk) -> list[Found] | N
         return None
     first = walk.followed[0]
     data = first.body.get("data") if isinstance(first.body, dict) else None
+    if 200 <= first.status < 300 and not isinstance(data, list):
+        return None  # no page at all: listing.page.shape's finding
     if 200 <= first.status < 300 and data == []:
         return []
     got = f"{first.status} {_error_type(first) or ''}".strip()
-    if 200 <= first.status < 300:
-        got += f" with {len(data)} runs" if isinstance(data, list) else " without a data list"
+    if isinstance(data, list) and 200 <= first.status < 300:
+        got += f" with {len(data)} runs"
     wanted = show(walk.filters.get("deployment_id"), 60)
     return [("/data", f"Received: {got} for deployment_id={wanted} / Expected: 200 with empty data")]
 
