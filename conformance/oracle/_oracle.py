@@ -26,6 +26,7 @@ from typing import Any, Literal
 from drun_conformance._errors import SpecError
 from drun_conformance.spec import Catalog, Level
 
+from . import _client_baseline, _client_typed  # noqa: F401  (register their checks)
 from ._answers import READ_BACK, RUN_NOW
 from ._call import ClientCall, ClientCase
 from ._case import DEFAULT_SKEW, UNPARSED, Case, Exchange, Finding, Found, SpecFacts

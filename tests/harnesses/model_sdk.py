@@ -78,7 +78,8 @@ def build_request(command: dict[str, Any]) -> tuple[str, str, dict[str, str], by
         else quote(command["deployment_id"], safe="")
     )
     url = f"{command['base_url']}/v1/deployments/{segment}/run"
-    headers = {"x-api-key": command["api_key"], "anthropic-version": "2023-06-01"}
+    version = "2024-10-22" if FAULT == "other-version-header" else "2023-06-01"
+    headers = {"x-api-key": command["api_key"], "anthropic-version": version}
     sent_betas = [*(betas or []), MANAGED_BETA]
     if FAULT == "user-betas-dropped":
         sent_betas = [MANAGED_BETA]
@@ -159,6 +160,8 @@ def variants(run: dict[str, Any]) -> dict[str, str | None]:
             held[pointer] = tag if tag in known else None
             if FAULT == "unknown-variant-as-first-class" and tag not in known:
                 held[pointer] = sorted(known)[0]
+            if FAULT == "known-variant-as-other-class" and tag in known:
+                held[pointer] = next(other for other in sorted(known) if other != tag)
     return held
 
 
@@ -179,6 +182,8 @@ def types(served: dict[str, Any], run: dict[str, Any]) -> dict[str, str | None]:
                 walk(node.get(key), (*path, key))
         elif path in TIMESTAMPS and isinstance(node, str) and FAULT != "timestamp-as-string":
             named[pointer] = "datetime"
+        elif path == ("agent", "version") and FAULT == "version-as-decimal":
+            named[pointer] = "Decimal"  # held exactly, as a decimal.Decimal
         else:
             named[pointer] = type(node).__name__
 
