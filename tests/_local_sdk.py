@@ -19,9 +19,15 @@ from drun_conformance.client._sdks import SDKS, cache_dir, prepare_sdk
 __all__ = [
     "PYTHON_VERSION",
     "TYPESCRIPT_VERSION",
+    "base_status_error",
+    "created_at_as_str",
+    "older_version_header",
     "python_checkout",
     "python_wheel",
+    "refactored_without_change",
+    "retries_always_on",
     "truncate_version_to_32_bits",
+    "truncate_version_to_32_bits_typescript",
     "typescript_tarball",
     "unescaped_id_python",
     "unescaped_id_typescript",
@@ -30,6 +36,88 @@ __all__ = [
 PYTHON_VERSION, TYPESCRIPT_VERSION = SDKS["python"].default_version, SDKS["typescript"].default_version
 Patch = Callable[[Path], None]
 _DEPLOYMENTS_PY = "anthropic/resources/beta/deployments.py"
+_DEPLOYMENT_RUN_PY = "anthropic/types/beta/beta_managed_agents_deployment_run.py"
+
+
+def replace_once(path: Path, old: str, new: str) -> None:
+    """`old` replaced by `new` in the file, which must hold it exactly once (a release that
+    changed there needs its planted fault edited, not silently skipped)."""
+    source = path.read_text(encoding="utf-8")
+    assert source.count(old) == 1, f"{path.name} changed: edit the planted fault"
+    path.write_text(source.replace(old, new), encoding="utf-8")
+
+
+def created_at_as_str(root: Path) -> None:
+    """anthropic: the run's created_at typed `str`, so it is handed out unparsed."""
+    replace_once(root / _DEPLOYMENT_RUN_PY, "    created_at: datetime\n", "    created_at: str\n")
+
+
+def base_status_error(root: Path) -> None:
+    """anthropic: a 5xx with no class of its own raises the base APIStatusError."""
+    replace_once(
+        root / "anthropic/_error_classes.py",
+        "(InternalServerError if response.status_code >= 500 else APIStatusError)",
+        "APIStatusError",
+    )
+
+
+def older_version_header(root: Path) -> None:
+    """anthropic: requests carry an older anthropic-version (still a header: the contract holds)."""
+    replace_once(
+        root / "anthropic/_constants.py",
+        'ANTHROPIC_API_VERSION = "2026-10-21"',
+        'ANTHROPIC_API_VERSION = "2023-06-01"',
+    )
+
+
+def refactored_without_change(root: Path) -> None:
+    """anthropic: a refactor that changes nothing a user or a server sees (a helper renamed)."""
+    path = root / _DEPLOYMENTS_PY
+    imported = "from ..._utils import is_given, path_template, strip_not_given\n"
+    source = path.read_text(encoding="utf-8")
+    assert source.count(imported) == 1, f"{path.name} changed: edit the refactor"
+    source = source.replace(imported, "").replace("path_template(", "_path_of(")
+    path.write_text(
+        source.replace(
+            "from ..._types import",
+            "from ..._utils import is_given, strip_not_given\n"
+            "from ..._utils import path_template as _path_of  # refactor: a shorter name\n"
+            "from ..._types import",
+            1,
+        ),
+        encoding="utf-8",
+    )
+
+
+def retries_always_on(root: Path) -> None:
+    """anthropic: `max_retries=0` is not honoured: the default two retries happen, each after the
+    `retry-after` the server asked for."""
+    replace_once(
+        root / "anthropic/_base_client.py",
+        "        self.max_retries = max_retries\n",
+        "        self.max_retries = max(max_retries, DEFAULT_MAX_RETRIES)  # planted fault\n",
+    )
+
+
+def truncate_version_to_32_bits_typescript(root: Path) -> None:
+    """@anthropic-ai/sdk: `deployments.run` hands back agent.version cut to a signed 32-bit integer."""
+    for name in ("deployments.js", "deployments.mjs"):
+        path = root / "resources" / "beta" / name
+        source = path.read_text(encoding="utf-8")
+        end = (
+            "                route: '/v1/deployments/{deployment_id}/run',\n"
+            "                attributes: { 'anthropic.deployment.id': deploymentID },\n"
+            "            }),\n        });\n"
+        )
+        assert source.count(end) == 1, f"{name} changed: edit the planted fault"
+        narrowed = end.removesuffix("});\n") + (
+            "})._thenUnwrap((run) => {  // planted fault\n"
+            "            if (run && run.agent && typeof run.agent.version === 'number')\n"
+            "                run.agent.version |= 0;\n"
+            "            return run;\n"
+            "        });\n"
+        )
+        path.write_text(source.replace(end, narrowed), encoding="utf-8")
 
 
 def truncate_version_to_32_bits(root: Path) -> None:

@@ -141,6 +141,9 @@ def coverage_cases() -> list[GateCase]:
         _run("a plain successful run"),
         _run("a run with an offset and microseconds", created_at="2026-11-27T23:41:19.117456+05:30"),
         _run("a scheduled run", trigger_context=scheduled),
+        # Just past 32 bits, each way: a version narrowed to an int fails here, where doubles are exact.
+        _run("version 2^31", agent={"id": "agent_1", "type": "agent", "version": 2**31}),
+        _run("version -2^31 - 1", agent={"id": "agent_1", "type": "agent", "version": -(2**31) - 1}),
         _run("version 2^53 + 1", agent={"id": "agent_1", "type": "agent", "version": 2**53 + 1}),
         _run("version int64 max", agent={"id": "agent_1", "type": "agent", "version": INT64_MAX}),
         _run("version int64 min", agent={"id": "agent_1", "type": "agent", "version": INT64_MIN}),
