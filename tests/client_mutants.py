@@ -61,6 +61,9 @@ CLIENT_MUTANTS: tuple[ClientMutant, ...] = (
     ClientMutant("no-version-header", "client.request.version-header"),
     ClientMutant("body-sent", "client.request.no-body"),
     ClientMutant("retried", "client.request.once"),
+    ClientMutant(
+        "retried-after-wait", "client.request.once", note="waits the retry-after served, then retries"
+    ),
     # reading a run
     ClientMutant("offset-dropped", "client.parse.timestamp"),
     ClientMutant("micros-to-millis", "client.parse.timestamp"),
@@ -70,6 +73,7 @@ CLIENT_MUTANTS: tuple[ClientMutant, ...] = (
         frozenset({"client.parse.version-type"}),
         "a float is no integer type either",
     ),
+    ClientMutant("version-int32", "client.parse.int64"),
     ClientMutant("crash-on-unknown-error-type", "client.parse.unknown-error-type"),
     ClientMutant("crash-on-unknown-fields", "client.parse.unknown-fields"),
     ClientMutant(

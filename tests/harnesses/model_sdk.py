@@ -16,6 +16,7 @@ import copy
 import json
 import re
 import sys
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -126,6 +127,8 @@ def read_run(run: dict[str, Any]) -> dict[str, Any]:
         _map_timestamps(run, lambda t: _FRACTION.sub(lambda m: "." + m[1][:6], t, count=1))
     if FAULT == "version-through-float":
         run["agent"]["version"] = float(run["agent"]["version"])
+    if FAULT == "version-int32":  # a 32-bit int: wraps past 2^31 - 1, still an int
+        run["agent"]["version"] = (run["agent"]["version"] + 2**31) % 2**32 - 2**31
     if FAULT == "null-session-id-as-empty" and run.get("session_id") is None:
         run["session_id"] = ""
     if FAULT == "schedule-read-as-manual" and trigger.get("type") == "schedule":
@@ -252,6 +255,9 @@ def cmd_run(command: dict[str, Any]) -> dict[str, Any]:
     try:
         response = _client.request(method, url, headers=headers, content=body)
         if FAULT == "retried":
+            response = _client.request(method, url, headers=headers, content=body)
+        if FAULT == "retried-after-wait" and "retry-after" in response.headers:
+            time.sleep(float(response.headers["retry-after"]))  # as the server asked, then again
             response = _client.request(method, url, headers=headers, content=body)
         data = json.loads(response.content)
         if response.status_code >= 400 and FAULT != "http-error-as-ok":
