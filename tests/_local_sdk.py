@@ -25,12 +25,14 @@ __all__ = [
     "python_checkout",
     "python_wheel",
     "refactored_without_change",
+    "replace_once",
     "retries_always_on",
     "truncate_version_to_32_bits",
     "truncate_version_to_32_bits_typescript",
     "typescript_tarball",
     "unescaped_id_python",
     "unescaped_id_typescript",
+    "unknown_variant_as_dict",
 ]
 
 PYTHON_VERSION, TYPESCRIPT_VERSION = SDKS["python"].default_version, SDKS["typescript"].default_version
@@ -58,6 +60,18 @@ def base_status_error(root: Path) -> None:
         root / "anthropic/_error_classes.py",
         "(InternalServerError if response.status_code >= 500 else APIStatusError)",
         "APIStatusError",
+    )
+
+
+def unknown_variant_as_dict(root: Path) -> None:
+    """anthropic: a discriminated union of an unknown tag is refused and kept as the bare dict."""
+    replace_once(
+        root / "anthropic/_models.py",
+        "                if variant_type:\n"
+        "                    return construct_type(type_=variant_type, value=value)\n",
+        "                if variant_type:\n"
+        "                    return construct_type(type_=variant_type, value=value)\n"
+        "                return value  # planted fault\n",
     )
 
 

@@ -73,6 +73,7 @@ CLIENT_MUTANTS: tuple[ClientMutant, ...] = (
         frozenset({"client.parse.version-type"}),
         "a float is no integer type either",
     ),
+    ClientMutant("version-as-double", "client.parse.int64"),
     ClientMutant("version-int32", "client.parse.int64"),
     ClientMutant("crash-on-unknown-error-type", "client.parse.unknown-error-type"),
     ClientMutant("crash-on-unknown-fields", "client.parse.unknown-fields"),

@@ -80,6 +80,7 @@ def add_parser(commands: Commands) -> None:
 def _client(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from drun_conformance._cpus import usable_cpus
     from drun_conformance.client import ClientOptions, check_client
+    from drun_conformance.client._check import baseline_options
     from drun_conformance.client._sdks import parse_sdk
 
     sdks: list[str | None] = args.sdk or [None]
@@ -103,7 +104,7 @@ def _client(args: argparse.Namespace, argv: Sequence[str]) -> int:
     )
     baseline = None
     if args.baseline:
-        baseline = BaselineRun(dataclasses.replace(base, sdk=args.baseline, baseline=None))
+        baseline = BaselineRun(baseline_options(dataclasses.replace(base, baseline=args.baseline)))
         checks.append(baseline)
     for sdk in sdks:  # one target each, all with the seed of this run: the same cases
         options = dataclasses.replace(
@@ -135,11 +136,9 @@ class BaselineRun:
         self.result: TargetResult | None = None
 
     def __call__(self) -> TargetResult:
-        from drun_conformance.client import check_client
+        from drun_conformance.client._check import run_baseline
 
-        result = check_client(self.options, note=self.note)
-        # Named by its release even when it is the default one: "as sdk:python@2.10.0 did".
-        self.result = result.model_copy(update={"id": f"sdk:{self.options.sdk}"})
+        self.result = run_baseline(self.options, note=self.note)
         said = "the baseline release: the candidates are judged against it; its own failures gate nothing"
         return self.result.model_copy(
             update={

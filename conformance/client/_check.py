@@ -24,9 +24,11 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_EXAMPLES",
     "ClientOptions",
+    "baseline_options",
     "check_client",
     "expectations_path",
     "harness_command",
+    "run_baseline",
     "runnable_sdk_gates",
 ]
 
@@ -59,8 +61,11 @@ def check_client(
 ) -> TargetResult:
     """Run the SDK gate: `check_client(sdk="python", strict=True)` or with ClientOptions.
     `baseline`: the gate's result for the baseline release (same seed and examples), each of
-    whose cases the candidate must handle as the baseline did (client.baseline.same)."""
+    whose cases the candidate must handle as the baseline did (client.baseline.same); without
+    it, `options.baseline` names a release to run first for that."""
     options = options or ClientOptions(**fields)
+    if baseline is None and options.baseline is not None:  # run here when no run of it is given
+        baseline = run_baseline(baseline_options(options), note=note)
     if options.examples < 0:
         raise UsageError("--examples must be 0 or more")
     if options.record_expectations and options.harness is not None and options.expectations_file is None:
@@ -70,6 +75,26 @@ def check_client(
     except SdkUnavailable as exc:  # the SDK cannot run here: an unreached target, with reports
         return _not_installed(options, str(exc))
     return _run_gate(options, command, note, baseline)
+
+
+def baseline_options(options: ClientOptions) -> ClientOptions:
+    """The gate run of `options.baseline`: the same cases, its shipped expectations, no baseline."""
+    return dataclasses.replace(
+        options,
+        sdk=options.baseline,
+        harness=None,
+        expectations=True,
+        expectations_file=None,
+        record_expectations=False,
+        baseline=None,
+    )
+
+
+def run_baseline(options: ClientOptions, *, note: Note | None = None) -> TargetResult:
+    """The baseline release's gate run (`options` from `baseline_options`), named by its
+    release even when it is the default one: "as sdk:python@2.10.0 did"."""
+    result = check_client(options, note=note)
+    return result.model_copy(update={"id": f"sdk:{options.sdk}"})
 
 
 def _not_installed(options: ClientOptions, reason: str) -> TargetResult:

@@ -25,3 +25,4 @@ class ClientOptions:
     expectations_file: str | None = None  # --expectations FILE: in place of the shipped SDK's
     record_expectations: bool = False  # --record-expectations: write what failed into that file
     baseline: str | None = None  # --baseline NAME@SPEC: the release the candidate is compared with
+    # (check_client runs it first unless given its result)

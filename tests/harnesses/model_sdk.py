@@ -127,6 +127,8 @@ def read_run(run: dict[str, Any]) -> dict[str, Any]:
         _map_timestamps(run, lambda t: _FRACTION.sub(lambda m: "." + m[1][:6], t, count=1))
     if FAULT == "version-through-float":
         run["agent"]["version"] = float(run["agent"]["version"])
+    if FAULT == "version-as-double":  # as JSON.parse reads it: exact only to 2^53, still an integer
+        run["agent"]["version"] = int(float(run["agent"]["version"]))
     if FAULT == "version-int32":  # a 32-bit int: wraps past 2^31 - 1, still an int
         run["agent"]["version"] = (run["agent"]["version"] + 2**31) % 2**32 - 2**31
     if FAULT == "null-session-id-as-empty" and run.get("session_id") is None:
