@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import shutil
 import subprocess
 import zipfile
@@ -21,10 +22,13 @@ __all__ = [
     "TYPESCRIPT_VERSION",
     "base_status_error",
     "created_at_as_str",
+    "go_module",
     "older_version_header",
     "python_checkout",
     "python_wheel",
     "refactored_without_change",
+    "renamed_path_go",
+    "renamed_path_java",
     "replace_once",
     "retries_always_on",
     "truncate_version_to_32_bits",
@@ -169,6 +173,53 @@ def unescaped_id_typescript(root: Path) -> None:
         source = path.read_text(encoding="utf-8")
         assert escaped in source
         path.write_text(source.replace(escaped, "`/v1/deployments/${deploymentID}/run`"), encoding="utf-8")
+
+
+def renamed_path_go(root: Path) -> None:
+    """anthropic-sdk-go: requests go to /v1/deploymentz/... (an id left unescaped would be
+    refused by Go's URL parser before anything is sent: client.request.once's finding)."""
+    replace_once(root / "betadeployment.go", '"v1/deployments/%s/run"', '"v1/deploymentz/%s/run"')
+
+
+def go_module(into: Path, patch: Patch | None = None) -> Path:
+    """A module folder of the release the gate builds (copied from Go's module cache), patched."""
+    release = SDKS["go"].default_version
+    prepare_sdk(SDKS["go"], release)  # the release in the module cache
+    cached = cache_dir() / "go" / "mod" / "github.com" / "anthropics" / f"anthropic-sdk-go/v2@{release}"
+    shutil.copytree(cached, into)
+    for path in (into, *into.rglob("*")):  # the module cache's files are read-only
+        path.chmod(path.stat().st_mode | 0o200)
+    if patch is not None:
+        patch(into)
+    return into
+
+
+def java_jars(into: Path, patch: Patch | None = None) -> Path:
+    """A folder of the release's own jars (anthropic-java, -core, -client-okhttp), patched."""
+    argv = prepare_sdk(SDKS["java"], SDKS["java"].default_version).argv
+    classpath = argv[argv.index("-cp") + 1].split(os.pathsep)
+    dependencies = Path(next(p for p in classpath if p.endswith("*"))).parent
+    into.mkdir(parents=True)
+    for jar in dependencies.glob("anthropic-java*.jar"):
+        shutil.copy2(jar, into / jar.name)
+    if patch is not None:
+        patch(into)
+    return into
+
+
+def renamed_path_java(root: Path) -> None:
+    """anthropic-java: requests go to /v1/deploymentz/... (a constant of the compiled service)."""
+    (core,) = root.glob("anthropic-java-core-*.jar")
+    member = "com/anthropic/services/blocking/beta/DeploymentServiceImpl$WithRawResponseImpl.class"
+    patched = core.with_suffix(".patched")
+    with zipfile.ZipFile(core) as source, zipfile.ZipFile(patched, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == member:  # a class file's UTF-8 constant: length, then bytes
+                assert data.count(b"\x00\x0bdeployments") == 1, f"{member} changed: edit the planted fault"
+                data = data.replace(b"\x00\x0bdeployments", b"\x00\x0bdeploymentz")
+            target.writestr(item, data)
+    patched.replace(core)
 
 
 def _site_packages() -> Path:

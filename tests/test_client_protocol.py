@@ -155,7 +155,7 @@ def test_sdk_names_and_releases() -> None:
     assert parse_sdk("typescript") == (SDKS["typescript"], "1.10.0")
     for wrong, words in [
         ("python@0.108.0", "appeared in 0.109.0"),
-        ("java@./checkout", "a local build is gated for python and typescript"),
+        ("java@./absent", "no such file or folder"),
         ("ruby", "python, typescript, java, go"),
         ("python@latest!", "not a release number"),
     ]:

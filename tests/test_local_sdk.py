@@ -51,12 +51,17 @@ def test_a_local_path_is_a_build_named_by_its_content(
         ("python@./empty", "has no pyproject.toml"),
         ("typescript@./empty", "has no package.json"),
         ("python@./pkg.tgz", "is not a folder with pyproject.toml, a wheel"),
+        ("go@./empty", "has no go.mod"),
+        ("go@./other", "is not the module github.com/anthropics/anthropic-sdk-go/v2"),
+        ("java@./empty", "has no anthropic-java-core jar"),
     ],
 )
 def test_a_local_path_that_is_no_build_is_a_usage_error(
     given: str, words: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "empty").mkdir()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "go.mod").write_text("module example.com/other\n\ngo 1.25\n")
     (tmp_path / "pkg.tgz").write_bytes(b"")
     monkeypatch.chdir(tmp_path)
     with pytest.raises(UsageError, match=words):
@@ -108,6 +113,10 @@ BUILDS = {
         lambda d: local.typescript_tarball(d, local.unescaped_id_typescript),
         "typescript",
     ),
+    "java-jars": (lambda d: local.java_jars(d / "jars"), "java"),
+    "java-jars-renamed-path": (lambda d: local.java_jars(d / "jars", local.renamed_path_java), "java"),
+    "go-module": (lambda d: local.go_module(d / "sdk"), "go"),
+    "go-module-renamed-path": (lambda d: local.go_module(d / "sdk", local.renamed_path_go), "go"),
 }
 
 
@@ -124,6 +133,10 @@ BUILDS = {
         ("python-checkout-retries", 1, "non-conformant", {"client.request.once"}),
         ("typescript-tarball", 0, "non-conformant", set()),  # only its known failure: client.parse.int64
         ("typescript-tarball-int32", 1, "non-conformant", {"client.parse.int64"}),
+        ("java-jars", 0, "non-conformant", set()),  # only its known failures (int64, timestamp)
+        ("java-jars-renamed-path", 1, "non-conformant", {"client.request.path"}),
+        ("go-module", 0, "conformant", set()),
+        ("go-module-renamed-path", 1, "non-conformant", {"client.request.path"}),
         ("typescript-tarball-unescaped", 1, "non-conformant", {"client.request.path"}),
     ],
 )

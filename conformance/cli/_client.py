@@ -31,8 +31,8 @@ def add_parser(commands: Commands) -> None:
         metavar="NAME",
         action="append",
         help="a shipped harness: python, typescript, java, go; NAME@VERSION for a release, NAME@PATH for a"
-        " local checkout or built package (python@., typescript@./pkg.tgz); repeat it for one report of"
-        " several (the same seed, the same cases)",
+        " local checkout or built package (python@., typescript@./pkg.tgz, java@./jars, go@./sdk-go);"
+        " repeat it for one report of several (the same seed, the same cases)",
     )
     target.add_argument("--harness", metavar="CMD", help="any command speaking the harness protocol")
     client.add_argument(
