@@ -78,12 +78,14 @@ def test_the_gate_step_fails_on_a_fault_and_the_summary_step_tables_it(tmp_path:
     assert "--examples 10 --report-dir drun-report --harness" in summary and "--seed 7" in summary
     assert "| target | verdict | gate | passed | failed | skipped | errored |" in summary
     assert re.search(
-        r"\| `sdk:[^|]*--fault version-through-float` \| non-conformant \| failed \| \d+ \| 1 \|", summary
+        r"\| `sdk:[^|]*--fault version-through-float` \| non-conformant \| failed \| \d+ \| 2 \|", summary
     )
     assert "### Failures" in summary
     assert re.search(
         r"\| `client\.parse\.int64` \| MUST \| no \| Received: 9007199254740992\.0 / Expected", summary
     )
+    # A float is no integer type either.
+    assert re.search(r"\| `client\.parse\.version-type` \| MUST \| no \| Received: \"float\"", summary)
 
 
 def test_a_passing_gate_summarises_as_conformant(tmp_path: Path) -> None:

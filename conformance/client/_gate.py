@@ -75,11 +75,13 @@ class Baseline:
 
 @dataclass(slots=True)
 class _Typed:
-    """Whether the harness showed what the typed requirements judge, and why not if not."""
+    """What the harness's valid answers showed of the typed fields the requirements judge."""
 
-    types: bool = False  # an ok answer carried `types`
-    exception: bool = False  # an api_error answer carried `exception`
-    variants: bool = False  # an ok answer carried `variants`
+    ok: int = 0  # ok answers
+    types: bool = False  # one carried `types`
+    variants: bool = False  # one carried `variants`
+    errors: int = 0  # api_error answers
+    exception: bool = False  # one carried `exception`
 
 
 @dataclass(slots=True)
@@ -293,9 +295,11 @@ class Gate:
         if outcome == "skipped":
             self.skipped_answers += 1
         elif outcome == "ok":
+            self.typed.ok += 1
             self.typed.types |= "types" in answer
             self.typed.variants |= "variants" in answer
         elif outcome == "api_error":
+            self.typed.errors += 1
             self.typed.exception |= "exception" in answer
 
     def _example(
@@ -344,7 +348,7 @@ class Gate:
         """Requirements this harness gives nothing to judge: they block no verdict."""
         language = self.implementation.language if self.implementation else None
         no_types = "the harness reports no types (an older or third-party harness)"
-        if not self.typed.types:
+        if self.typed.ok and not self.typed.types:
             for rid in (
                 "client.parse.timestamp-type",
                 "client.parse.version-type",
@@ -354,13 +358,13 @@ class Gate:
         elif language not in DATE_TIME_TYPES:
             for rid in ("client.parse.timestamp-type", "client.parse.version-type"):
                 self.tally.not_applicable(rid, f"no declared types are known for the language {language!r}")
-        if not self.typed.exception:
+        if self.typed.errors and not self.typed.exception:
             self.tally.not_applicable("client.error.exception", "the harness names no exception classes")
         elif language not in EXCEPTIONS:
             self.tally.not_applicable(
                 "client.error.exception", f"no documented exceptions are known for {language!r}"
             )
-        if not self.typed.variants:
+        if self.typed.ok and not self.typed.variants:
             for rid in ("client.parse.variant-known", "client.parse.variant-class"):
                 self.tally.not_applicable(
                     rid, "the harness reports no variant classes: its SDK's objects are plain data"
