@@ -119,3 +119,14 @@ def test_a_harness_that_cannot_start_is_unreached(mode: str) -> None:
     protocol = next(r for r in result.requirements if r.id == "client.harness.protocol")
     assert protocol.status == "failed"
     assert any("did not start" in note for note in result.notes)
+
+
+@pytest.mark.slow
+def test_a_candidate_better_than_its_baseline_passes_and_says_so() -> None:
+    settings = {"examples": 12, "seed": 7, "shrink_calls": 15, "shrink_seconds": 10.0, "call_timeout": 10.0}
+    worse = next(m for m in CLIENT_MUTANTS if m.name == "version-as-double")
+    base = check_client(ClientOptions(harness=worse.command, **settings))  # type: ignore[arg-type]
+    result = check_client(ClientOptions(harness=faithful_command(), **settings), baseline=base)  # type: ignore[arg-type]
+    assert result.gate == "passed" and failed(result, "MUST", "SHOULD", "EDGE") == set()
+    said = " ".join(result.notes)
+    assert "better than the baseline" in said and "version 2^53 + 1" in said, result.notes
