@@ -19,7 +19,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .oracle import Finding, cut, differences, known_part
+from .oracle import Finding, RecordedRequest, cut, differences
+from .oracle._call import BaselineCase, request_view
+from .oracle._client_baseline import answer_values
 
 __all__ = [
     "CaseAnswer",
@@ -27,6 +29,7 @@ __all__ = [
     "Differential",
     "DifferentialCase",
     "DisagreementGroup",
+    "baseline_case",
     "case_record",
     "differential",
 ]
@@ -53,13 +56,17 @@ class CaseAnswer(_Model):
 
 
 class CaseRecord(_Model):
-    """One case as one target met it."""
+    """One case as one target met it: what a baseline release is compared on, too."""
 
     key: str  # the fingerprint of the bytes served and the request arguments
     served: str  # what was served, in words
     body: str  # the bytes served, cut short
     answer: CaseAnswer
-    parsed: Any = None  # what was read back: an ok run's defined fields, or an HTTP error's status and type
+    parsed: Any = None  # what was read back: an ok run's defined fields, an HTTP error's fields
+    label: str = ""  # a coverage case's name ("" for a drawn case)
+    requests: list[dict[str, Any]] | None = None  # each request as compared (oracle.request_view)
+    types: dict[str, str | None] | None = None  # what the SDK exposed, by pointer (a typed harness)
+    exception: str | None = None  # what the SDK raised for an HTTP error (a typed harness)
 
 
 class DifferentialCase(_Model):
@@ -94,23 +101,25 @@ def case_record(
     answer: Mapping[str, Any],
     findings: Sequence[Finding],
     known: Paths,
+    label: str = "",
+    requests: Sequence[RecordedRequest] = (),
 ) -> CaseRecord:
     """A record of one case from what the gate shows of it: `answer` is the harness's answer,
     or {"fault": ..., "message": ...} when it gave none; `findings` the oracle's on the case;
-    `known` the paths the page defines. The excerpt is the first finding, else the answer."""
+    `known` the paths the page defines; `requests` what reached the mock server. The excerpt
+    is the first finding, else the answer."""
     outcome = "fault" if "fault" in answer else str(answer.get("outcome"))
-    parsed: Any = None
     if outcome == "ok":
-        parsed = known_part(answer.get("run"), known)
         said = json.dumps(answer.get("run"), ensure_ascii=False)
     elif outcome == "api_error":
-        parsed = {"status": answer.get("status"), "error_type": answer.get("error_type")}
         said = f"HTTP {answer.get('status')} {answer.get('error_type')}: {answer.get('message')}"
     else:
         said = str(answer.get("message", ""))
     if findings:
         first = findings[0]
         said = f"{first.requirement}{f' at {first.pointer}' if first.pointer else ''}: {first.message}"
+    types = answer.get("types") if outcome == "ok" else None
+    exception = answer.get("exception") if outcome == "api_error" else None
     return CaseRecord(
         key=key,
         served=cut(served, EXCERPT),
@@ -120,7 +129,24 @@ def case_record(
             failed=sorted({f.requirement for f in findings}),
             excerpt=cut(said, EXCERPT),
         ),
-        parsed=parsed,
+        parsed=answer_values(answer, known) if outcome in ("ok", "api_error") else None,
+        label=label,
+        requests=[request_view(request) for request in requests],
+        types=dict(types) if isinstance(types, dict) else None,
+        exception=exception if isinstance(exception, str) else None,
+    )
+
+
+def baseline_case(target: str, record: CaseRecord) -> BaselineCase:
+    """What the oracle compares a candidate with: the baseline target's record of one case."""
+    return BaselineCase(
+        target=target,
+        requests=tuple(record.requests or ()),
+        outcome=record.answer.outcome,
+        parsed=record.parsed,
+        types=record.types,
+        exception=record.exception,
+        handled=not record.answer.failed,
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import shutil
 import subprocess
 import zipfile
@@ -19,17 +20,122 @@ from drun_conformance.client._sdks import SDKS, cache_dir, prepare_sdk
 __all__ = [
     "PYTHON_VERSION",
     "TYPESCRIPT_VERSION",
+    "base_status_error",
+    "created_at_as_str",
+    "go_module",
+    "older_version_header",
     "python_checkout",
     "python_wheel",
+    "refactored_without_change",
+    "renamed_path_go",
+    "renamed_path_java",
+    "replace_once",
+    "retries_always_on",
     "truncate_version_to_32_bits",
+    "truncate_version_to_32_bits_typescript",
     "typescript_tarball",
     "unescaped_id_python",
     "unescaped_id_typescript",
+    "unknown_variant_as_dict",
 ]
 
 PYTHON_VERSION, TYPESCRIPT_VERSION = SDKS["python"].default_version, SDKS["typescript"].default_version
 Patch = Callable[[Path], None]
 _DEPLOYMENTS_PY = "anthropic/resources/beta/deployments.py"
+_DEPLOYMENT_RUN_PY = "anthropic/types/beta/beta_managed_agents_deployment_run.py"
+
+
+def replace_once(path: Path, old: str, new: str) -> None:
+    """`old` replaced by `new` in the file, which must hold it exactly once (a release that
+    changed there needs its planted fault edited, not silently skipped)."""
+    source = path.read_text(encoding="utf-8")
+    assert source.count(old) == 1, f"{path.name} changed: edit the planted fault"
+    path.write_text(source.replace(old, new), encoding="utf-8")
+
+
+def created_at_as_str(root: Path) -> None:
+    """anthropic: the run's created_at typed `str`, so it is handed out unparsed."""
+    replace_once(root / _DEPLOYMENT_RUN_PY, "    created_at: datetime\n", "    created_at: str\n")
+
+
+def base_status_error(root: Path) -> None:
+    """anthropic: a 5xx with no class of its own raises the base APIStatusError."""
+    replace_once(
+        root / "anthropic/_error_classes.py",
+        "(InternalServerError if response.status_code >= 500 else APIStatusError)",
+        "APIStatusError",
+    )
+
+
+def unknown_variant_as_dict(root: Path) -> None:
+    """anthropic: a discriminated union of an unknown tag is refused and kept as the bare dict."""
+    replace_once(
+        root / "anthropic/_models.py",
+        "                if variant_type:\n"
+        "                    return construct_type(type_=variant_type, value=value)\n",
+        "                if variant_type:\n"
+        "                    return construct_type(type_=variant_type, value=value)\n"
+        "                return value  # planted fault\n",
+    )
+
+
+def older_version_header(root: Path) -> None:
+    """anthropic: requests carry an older anthropic-version (still a header: the contract holds)."""
+    replace_once(
+        root / "anthropic/_constants.py",
+        'ANTHROPIC_API_VERSION = "2026-10-21"',
+        'ANTHROPIC_API_VERSION = "2023-06-01"',
+    )
+
+
+def refactored_without_change(root: Path) -> None:
+    """anthropic: a refactor that changes nothing a user or a server sees (a helper renamed)."""
+    path = root / _DEPLOYMENTS_PY
+    imported = "from ..._utils import is_given, path_template, strip_not_given\n"
+    source = path.read_text(encoding="utf-8")
+    assert source.count(imported) == 1, f"{path.name} changed: edit the refactor"
+    source = source.replace(imported, "").replace("path_template(", "_path_of(")
+    path.write_text(
+        source.replace(
+            "from ..._types import",
+            "from ..._utils import is_given, strip_not_given\n"
+            "from ..._utils import path_template as _path_of  # refactor: a shorter name\n"
+            "from ..._types import",
+            1,
+        ),
+        encoding="utf-8",
+    )
+
+
+def retries_always_on(root: Path) -> None:
+    """anthropic: `max_retries=0` is not honoured: the default two retries happen, each after the
+    `retry-after` the server asked for."""
+    replace_once(
+        root / "anthropic/_base_client.py",
+        "        self.max_retries = max_retries\n",
+        "        self.max_retries = max(max_retries, DEFAULT_MAX_RETRIES)  # planted fault\n",
+    )
+
+
+def truncate_version_to_32_bits_typescript(root: Path) -> None:
+    """@anthropic-ai/sdk: `deployments.run` hands back agent.version cut to a signed 32-bit integer."""
+    for name in ("deployments.js", "deployments.mjs"):
+        path = root / "resources" / "beta" / name
+        source = path.read_text(encoding="utf-8")
+        end = (
+            "                route: '/v1/deployments/{deployment_id}/run',\n"
+            "                attributes: { 'anthropic.deployment.id': deploymentID },\n"
+            "            }),\n        });\n"
+        )
+        assert source.count(end) == 1, f"{name} changed: edit the planted fault"
+        narrowed = end.removesuffix("});\n") + (
+            "})._thenUnwrap((run) => {  // planted fault\n"
+            "            if (run && run.agent && typeof run.agent.version === 'number')\n"
+            "                run.agent.version |= 0;\n"
+            "            return run;\n"
+            "        });\n"
+        )
+        path.write_text(source.replace(end, narrowed), encoding="utf-8")
 
 
 def truncate_version_to_32_bits(root: Path) -> None:
@@ -67,6 +173,53 @@ def unescaped_id_typescript(root: Path) -> None:
         source = path.read_text(encoding="utf-8")
         assert escaped in source
         path.write_text(source.replace(escaped, "`/v1/deployments/${deploymentID}/run`"), encoding="utf-8")
+
+
+def renamed_path_go(root: Path) -> None:
+    """anthropic-sdk-go: requests go to /v1/deploymentz/... (an id left unescaped would be
+    refused by Go's URL parser before anything is sent: client.request.once's finding)."""
+    replace_once(root / "betadeployment.go", '"v1/deployments/%s/run"', '"v1/deploymentz/%s/run"')
+
+
+def go_module(into: Path, patch: Patch | None = None) -> Path:
+    """A module folder of the release the gate builds (copied from Go's module cache), patched."""
+    release = SDKS["go"].default_version
+    prepare_sdk(SDKS["go"], release)  # the release in the module cache
+    cached = cache_dir() / "go" / "mod" / "github.com" / "anthropics" / f"anthropic-sdk-go/v2@{release}"
+    shutil.copytree(cached, into)
+    for path in (into, *into.rglob("*")):  # the module cache's files are read-only
+        path.chmod(path.stat().st_mode | 0o200)
+    if patch is not None:
+        patch(into)
+    return into
+
+
+def java_jars(into: Path, patch: Patch | None = None) -> Path:
+    """A folder of the release's own jars (anthropic-java, -core, -client-okhttp), patched."""
+    argv = prepare_sdk(SDKS["java"], SDKS["java"].default_version).argv
+    classpath = argv[argv.index("-cp") + 1].split(os.pathsep)
+    dependencies = Path(next(p for p in classpath if p.endswith("*"))).parent
+    into.mkdir(parents=True)
+    for jar in dependencies.glob("anthropic-java*.jar"):
+        shutil.copy2(jar, into / jar.name)
+    if patch is not None:
+        patch(into)
+    return into
+
+
+def renamed_path_java(root: Path) -> None:
+    """anthropic-java: requests go to /v1/deploymentz/... (a constant of the compiled service)."""
+    (core,) = root.glob("anthropic-java-core-*.jar")
+    member = "com/anthropic/services/blocking/beta/DeploymentServiceImpl$WithRawResponseImpl.class"
+    patched = core.with_suffix(".patched")
+    with zipfile.ZipFile(core) as source, zipfile.ZipFile(patched, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == member:  # a class file's UTF-8 constant: length, then bytes
+                assert data.count(b"\x00\x0bdeployments") == 1, f"{member} changed: edit the planted fault"
+                data = data.replace(b"\x00\x0bdeployments", b"\x00\x0bdeploymentz")
+            target.writestr(item, data)
+    patched.replace(core)
 
 
 def _site_packages() -> Path:

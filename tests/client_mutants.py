@@ -25,6 +25,7 @@ class ClientMutant:
     requirement: str
     also: frozenset[str] = frozenset()
     note: str = ""
+    baseline: bool = False  # gated against the faithful model SDK as its baseline release
 
     @property
     def command(self) -> str:
@@ -60,10 +61,20 @@ CLIENT_MUTANTS: tuple[ClientMutant, ...] = (
     ClientMutant("no-version-header", "client.request.version-header"),
     ClientMutant("body-sent", "client.request.no-body"),
     ClientMutant("retried", "client.request.once"),
+    ClientMutant(
+        "retried-after-wait", "client.request.once", note="waits the retry-after served, then retries"
+    ),
     # reading a run
     ClientMutant("offset-dropped", "client.parse.timestamp"),
     ClientMutant("micros-to-millis", "client.parse.timestamp"),
-    ClientMutant("version-through-float", "client.parse.int64"),
+    ClientMutant(
+        "version-through-float",
+        "client.parse.int64",
+        frozenset({"client.parse.version-type"}),
+        "a float is no integer type either",
+    ),
+    ClientMutant("version-as-double", "client.parse.int64"),
+    ClientMutant("version-int32", "client.parse.int64"),
     ClientMutant("crash-on-unknown-error-type", "client.parse.unknown-error-type"),
     ClientMutant("crash-on-unknown-fields", "client.parse.unknown-fields"),
     ClientMutant(
@@ -76,23 +87,31 @@ CLIENT_MUTANTS: tuple[ClientMutant, ...] = (
     ClientMutant(
         "schedule-read-as-manual",
         "client.parse.trigger",
-        frozenset({"client.parse.variant-class"}),
+        frozenset({"client.parse.variant-known"}),
         "it holds the schedule trigger as the manual variant, and says so",
     ),
     ClientMutant(
         "error-types-confused",
         "client.parse.error",
-        frozenset({"client.parse.variant-class"}),
+        frozenset({"client.parse.variant-known"}),
         "it holds each vault error as the other variant, and says so",
     ),
     ClientMutant("deployment-id-dropped", "client.parse.fields"),
     ClientMutant("unknown-variant-as-first-class", "client.parse.variant-class"),
+    ClientMutant("known-variant-as-other-class", "client.parse.variant-known"),
+    ClientMutant("unknown-variant-as-dict", "client.parse.unknown-variant-readable"),
+    # typed reads: the values exact, the types not what the SDK declares
+    ClientMutant("timestamp-as-string", "client.parse.timestamp-type"),
+    ClientMutant("version-as-decimal", "client.parse.version-type"),
     # reporting an HTTP error
     ClientMutant("http-error-as-ok", "client.error.api-error"),
     ClientMutant("wrong-error-type", "client.error.type"),
     ClientMutant("wrong-status", "client.error.status"),
     ClientMutant("error-message-dropped", "client.error.message"),
     ClientMutant("request-id-dropped", "client.error.request-id"),
+    ClientMutant("exception-base-class", "client.error.exception"),
+    # against a baseline release: a change no requirement of the contract forbids
+    ClientMutant("other-version-header", "client.baseline.same", baseline=True),
     # EDGE classes: reported, never gating
     ClientMutant("crash-on-leap-second", "edge.timestamp.leap-second"),
     ClientMutant("nanos-truncated", "edge.timestamp.sub-microsecond"),

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 import yaml
 
-from drun_conformance.cli import build_parser
 from tests.conftest import REPO
 
 from .client_mutants import CLIENT_MUTANTS, faithful_command
@@ -61,7 +60,7 @@ def run_step(step_id: str, workspace: Path, **inputs: str) -> tuple[int, dict[st
         check=False,
     )
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
-    return done.returncode, outputs, summary.read_text() + done.stdout
+    return done.returncode, outputs, summary.read_text() + done.stdout + done.stderr
 
 
 def test_the_gate_step_fails_on_a_fault_and_the_summary_step_tables_it(tmp_path: Path) -> None:
@@ -79,12 +78,14 @@ def test_the_gate_step_fails_on_a_fault_and_the_summary_step_tables_it(tmp_path:
     assert "--examples 10 --report-dir drun-report --harness" in summary and "--seed 7" in summary
     assert "| target | verdict | gate | passed | failed | skipped | errored |" in summary
     assert re.search(
-        r"\| `sdk:[^|]*--fault version-through-float` \| non-conformant \| failed \| \d+ \| 1 \|", summary
+        r"\| `sdk:[^|]*--fault version-through-float` \| non-conformant \| failed \| \d+ \| 2 \|", summary
     )
     assert "### Failures" in summary
     assert re.search(
         r"\| `client\.parse\.int64` \| MUST \| no \| Received: 9007199254740992\.0 / Expected", summary
     )
+    # A float is no integer type either.
+    assert re.search(r"\| `client\.parse\.version-type` \| MUST \| no \| Received: \"float\"", summary)
 
 
 def test_a_passing_gate_summarises_as_conformant(tmp_path: Path) -> None:
@@ -136,12 +137,15 @@ def test_a_wrong_target_is_refused_before_anything_is_installed(
     assert status == 2 and "::error title=drun-conformance::" in said
 
 
-@pytest.mark.parametrize("flag", ["baseline", "expectations"])
-def test_an_input_the_gate_does_not_take_yet_fails_saying_so(flag: str, tmp_path: Path) -> None:
-    client = next(a for a in build_parser()._actions if a.dest == "command").choices["client"]  # type: ignore[union-attr]
-    if any(f"--{flag}" in action.option_strings for action in client._actions):
-        pytest.skip(f"the gate takes --{flag} now: the input is passed on")
-    status, outputs, said = run_step("gate", tmp_path, harness=faithful_command(), **{flag: "x"})
-    assert status == 2 and outputs == {"exit-code": "2"}
-    assert f"::error title=drun-conformance::the input {flag} needs a drun-conformance whose client" in said
-    assert not (tmp_path / "drun-report").exists()
+@pytest.mark.parametrize(
+    ("flag", "value", "words"),
+    [
+        ("expectations", "absent.yaml", "--expectations: no such file: absent.yaml"),
+        ("baseline", "cobol@1", "--baseline 'cobol@1': the shipped harnesses are"),
+    ],
+)
+def test_the_baseline_and_expectations_inputs_reach_the_gate(
+    flag: str, value: str, words: str, tmp_path: Path
+) -> None:
+    status, outputs, said = run_step("gate", tmp_path, harness=faithful_command(), **{flag: value})
+    assert status == 2 and outputs == {"exit-code": "2"} and words in said

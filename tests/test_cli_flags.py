@@ -59,6 +59,12 @@ BAD_VALUES: list[tuple[list[str], str]] = [
     (["client", "--sdk", "cobol"], "--sdk 'cobol': the shipped harnesses are"),
     (["client", "--sdk", "python@not-a-release"], "is not a release number"),
     (["client"], "one of the arguments --sdk --harness is required"),
+    (["client", "--harness", "x", "--baseline", ""], "argument --baseline: must not be empty"),
+    (["client", "--sdk", "python", "--baseline", "cobol"], "--baseline 'cobol': the shipped harnesses are"),
+    (["client", "--sdk", "python", "--baseline", "python@2.10.0"], "the same SDK release is named twice"),
+    (["client", "--harness", "x", "--expectations", ""], "argument --expectations: must not be empty"),
+    (["client", "--harness", "x", "--expectations", "{missing}"], "--expectations: no such file"),
+    (["client", "--harness", "x", "--record-expectations"], "needs --expectations FILE to write"),
     (["run", "--seed", "x"], "argument --seed"),
     (["validate", "x.jsonl", "--jobs", "0"], "argument --jobs: must be from 1 to 64, got 0"),
     (["validate", "x.jsonl", "--jobs", "auto"], "argument --jobs: must be a whole number"),
@@ -113,7 +119,16 @@ BAD_VALUES: list[tuple[list[str], str]] = [
 ]
 
 # Flags that take no value (nothing to get wrong), and --help.
-VALUELESS = {"--help", "-h", "--strict", "--json", "--allow-incomplete", "--any-deployment", "--any-run"}
+VALUELESS = {
+    "--help",
+    "-h",
+    "--strict",
+    "--json",
+    "--allow-incomplete",
+    "--any-deployment",
+    "--any-run",
+    "--record-expectations",
+}
 
 
 def _fill(argv: list[str], tmp_path: Path) -> list[str]:

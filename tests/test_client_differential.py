@@ -87,12 +87,14 @@ def test_a_faulty_harness_differs_from_the_python_sdk_on_the_same_bytes() -> Non
     )
     found = results.differential
     assert found is not None and found.targets == ["sdk:python", f"sdk:{INT64.command}"]
-    pattern = {"sdk:python": "ok", f"sdk:{INT64.command}": "ok; failed client.parse.int64"}
+    # A float is no integer type either: the same read fails client.parse.version-type.
+    faulty_read = "ok; failed client.parse.int64, client.parse.version-type"
+    pattern = {"sdk:python": "ok", f"sdk:{INT64.command}": faulty_read}
     group = next(g for g in found.groups if g.pattern == pattern)
     case = next(c for c in group.shown if c.served.startswith("version 2^53 + 1"))
     assert "9007199254740993" in case.body and case.differs_in == ["failed"]
     python, faulty = case.answers["sdk:python"], case.answers[f"sdk:{INT64.command}"]
-    assert python.failed == [] and faulty.failed == ["client.parse.int64"]
+    assert python.failed == [] and faulty.failed == ["client.parse.int64", "client.parse.version-type"]
     assert "9007199254740992.0" in faulty.excerpt  # what the faulty harness read back
     html = render_html(results)
     assert 'id="differential"' in html and "9007199254740992.0" in html

@@ -24,9 +24,12 @@ CLIENT_REQUIREMENTS = {r.id for r in CATALOG.on("client-request", "client-parse"
 LEVELS = {r.id: r.level for r in CATALOG}
 
 
-def gate(command: str, **options: object) -> TargetResult:
+def gate(command: str, *, baseline: bool = False, **options: object) -> TargetResult:
+    """The gate on `command`; with `baseline`, against the faithful model SDK's run as its baseline."""
     settings = {"examples": 12, "seed": 7, "shrink_calls": 15, "shrink_seconds": 10.0, "call_timeout": 10.0}
-    return check_client(ClientOptions(harness=command, **{**settings, **options}))  # type: ignore[arg-type]
+    given = ClientOptions(harness=command, **{**settings, **options})  # type: ignore[arg-type]
+    base = check_client(ClientOptions(harness=faithful_command(), **settings)) if baseline else None  # type: ignore[arg-type]
+    return check_client(given, baseline=base)
 
 
 def failed(result: TargetResult, *levels: str) -> set[str]:
@@ -41,7 +44,7 @@ def test_every_client_requirement_is_backed_by_a_mutant() -> None:
 
 @pytest.mark.slow
 def test_the_faithful_harness_passes_clean() -> None:
-    result = gate(faithful_command(), examples=40)
+    result = gate(faithful_command(), examples=40, baseline=True)
     assert failed(result, "MUST", "SHOULD", "EDGE") == set(), [
         r.message for r in result.requirements if r.message
     ]
@@ -53,7 +56,7 @@ def test_the_faithful_harness_passes_clean() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("mutant", CLIENT_MUTANTS, ids=lambda m: m.name)
 def test_each_mutant_is_caught_by_its_requirement_only(mutant: ClientMutant) -> None:
-    result = gate(mutant.command)
+    result = gate(mutant.command, baseline=mutant.baseline)
     gating = failed(result, "MUST", "SHOULD")
     if LEVELS[mutant.requirement] == "EDGE":
         assert mutant.requirement in failed(result, "EDGE"), f"{mutant.name} escaped"
@@ -116,3 +119,14 @@ def test_a_harness_that_cannot_start_is_unreached(mode: str) -> None:
     protocol = next(r for r in result.requirements if r.id == "client.harness.protocol")
     assert protocol.status == "failed"
     assert any("did not start" in note for note in result.notes)
+
+
+@pytest.mark.slow
+def test_a_candidate_better_than_its_baseline_passes_and_says_so() -> None:
+    settings = {"examples": 12, "seed": 7, "shrink_calls": 15, "shrink_seconds": 10.0, "call_timeout": 10.0}
+    worse = next(m for m in CLIENT_MUTANTS if m.name == "version-as-double")
+    base = check_client(ClientOptions(harness=worse.command, **settings))  # type: ignore[arg-type]
+    result = check_client(ClientOptions(harness=faithful_command(), **settings), baseline=base)  # type: ignore[arg-type]
+    assert result.gate == "passed" and failed(result, "MUST", "SHOULD", "EDGE") == set()
+    said = " ".join(result.notes)
+    assert "better than the baseline" in said and "version 2^53 + 1" in said, result.notes

@@ -13,12 +13,12 @@ from jsonschema import Draft202012Validator
 from drun_conformance import spec
 from drun_conformance._errors import InputError, UsageError
 from drun_conformance.client._cases import coverage_cases, sdk_safe_id
-from drun_conformance.client._expectations import apply_expectations, load_expectations
+from drun_conformance.client._expectations import Ledger, load_expectations
 from drun_conformance.client._mock import Scripted, ScriptedServer
 from drun_conformance.client._protocol import COMMANDS, ProtocolBug, check_command, response_problem
 from drun_conformance.client._sdks import SDKS, harness_environment, parse_sdk
-from drun_conformance.oracle import Finding
-from drun_conformance.results import TargetTally
+from drun_conformance.oracle import Finding, Oracle
+from drun_conformance.results import Counterexample, TargetResult, TargetTally
 from drun_conformance.server.reference import serve_in_thread
 
 # The messages exactly as DESIGN.md shows them.
@@ -155,7 +155,7 @@ def test_sdk_names_and_releases() -> None:
     assert parse_sdk("typescript") == (SDKS["typescript"], "1.10.0")
     for wrong, words in [
         ("python@0.108.0", "appeared in 0.109.0"),
-        ("java@./checkout", "a local build is gated for python and typescript"),
+        ("java@./absent", "no such file or folder"),
         ("ruby", "python, typescript, java, go"),
         ("python@latest!", "not a release number"),
     ]:
@@ -199,8 +199,20 @@ def test_a_broken_expectation_file_is_an_input_error(tmp_path: Path, text: str, 
         load_expectations(_expectations(tmp_path, text), version="1", catalog=spec.load_catalog())
 
 
-def test_expectations_gate_only_what_is_not_listed(tmp_path: Path) -> None:
+def _settled(path: Path, version: str | None, findings: list[Finding], exercised: set[str]) -> TargetResult:
+    """A gate's result for these findings, each on a drawn case, settled by the file at `path`."""
+    from drun_conformance.oracle import Evaluation
+
     catalog = spec.load_catalog()
+    ledger = Ledger(load_expectations(path, version=version, catalog=catalog), Oracle(catalog).facts)
+    new = ledger.split(findings, label="", served={}, types={}, example=Counterexample(summary="x"))
+    tally = TargetTally(catalog, sides={"client-request", "client-parse"})
+    tally.record(Evaluation(new, frozenset(exercised)))
+    result = tally.result(target_id="sdk:x", kind="client", identity={}, strict=False)
+    return ledger.settle(result, strict=False)
+
+
+def test_expectations_gate_only_what_is_not_listed(tmp_path: Path) -> None:
     path = _expectations(
         tmp_path,
         "failures:\n"
@@ -208,30 +220,25 @@ def test_expectations_gate_only_what_is_not_listed(tmp_path: Path) -> None:
         "  - {requirement: client.parse.timestamp, reason: fixed since, versions: ['0.9']}\n"
         "  - {requirement: client.request.method, reason: was wrong once}\n",
     )
-    expected = load_expectations(path, version="1.0", catalog=catalog)
+    expected = load_expectations(path, version="1.0", catalog=spec.load_catalog())
     assert set(expected.failures) == {"client.parse.int64", "client.request.method"}
-    tally = TargetTally(catalog, sides={"client-request", "client-parse"})
-    tally.fail(Finding("client.parse.int64", "MUST", "/agent/version", "Received: 1 / Expected: 2"))
-    tally.fail(Finding("client.request.method", "MUST", "", "x"))
-    result = tally.result(target_id="sdk:x", kind="client", identity={}, strict=False)
-    applied = apply_expectations(result, expected, strict=False)
+    listed = [
+        Finding("client.parse.int64", "MUST", "/agent/version", "Received: 1 / Expected: 2"),
+        Finding("client.request.method", "MUST", "", "x"),
+    ]
+    applied = _settled(path, "1.0", listed, set())
     # Known failures are still failures: the verdict says so; only the gate does not fail.
     assert (applied.verdict, applied.gate) == ("non-conformant", "incomplete")  # the rest never ran
     marked = {r.id: r.expected for r in applied.requirements if r.expected}
     assert marked == {"client.parse.int64": "doubles", "client.request.method": "was wrong once"}
+    # An entry from before scopes covers its whole requirement, and the run says to record it.
+    assert any("records no cases or scope" in note for note in applied.notes)
     # An unlisted failure gates as before.
-    tally.fail(Finding("client.parse.fields", "MUST", "/id", "x"))
-    result = tally.result(target_id="sdk:x", kind="client", identity={}, strict=False)
-    assert apply_expectations(result, expected, strict=False).gate == "failed"
+    unlisted = Finding("client.parse.fields", "MUST", "/id", "x")
+    assert _settled(path, "1.0", [*listed, unlisted], set()).gate == "failed"
 
 
 def test_a_listed_failure_that_passes_is_pointed_out(tmp_path: Path) -> None:
-    from drun_conformance.oracle import Evaluation
-
-    catalog = spec.load_catalog()
     path = _expectations(tmp_path, "failures: [{requirement: client.parse.int64, reason: doubles}]")
-    tally = TargetTally(catalog, sides={"client-request", "client-parse"})
-    tally.record(Evaluation([], frozenset({"client.parse.int64"})))
-    result = tally.result(target_id="sdk:x", kind="client", identity={}, strict=False)
-    applied = apply_expectations(result, load_expectations(path, version=None, catalog=catalog), strict=False)
+    applied = _settled(path, None, [], {"client.parse.int64"})
     assert any("now passes" in note and "client.parse.int64" in note for note in applied.notes)

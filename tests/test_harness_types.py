@@ -367,44 +367,11 @@ def test_each_released_sdk_reports_the_types_users_read(name: str) -> None:
 
 # --- a faulty local build of anthropic: its reads differ -------------------------------------------
 
-_DEPLOYMENT_RUN_PY = "anthropic/types/beta/beta_managed_agents_deployment_run.py"
-_MODELS_PY = "anthropic/_models.py"
-_ERROR_CLASSES_PY = "anthropic/_error_classes.py"
-
-
-def _replace(path: Path, old: str, new: str) -> None:
-    source = path.read_text(encoding="utf-8")
-    assert source.count(old) == 1, f"{path.name} changed: edit the planted fault"
-    path.write_text(source.replace(old, new), encoding="utf-8")
-
-
-def created_at_as_str(root: Path) -> None:
-    """anthropic: the run's created_at typed `str`, so it is handed out unparsed."""
-    _replace(root / _DEPLOYMENT_RUN_PY, "    created_at: datetime\n", "    created_at: str\n")
-
-
-def unknown_variant_as_dict(root: Path) -> None:
-    """anthropic: a discriminated union of an unknown tag is refused and kept as the bare dict."""
-    _replace(
-        root / _MODELS_PY,
-        "                if variant_type:\n"
-        "                    return construct_type(type_=variant_type, value=value)\n",
-        "                if variant_type:\n"
-        "                    return construct_type(type_=variant_type, value=value)\n"
-        "                return value  # planted fault\n",
-    )
-
-
-def base_status_error(root: Path) -> None:
-    """anthropic: a 5xx with no class of its own raises the base APIStatusError."""
-    _replace(
-        root / _ERROR_CLASSES_PY,
-        "(InternalServerError if response.status_code >= 500 else APIStatusError)",
-        "APIStatusError",
-    )
-
-
-PLANTED: tuple[Callable[[Path], None], ...] = (created_at_as_str, unknown_variant_as_dict, base_status_error)
+PLANTED: tuple[Callable[[Path], None], ...] = (
+    local.created_at_as_str,
+    local.unknown_variant_as_dict,
+    local.base_status_error,
+)
 
 
 def _all_planted(root: Path) -> None:

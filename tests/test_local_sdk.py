@@ -51,12 +51,17 @@ def test_a_local_path_is_a_build_named_by_its_content(
         ("python@./empty", "has no pyproject.toml"),
         ("typescript@./empty", "has no package.json"),
         ("python@./pkg.tgz", "is not a folder with pyproject.toml, a wheel"),
+        ("go@./empty", "has no go.mod"),
+        ("go@./other", "is not the module github.com/anthropics/anthropic-sdk-go/v2"),
+        ("java@./empty", "has no anthropic-java-core jar"),
     ],
 )
 def test_a_local_path_that_is_no_build_is_a_usage_error(
     given: str, words: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "empty").mkdir()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "go.mod").write_text("module example.com/other\n\ngo 1.25\n")
     (tmp_path / "pkg.tgz").write_bytes(b"")
     monkeypatch.chdir(tmp_path)
     with pytest.raises(UsageError, match=words):
@@ -81,11 +86,37 @@ BUILDS = {
         lambda d: local.python_checkout(d / "sdk", local.unescaped_id_python),
         "python",
     ),
+    # Users' reads: each fault changes a type or a class, never the values written back.
+    "python-checkout-str-timestamp": (
+        lambda d: local.python_checkout(d / "sdk", local.created_at_as_str),
+        "python",
+    ),
+    "python-checkout-dict-variant": (
+        lambda d: local.python_checkout(d / "sdk", local.unknown_variant_as_dict),
+        "python",
+    ),
+    "python-checkout-base-error": (
+        lambda d: local.python_checkout(d / "sdk", local.base_status_error),
+        "python",
+    ),
+    "python-checkout-retries": (
+        lambda d: local.python_checkout(d / "sdk", local.retries_always_on),
+        "python",
+    ),
     "typescript-tarball": (lambda d: local.typescript_tarball(d), "typescript"),
+    # Its known int64 failure is scoped beyond ±2^53: a version narrowed to 32 bits is a new one.
+    "typescript-tarball-int32": (
+        lambda d: local.typescript_tarball(d, local.truncate_version_to_32_bits_typescript),
+        "typescript",
+    ),
     "typescript-tarball-unescaped": (
         lambda d: local.typescript_tarball(d, local.unescaped_id_typescript),
         "typescript",
     ),
+    "java-jars": (lambda d: local.java_jars(d / "jars"), "java"),
+    "java-jars-renamed-path": (lambda d: local.java_jars(d / "jars", local.renamed_path_java), "java"),
+    "go-module": (lambda d: local.go_module(d / "sdk"), "go"),
+    "go-module-renamed-path": (lambda d: local.go_module(d / "sdk", local.renamed_path_go), "go"),
 }
 
 
@@ -96,7 +127,16 @@ BUILDS = {
         ("python-wheel-int32", 1, "non-conformant", {"client.parse.int64"}),
         ("python-wheel", 0, "conformant", set()),
         ("python-checkout-unescaped", 1, "non-conformant", {"client.request.path"}),
+        ("python-checkout-str-timestamp", 1, "non-conformant", {"client.parse.timestamp-type"}),
+        ("python-checkout-dict-variant", 1, "non-conformant", {"client.parse.unknown-variant-readable"}),
+        ("python-checkout-base-error", 1, "non-conformant", {"client.error.exception"}),
+        ("python-checkout-retries", 1, "non-conformant", {"client.request.once"}),
         ("typescript-tarball", 0, "non-conformant", set()),  # only its known failure: client.parse.int64
+        ("typescript-tarball-int32", 1, "non-conformant", {"client.parse.int64"}),
+        ("java-jars", 0, "non-conformant", set()),  # only its known failures (int64, timestamp)
+        ("java-jars-renamed-path", 1, "non-conformant", {"client.request.path"}),
+        ("go-module", 0, "conformant", set()),
+        ("go-module-renamed-path", 1, "non-conformant", {"client.request.path"}),
         ("typescript-tarball-unescaped", 1, "non-conformant", {"client.request.path"}),
     ],
 )
@@ -140,3 +180,46 @@ def test_the_pytest_plugin_gates_the_checkout_it_runs_in(pytester: pytest.Pytest
     (target,) = json.loads((report / "results.json").read_text())["targets"]
     assert target["id"] == "sdk:python@." and target["identity"]["gated"] == str(checkout)
     assert (target["verdict"], target["gate"]) == ("conformant", "passed")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("patch", "status"), [(local.older_version_header, 1), (local.refactored_without_change, 0)]
+)
+def test_a_build_is_gated_against_its_baseline_release(
+    patch: Callable[[Path], None], status: int, tmp_path: Path
+) -> None:
+    path = _build(lambda: local.python_checkout(tmp_path / "sdk", patch))
+    report = tmp_path / "report"
+    baseline = f"python@{local.PYTHON_VERSION}"
+    done = run_cli(
+        "client", "--sdk", f"python@{path}", "--baseline", baseline, "--examples", "10", "--seed", "4",
+        "--report-dir", str(report),
+    )  # fmt: skip
+    said = done.stdout.decode() + done.stderr.decode()
+    base, candidate = json.loads((report / "results.json").read_text())["targets"]
+    if not candidate["identity"]["reached"] and not REQUIRED:
+        pytest.skip("the local build cannot be installed here: " + said[-300:])
+    assert done.returncode == status, said
+    assert (base["id"], base["identity"]["role"], candidate["identity"]["baseline"]) == (
+        f"sdk:{baseline}",
+        "baseline",
+        f"sdk:{baseline}",
+    )
+    same = next(r for r in candidate["requirements"] if r["id"] == "client.baseline.same")
+    if status:  # only the version header changed: no requirement of the contract sees it
+        failed = {r["id"] for r in candidate["requirements"] if r["status"] == "failed" and not r["expected"]}
+        assert failed == {"client.baseline.same"} and "anthropic-version" in same["message"]
+    else:
+        assert same["status"] == "passed" and candidate["gate"] == "passed"
+
+
+@pytest.mark.slow
+def test_the_pytest_plugin_gates_a_checkout_against_its_baseline(pytester: pytest.Pytester) -> None:
+    _build(lambda: local.python_checkout(pytester.path, local.older_version_header))
+    baseline = f"python@{local.PYTHON_VERSION}"
+    result = pytester.runpytest_subprocess(
+        "--drun-sdk", "python@.", "--drun-baseline", baseline, "--drun-seed", "4", "-k", "baseline"
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*client.baseline.same*anthropic-version*as sdk:python@2.10.0 did*"])

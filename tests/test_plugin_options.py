@@ -67,6 +67,7 @@ CASES = [
     ("timeout", ["--drun-timeout", "2.5"], "drun_timeout = 2.5", 2.5),
     ("seed", ["--drun-seed", "42"], "drun_seed = 42", 42),
     ("report_dir", ["--drun-report-dir", "out"], "drun_report_dir = out", "out"),
+    ("baseline", ["--drun-baseline", "python@2.10.0"], "drun_baseline = python@2.10.0", "python@2.10.0"),
     ("strict", ["--drun-strict"], "drun_strict = true", True),
     ("allow_incomplete", ["--drun-allow-incomplete"], "drun_allow_incomplete = true", True),
 ]
@@ -142,6 +143,11 @@ def test_a_key_in_the_ini_file_is_refused(pytester: pytest.Pytester, how: str) -
         ),
         ([], "drun_profile = fast", "--drun-profile must be one of quick, default, thorough, not 'fast'"),
         (["--drun-target", "embedded", "--drun-target", "embedded"], "", "may be given once"),
+        (
+            ["--drun-baseline", "cobol@1"],
+            "",
+            "--drun-baseline must be NAME@SPEC of a shipped SDK, not 'cobol@1'",
+        ),
     ],
 )
 def test_bad_values_are_usage_errors(
@@ -161,11 +167,11 @@ def test_help_lists_every_flag_and_ini_key(pytester: pytest.Pytester) -> None:
     group = text[text.index("conformance of Run Deployment Now (drun-conformance):") :]
     for flag in ("target", "sdk", "harness", "deployment-id", "max-requests", "profile", "timeout", "seed"):
         assert f"--drun-{flag}" in group
-    for flag in ("report-dir", "api-key", "strict", "allow-incomplete"):
+    for flag in ("report-dir", "api-key", "strict", "allow-incomplete", "baseline"):
         assert f"--drun-{flag}" in group
     for key in ("target", "sdk", "harness", "deployment_ids", "max_requests", "profile", "timeout", "seed"):
         assert f"drun_{key} " in text
-    for key in ("report_dir", "strict", "allow_incomplete", "api_key"):
+    for key in ("report_dir", "strict", "allow_incomplete", "api_key", "baseline"):
         assert f"drun_{key} " in text
 
 
@@ -181,6 +187,7 @@ def test_the_settings_reach_the_runners_options() -> None:
         timeout=3.0,
         strict=True,
         api_key=SECRET,
+        baseline="python@2.10.0",
     )
     server = server_options(settings, DrunTarget("server", URL), 42)
     assert (server.base_url, server.api_key, server.deployment_ids) == (URL, SECRET, ("depl_ok", "depl_bad"))
@@ -189,6 +196,7 @@ def test_the_settings_reach_the_runners_options() -> None:
     assert server_options(settings, DrunTarget("server", "embedded"), 1).base_url is None
     sdk = client_options(settings, DrunTarget("client", "python@."), 42)
     assert (sdk.sdk, sdk.harness, sdk.seed, sdk.strict, sdk.call_timeout) == ("python@.", None, 42, True, 3.0)
+    assert sdk.baseline == "python@2.10.0"  # check_client runs it first, with the same seed
     harness = client_options(DrunSettings(), DrunTarget("client", "node h.js", harness=True), 1)
     assert (harness.sdk, harness.harness) == (None, "node h.js")
     assert harness.call_timeout == client_options(DrunSettings(), DrunTarget("client", "x"), 1).call_timeout

@@ -31,7 +31,7 @@ from sweep.plan import Release
 
 pytestmark = pytest.mark.slow
 
-INT64 = next(m for m in CLIENT_MUTANTS if m.name == "version-through-float")
+INT64 = next(m for m in CLIENT_MUTANTS if m.name == "version-as-double")  # int64 alone
 BUILD_FAILED = (
     "cannot build the go harness against github.com/anthropics/anthropic-sdk-go/v2 v2.5.0: undefined"
 )

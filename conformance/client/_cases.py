@@ -25,6 +25,7 @@ __all__ = ["GateCase", "ServedError", "ServedRun", "coverage_cases", "gate_cases
 
 REQUEST_ID = "req_011CZdrunGateRequest000001"
 INT64_MAX, INT64_MIN = 2**63 - 1, -(2**63)
+RETRY_AFTER_CAP = 1  # seconds: the longest retry-after the gate serves (see _short_retry_after)
 _FUTURE_HTTP_ERROR_TYPES = ("billing_error", "quota_exceeded_error", "deadline_exceeded_error")
 
 
@@ -97,13 +98,22 @@ def gate_cases() -> st.SearchStrategy[GateCase]:
     errors = st.one_of(
         http_errors(),
         st.builds(_unknown_type, http_errors(), st.sampled_from(_FUTURE_HTTP_ERROR_TYPES)),
-    )
+    ).map(_short_retry_after)
     served = st.one_of(
         runs().map(ServedRun),
         edge_runs().map(lambda edge: ServedRun(edge.payload, edge.edge_class)),
         errors.map(ServedError),
     )
     return st.builds(lambda r, s: GateCase(r.deployment_id, r.betas, s), arguments, served)
+
+
+def _short_retry_after(error: HttpError) -> HttpError:
+    """The error with a retry-after of at most RETRY_AFTER_CAP seconds. The gate asks for no
+    retry, so only an SDK that retries anyway waits on it, and its second request decides the
+    case (client.request.once): a long wait would only run into the call timeout."""
+    if error.retry_after is None or int(error.retry_after) <= RETRY_AFTER_CAP:
+        return error
+    return replace(error, retry_after=str(RETRY_AFTER_CAP))
 
 
 # --- the coverage cases ---------------------------------------------------------------------
@@ -141,6 +151,9 @@ def coverage_cases() -> list[GateCase]:
         _run("a plain successful run"),
         _run("a run with an offset and microseconds", created_at="2026-11-27T23:41:19.117456+05:30"),
         _run("a scheduled run", trigger_context=scheduled),
+        # Just past 32 bits, each way: a version narrowed to an int fails here, where doubles are exact.
+        _run("version 2^31", agent={"id": "agent_1", "type": "agent", "version": 2**31}),
+        _run("version -2^31 - 1", agent={"id": "agent_1", "type": "agent", "version": -(2**31) - 1}),
         _run("version 2^53 + 1", agent={"id": "agent_1", "type": "agent", "version": 2**53 + 1}),
         _run("version int64 max", agent={"id": "agent_1", "type": "agent", "version": INT64_MAX}),
         _run("version int64 min", agent={"id": "agent_1", "type": "agent", "version": INT64_MIN}),
@@ -181,6 +194,8 @@ def coverage_cases() -> list[GateCase]:
     for status, error_type in sorted(http_types.items()):
         error = HttpError(status, error_type, f"HTTP {status}: {error_type}", REQUEST_ID)
         cases.append(GateCase("depl_011CZkYqphY8vELVzwCUpqiQ", None, ServedError(error), f"HTTP {status}"))
+    limited = HttpError(429, "rate_limit_error", "Slow down.", REQUEST_ID, str(RETRY_AFTER_CAP))
+    cases.append(GateCase("depl_1", None, ServedError(limited), "HTTP 429 with retry-after"))
     unknown = HttpError(400, "future_policy_error", "A policy blocks this run.", REQUEST_ID)
     cases.append(GateCase("depl_1", None, ServedError(unknown), "an HTTP error of an unknown type"))
     cases.append(

@@ -5,9 +5,11 @@ strategies, which `import drun_conformance` should not pay for.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import shlex
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from drun_conformance import spec
@@ -19,7 +21,16 @@ from ._sdks import SDKS, HarnessCommand, harness_environment, parse_sdk, prepare
 if TYPE_CHECKING:
     from drun_conformance.results import TargetResult
 
-__all__ = ["DEFAULT_EXAMPLES", "ClientOptions", "check_client", "harness_command", "runnable_sdk_gates"]
+__all__ = [
+    "DEFAULT_EXAMPLES",
+    "ClientOptions",
+    "baseline_options",
+    "check_client",
+    "expectations_path",
+    "harness_command",
+    "run_baseline",
+    "runnable_sdk_gates",
+]
 
 Note = Callable[[str], None]
 
@@ -42,17 +53,48 @@ def harness_command(options: ClientOptions, *, note: Note | None = None) -> Harn
 
 
 def check_client(
-    options: ClientOptions | None = None, *, note: Note | None = None, **fields: Any
+    options: ClientOptions | None = None,
+    *,
+    note: Note | None = None,
+    baseline: TargetResult | None = None,
+    **fields: Any,
 ) -> TargetResult:
-    """Run the SDK gate: `check_client(sdk="python", strict=True)` or with ClientOptions."""
+    """Run the SDK gate: `check_client(sdk="python", strict=True)` or with ClientOptions.
+    `baseline`: the gate's result for the baseline release (same seed and examples), each of
+    whose cases the candidate must handle as the baseline did (client.baseline.same); without
+    it, `options.baseline` names a release to run first for that."""
     options = options or ClientOptions(**fields)
+    if baseline is None and options.baseline is not None:  # run here when no run of it is given
+        baseline = run_baseline(baseline_options(options), note=note)
     if options.examples < 0:
         raise UsageError("--examples must be 0 or more")
+    if options.record_expectations and options.harness is not None and options.expectations_file is None:
+        raise UsageError("--record-expectations with --harness needs --expectations FILE to write")
     try:
         command = harness_command(options, note=note)
     except SdkUnavailable as exc:  # the SDK cannot run here: an unreached target, with reports
         return _not_installed(options, str(exc))
-    return _run_gate(options, command, note)
+    return _run_gate(options, command, note, baseline)
+
+
+def baseline_options(options: ClientOptions) -> ClientOptions:
+    """The gate run of `options.baseline`: the same cases, its shipped expectations, no baseline."""
+    return dataclasses.replace(
+        options,
+        sdk=options.baseline,
+        harness=None,
+        expectations=True,
+        expectations_file=None,
+        record_expectations=False,
+        baseline=None,
+    )
+
+
+def run_baseline(options: ClientOptions, *, note: Note | None = None) -> TargetResult:
+    """The baseline release's gate run (`options` from `baseline_options`), named by its
+    release even when it is the default one: "as sdk:python@2.10.0 did"."""
+    result = check_client(options, note=note)
+    return result.model_copy(update={"id": f"sdk:{options.sdk}"})
 
 
 def _not_installed(options: ClientOptions, reason: str) -> TargetResult:
@@ -69,21 +111,35 @@ def _not_installed(options: ClientOptions, reason: str) -> TargetResult:
     )
 
 
-def _run_gate(options: ClientOptions, command: HarnessCommand, note: Note | None) -> TargetResult:
-    catalog = spec.load_catalog()
-    expectations_file = command.expectations if options.expectations else None
-    from ._expectations import apply_expectations, load_expectations
-    from ._gate import Gate
+def expectations_path(options: ClientOptions, command: HarnessCommand) -> Path | None:
+    """The expectations file of a gate run: --expectations FILE, else the shipped SDK's."""
+    if options.expectations_file is not None:
+        path = Path(options.expectations_file)
+        if not path.is_file() and not options.record_expectations:
+            raise UsageError(f"--expectations: no such file: {path}")
+        return path
+    return command.expectations if options.expectations else None
 
-    result = Gate(options, command, note).execute()
+
+def _run_gate(
+    options: ClientOptions, command: HarnessCommand, note: Note | None, baseline: TargetResult | None = None
+) -> TargetResult:
+    from ._expectations import load_expectations
+    from ._gate import Baseline, Gate
+
+    path = expectations_path(options, command)
+    if path is not None and path.is_file():  # a broken file stops the run before anything is called
+        load_expectations(path, version=None, catalog=spec.load_catalog())
+    command = dataclasses.replace(command, expectations=path)
+    gate = Gate(options, command, note, baseline=Baseline.of(baseline) if baseline is not None else None)
+    result = gate.execute()
     if command.gated is not None:  # a local build: name what was gated (the version is the harness's)
         result = result.model_copy(update={"identity": {**result.identity, **command.gated}})
-    if expectations_file is not None and expectations_file.is_file():
-        # The release the harness reports it drives, which is the one installed.
-        expected = load_expectations(
-            expectations_file, version=result.identity.get("version"), catalog=catalog
-        )
-        result = apply_expectations(result, expected, strict=options.strict)
+    result = gate.ledger.settle(result, strict=options.strict)
+    if options.record_expectations and path is not None and result.identity.get("reached"):
+        said = gate.ledger.record(result, path, version=result.identity.get("version"))
+        notes = [*result.notes, f"recorded the failures into {path}", *said]
+        result = result.model_copy(update={"notes": notes})
     return result
 
 

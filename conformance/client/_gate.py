@@ -10,10 +10,17 @@ an SDK harness against the scripted mock server, every call judged by the oracle
    draw (from an in-memory database) and shrinks it to a minimal case that still fails the
    requirement, within a budget of calls (one seed, one result); the report shows its bytes
    served, request seen and the SDK's answer.
+
+Every failure goes through the `Ledger`: one an expectation covers is known, the others are new
+(only they are shrunk, and only they fail the gate). With a baseline (`client --baseline`), each
+case carries what the baseline release did with it, for client.baseline.same. A call whose
+finding a second request already decided (a retry) is not waited out: the harness is stopped
+and restarted for the next case.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import shlex
 import time
@@ -26,24 +33,55 @@ from hypothesis import errors as hypothesis_errors
 from hypothesis.database import InMemoryExampleDatabase
 
 from drun_conformance import spec
-from drun_conformance._differential import CaseRecord, case_record
+from drun_conformance._differential import CaseRecord, baseline_case, case_record
 from drun_conformance._interrupt import raise_if_interrupted
 from drun_conformance._secrets import redact_headers
 from drun_conformance.oracle import ClientCall, Evaluation, Finding, Oracle
+from drun_conformance.oracle._call import BaselineCase
+from drun_conformance.oracle._client_typed import DATE_TIME_TYPES, EXCEPTIONS
 from drun_conformance.results import Counterexample, TargetResult, TargetTally
 
 from ._cases import GateCase, ServedError, coverage_cases, gate_cases
+from ._expectations import Ledger, load_expectations
 from ._harness import Harness, HarnessFault, Implementation
 from ._mock import ScriptedServer
 from ._options import ClientOptions
 from ._sdks import HarnessCommand
 
-__all__ = ["GATE_API_KEY", "Gate"]
+__all__ = ["GATE_API_KEY", "Baseline", "Gate"]
 
 GATE_API_KEY = "drun-gate-test-key"  # made up: the mock server takes any key
 _FAULTS_TO_STOP = 3
 _LEVEL_ORDER = {"MUST": 0, "SHOULD": 1, "EDGE": 2}
+_NOT_SHRUNK = frozenset({"client.baseline.same"})  # judged on the baseline's cases only
+_IMPROVED_SHOWN = 3
 Note = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """What the baseline release did with each case of its own gate run, by case fingerprint."""
+
+    target: str  # "sdk:python@2.10.0"
+    cases: dict[str, BaselineCase]
+
+    @classmethod
+    def of(cls, result: TargetResult) -> Baseline:
+        cases: dict[str, BaselineCase] = {}
+        for record in result.case_records:
+            cases.setdefault(record.key, baseline_case(result.id, record))
+        return cls(result.id, cases)
+
+
+@dataclass(slots=True)
+class _Typed:
+    """What the harness's valid answers showed of the typed fields the requirements judge."""
+
+    ok: int = 0  # ok answers
+    types: bool = False  # one carried `types`
+    variants: bool = False  # one carried `variants`
+    errors: int = 0  # api_error answers
+    exception: bool = False  # one carried `exception`
 
 
 @dataclass(slots=True)
@@ -69,9 +107,15 @@ class Gate:
     coverage: dict[str, dict[str, str]] = field(default_factory=dict)
     to_shrink: dict[str, tuple[Finding, bytes]] = field(default_factory=dict)
     records: list[CaseRecord] = field(default_factory=list)  # every case, for the run's differential
+    baseline: Baseline | None = None
+    ledger: Ledger = field(init=False)
+    typed: _Typed = field(default_factory=_Typed)
+    improved: list[str] = field(default_factory=list)  # cases the baseline failed and this target passed
+    ended_early: int = 0  # calls decided before their answer (a retry): not waited out
 
     def __post_init__(self) -> None:
         self.tally = TargetTally(spec.load_catalog(), sides={"client-request", "client-parse"})
+        self.ledger = Ledger(None, self.oracle.facts)
         self.harness = Harness(
             self.command.argv,
             env=self.command.env,
@@ -88,6 +132,11 @@ class Gate:
             if isinstance(first, HarnessFault):
                 return self._unreachable(first)
             self.implementation = first
+            if self.command.expectations is not None and self.command.expectations.is_file():
+                # The release the harness reports it drives, which is the one installed.
+                self.ledger.expectations = load_expectations(
+                    self.command.expectations, version=first.version, catalog=self.oracle.catalog
+                )
             if self.options.coverage:
                 for case in coverage_cases():
                     if self.stopped:
@@ -102,6 +151,21 @@ class Gate:
         )
         if self.skipped_answers:
             self._note(f"{self.skipped_answers} calls answered skipped (the SDK cannot express them)")
+        if self.ended_early:
+            self._note(
+                f"{self.ended_early} calls ended at their second request (client.request.once decided there),"
+                " not waited out"
+            )
+        if self.improved:
+            shown = "; ".join(self.improved[:_IMPROVED_SHOWN])
+            more = (
+                f" and {len(self.improved) - _IMPROVED_SHOWN} more"
+                if len(self.improved) > _IMPROVED_SHOWN
+                else ""
+            )
+            target = self.baseline.target if self.baseline else ""
+            self._note(f"better than the baseline ({target}): {len(self.improved)} cases it failed now pass:")
+            self._note(f"  {shown}{more}")
         if self.stopped:
             self._note(self.stopped)
         return self._result(reached=True)
@@ -122,9 +186,8 @@ class Gate:
         def explore(case: GateCase) -> None:
             if gate.stopped:
                 return
-            evaluation = gate._record(case)
-            for finding in evaluation.findings:
-                if finding.requirement not in gate.to_shrink:
+            for finding in gate._record(case):
+                if finding.requirement not in gate.to_shrink and finding.requirement not in _NOT_SHRUNK:
                     gate.to_shrink[finding.requirement] = (finding, _current_choices())
 
         if self.options.seed is not None:
@@ -147,31 +210,44 @@ class Gate:
 
     # --- one case -----------------------------------------------------------------------
 
-    def _record(self, case: GateCase) -> Evaluation:
-        evaluation, example = self.run_case(case)
+    def _record(self, case: GateCase) -> list[Finding]:
+        """Run one case into the tally and the records; the findings no expectation covers."""
+        evaluation, example, call = self.run_case(case)
         self.cases += 1
         self._served(case)
-        self.tally.record(evaluation, example)
-        for finding in evaluation.edges:  # in a client evaluation an EDGE finding is a mishandling
-            self.tally.fail(finding, example)
+        answer = example.answer or {}
+        held = answer.get("types")
+        types: dict[str, Any] = held if isinstance(held, dict) else {}
+        new = self.ledger.split(
+            evaluation.findings, label=case.label, served=call.served, types=types, example=example
+        )
+        self.tally.record(Evaluation([f for f in new if f.level != "EDGE"], evaluation.exercised), example)
+        for finding in new:
+            if finding.level == "EDGE":  # in a client evaluation an EDGE finding is a mishandling
+                self.tally.fail(finding, example)
+        if call.baseline is not None and not call.baseline.handled and not evaluation.findings:
+            self.improved.append(case.describe())
         self.records.append(
             case_record(
                 key=case.fingerprint(),
                 served=case.describe(),
                 body=case.served.scripted().body,
-                answer=example.answer or {},
+                answer=answer,
                 findings=evaluation.findings,
                 known=self.oracle.facts.known_paths,
+                label=case.label,
+                requests=call.requests,
             )
         )
-        return evaluation
+        return new
 
-    def run_case(self, case: GateCase) -> tuple[Evaluation, Counterexample]:
+    def run_case(self, case: GateCase) -> tuple[Evaluation, Counterexample, ClientCall]:
         """Make one call through the harness and judge it (records nothing in the tally)."""
         raise_if_interrupted()
         self.seq += 1
         scripted = case.served.scripted()
-        self.mock.arm(case.deployment_id, scripted)
+        on_repeat = functools.partial(self.harness.decided, self.seq)
+        self.mock.arm(case.deployment_id, scripted, on_repeat=on_repeat)
         answer = self.harness.run(
             seq=self.seq,
             base_url=self.base_url,
@@ -181,9 +257,12 @@ class Gate:
         )
         recorded = self.mock.take(case.deployment_id)
         self.requests += len(recorded)
-        fault = answer if isinstance(answer, HarnessFault) else None
+        ended = isinstance(answer, HarnessFault) and answer.kind == "abandoned"
+        fault = answer if isinstance(answer, HarnessFault) and not ended else None
         valid = answer if not isinstance(answer, HarnessFault) else None
-        if fault is not None:
+        if ended:
+            self.ended_early += 1
+        elif fault is not None:
             self.faults_in_a_row += 1
             if self.faults_in_a_row >= _FAULTS_TO_STOP:
                 self.stopped = (
@@ -191,13 +270,7 @@ class Gate:
                 )
         else:
             self.faults_in_a_row = 0
-            if valid is not None and valid.get("outcome") == "skipped":
-                self.skipped_answers += 1
-            if valid is not None and valid.get("outcome") == "ok" and "variants" not in valid:
-                self.tally.skip(
-                    "client.parse.variant-class",
-                    "the harness reports no variant classes: its SDK's objects are plain data",
-                )
+            self._saw(valid or {})
         served = json.loads(scripted.body)
         call = ClientCall(
             deployment_id=case.deployment_id,
@@ -209,9 +282,25 @@ class Gate:
             requests=recorded,
             answer=valid,
             fault=fault.message if fault else None,
+            language=self.implementation.language if self.implementation else None,
+            baseline=self.baseline.cases.get(case.fingerprint()) if self.baseline else None,
         )
         evaluation = self.oracle.judge_client_request(call) + self.oracle.judge_client_parse(call)
-        return evaluation, self._example(case, call, served, fault)
+        ended_with = answer if ended and isinstance(answer, HarnessFault) else fault
+        return evaluation, self._example(case, call, served, ended_with), call
+
+    def _saw(self, answer: dict[str, Any]) -> None:
+        """What a valid answer shows of the harness: which typed fields it reports."""
+        outcome = answer.get("outcome")
+        if outcome == "skipped":
+            self.skipped_answers += 1
+        elif outcome == "ok":
+            self.typed.ok += 1
+            self.typed.types |= "types" in answer
+            self.typed.variants |= "variants" in answer
+        elif outcome == "api_error":
+            self.typed.errors += 1
+            self.typed.exception |= "exception" in answer
 
     def _example(
         self, case: GateCase, call: ClientCall, served: Any, fault: HarnessFault | None
@@ -255,11 +344,44 @@ class Gate:
         self._note(f"the harness did not start: {fault.message}")
         return self._result(reached=False)
 
+    def _not_applicable(self) -> None:
+        """Requirements this harness gives nothing to judge: they block no verdict."""
+        language = self.implementation.language if self.implementation else None
+        no_types = "the harness reports no types (an older or third-party harness)"
+        if self.typed.ok and not self.typed.types:
+            for rid in (
+                "client.parse.timestamp-type",
+                "client.parse.version-type",
+                "client.parse.unknown-variant-readable",
+            ):
+                self.tally.not_applicable(rid, no_types)
+        elif language not in DATE_TIME_TYPES:
+            for rid in ("client.parse.timestamp-type", "client.parse.version-type"):
+                self.tally.not_applicable(rid, f"no declared types are known for the language {language!r}")
+        if self.typed.errors and not self.typed.exception:
+            self.tally.not_applicable("client.error.exception", "the harness names no exception classes")
+        elif language not in EXCEPTIONS:
+            self.tally.not_applicable(
+                "client.error.exception", f"no documented exceptions are known for {language!r}"
+            )
+        if self.typed.ok and not self.typed.variants:
+            for rid in ("client.parse.variant-known", "client.parse.variant-class"):
+                self.tally.not_applicable(
+                    rid, "the harness reports no variant classes: its SDK's objects are plain data"
+                )
+        if self.baseline is None:
+            self.tally.not_applicable("client.baseline.same", "no baseline release given (client --baseline)")
+        elif not self.baseline.cases:
+            self.tally.skip("client.baseline.same", f"the baseline {self.baseline.target} answered no case")
+
     def _result(self, *, reached: bool) -> TargetResult:
         identity: dict[str, Any] = {"harness": shlex.join(self.command.argv), "reached": reached}
         if self.implementation is not None:
             identity = {**self.implementation.as_dict(), **identity}
         identity["examples"] = self.options.examples
+        if self.baseline is not None:
+            identity["baseline"] = self.baseline.target
+        self._not_applicable()
         reason = "not reached: " + self.stopped if self.stopped else "no case exercised it"
         remedy = "more cases (--examples)"
         if self.skipped_answers and not self.stopped:
@@ -346,8 +468,16 @@ class _Shrinker:
         ):
             raise _BudgetSpent
         self.calls += 1
-        evaluation, example = self.gate.run_case(case)
-        hit = next((f for f in evaluation.findings if f.requirement == self.requirement), None)
+        evaluation, example, call = self.gate.run_case(case)
+        hit = next(
+            (
+                f
+                for f in evaluation.findings
+                if f.requirement == self.requirement
+                and not self.gate.ledger.known(f, case.label, call.served)
+            ),
+            None,
+        )
         self.seen[key] = hit is not None
         if hit is not None:
             self.best = (hit, example)

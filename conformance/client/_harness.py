@@ -3,7 +3,9 @@
 The harness is the target: whatever it does (answers garbage, the wrong `seq`, nothing, or
 dies) comes back as a `HarnessFault` value with a message a person can act on, never as an
 exception. Every call has a timeout; a harness that faulted is stopped, and `ensure_started`
-starts a fresh one for the next call.
+starts a fresh one for the next call. A call the gate has already judged (`decided`: the mock
+saw the request that decides its finding) waits a moment more for the answer, then is
+abandoned: the harness is stopped as after a fault, but the call is no fault of it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ MAX_LINE = 64 * 1024 * 1024  # a run with 10,000-character strings is far below 
 _STDERR_TAIL = 4096
 _STOP_GRACE = 2.0
 _QUEUED_LINES = 64  # a harness that floods its output waits for us (a full pipe), never fills memory
+DECIDED_GRACE = 0.5  # after a call is decided: long enough for an SDK that stops, short of a retry
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +45,23 @@ class Implementation:
 
 
 @dataclass(frozen=True, slots=True)
+class _Decided:
+    """Put in the answer queue when call `seq` is decided (see `Harness.decided`)."""
+
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class HarnessFault:
-    """The harness gave no valid answer. `kind`: garbage, timeout, died, refused."""
+    """The harness gave no valid answer. `kind`: garbage, timeout, died, refused; abandoned
+    (the call was decided before it answered: no fault of the harness)."""
 
     kind: str
     message: str
     line: str | None = None  # what it wrote, when it wrote something
+
+
+_Lines = queue.Queue[bytes | HarnessFault | _Decided | None]  # what the reader hands the caller
 
 
 class Harness:
@@ -70,7 +84,7 @@ class Harness:
         self.implementation: Implementation | None = None
         self.starts = 0
         self._process: subprocess.Popen[bytes] | None = None
-        self._lines: queue.Queue[bytes | HarnessFault | None] = queue.Queue(_QUEUED_LINES)
+        self._lines: _Lines = queue.Queue(_QUEUED_LINES)
         self._stderr: deque[bytes] = deque()
         self._stopped = threading.Event()  # tells this process's output reader to give up
 
@@ -149,6 +163,12 @@ class Harness:
                 if stream is not None:
                     stream.close()
 
+    def decided(self, seq: int) -> None:
+        """Call `seq` needs no answer any more (thread-safe): it gets DECIDED_GRACE to answer,
+        then is abandoned."""
+        with contextlib.suppress(queue.Full):
+            self._lines.put_nowait(_Decided(seq))
+
     def __enter__(self) -> Harness:
         return self
 
@@ -172,7 +192,7 @@ class Harness:
             "deployment_id": deployment_id,
             "betas": None if betas is None else list(betas),
         }
-        answer = self._exchange(command, "run", self.call_timeout)
+        answer = self._exchange(command, "run", self.call_timeout, seq=seq)
         if isinstance(answer, HarnessFault):
             self.stop(graceful=False)
             return answer
@@ -186,7 +206,7 @@ class Harness:
         return answer
 
     def _exchange(
-        self, command: dict[str, Any], name: Command, timeout: float
+        self, command: dict[str, Any], name: Command, timeout: float, *, seq: int | None = None
     ) -> dict[str, Any] | HarnessFault:
         check_command(command)
         process = self._process
@@ -196,10 +216,18 @@ class Harness:
             process.stdin.flush()
         except OSError:
             return self._died(name)
-        try:
-            line = self._lines.get(timeout=timeout)
-        except queue.Empty:
-            return HarnessFault("timeout", f"the harness gave no answer to {name} within {timeout:g} s")
+        deadline, decided = time.monotonic() + timeout, False
+        while True:
+            try:
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                if decided:
+                    return HarnessFault("abandoned", f"{name} {seq} was decided before the harness answered")
+                return HarnessFault("timeout", f"the harness gave no answer to {name} within {timeout:g} s")
+            if not isinstance(line, _Decided):
+                break
+            if line.seq == seq and not decided:  # an earlier call's is stale
+                decided, deadline = True, min(deadline, time.monotonic() + DECIDED_GRACE)
         if line is None:
             return self._died(name)
         if isinstance(line, HarnessFault):
@@ -252,9 +280,7 @@ def read_answer(name: Command, line: bytes) -> dict[str, Any] | HarnessFault:
     return message
 
 
-def _read_lines(
-    stream: IO[bytes], lines: queue.Queue[bytes | HarnessFault | None], stopped: threading.Event
-) -> None:
+def _read_lines(stream: IO[bytes], lines: _Lines, stopped: threading.Event) -> None:
     """Queue each line the harness writes; a line over MAX_LINE ends the reading (a fault)."""
     with contextlib.suppress(OSError, ValueError):
         while not stopped.is_set():
@@ -272,11 +298,7 @@ def _read_lines(
     _put(lines, None, stopped)
 
 
-def _put(
-    lines: queue.Queue[bytes | HarnessFault | None],
-    line: bytes | HarnessFault | None,
-    stopped: threading.Event,
-) -> None:
+def _put(lines: _Lines, line: bytes | HarnessFault | None, stopped: threading.Event) -> None:
     # A full queue waits (the harness blocks on its pipe) until read, or the harness is stopped.
     while not stopped.is_set():
         with contextlib.suppress(queue.Full):

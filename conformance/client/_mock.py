@@ -4,13 +4,16 @@ Cases are keyed by deployment id. A request is matched to its case by the id its
 to; a request no case matches (an SDK that did not escape the id, say) goes to the case armed
 last, since the gate makes one call at a time. Either way it is recorded with the raw request
 target and answered with that case's scripted bytes, so a wrong path is the path
-requirement's finding and the answer can still be judged.
+requirement's finding and the answer can still be judged. A second request for a case (a
+retry, a second call) decides client.request.once there and then: the case's `on_repeat` is
+told, so the gate need not wait out the SDK's retries.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -36,6 +39,7 @@ class Scripted:
 @dataclass(slots=True)
 class _Case:
     response: Scripted
+    on_repeat: Callable[[], None] | None = None
     requests: list[RecordedRequest] = field(default_factory=list)
 
 
@@ -48,9 +52,13 @@ class ScriptedServer:
         self._lock = threading.Lock()
         self.unmatched = 0  # requests that came with no case armed
 
-    def arm(self, deployment_id: str, response: Scripted) -> None:
+    def arm(
+        self, deployment_id: str, response: Scripted, *, on_repeat: Callable[[], None] | None = None
+    ) -> None:
+        """Script the answer to the case of `deployment_id`; `on_repeat` is called (from the
+        server's thread) when a second request for it arrives."""
         with self._lock:
-            self._cases[deployment_id] = _Case(response)
+            self._cases[deployment_id] = _Case(response, on_repeat)
             self._last = deployment_id
 
     def take(self, deployment_id: str) -> tuple[RecordedRequest, ...]:
@@ -78,6 +86,8 @@ class ScriptedServer:
         if case is None:
             await _send(send, Scripted(404, (("content-type", "application/json"),), _NO_CASE))
             return
+        if len(case.requests) == 2 and case.on_repeat is not None:
+            case.on_repeat()
         await _send(send, case.response)
 
     def _record(self, raw_path: bytes, request: RecordedRequest) -> _Case | None:

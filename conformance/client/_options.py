@@ -21,4 +21,8 @@ class ClientOptions:
     coverage: bool = True  # run the coverage cases first
     shrink_calls: int = 150  # per failed requirement
     shrink_seconds: float = 60.0  # for all of them
-    expectations: bool = True  # apply the shipped SDK's expectations file (--harness has none)
+    expectations: bool = True  # apply an expectations file: the shipped SDK's, or expectations_file
+    expectations_file: str | None = None  # --expectations FILE: in place of the shipped SDK's
+    record_expectations: bool = False  # --record-expectations: write what failed into that file
+    baseline: str | None = None  # --baseline NAME@SPEC: the release the candidate is compared with
+    # (check_client runs it first unless given its result)

@@ -10,6 +10,7 @@ import json
 from functools import cache
 from typing import Any, Literal
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
@@ -28,14 +29,26 @@ class ProtocolBug(AssertionError):
 
 
 @cache
-def _registry() -> Registry[Any]:
+def _resources() -> tuple[tuple[str, Resource[Any]], ...]:
     files = [spec.HARNESS_SCHEMA_DIR / "protocol.json"]
     files += [spec.HARNESS_SCHEMA_DIR / "commands" / f"{name}.json" for name in COMMANDS]
-    resources = []
-    for path in files:
-        schema = json.loads(path.read_text(encoding="utf-8"))
-        resources.append((schema["$id"], Resource.from_contents(schema)))
-    return Registry().with_resources(resources)
+    schemas = [json.loads(path.read_text(encoding="utf-8")) for path in files]
+    return tuple((schema["$id"], Resource.from_contents(schema)) for schema in schemas)
+
+
+@cache
+def _registry() -> Registry[Any]:
+    return Registry().with_resources(_resources())
+
+
+@cache
+def _fast(command: Command, direction: Literal["command", "response"]) -> jsonschema_rs.Validator:
+    """The same schema compiled in Rust: it says whether a message is valid in microseconds,
+    where `_validator` takes a millisecond on a typed answer; `_validator` then says why not."""
+    resources = [(uri, resource.contents) for uri, resource in _resources()]
+    ref = {"$ref": f"{_BASE}commands:{command}#/$defs/{direction}"}
+    registry = jsonschema_rs.Registry(resources)
+    return jsonschema_rs.validator_for(ref, registry=registry, validate_formats=False)
 
 
 @cache
@@ -49,6 +62,8 @@ def check_command(message: dict[str, Any]) -> None:
     name = message.get("cmd")
     if name not in COMMANDS:
         raise ProtocolBug(f"unknown command {name!r}")
+    if _fast(name, "command").is_valid(message):
+        return
     errors = sorted(_validator(name, "command").iter_errors(message), key=str)
     if errors:
         raise ProtocolBug(f"{name} command does not validate: {errors[0].message}")
@@ -56,6 +71,8 @@ def check_command(message: dict[str, Any]) -> None:
 
 def response_problem(command: Command, message: Any) -> str | None:
     """Why `message` is no valid response to `command` (None when it is)."""
+    if _fast(command, "response").is_valid(message):
+        return None
     error = next(iter(_validator(command, "response").iter_errors(message)), None)
     if error is None:
         return None

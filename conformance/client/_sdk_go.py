@@ -1,5 +1,6 @@
 """The Go SDK's harness: a small Go module (harnesses/anthropic_go/) built once per release of
-`github.com/anthropics/anthropic-sdk-go/v2` into one binary, run as one long-lived process.
+`github.com/anthropics/anthropic-sdk-go/v2` (or a local module folder of it, `go@PATH`, through
+a `replace`) into one binary, run as one long-lived process.
 
 The build happens in the cache folder (`<cache>/go/anthropic-sdk-go-<release>-<sources hash>`),
 with Go's module and build caches there too (`<cache>/go/mod`, `<cache>/go/build`). The first
@@ -41,24 +42,36 @@ def go_environment(cache: Path) -> dict[str, str]:
 
 
 def go_harness(
-    version: str, cache: Path, *, note: Note | None = None, project: Path = PROJECT
+    version: str,
+    cache: Path,
+    *,
+    note: Note | None = None,
+    project: Path = PROJECT,
+    local: tuple[Path, str] | None = None,
 ) -> tuple[str, ...]:
     """The command line of the Go harness built against `version` (built on first use).
-    `project`: another copy of the harness's sources (the tests build faulty ones)."""
+    `project`: another copy of the harness's sources (the tests build faulty ones); `local`: a
+    module folder of the SDK and its content hash, built in through a `replace` (`go@PATH`)."""
     go = shutil.which("go")
     if go is None:
         raise SdkUnavailable("the go harness needs Go 1.25 or later: go not found on PATH")
     release = go_release(version)
-    home = cache / "go" / f"anthropic-sdk-go-{release}-{source_digest(project)}"
+    built = f"local-{local[1][:16]}" if local else release
+    home = cache / "go" / f"anthropic-sdk-go-{built}-{source_digest(project)}"
     binary = home / "harness"
     env = go_environment(cache)
+    against = f"{MODULE} from {local[0]}" if local else f"{MODULE} {release}"
     with installing(home) as ready:
         if not ready:
-            say(note, f"building the go harness against {MODULE} {release} in {home} (first use: minutes)")
+            say(note, f"building the go harness against {against} in {home} (first use: minutes)")
             shutil.rmtree(home, ignore_errors=True)
             source = home / "src"
             shutil.copytree(project, source)
-            what = f"build the go harness against {MODULE} {release}"
-            run_tool([go, "get", f"{MODULE}@{release}"], what, cwd=source, env=env)
-            run_tool([go, "build", "-trimpath", "-o", str(binary), "."], what, cwd=source, env=env)
+            what = f"build the go harness against {against}"
+            if local:  # the harness's go.mod requires a release: the replace puts the folder in its place
+                run_tool([go, "mod", "edit", f"-replace={MODULE}={local[0]}"], what, cwd=source, env=env)
+            else:
+                run_tool([go, "get", f"{MODULE}@{release}"], what, cwd=source, env=env)
+            build = [go, "build", "-mod=mod", "-trimpath", "-o", str(binary), "."]
+            run_tool(build, what, cwd=source, env=env)
     return (str(binary),)

@@ -4,7 +4,9 @@ to start: one per gate, not one per case).
 
 The build happens in the cache folder (`<cache>/java/anthropic-java-<release>-<sources hash>`),
 with Maven's repository there too (`<cache>/java/m2`): nothing is written next to the
-installed package, and a changed harness is built afresh.
+installed package, and a changed harness is built afresh. A local build (`java@PATH`: a folder
+of the SDK's jars, or a checkout that built them) runs the harness built against the default
+release with the folder's jars in place of the release's.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from drun_conformance._errors import SdkUnavailable
 
 from ._cache import Note, installing, run_tool, say, sharing, source_digest
 
-__all__ = ["ARTIFACT", "java_harness"]
+__all__ = ["ARTIFACT", "java_harness", "sdk_jars"]
 
 ARTIFACT = "com.anthropic:anthropic-java"
 PROJECT = Path(__file__).resolve().parent / "harnesses" / "anthropic_java"
@@ -26,10 +28,16 @@ _JVM_FLAGS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto")
 
 
 def java_harness(
-    version: str, cache: Path, *, note: Note | None = None, project: Path = PROJECT
+    version: str,
+    cache: Path,
+    *,
+    note: Note | None = None,
+    project: Path = PROJECT,
+    local: tuple[Path, str] | None = None,
 ) -> tuple[str, ...]:
     """The command line of the Java harness built against `version` (built on first use).
-    `project`: another copy of the harness's sources (the tests build faulty ones)."""
+    `project`: another copy of the harness's sources (the tests build faulty ones); `local`: a
+    folder holding the SDK's own jars (`java@PATH`), run in place of the release's."""
     java, mvn = shutil.which("java"), shutil.which("mvn")
     if java is None or mvn is None:
         missing = " and ".join(n for n, p in (("java", java), ("mvn", mvn)) if p is None)
@@ -59,5 +67,22 @@ def java_harness(
                     cwd=build,
                 )
     target = build / "target"
-    classpath = os.pathsep.join((str(target / "classes"), str(target / "dependency" / "*")))
+    jars = [str(target / "dependency" / "*")]
+    if local:  # the release's own jars out, the folder's in; their dependencies stay
+        dependencies = sorted((target / "dependency").glob("*.jar"))
+        jars = [
+            str(jar)
+            for jar in (*sdk_jars(local[0]), *dependencies)
+            if not _sdk_jar(jar) or jar.is_relative_to(local[0])
+        ]
+    classpath = os.pathsep.join((str(target / "classes"), *jars))
     return (java, *_JVM_FLAGS, "-cp", classpath, "DrunHarness")
+
+
+def _sdk_jar(jar: Path) -> bool:
+    return jar.name.startswith("anthropic-java") and not jar.name.endswith(("-sources.jar", "-javadoc.jar"))
+
+
+def sdk_jars(folder: Path) -> list[Path]:
+    """The SDK's jars under `folder`: a folder of jars, or a checkout after `./gradlew jar`."""
+    return sorted(jar for jar in folder.rglob("anthropic-java*.jar") if _sdk_jar(jar))

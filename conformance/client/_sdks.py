@@ -3,11 +3,13 @@
 `--sdk python` or `--sdk python@2.10.0` names a shipped harness and a release;
 `--sdk python@.` or `--sdk typescript@./pkg.tgz` a local build to gate before it is released
 (Python: a folder with pyproject.toml, a wheel or an sdist; TypeScript: a package folder or
-an `npm pack` tarball). Each is installed once, in isolation, under the cache folder
-(`$DRUN_CACHE_DIR`, else `$XDG_CACHE_HOME/drun-conformance`, else `~/.cache/drun-conformance`):
-a virtual environment or an npm prefix per release, and per content hash of a local build,
-so a changed checkout is installed afresh; a Maven build per `anthropic-java` release
-(`_sdk_java`), a Go build per `anthropic-sdk-go` release (`_sdk_go`). Later runs reuse it.
+an `npm pack` tarball; Go: a module folder of anthropic-sdk-go, built in through a `replace`;
+Java: a folder of the SDK's jars, run in place of the release's).
+Each is installed once, in isolation, under the cache folder (`$DRUN_CACHE_DIR`, else
+`$XDG_CACHE_HOME/drun-conformance`, else `~/.cache/drun-conformance`): a virtual environment or
+an npm prefix per release, and per content hash of a local build, so a changed checkout is
+installed afresh; a Maven build per `anthropic-java` release (`_sdk_java`), a Go build per
+`anthropic-sdk-go` release or local module (`_sdk_go`). Later runs reuse it.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from pathlib import Path
 from drun_conformance._errors import SdkUnavailable, UsageError
 
 from ._cache import installing, run_tool, say
+from ._sdk_go import MODULE as GO_MODULE
 from ._sdk_go import go_harness, go_release
-from ._sdk_java import java_harness
+from ._sdk_java import java_harness, sdk_jars
 
 __all__ = [
     "SDKS",
@@ -56,7 +59,10 @@ _ARTEFACTS = {"python": (".whl", ".tar.gz", ".zip"), "typescript": (".tgz", ".ta
 _LOCAL_KINDS = {
     "python": "a folder with pyproject.toml, a wheel (.whl) or an sdist (.tar.gz)",
     "typescript": "a package folder with package.json or an `npm pack` tarball (.tgz)",
+    "go": f"a module folder whose go.mod declares {GO_MODULE}",
+    "java": "a folder holding anthropic-java-core-*.jar (a folder of jars, or a checkout that built them)",
 }
+_MARKERS = {"python": "pyproject.toml", "typescript": "package.json", "go": "go.mod"}
 # Folders that are no part of what gets installed, and change without the build changing.
 _NOT_CONTENT = frozenset(
     {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox"}
@@ -189,20 +195,32 @@ def _looks_local(spec: str) -> bool:
 
 
 def _local_build(sdk: ShippedSdk, text: str, spec: str) -> LocalBuild:
-    if sdk.language not in _LOCAL_KINDS:
-        raise UsageError(
-            f"--sdk {text!r}: a local build is gated for python and typescript; {sdk.name} takes a release"
-        )
     path = Path(spec).expanduser().resolve()
     if not path.exists():
         raise UsageError(f"--sdk {text!r}: no such file or folder: {path}")
-    marker = "pyproject.toml" if sdk.language == "python" else "package.json"
     kinds = _LOCAL_KINDS[sdk.language]
+    if sdk.language == "java":
+        if not path.is_dir() or not any(jar.name.startswith("anthropic-java-core") for jar in sdk_jars(path)):
+            raise UsageError(f"--sdk {text!r}: {path} has no anthropic-java-core jar; give {kinds}")
+        return LocalBuild(text.partition("@")[2], path, content_hash(path, language=sdk.language))
+    marker = _MARKERS[sdk.language]
     if path.is_dir() and not (path / marker).is_file() and not (path / "setup.py").is_file():
         raise UsageError(f"--sdk {text!r}: {path} has no {marker}; give {kinds}")
-    if path.is_file() and not path.name.endswith(_ARTEFACTS[sdk.language]):
+    if path.is_file() and not path.name.endswith(_ARTEFACTS.get(sdk.language, ())):
         raise UsageError(f"--sdk {text!r}: {path.name} is not {kinds}")
+    if sdk.language == "go" and _go_module(path / "go.mod") != GO_MODULE:
+        raise UsageError(f"--sdk {text!r}: {path / 'go.mod'} is not the module {GO_MODULE}; give {kinds}")
     return LocalBuild(text.partition("@")[2], path, content_hash(path, language=sdk.language))
+
+
+def _go_module(go_mod: Path) -> str | None:
+    """The module a go.mod declares."""
+    if not go_mod.is_file():
+        return None
+    for line in go_mod.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("module "):
+            return line.removeprefix("module ").strip().strip('"')
+    return None
 
 
 def content_hash(path: Path, *, language: str) -> str:
@@ -245,9 +263,12 @@ def prepare_sdk(sdk: ShippedSdk, release: str | LocalBuild, *, note: Note | None
         label = sdk.name if release == sdk.default_version else f"{sdk.name}@{release}"
         gated = None
     if sdk.language in _BUILT:
-        assert isinstance(release, str)  # parse_sdk refuses a local build of a built SDK
-        built = _BUILT[sdk.language](release, cache_dir(), note=note)
-        return HarnessCommand(built, harness_environment(), label, sdk.expectations)
+        if isinstance(release, LocalBuild):  # the harness of the default release, with the build
+            local = (release.path, release.sha256)
+            built = _BUILT[sdk.language](sdk.default_version, cache_dir(), note=note, local=local)
+        else:
+            built = _BUILT[sdk.language](release, cache_dir(), note=note)
+        return HarnessCommand(built, harness_environment(), label, sdk.expectations, gated)
     if sdk.language == "python":
         python = _python_env(sdk, release, note)
         argv: tuple[str, ...] = (str(python), "-I", str(HARNESS_DIR / sdk.harness))

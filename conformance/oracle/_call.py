@@ -8,7 +8,12 @@ from typing import Any
 
 from ._case import SpecFacts
 
-__all__ = ["ClientCall", "ClientCase", "RecordedRequest"]
+__all__ = ["BaselineCase", "ClientCall", "ClientCase", "RecordedRequest", "request_view"]
+
+# The request headers a release's behaviour is compared on (`request_view`): those the contract
+# names. Others (user-agent, x-stainless-*) carry the release's own version and platform.
+COMPARED_HEADERS = ("anthropic-version", "anthropic-beta", "content-type", "accept")
+_KEY_HEADERS = ("x-api-key", "authorization")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +32,35 @@ class RecordedRequest:
     def betas(self) -> list[str]:
         header = self.headers.get("anthropic-beta", "")
         return [b.strip() for b in header.split(",") if b.strip()]
+
+
+def request_view(request: RecordedRequest) -> dict[str, Any]:
+    """A request as a release is compared on it: method, raw target, the contract's headers,
+    which header carries the key (never the key), and the body."""
+    headers = {name: request.headers[name] for name in COMPARED_HEADERS if name in request.headers}
+    return {
+        "method": request.method,
+        "target": request.target,
+        "headers": headers,
+        "key_in": [name for name in _KEY_HEADERS if name in request.headers],
+        "body": request.body.decode("utf-8", "replace"),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineCase:
+    """What a baseline release did with the same case (`client --baseline`), for
+    client.baseline.same: its requests (`request_view`), its outcome, the values it read back
+    (an ok run's defined fields, an API error's fields), the types it exposed and the exception it
+    raised; `handled`: it failed nothing on the case (then the candidate must do as it did)."""
+
+    target: str  # "sdk:python@2.10.0"
+    requests: tuple[dict[str, Any], ...]
+    outcome: str
+    parsed: Any
+    types: Mapping[str, str | None] | None
+    exception: str | None
+    handled: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +82,8 @@ class ClientCall:
     requests: tuple[RecordedRequest, ...]
     answer: Mapping[str, Any] | None
     fault: str | None = None
+    language: str | None = None  # the harness's implementation.language: what its types are named in
+    baseline: BaselineCase | None = None  # the same case through the baseline release, if one is gated
 
     @property
     def outcome(self) -> str | None:

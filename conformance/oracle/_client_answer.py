@@ -11,13 +11,13 @@ from ._call import ClientCase
 from ._case import UNPARSED, Found, show
 from ._registry import Registry
 
-__all__ = ["ANSWER"]
+__all__ = ["ANSWER", "served_error"]
 
 ANSWER = Registry[ClientCase]()
 check = ANSWER.register
 
 
-def _served_error(case: ClientCase) -> dict[str, Any] | None:
+def served_error(case: ClientCase) -> dict[str, Any] | None:
     """The envelope's error object, for a served 4xx/5xx the SDK was asked about."""
     call = case.call
     if call.status < 400 or call.answer is None or not call.requests or call.outcome == "skipped":
@@ -29,7 +29,7 @@ def _served_error(case: ClientCase) -> dict[str, Any] | None:
 
 @check("client.error.api-error")
 def check_reported_as_api_error(case: ClientCase) -> list[Found] | None:
-    if _served_error(case) is None:
+    if served_error(case) is None:
         return None
     call = case.call
     if call.outcome == "api_error":
@@ -39,7 +39,7 @@ def check_reported_as_api_error(case: ClientCase) -> list[Found] | None:
 
 def _api_error_field(case: ClientCase, field: str, expected: Any, pointer: str) -> list[Found] | None:
     call = case.call
-    if _served_error(case) is None or call.outcome != "api_error" or call.answer is None:
+    if served_error(case) is None or call.outcome != "api_error" or call.answer is None:
         return None
     got = call.answer.get(field)
     if got == expected and type(got) is type(expected):
@@ -54,13 +54,13 @@ def check_error_status(case: ClientCase) -> list[Found] | None:
 
 @check("client.error.type")
 def check_error_type(case: ClientCase) -> list[Found] | None:
-    error = _served_error(case)
+    error = served_error(case)
     return _api_error_field(case, "error_type", (error or {}).get("type"), "/error/type")
 
 
 @check("client.error.message")
 def check_error_message(case: ClientCase) -> list[Found] | None:
-    error = _served_error(case)
+    error = served_error(case)
     return _api_error_field(case, "message", (error or {}).get("message"), "/error/message")
 
 

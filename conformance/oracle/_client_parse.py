@@ -9,7 +9,9 @@ string...) is that EDGE requirement's alone (`judge_edge`), so a rare input neve
 
 Valid runs are split so that a refusal is charged to what the payload has: an unknown error
 type (client.parse.unknown-error-type), else unknown fields (client.parse.unknown-fields),
-else nothing unusual (client.parse.ok).
+else nothing unusual (client.parse.ok). Of an unknown error, what a typed harness could not
+read (its `types` say "<unreadable>") is client.parse.unknown-variant-readable's; what it read
+otherwise than served, client.parse.unknown-error-type's.
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ from ._case import Found, show
 from ._meaning import differences, known_part
 from ._registry import Registry
 
-__all__ = ["EDGE_EXCUSES", "PARSE", "judge_edge"]
+__all__ = ["EDGE_EXCUSES", "PARSE", "UNREADABLE", "judge_edge", "served_run"]
 
 PARSE = Registry[ClientCase]()
 check = PARSE.register
 # The part of a run a differing pointer belongs to: each is checked by one requirement.
-Part = Literal["fields", "int64", "timestamp", "session-id", "error", "unknown-error-type", "trigger"]
+Part = Literal[
+    "fields", "int64", "timestamp", "session-id", "error", "unknown-error-type", "unknown-variant", "trigger"
+]
+UNREADABLE = "<unreadable>"  # a harness's type for a value whose accessor threw
 
 # An EDGE class whose mishandling is reported at EDGE only. The unknown error type is not
 # here: tolerating it is a MUST for clients (client.parse.unknown-error-type).
@@ -61,7 +66,7 @@ class _Comparison:
     unknown_fields: bool
 
 
-def _served_run(case: ClientCase) -> dict[str, Any] | None:
+def served_run(case: ClientCase) -> dict[str, Any] | None:
     call = case.call
     if not 200 <= call.status < 300 or not isinstance(call.served, dict) or call.answer is None:
         return None
@@ -69,7 +74,7 @@ def _served_run(case: ClientCase) -> dict[str, Any] | None:
 
 
 def _comparison(case: ClientCase) -> _Comparison | None:
-    served = _served_run(case)
+    served = served_run(case)
     if served is None:
         return None
     cached: _Comparison | None = case.cache.get("client_comparison")
@@ -91,13 +96,17 @@ def _comparison(case: ClientCase) -> _Comparison | None:
     if outcome == "ok":
         expected, actual = known_part(served, known), known_part(answer_run, known)
         pointers = sorted(differences(expected, actual, timestamps=case.facts.timestamp_paths))
+        unreadable = _unreadable(call.answer)
         for pointer in pointers:
             excusing = [rid for rid, where in excused if _under(pointer, where)]
             if excusing:
                 for rid in excusing:
                     edge_pointers.setdefault(rid, []).append(pointer)
                 continue
-            charged.setdefault(_charge(pointer, pointers, unknown_error), []).append(pointer)
+            part = _charge(pointer, pointers, unknown_error)
+            if part == "unknown-error-type" and any(_under(pointer, where) for where in unreadable):
+                part = "unknown-variant"
+            charged.setdefault(part, []).append(pointer)
     comparison = _Comparison(
         outcome=outcome,
         answer_run=answer_run,
@@ -108,6 +117,14 @@ def _comparison(case: ClientCase) -> _Comparison | None:
     )
     case.cache["client_comparison"] = comparison
     return comparison
+
+
+def _unreadable(answer: Any) -> list[str]:
+    """The pointers a typed harness could not read (none when it reports no types)."""
+    types = answer.get("types") if isinstance(answer, dict) else None
+    return (
+        [pointer for pointer, held in types.items() if held == UNREADABLE] if isinstance(types, dict) else []
+    )
 
 
 def _excused_pointer(pointer: str) -> str:
@@ -251,27 +268,33 @@ def check_run_error(case: ClientCase) -> list[Found] | None:
 
 @check("client.parse.trigger")
 def check_trigger(case: ClientCase) -> list[Found] | None:
-    served = _served_run(case)
+    served = served_run(case)
     known = served is not None and not _unknown_tag(case, served, "trigger_context")
     return _read_back(case, "trigger", applies=known)
 
 
-@check("client.parse.variant-class")
-def check_variant_class(case: ClientCase) -> list[Found] | None:
-    comparison, served = _comparison(case), _served_run(case)
+def _variant_classes(case: ClientCase, *, known: bool) -> list[Found] | None:
+    """Each union member of the run served with a type on the page (`known`) or not, against
+    the variant class the SDK built for it (`variants` of the answer)."""
+    comparison, served = _comparison(case), served_run(case)
     answer = case.call.answer or {}
     variants = answer.get("variants")
     if comparison is None or served is None or comparison.outcome != "ok" or not isinstance(variants, dict):
         return None
-    findings, exercised = [], False
+    findings: list[Found] = []
+    exercised = False
     for pointer in _VARIANT_OBJECTS:
         member = pointer[1:]
         node = served.get(member)
-        if not isinstance(node, dict) or pointer not in variants:
+        if (
+            not isinstance(node, dict)
+            or pointer not in variants
+            or _unknown_tag(case, served, member) == known
+        ):
             continue
         exercised = True
         tag = node.get("type")
-        expected = None if _unknown_tag(case, served, member) else tag
+        expected = tag if known else None
         held = variants[pointer]
         if held != expected:
             wanted = f"the {expected} variant" if expected else "no known variant (a generic one)"
@@ -282,6 +305,25 @@ def check_variant_class(case: ClientCase) -> list[Found] | None:
                 )
             )
     return findings if exercised else None
+
+
+@check("client.parse.variant-class")
+def check_unknown_variant_class(case: ClientCase) -> list[Found] | None:
+    return _variant_classes(case, known=False)
+
+
+@check("client.parse.variant-known")
+def check_known_variant_class(case: ClientCase) -> list[Found] | None:
+    return _variant_classes(case, known=True)
+
+
+@check("client.parse.unknown-variant-readable")
+def check_unknown_variant_readable(case: ClientCase) -> list[Found] | None:
+    comparison = _comparison(case)
+    typed = isinstance((case.call.answer or {}).get("types"), dict)  # an older harness: not judged
+    return _read_back(
+        case, "unknown-variant", applies=comparison is not None and comparison.unknown_error and typed
+    )
 
 
 # --- EDGE classes, in a client evaluation -----------------------------------------------------
@@ -304,7 +346,10 @@ def judge_edge(case: ClientCase, requirement: str, labels: list[Found]) -> list[
     if requirement in EDGE_EXCUSES:
         pointers = comparison.edge_pointers.get(requirement, [])
     else:  # an unknown error type: tolerating it is client.parse.unknown-error-type's MUST
-        pointers = comparison.charged.get("unknown-error-type", [])
+        pointers = [
+            *comparison.charged.get("unknown-error-type", []),
+            *comparison.charged.get("unknown-variant", []),
+        ]
     return [
         (
             pointer,

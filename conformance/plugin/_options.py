@@ -52,6 +52,7 @@ class DrunSettings:
     strict: bool = False
     allow_incomplete: bool = False
     report_dir: Path | None = None
+    baseline: str | None = None  # a shipped SDK release the client targets are gated against
     api_key: str | None = field(default=None, repr=False)  # a secret: not in tracebacks either
 
     @property
@@ -86,6 +87,7 @@ def add_options(parser: pytest.Parser) -> None:
     _valued(parser, group, "timeout", "S", "seconds per request or harness call (default: the runner's)")
     _valued(parser, group, "seed", "N", "reproduce a run (default: a fresh seed, shown in the summary)")
     _valued(parser, group, "report-dir", "DIR", "write report.html, results.json, junit.xml")
+    _valued(parser, group, "baseline", "NAME@SPEC", "gate the SDK targets against this release, case by case")
     # No default shown: pytest prints defaults in --help, and this is a secret.
     group.addoption(
         "--drun-api-key", default=None, metavar="KEY", help="API key (default: $ANTHROPIC_API_KEY)"
@@ -142,8 +144,20 @@ def read_settings(config: pytest.Config) -> DrunSettings:
         strict=flag(config, "strict"),
         allow_incomplete=flag(config, "allow-incomplete"),
         report_dir=report_dir,
+        baseline=_value(config, "baseline", _release, "NAME@SPEC of a shipped SDK"),
         api_key=key if key is not None else os.environ.get("ANTHROPIC_API_KEY") or None,
     )
+
+
+def _release(text: str) -> str:
+    from drun_conformance._errors import UsageError
+    from drun_conformance.client._sdks import parse_sdk
+
+    try:
+        parse_sdk(text)
+    except UsageError as exc:
+        raise ValueError(str(exc)) from None
+    return text
 
 
 def _listed(config: pytest.Config, option: str, ini: str) -> list[str]:

@@ -188,5 +188,6 @@ def client_options(settings: DrunSettings, target: DrunTarget, seed: int | None)
         harness=target.name if target.harness else None,
         seed=seed,
         strict=settings.strict,
+        baseline=settings.baseline,
     )
     return options if settings.timeout is None else replace(options, call_timeout=settings.timeout)

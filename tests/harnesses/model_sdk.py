@@ -16,6 +16,7 @@ import copy
 import json
 import re
 import sys
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -78,7 +79,8 @@ def build_request(command: dict[str, Any]) -> tuple[str, str, dict[str, str], by
         else quote(command["deployment_id"], safe="")
     )
     url = f"{command['base_url']}/v1/deployments/{segment}/run"
-    headers = {"x-api-key": command["api_key"], "anthropic-version": "2023-06-01"}
+    version = "2024-10-22" if FAULT == "other-version-header" else "2023-06-01"
+    headers = {"x-api-key": command["api_key"], "anthropic-version": version}
     sent_betas = [*(betas or []), MANAGED_BETA]
     if FAULT == "user-betas-dropped":
         sent_betas = [MANAGED_BETA]
@@ -129,6 +131,10 @@ def read_run(run: dict[str, Any]) -> dict[str, Any]:
         _map_timestamps(run, lambda t: _FRACTION.sub(lambda m: "." + m[1][:6], t, count=1))
     if FAULT == "version-through-float":
         run["agent"]["version"] = float(run["agent"]["version"])
+    if FAULT == "version-as-double":  # as JSON.parse reads it: exact only to 2^53, still an integer
+        run["agent"]["version"] = int(float(run["agent"]["version"]))
+    if FAULT == "version-int32":  # a 32-bit int: wraps past 2^31 - 1, still an int
+        run["agent"]["version"] = (run["agent"]["version"] + 2**31) % 2**32 - 2**31
     if FAULT == "null-session-id-as-empty" and run.get("session_id") is None:
         run["session_id"] = ""
     if FAULT == "schedule-read-as-manual" and trigger.get("type") == "schedule":
@@ -163,6 +169,8 @@ def variants(run: dict[str, Any]) -> dict[str, str | None]:
             held[pointer] = tag if tag in known else None
             if FAULT == "unknown-variant-as-first-class" and tag not in known:
                 held[pointer] = sorted(known)[0]
+            if FAULT == "known-variant-as-other-class" and tag in known:
+                held[pointer] = next(other for other in sorted(known) if other != tag)
     return held
 
 
@@ -183,6 +191,8 @@ def types(served: dict[str, Any], run: dict[str, Any]) -> dict[str, str | None]:
                 walk(node.get(key), (*path, key))
         elif path in TIMESTAMPS and isinstance(node, str) and FAULT != "timestamp-as-string":
             named[pointer] = "datetime"
+        elif path == ("agent", "version") and FAULT == "version-as-decimal":
+            named[pointer] = "Decimal"  # held exactly, as a decimal.Decimal
         else:
             named[pointer] = type(node).__name__
 
@@ -251,6 +261,9 @@ def cmd_run(command: dict[str, Any]) -> dict[str, Any]:
     try:
         response = _client.request(method, url, headers=headers, content=body)
         if FAULT == "retried":
+            response = _client.request(method, url, headers=headers, content=body)
+        if FAULT == "retried-after-wait" and "retry-after" in response.headers:
+            time.sleep(float(response.headers["retry-after"]))  # as the server asked, then again
             response = _client.request(method, url, headers=headers, content=body)
         data = json.loads(response.content)
         if response.status_code >= 400 and FAULT != "http-error-as-ok":
