@@ -186,7 +186,7 @@ class Judge:
         if kind == "run-now":
             verdicts.append(self._run_now(case))
         elif kind == "read-back":
-            verdicts.append(self._read_back(case))
+            verdicts.append(self._read_back(case, unquote(ident, errors="replace")))
         else:
             verdicts.append(self._listing(case, query))
         self.console.print(redactor.text(f"drun proxy #{self.judged} " + "  ".join(verdicts)))
@@ -242,13 +242,20 @@ class Judge:
         self.client_requests[name] = self.client_requests.get(name, 0) + 1
         return name, tally
 
-    def _read_back(self, case: Judged) -> str:
-        parsed, exchange = case.parsed, case.exchange
-        run_id = parsed.get("id") if isinstance(parsed, dict) else None
-        original = self._runs.get(run_id) if isinstance(run_id, str) else None
-        if original is None and isinstance(run_id, str) and 200 <= exchange.status < 300:
+    def _read_back(self, case: Judged, run_id: str) -> str:
+        """A read-back of `run_id` (the id asked for): the record first answered for it, and,
+        once the upstream has served it by id, a 404 later is a run no longer served."""
+        exchange = case.exchange
+        original = self._runs.get(run_id)
+        answered = 200 <= exchange.status < 300
+        if original is None and answered:
             self.account.read_backs_unremembered += 1
-        evaluation = self.oracle.judge_read_back(exchange, parsed, original=original)
+        served_before = self._runs.served(run_id)
+        evaluation = self.oracle.judge_read_back(
+            exchange, case.parsed, original=original, served_before=served_before
+        )
+        if answered:
+            self._runs.mark_served(run_id)
         return "server: " + self._record(self.server, evaluation, case)
 
     def _listing(self, case: Judged, query: str) -> str:

@@ -20,6 +20,7 @@ class RememberedRuns:
         self.answered = 0  # runs ever remembered; the number of the latest
         self.forgotten = 0  # runs dropped to stay within `most`
         self._runs: OrderedDict[str, tuple[int, dict[str, Any]]] = OrderedDict()
+        self._served: set[str] = set()  # remembered runs the upstream has served by id since
 
     def __len__(self) -> int:
         return len(self._runs)
@@ -35,7 +36,7 @@ class RememberedRuns:
         self.answered += 1
         self._runs[run_id] = (self.answered, run)
         if len(self._runs) > self.most:
-            self._runs.popitem(last=False)
+            self._served.discard(self._runs.popitem(last=False)[0])
             self.forgotten += 1
 
     def get(self, run_id: str) -> dict[str, Any] | None:
@@ -45,6 +46,15 @@ class RememberedRuns:
             return None
         self._runs.move_to_end(run_id)
         return kept[1]
+
+    def served(self, run_id: str) -> bool:
+        """Whether the upstream has served this remembered run by its id (a read-back answered)."""
+        return run_id in self._served
+
+    def mark_served(self, run_id: str) -> None:
+        """The upstream served this run by its id: from now on it must go on serving it."""
+        if run_id in self._runs:
+            self._served.add(run_id)
 
     def known(self, filters: dict[str, str], *, until: int) -> frozenset[str]:
         """The ids of runs still remembered, answered no later than number `until`, that a
