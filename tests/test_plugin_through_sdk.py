@@ -97,3 +97,9 @@ def test_the_reference_servers_answers_read_clean_by_python(pytester: pytest.Pyt
     assert reads["identity"]["answers"] > 0 and reads["verdict"] == "conformant"
     outcomes = result.parseoutcomes()
     assert outcomes["passed"] >= 1 and "failed" not in outcomes
+
+
+def test_help_lists_the_flag_and_its_ini_key(pytester: pytest.Pytester) -> None:
+    text = pytester.runpytest("--help").stdout.str()
+    group = text[text.index("conformance of Run Deployment Now (drun-conformance):") :]
+    assert "--drun-through-sdk" in group and "drun_through_sdk " in text
