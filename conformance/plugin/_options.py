@@ -181,6 +181,8 @@ def _release(text: str) -> str:
 
 def _through_sdks(names: list[str]) -> tuple[str, ...]:
     """The --drun-through-sdk values, each a shipped SDK release named once."""
+    if not names:  # the idle plugin imports only the standard library
+        return ()
     from drun_conformance._errors import UsageError
     from drun_conformance.client._sdks import parse_sdk
 
