@@ -40,6 +40,7 @@ class Reading:
     clean: int
     misread: list[Misread]  # the first MOST_SHOWN
     more: int  # misread, not listed
+    unread: str = ""  # why the SDK read nothing (it cannot run here, say); "" when it read
 
 
 def reading_of(target: TargetResult, anchor: str, sdk: str) -> Reading | None:
@@ -47,6 +48,10 @@ def reading_of(target: TargetResult, anchor: str, sdk: str) -> Reading | None:
     server = target.identity.get("reads")
     if not server:
         return None
+    if not target.identity.get("reached", True):
+        return Reading(
+            target.id, anchor, sdk, str(server), 0, [], 0, "; ".join(target.notes) or "not reached"
+        )
     misread = [_misread(record) for record in target.case_records if record.answer.failed]
     clean = len(target.case_records) - len(misread)
     return Reading(

@@ -85,6 +85,16 @@ def test_the_misread_listed_are_bounded_the_rest_counted() -> None:
     assert f"{MOST_SHOWN + 5}</b> misread" in section and "5 more misread answers not listed" in section
 
 
+def test_an_sdk_that_could_not_run_says_why_not_that_it_read_none() -> None:
+    unread = _reading(answers=0).model_copy(
+        update={"identity": {"reads": "server:embedded", "reached": False}, "notes": ["no JDK here"]}
+    )
+    results = one_target(embedded_server())
+    results.targets.append(unread)
+    section = _section(render_html(results))
+    assert "not read: no JDK here" in section and "read clean" not in section
+
+
 def test_no_section_without_a_reads_target() -> None:
     assert 'id="readings"' not in render_html(one_target(embedded_server()))
 
