@@ -12,7 +12,9 @@ Every flag has an ini key (`[tool.pytest.ini_options]`), the flag winning: `--dr
 `drun_target`, `--drun-sdk` / `drun_sdk`, `--drun-harness` / `drun_harness`,
 `--drun-deployment-id` / `drun_deployment_ids`, `--drun-max-requests`, `--drun-profile`,
 `--drun-timeout`, `--drun-seed`, `--drun-report-dir`, `--drun-strict`,
-`--drun-allow-incomplete` (ini: the same names with underscores). The API key comes only
+`--drun-allow-incomplete`, `--drun-through-sdk` / `drun_through_sdk` (each server target's
+answers read by a shipped SDK too: one `reads:NAME:SERVER` target each, judged on the
+client-parse requirements) (ini: the same names with underscores). The API key comes only
 from `--drun-api-key` or `$ANTHROPIC_API_KEY`; an ini `drun_api_key` is a usage error.
 Without a target the plugin adds no item.
 

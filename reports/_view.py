@@ -15,6 +15,7 @@ from drun_conformance._differential import Differential
 from drun_conformance.results import RequirementResult, RunResults, TargetResult, describe_gate
 
 from ._failure_view import FailureView, catalog, failure_view
+from ._readings import Reading, reading_of
 from ._text import pretty
 
 __all__ = ["ReportView", "build_view", "target_order"]
@@ -94,6 +95,7 @@ class ReportView:
     edge_targets: list[TargetView]
     titles: dict[str, str]  # target id -> its title, for the differential
     unpatterned: int  # disagreeing cases in no group shown (past the differential's MAX_GROUPS)
+    readings: list[Reading]  # the server's answers, as each --through-sdk SDK reads them
 
 
 def build_view(results: RunResults) -> ReportView:
@@ -132,6 +134,7 @@ def build_view(results: RunResults) -> ReportView:
         edge_targets=edge_targets,
         titles={t.result.id: t.title for t in targets},
         unpatterned=_unpatterned(results.differential),
+        readings=[r for t in targets if (r := reading_of(t.result, t.anchor, t.title)) is not None],
     )
 
 

@@ -97,6 +97,8 @@ BAD_VALUES: list[tuple[list[str], str]] = [
     (["proxy", "--upstream", "http://h", "--max-connections", "0"], "--max-connections: must be from 1"),
     (["proxy", "--upstream", "http://h", "--max-connections", "many"], "--max-connections: must be a"),
     (["proxy", "--upstream", "http://h", "--report-dir", "{file}"], "--report-dir: cannot create the folder"),
+    (["proxy", "--upstream", "http://h", "--through-sdk", "cobol"], "--through-sdk 'cobol': the shipped"),
+    (["proxy", "--upstream", "http://h", "--through-sdk", "go", "--through-sdk", "go"], "named twice"),
     (["spec", "compile"], "argument action: invalid choice"),
     (["spec", "build", "--source", "{missing}"], "argument --source"),
     (["spec", "build", "--out", "{file}"], "is not a folder"),

@@ -4,13 +4,14 @@ until Ctrl-C/SIGTERM, `--max-exchanges` or `--duration`; then the report and the
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._common import Commands, gate_flags
+from ._common import Commands, gate_flags, note
 from ._flags import base_url, int_from, seconds
+from ._server import through_sdk_flag, through_sdks
 
 if TYPE_CHECKING:
     from drun_conformance.proxy import Judge
@@ -37,6 +38,7 @@ def add_parser(commands: Commands) -> None:
     proxy.add_argument(
         "--max-connections", type=int_from(1, 10_000), default=100, metavar="N", help="upstream (default 100)"
     )
+    through_sdk_flag(proxy, "the upstream gave through the proxy, once forwarding is over,")
     gate_flags(proxy)
     proxy.set_defaults(handler=_proxy, wants_argv=True, seed=None)
 
@@ -50,6 +52,7 @@ def _proxy(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from drun_conformance.server.reference._serve import base_url_of, bind_socket, serve_until_stopped
 
     upstream = check_upstream(args.upstream)
+    sdks = through_sdks(args.through_sdk)
     report_dir = Path(args.report_dir) if args.report_dir else None  # checked and made by main
     server: uvicorn.Server | None = None
 
@@ -58,7 +61,7 @@ def _proxy(args: argparse.Namespace, argv: Sequence[str]) -> int:
             server.should_exit = True
 
     limits = Limits(args.connect_timeout, args.read_timeout, args.max_connections)
-    judge = Judge(upstream, on_exchange=stop if args.max_exchanges else None)
+    judge = Judge(upstream, on_exchange=stop if args.max_exchanges else None, keep_answers=bool(sdks))
     app = ForwardingApp(upstream, judge, judge_cap=JUDGE_CAP, limits=limits)
     sock = bind_socket(args.host, args.port)
     server = uvicorn.Server(proxy_config(app, "warning"))
@@ -88,19 +91,40 @@ def _proxy(args: argparse.Namespace, argv: Sequence[str]) -> int:
         flush=True,
     )
     return finish(
-        judge, argv=argv, strict=args.strict, report_dir=report_dir, allow_incomplete=args.allow_incomplete
+        judge,
+        argv=argv,
+        strict=args.strict,
+        report_dir=report_dir,
+        allow_incomplete=args.allow_incomplete,
+        through=sdks,
     )
 
 
 def finish(
-    judge: Judge, *, argv: Sequence[str], strict: bool, report_dir: Path | None, allow_incomplete: bool
+    judge: Judge,
+    *,
+    argv: Sequence[str],
+    strict: bool,
+    report_dir: Path | None,
+    allow_incomplete: bool,
+    through: Sequence[str] = (),
 ) -> int:
-    """The end of `drun-conformance proxy`: the results of what the judge saw, the summary, the
-    reports (the final pass replacing every key the judge remembers), and the exit status."""
+    """The end of `drun-conformance proxy`: the results of what the judge saw, then the run-now
+    answers it kept read through each SDK in `through` (forwarding is over: off its path), the
+    summary, the reports (the final pass replacing every key the judge remembers), and the exit
+    status."""
     from drun_conformance._session import execute
+    from drun_conformance.server._replay import read_through_sdk
 
+    checks: list[Callable[[], TargetResult]] = [partial(_result, t) for t in judge.results(strict=strict)]
+    if judge.answers is not None:
+        log = judge.answers
+        checks += [
+            partial(read_through_sdk, log, sdk, strict=strict, note=partial(note, label=sdk))
+            for sdk in through
+        ]
     return execute(
-        [partial(_result, target) for target in judge.results(strict=strict)],
+        checks,
         argv=argv,
         seed=None,
         strict=strict,

@@ -18,7 +18,7 @@ from ._flags import api_key, base_url, int_from, non_empty, seconds
 if TYPE_CHECKING:
     from drun_conformance.server import ServerOptions
 
-__all__ = ["add_parser"]
+__all__ = ["add_parser", "through_sdk_flag", "through_sdks"]
 
 
 def add_parser(commands: Commands) -> None:
@@ -52,15 +52,7 @@ def add_parser(commands: Commands) -> None:
         metavar="N",
         help="larger answers are a finding (default 10 MiB)",
     )
-    server.add_argument(
-        "--through-sdk",
-        metavar="NAME",
-        action="append",
-        default=[],
-        help="read every run-now answer the server gave through this shipped SDK harness too (python,"
-        " typescript, java, go; NAME@VERSION for a release), judged as the SDK gate judges its parse: one"
-        " target each, no extra request to the server (repeatable)",
-    )
+    through_sdk_flag(server, "the server gave")
     run_flags(server)
     server.set_defaults(handler=_server, wants_argv=True)
 
@@ -70,7 +62,7 @@ def _server(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from drun_conformance.server._replay import AnswerLog, read_through_sdk
 
     options = _options(args)
-    sdks = _through_sdks(args.through_sdk)
+    sdks = through_sdks(args.through_sdk)
     log = AnswerLog()
     secrets = secrets_of(options.api_key)  # the key and the near misses of it the probes send
     checks: list[Callable[[], Any]] = [lambda: checked_server(options, answers=log if sdks else None)]
@@ -79,7 +71,20 @@ def _server(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return execute(args, argv, checks, secrets=secrets)
 
 
-def _through_sdks(names: list[str]) -> list[str]:
+def through_sdk_flag(parser: argparse.ArgumentParser, gave: str) -> None:
+    """`--through-sdk NAME` (repeatable), for `server` and `proxy`: `gave` says whose answers."""
+    parser.add_argument(
+        "--through-sdk",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help=f"read every run-now answer {gave} through this shipped SDK harness too (python,"
+        " typescript, java, go; NAME@VERSION for a release), judged as the SDK gate judges its parse: one"
+        " target each, no extra request to the server (repeatable)",
+    )
+
+
+def through_sdks(names: list[str]) -> list[str]:
     """The `--through-sdk` values, each checked as `client --sdk` checks it, before any request."""
     from drun_conformance.client._sdks import parse_sdk
 

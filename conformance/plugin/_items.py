@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ._options import DrunTarget, ReadsTarget
 from ._run import RUN, DrunRunError
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def collect_requirements(session: pytest.Session) -> list[RequirementItem]:
     items: list[RequirementItem] = []
     for index, target in enumerate(run.targets):
         node = _TargetNode.from_parent(root, name=target.id)
-        sides = _SIDES[target.kind]
+        sides = _sides(target)
         node.requirement_items = [
             RequirementItem.from_parent(node, name=r.id, index=index, requirement=r)
             for r in catalog.on(*sides)
@@ -52,6 +53,11 @@ def collect_requirements(session: pytest.Session) -> list[RequirementItem]:
         run.collected[index] = {item.name for item in node.requirement_items}
         items.extend(node.requirement_items)
     return items
+
+
+def _sides(target: DrunTarget) -> tuple[Side, ...]:
+    """What a target is judged on: a server's answers as an SDK reads them, on the parse alone."""
+    return ("client-parse",) if isinstance(target, ReadsTarget) else _SIDES[target.kind]
 
 
 class RequirementFailed(Exception):

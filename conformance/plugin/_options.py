@@ -16,7 +16,7 @@ from typing import Literal, TypeVar, cast
 
 import pytest
 
-__all__ = ["PROFILE_NAMES", "DrunSettings", "DrunTarget", "add_options", "read_settings"]
+__all__ = ["PROFILE_NAMES", "DrunSettings", "DrunTarget", "ReadsTarget", "add_options", "read_settings"]
 
 # The server runner's profiles (server._runner.PROFILES; a test holds the two equal): named
 # here so a bad value is refused when pytest starts, without importing the runner.
@@ -40,6 +40,17 @@ class DrunTarget:
 
 
 @dataclass(frozen=True)
+class ReadsTarget(DrunTarget):
+    """A server target's answers as a shipped SDK reads them (--drun-through-sdk): `name` the SDK."""
+
+    server: str = ""  # the server target's name: "embedded" or its base URL
+
+    @property
+    def id(self) -> str:
+        return f"reads:{self.name}:{self.server}".replace("::", ":_:")
+
+
+@dataclass(frozen=True)
 class DrunSettings:
     """Everything the plugin was asked to do, from the command line and the ini file."""
 
@@ -53,6 +64,7 @@ class DrunSettings:
     allow_incomplete: bool = False
     report_dir: Path | None = None
     baseline: str | None = None  # a shipped SDK release the client targets are gated against
+    through_sdks: tuple[str, ...] = ()  # shipped SDK releases each server target's answers are read by
     api_key: str | None = field(default=None, repr=False)  # a secret: not in tracebacks either
 
     @property
@@ -66,6 +78,12 @@ _REPEATED = (
     ("--drun-target", "drun_target", "embedded|URL", "check a server: 'embedded' or a base URL"),
     ("--drun-sdk", "drun_sdk", "NAME[@SPEC]", "check a shipped SDK harness (python, typescript, ...)"),
     ("--drun-deployment-id", "drun_deployment_ids", "ID", "a deployment the server targets run"),
+    (
+        "--drun-through-sdk",
+        "drun_through_sdk",
+        "NAME[@SPEC]",
+        "read each server target's run-now answers through this shipped SDK harness too",
+    ),
 )
 
 
@@ -145,6 +163,7 @@ def read_settings(config: pytest.Config) -> DrunSettings:
         allow_incomplete=flag(config, "allow-incomplete"),
         report_dir=report_dir,
         baseline=_value(config, "baseline", _release, "NAME@SPEC of a shipped SDK"),
+        through_sdks=_through_sdks(_listed(config, "drun_through_sdk", "drun_through_sdk")),
         api_key=key if key is not None else os.environ.get("ANTHROPIC_API_KEY") or None,
     )
 
@@ -158,6 +177,24 @@ def _release(text: str) -> str:
     except UsageError as exc:
         raise ValueError(str(exc)) from None
     return text
+
+
+def _through_sdks(names: list[str]) -> tuple[str, ...]:
+    """The --drun-through-sdk values, each a shipped SDK release named once."""
+    if not names:  # the idle plugin imports only the standard library
+        return ()
+    from drun_conformance._errors import UsageError
+    from drun_conformance.client._sdks import parse_sdk
+
+    releases = []
+    for name in names:
+        try:
+            releases.append(parse_sdk(name))
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc).replace("--sdk", "--drun-through-sdk", 1)) from None
+    if len(set(releases)) < len(releases):
+        raise pytest.UsageError("--drun-through-sdk: the same SDK release is named twice")
+    return tuple(names)
 
 
 def _listed(config: pytest.Config, option: str, ini: str) -> list[str]:

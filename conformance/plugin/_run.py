@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._options import DrunSettings, DrunTarget
+from ._options import DrunSettings, DrunTarget, ReadsTarget
 
 if TYPE_CHECKING:
     from drun_conformance.client._options import ClientOptions
@@ -42,7 +42,16 @@ class Run:
     def __init__(self, config: pytest.Config, settings: DrunSettings) -> None:
         self.config = config
         self.settings = settings
-        self.targets = list(settings.targets)
+        # Each server target's answers as each --drun-through-sdk reads them: after every other.
+        self.targets = [
+            *settings.targets,
+            *(
+                ReadsTarget("client", sdk, server=t.name)
+                for t in settings.targets
+                if t.kind == "server"
+                for sdk in settings.through_sdks
+            ),
+        ]
         self.shared_dir: Path | None = None  # set under xdist: where the one run's results go
         self.needed: list[int] = []  # indexes of the targets with a selected item
         self.results: RunResults | None = None  # of the needed targets, in order
@@ -142,7 +151,8 @@ def run_targets(config: pytest.Config, targets: Sequence[DrunTarget]) -> RunResu
 
     settings = config.stash[RUN].settings
     seed = settings.seed if settings.seed is not None else secrets.randbelow(2**32)
-    checks = [_check(settings, target, seed) for target in targets]
+    logs: dict[str, _Answers] = {}
+    checks = [_check(settings, target, seed, logs) for target in targets]
     command = ["pytest", *reproduce_command(config.invocation_params.args, seed=None)[1:]]
     if settings.seed is None:
         command += ["--drun-seed", str(seed)]
@@ -152,15 +162,48 @@ def run_targets(config: pytest.Config, targets: Sequence[DrunTarget]) -> RunResu
     return results
 
 
-def _check(settings: DrunSettings, target: DrunTarget, seed: int) -> Callable[[], TargetResult]:
+class _Answers:
+    """One server target's run-now answers, kept for its reads targets: the server's own check
+    keeps them; a reads target whose server target was not selected runs that check unreported."""
+
+    def __init__(self, options: ServerOptions) -> None:
+        from drun_conformance.server._replay import AnswerLog
+
+        self.options = options
+        self.log = AnswerLog()
+        self.checked = False
+
+    def check(self) -> TargetResult:
+        from drun_conformance.server import check_server
+
+        self.checked = True
+        return check_server(self.options, answers=self.log)
+
+    def read(self, sdk: str, strict: bool) -> TargetResult:
+        from drun_conformance.server._replay import read_through_sdk
+
+        if not self.checked:
+            self.check()
+        return read_through_sdk(self.log, sdk, strict=strict)
+
+
+def _check(
+    settings: DrunSettings, target: DrunTarget, seed: int, logs: dict[str, _Answers]
+) -> Callable[[], TargetResult]:
     from drun_conformance.client._check import check_client
     from drun_conformance.server import check_server
 
+    if isinstance(target, ReadsTarget):
+        server = server_options(settings, DrunTarget("server", target.server), seed)
+        answers = logs.setdefault(target.server, _Answers(server))
+        return lambda: answers.read(target.name, settings.strict)
     if target.kind == "client":
         client = client_options(settings, target, seed)
         return lambda: check_client(client)
     server = server_options(settings, target, seed)
-    return lambda: check_server(server)
+    if not settings.through_sdks:
+        return lambda: check_server(server)
+    return logs.setdefault(target.name, _Answers(server)).check
 
 
 def server_options(settings: DrunSettings, target: DrunTarget, seed: int | None) -> ServerOptions:

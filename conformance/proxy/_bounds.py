@@ -23,3 +23,5 @@ class Bounds:
     keys: int = 256  # credentials remembered (see KeyRing)
     backlog_items: int = 256  # exchanges handed over and not yet judged; then the forwarder waits
     backlog_bytes: int = 16 * 1024 * 1024  # their bodies' bytes, likewise
+    answers: int = 1000  # run-now answers kept to read through SDKs (--through-sdk); the rest counted
+    answer_bytes: int = 64 * 1024 * 1024  # their bodies' bytes, likewise

@@ -53,6 +53,8 @@ from drun_conformance.oracle import (
     parse_body,
 )
 from drun_conformance.results import Counterexample, TargetResult, TargetTally
+from drun_conformance.server._replay import AnswerLog
+from drun_conformance.server._transport import Sent
 
 from ._account import NOT_JUDGED, OTHER_CLIENTS, Account
 from ._backlog import Backlog
@@ -84,9 +86,16 @@ class Judge:
         on_exchange: Callable[[int], None] | None = None,
         bounds: Bounds | None = None,
         clock: Callable[[], float] = time.monotonic,
+        keep_answers: bool = False,
     ):
         bounds = bounds or Bounds()
         self.upstream, self.on_exchange, self.bounds = upstream.rstrip("/"), on_exchange, bounds
+        # The run-now answers, kept to be read through SDKs once forwarding is over (--through-sdk).
+        self.answers = (
+            AnswerLog(bounds.answers, bounds.answer_bytes, server=f"server:{self.upstream}")
+            if keep_answers
+            else None
+        )
         self.oracle = Oracle.default()
         self.catalog = spec.load_catalog()
         self._client_side = frozenset(r.id for r in self.catalog.on("client-request")) - frozenset(_CALL_ONLY)
@@ -201,6 +210,9 @@ class Judge:
         )
         if 200 <= seen.status < 300 and isinstance(parsed, dict) and isinstance(run_id, str):
             self._runs.add(run_id, parsed)
+        if self.answers is not None:
+            path = shown(case.redactor, seen.target.partition("?")[0], 120)
+            self.answers.keep(self.judged, Sent(seen.method, path, {}), case.exchange)
         name, tally = self._client(
             shown(case.redactor, seen.request_headers.get("user-agent", "unknown client"), 80)
         )

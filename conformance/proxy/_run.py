@@ -85,9 +85,11 @@ def proxy_in_thread(
     limits: Limits | None = None,
     bounds: Bounds | None = None,
     timeout: float = 10.0,
+    keep_answers: bool = False,
 ) -> Iterator[RunningProxy]:
-    """A proxy to `upstream` on 127.0.0.1 (a free port), on a background thread until exit."""
-    judge = Judge(check_upstream(upstream), out=out or sys.stdout, bounds=bounds)
+    """A proxy to `upstream` on 127.0.0.1 (a free port), on a background thread until exit;
+    `keep_answers`: its run-now answers kept in `judge.answers`, to read through SDKs."""
+    judge = Judge(check_upstream(upstream), out=out or sys.stdout, bounds=bounds, keep_answers=keep_answers)
     app = ForwardingApp(judge.upstream, judge, judge_cap=JUDGE_CAP, limits=limits or Limits())
     sock = bind_socket("127.0.0.1", 0)
     server = uvicorn.Server(proxy_config(app, "error"))
