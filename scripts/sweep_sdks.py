@@ -19,8 +19,8 @@ balanced by what each costs to install or build. `--dry-run` prints the plan (`-
 with the CI matrix, which `--plan` takes back so that every CI job gates the same plan).
 
 Gate: one `drun-conformance client --sdk NAME@VERSION ...` run over the releases (the same seed,
-so the same cases), into WORK/<shard>/ (results.json, report.html, junit.xml, and drift.json:
-`spec drift` of each release, cheap once it is installed). Unsharded, it then publishes.
+so the same cases), into WORK/<shard>/ (results.json, with each release's drift from the contract as
+`spec drift` finds it, report.html, junit.xml). Unsharded, it then publishes.
 
 Publish: `drun-conformance report merge` of the shards' results.json; every release into
 OUT/releases.json; OUT/results.json and OUT/report.html for the releases where something changed
@@ -136,7 +136,7 @@ def print_plan(the_plan: dict[str, Any], chosen: list[Release]) -> None:
 
 
 def gate(releases: list[Release], *, examples: int, seed: int, work: Path) -> Path:
-    """One `client` run over `releases` into `work`, then each release's drift; results.json."""
+    """One `client` run over `releases` into `work` (each release's drift included); results.json."""
     command = [*DRUN, "client", "--examples", str(examples), "--seed", str(seed), "--report-dir", str(work)]
     command += [arg for release in releases for arg in ("--sdk", release.spec)]
     started = time.monotonic()
@@ -144,22 +144,7 @@ def gate(releases: list[Release], *, examples: int, seed: int, work: Path) -> Pa
     if status not in (0, 1, 3, 4):  # 1, 3, 4: a new failure, a release that did not start: findings
         raise SystemExit(f"the gate run ended with exit status {status}")
     print(f"gated {len(releases)} releases in {time.monotonic() - started:.0f} s", file=sys.stderr)
-    results = json.loads((work / "results.json").read_text(encoding="utf-8"))
-    reached = [release_of(t) for t in results["targets"] if t["identity"].get("reached", True)]
-    drift = {release.spec: count for release in reached if (count := _drift(release)) is not None}
-    (work / "drift.json").write_text(json.dumps(drift, indent=1) + "\n", encoding="utf-8")
     return work / "results.json"
-
-
-def _drift(release: Release) -> int | None:
-    """How many differences `spec drift` finds in the release's own model (None: it could not say)."""
-    done = subprocess.run(
-        [*DRUN, "spec", "drift", "--sdk", release.spec, "--json"], capture_output=True, text=True, check=False
-    )
-    if done.returncode not in (0, 1):
-        print(f"  no drift for {release.spec}: {done.stderr.strip()[-200:]}", file=sys.stderr)
-        return None
-    return sum(len(sdk["differences"]) for sdk in json.loads(done.stdout)["sdks"])
 
 
 def remember_failures(results: Results, failures: Failures) -> None:
@@ -178,13 +163,8 @@ def publish(
 ) -> None:
     merged = _merge(files, work / "merged")
     results: Results = json.loads(merged.read_text(encoding="utf-8"))
-    drift: dict[Release, int] = {}
-    for file in files:
-        if (file.parent / "drift.json").is_file():
-            found = json.loads((file.parent / "drift.json").read_text(encoding="utf-8"))
-            drift.update({Release.parse(spec): count for spec, count in found.items()})
     today = datetime.now(UTC).strftime("%Y-%m-%d")
-    gated = index.record(results, swept=today, drift=drift)
+    gated = index.record(results, swept=today)
     for name, sdk in (the_plan or {}).get("sdks", {}).items():
         index.sdk(name).update({k: sdk[k] for k in ("first", "with_operation", "left_out")})
     remember_failures(results, Failures())

@@ -261,3 +261,38 @@ def test_the_picture_says_where_each_failure_began_and_ended() -> None:
     assert bars["client.parse.int64: 3.0.0 to 3.2.0, fixed in 3.3.0"] == "#000"  # 3.2.0's is listed nowhere
     assert bars["edge.timestamp.leap-second: 3.5.0, still fails"] == "none"
     assert {"11", "10"} <= set(texts)  # the drift row
+
+
+def test_the_drift_column_says_how_many_differences_no_expectations_file_lists() -> None:
+    from xml.etree import ElementTree
+
+    from sweep.dashboard import _sdk_section
+    from sweep.heatmap import Column, Panel, render_svg
+    from sweep.index import entry_of
+
+    def target(version: str, drift: dict[str, Any] | None) -> dict[str, Any]:
+        base = {"identity": {}, "verdict": "conformant", "gate": "passed", "requirements": []}
+        return {**base, "id": f"sdk:java@{version}", "drift": drift}
+
+    def drift(count: int, unlisted: int) -> dict[str, Any]:
+        return {"differences": [{}] * count, "unexpected": unlisted, "error": None}
+
+    index = Index()
+    gated = {
+        "3.0.0": target("3.0.0", drift(10, 0)),
+        "3.1.0": target("3.1.0", drift(11, 0)),
+        "3.2.0": target("3.2.0", drift(11, 1)),
+        "3.3.0": target("3.3.0", {"differences": [], "unexpected": 0, "error": "no Maven"}),
+    }
+    for version, found in gated.items():
+        index.sdk("java")["releases"][version] = entry_of(found, swept="2026-12-06")
+    assert "drift" not in index.sdk("java")["releases"]["3.3.0"]  # not read: no count, not a zero
+    lines, _ = _sdk_section(index, "java")
+    assert lines[-1] == "| 3.0.0 to 3.3.0 (4) | 10 to 11 (1 not listed) |"
+    columns = [
+        Column("3.0.0", "gated", drift=10, drift_unlisted=0),
+        Column("3.2.0", "gated", drift=11, drift_unlisted=1),
+    ]
+    svg = ElementTree.fromstring(render_svg([Panel("java", columns)], heading="sweep"))
+    fills = {t.text: t.get("fill") for t in svg.iter("{http://www.w3.org/2000/svg}text")}
+    assert fills["10"] == "#546e7a" and fills["11"] == "#c62828"  # red: one is listed nowhere

@@ -18,6 +18,7 @@ import pytest
 
 from drun_conformance.cli import main as drun
 from drun_conformance.client._check import ClientOptions, _not_installed
+from drun_conformance.results import DriftDifference, TargetDrift
 from tests.conftest import REPO
 
 from .client_mutants import CLIENT_MUTANTS, faithful_command
@@ -48,19 +49,29 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     return found
 
 
-def as_release(results: dict[str, Any], version: str) -> dict[str, Any]:
-    """A model SDK target relabelled as anthropic `version`."""
+def as_release(results: dict[str, Any], version: str, drift: tuple[int, int] | None = None) -> dict[str, Any]:
+    """A model SDK target relabelled as anthropic `version`, with `drift`: (differences, not listed)."""
     (target,) = results["targets"]
     identity = {**target["identity"], "version": version}
-    return {**target, "id": f"sdk:python@{version}", "identity": identity}
+    relabelled = {**target, "id": f"sdk:python@{version}", "identity": identity}
+    if drift is None:
+        return relabelled
+    count, unlisted = drift
+    differences = [
+        DriftDifference(
+            id=f"f{i}: type", subject=f"f{i}", aspect="type", sdk="", contract="", file="", line=""
+        )
+        for i in range(count)
+    ]
+    for known in differences[unlisted:]:
+        known.expected = "listed"
+    found = TargetDrift(given=f"python@{version}", differences=differences, unexpected=unlisted)
+    return {**relabelled, "drift": found.model_dump()}
 
 
-def shard_file(
-    folder: Path, base: dict[str, Any], targets: list[dict[str, Any]], drift: dict[str, int]
-) -> Path:
+def shard_file(folder: Path, base: dict[str, Any], targets: list[dict[str, Any]]) -> Path:
     folder.mkdir(parents=True)
     (folder / "results.json").write_text(json.dumps({**base, "targets": targets}))
-    (folder / "drift.json").write_text(json.dumps(drift))
     return folder / "results.json"
 
 
@@ -83,10 +94,8 @@ def test_shards_are_published_and_a_second_sweep_adds_what_is_new(
     faithful, int64 = runs["faithful"], runs["int64"]
     not_built = _not_installed(ClientOptions(sdk="go@v2.5.0"), BUILD_FAILED).model_dump(mode="json")
     files = [
-        shard_file(tmp_path / "shard-1", faithful, [as_release(faithful, "1.0.0")], {"python@1.0.0": 5}),
-        shard_file(
-            tmp_path / "shard-2", faithful, [as_release(int64, "1.1.0"), not_built], {"python@1.1.0": 7}
-        ),
+        shard_file(tmp_path / "shard-1", faithful, [as_release(faithful, "1.0.0", (5, 0))]),
+        shard_file(tmp_path / "shard-2", faithful, [as_release(int64, "1.1.0", (7, 1)), not_built]),
     ]
     left_out = [{"reason": "the shipped harness is for v2.6.0 on", "releases": ["v2.0.0"]}]
     plan = {"sdks": {"go": {"first": "v2.0.0", "with_operation": ["v2.0.0", "v2.5.0"], "left_out": left_out}}}
@@ -98,13 +107,18 @@ def test_shards_are_published_and_a_second_sweep_adds_what_is_new(
     assert list(entries["python"]["releases"]) == ["1.0.0", "1.1.0"]
     assert entries["python"]["releases"]["1.1.0"]["failed"] == {"client.parse.int64": "MUST"}
     assert entries["python"]["releases"]["1.1.0"]["unlisted"] == ["client.parse.int64"]  # no expectations
-    assert entries["python"]["releases"]["1.0.0"]["drift"] == 5
+    assert entries["python"]["releases"]["1.0.0"]["drift"] == 5  # from the gate's results.json
+    assert entries["python"]["releases"]["1.1.0"]["drift_unlisted"] == 1
     not_started = entries["go"]["releases"]["v2.5.0"]
     assert not_started == {"swept": not_started["swept"], "reached": False, "reason": BUILD_FAILED}
     assert failures.held({"go": _digest("go")}) == {Release("go", "v2.5.0"): BUILD_FAILED}
 
     page = (out / "README.md").read_text()
-    assert "| 1.1.0 | **broke** | 7 |" in page and "python 1.1.0: broke `client.parse.int64`" in page
+    assert (
+        "| 1.0.0 |  | 5 |" in page
+        and "| 1.1.0 | **broke** | 7 (1 not listed) |" in page
+        and "python 1.1.0: broke `client.parse.int64`" in page
+    )
     assert "- go, the shipped harness is for v2.6.0 on: v2.0.0" in page
     svg = ElementTree.parse(out / "sweep.svg").getroot()
     texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
@@ -116,7 +130,7 @@ def test_shards_are_published_and_a_second_sweep_adds_what_is_new(
     assert (out / "report.html").is_file() and not (out / "junit.xml").exists()
 
     # A second sweep gates one new release, which fixes the fault: the rest comes from the index.
-    again = [shard_file(tmp_path / "shard-3", faithful, [as_release(faithful, "1.2.0")], {})]
+    again = [shard_file(tmp_path / "shard-3", faithful, [as_release(faithful, "1.2.0")])]
     publish(again, tmp_path, Index.load(out / "releases.json"))
     entries = json.loads((out / "releases.json").read_text())["sdks"]
     assert list(entries["python"]["releases"]) == ["1.0.0", "1.1.0", "1.2.0"]

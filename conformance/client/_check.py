@@ -16,7 +16,7 @@ from drun_conformance import spec
 from drun_conformance._errors import SdkUnavailable, UsageError
 
 from ._options import DEFAULT_EXAMPLES, ClientOptions
-from ._sdks import SDKS, HarnessCommand, harness_environment, parse_sdk, prepare_sdk
+from ._sdks import SDKS, HarnessCommand, LocalBuild, harness_environment, parse_sdk, prepare_sdk
 
 if TYPE_CHECKING:
     from drun_conformance.results import TargetResult
@@ -136,11 +136,27 @@ def _run_gate(
     if command.gated is not None:  # a local build: name what was gated (the version is the harness's)
         result = result.model_copy(update={"identity": {**result.identity, **command.gated}})
     result = gate.ledger.settle(result, strict=options.strict)
+    if options.sdk is not None and result.identity.get("reached"):
+        result = _with_drift(result, options.sdk, path, note)
     if options.record_expectations and path is not None and result.identity.get("reached"):
         said = gate.ledger.record(result, path, version=result.identity.get("version"))
         notes = [*result.notes, f"recorded the failures into {path}", *said]
         result = result.model_copy(update={"notes": notes})
     return result
+
+
+def _with_drift(
+    result: TargetResult, given: str, expectations: Path | None, note: Note | None
+) -> TargetResult:
+    """The result with the drift of the release gated (never changing its gate: see `_drift`)."""
+    from ._drift import drift_note, gate_drift
+
+    sdk, release = parse_sdk(given)
+    where = release.path if isinstance(release, LocalBuild) else release
+    drift = gate_drift(f"{sdk.name}@{where}", expectations)
+    said = drift_note(drift)
+    _say(note, said)
+    return result.model_copy(update={"drift": drift, "notes": [*result.notes, said]})
 
 
 def runnable_sdk_gates(

@@ -72,13 +72,16 @@ def _note(text: str) -> None:
     print(f"  … {text}", file=sys.stderr, flush=True)
 
 
-def drift_report(source: SdkSource) -> dict[str, Any]:
-    """One SDK's drift table, with what its expectations file knows, as the JSON above has it."""
+def drift_report(source: SdkSource, *, expectations_file: Path | None = None) -> dict[str, Any]:
+    """One SDK's drift table, with what its expectations file knows (`expectations_file`, else the
+    shipped SDK's), as the JSON above has it."""
     from drun_conformance import spec
     from drun_conformance.client._sdks import SDKS, cache_dir
 
     sheet = read_sheet(source, cache_dir(), note=_note)
-    expectations = load_drift_expectations(SDKS[source.sdk].expectations, version=source.release)
+    expectations = load_drift_expectations(
+        expectations_file or SDKS[source.sdk].expectations, version=source.release
+    )
     differences = [
         replace(d, expected=expectations.known.get(d.id))
         for d in compare_facts(sheet.facts, contract_facts(spec.SPEC_DIR))

@@ -27,11 +27,13 @@ from ._policy import run_gate, target_gate
 __all__ = [
     "RESULTS_SCHEMA_VERSION",
     "Counterexample",
+    "DriftDifference",
     "Gate",
     "Interrupted",
     "RequirementResult",
     "RunResults",
     "Status",
+    "TargetDrift",
     "TargetResult",
     "Verdict",
 ]
@@ -89,6 +91,33 @@ class RequirementResult(_Model):
         return self.status in ("skipped", "errored") and self.applicable
 
 
+class DriftDifference(_Model):
+    """One difference between the SDK's own model and the contract, as `spec drift --json` has it."""
+
+    id: str  # "agent.version: type", the id an expectations file lists under `drift:`
+    subject: str
+    aspect: str
+    sdk: str
+    contract: str
+    file: str  # the SDK file that shows it
+    line: str  # the difference in words, as `spec drift` prints it
+    expected: str | None = None  # known: the reason the SDK's expectations file gives
+
+
+class TargetDrift(_Model):
+    """An SDK target's drift from the contract: `spec drift` on the release the gate ran. It is
+    reported, never gating here: `spec drift` is its gate (exit 1 on a difference not listed)."""
+
+    given: str  # what `spec drift --sdk` takes for this release: "python@2.10.0"
+    package: str = ""
+    release: str = ""  # "local" for a local build
+    expectations: str | None = None  # the file whose `drift:` list marks differences known
+    unexpected: int = 0  # differences that list does not name
+    differences: list[DriftDifference] = Field(default_factory=list)
+    stale: list[str] = Field(default_factory=list)  # listed, but this release does not show them
+    error: str | None = None  # why the SDK's model could not be read (then no differences)
+
+
 class TargetResult(_Model):
     id: str  # "server:http://127.0.0.1:8000", "sdk:python"
     kind: Literal["server", "client"]
@@ -105,6 +134,12 @@ class TargetResult(_Model):
         description="An SDK target's cases in the order served, each a fingerprint of the bytes served"
         " and what the target made of them: `report merge` computes the differential of many shards"
         " from them. Absent from results written before (the merge then cannot compute it).",
+    )
+    drift: TargetDrift | None = Field(
+        default=None,
+        description="An SDK target's drift from the contract (`spec drift` on the release gated), each"
+        " difference marked known or not; it never gates the SDK gate. Null for servers, harnesses given"
+        " by command, and results written before.",
     )
 
     @model_validator(mode="before")

@@ -40,7 +40,8 @@ def columns(index: Index, name: str) -> list[Column]:
             found.append(Column(version, "not started", note=entry["reason"]))
         else:
             unlisted = frozenset(entry["unlisted"])
-            found.append(Column(version, "gated", dict(entry["failed"]), unlisted, entry.get("drift")))
+            drift = entry.get("drift"), entry.get("drift_unlisted")
+            found.append(Column(version, "gated", dict(entry["failed"]), unlisted, *drift))
     return found
 
 
@@ -107,7 +108,9 @@ def _readme(index: Index, names: list[str]) -> tuple[list[str], list[str]]:
         " A cell marks a requirement the releases of that row fail (a failure listed in an"
         " expectations file is still a failure here): **broke** where it first appears, **fixed**"
         " where it goes. The drift column counts the differences `drun-conformance spec drift`"
-        " finds between a release's own model of the operation and the contract. The"
+        " finds between a release's own model of the operation and the contract (the gate's results"
+        " carry them), with those its SDK's expectations file does not list (they fail `spec drift`,"
+        " not the gate; red in the picture). The"
         " [report](report.html) and [results.json](results.json) beside this page keep the releases"
         " where something changed (the first, each change and the newest); [releases.json](releases.json)"
         " holds every release.",
@@ -175,7 +178,15 @@ def _sdk_section(index: Index, name: str) -> tuple[list[str], list[str]]:
 
 
 def _drift(releases: list[Column]) -> str:
-    known = sorted({c.drift for c in releases if c.drift is not None})
+    """`5`, `10 to 11`, `11 (1 not listed)`: the differences, and (where some release has them)
+    those no expectations file lists."""
+    cell = _span(c.drift for c in releases)
+    unlisted = _span(c.drift_unlisted or None for c in releases)
+    return f"{cell} ({unlisted} not listed)" if unlisted else cell
+
+
+def _span(counts: Iterable[int | None]) -> str:
+    known = sorted({count for count in counts if count is not None})
     if not known:
         return ""
     return str(known[0]) if len(known) == 1 else f"{known[0]} to {known[-1]}"

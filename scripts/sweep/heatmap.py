@@ -6,7 +6,8 @@ began and where it ended (the last release that fails; "fixed in" the next one g
 "still fails"); a failure no expectations file lists is outlined in black (it fails the gate).
 Releases with the operation that are not gated are hatched (no harness for them yet) or left
 blank (due, not gated yet); a release whose harness did not start fills the "did not start" row.
-The bottom row counts the differences `spec drift` finds in each release's own model.
+The bottom row counts the differences `spec drift` finds in each release's own model, in red when
+its expectations file does not list them all.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ class Column:
     status: str  # gated, not started, not swept (no harness), due (not gated yet)
     failed: dict[str, str] = field(default_factory=dict)  # requirement -> level
     unlisted: frozenset[str] = frozenset()  # failures no expectations file lists
-    drift: int | None = None
+    drift: int | None = None  # differences from the contract in its own model
+    drift_unlisted: int | None = None  # ... of which its expectations file lists none
     note: str = ""  # why not swept, why it did not start
 
 
@@ -114,9 +116,8 @@ def _panel(panel: Panel, top: int) -> tuple[list[str], int]:
     for i, column in enumerate(columns):
         if column.drift is not None:
             x = x0 + (i + 0.5) * cell
-            out.append(
-                _text(x, drift_y, str(column.drift), text_anchor="middle", font_size="9", fill="#546e7a")
-            )
+            colour = LEVEL_COLOUR["MUST"] if column.drift_unlisted else "#546e7a"
+            out.append(_text(x, drift_y, str(column.drift), text_anchor="middle", font_size="9", fill=colour))
     axis_y = drift_y + 8
     step = max(1, round(10 / cell))  # a release name every 10 px at least
     for i, column in enumerate(columns):

@@ -11,7 +11,7 @@ alone (offline, the same every time).
        "releases": {
          "0.109.0": {"swept": "2026-11-30", "reached": true, "verdict": "non-conformant",
                      "gate": "passed", "failed": {"client.parse.variant-class": "SHOULD"},
-                     "unlisted": [], "drift": 5},
+                     "unlisted": [], "drift": 5, "drift_unlisted": 0},
          "v2.3.0": {"swept": "2026-12-06", "reached": false, "reason": "cannot build ..."}}}}}
 
 `sweep` says what the entries are comparable under: a release is done only for a sweep of the
@@ -19,7 +19,9 @@ same seed, drawn examples and contract. `first` is the first release with the op
 by bisection once: the operation, once added, stays); `left_out` the releases with it that the
 shipped harnesses do not gate, and why. In an entry, `failed` holds every failed requirement
 with its level (known failures too), `unlisted` those no expectations file lists (they fail the
-gate), `drift` the number of differences `spec drift` finds in the release's own model.
+gate), `drift` the number of differences `spec drift` finds in the release's own model (the gate's
+results.json carries them) and `drift_unlisted` those its expectations file does not list (they
+fail `spec drift`, not the gate); both absent when the model could not be read.
 """
 
 from __future__ import annotations
@@ -72,7 +74,15 @@ def entry_of(target: Mapping[str, Any], *, swept: str) -> Entry:
         "gate": target["gate"],
         "failed": {r["id"]: r["level"] for r in failed},
         "unlisted": [r["id"] for r in failed if r.get("expected") is None],
+        **_drift(target.get("drift")),
     }
+
+
+def _drift(drift: Mapping[str, Any] | None) -> Entry:
+    """The gate's drift of the release in two counts (none: no model read, or results from before)."""
+    if not drift or drift.get("error") is not None:
+        return {}
+    return {"drift": len(drift["differences"]), "drift_unlisted": drift["unexpected"]}
 
 
 class Index:
@@ -111,7 +121,7 @@ class Index:
             if e["reached"]
         }
 
-    def record(self, results: Results, *, swept: str, drift: Mapping[Release, int]) -> list[Release]:
+    def record(self, results: Results, *, swept: str) -> list[Release]:
         """Every target of `results` as an entry (a sweep of another key replaces every entry);
         the releases recorded, in the order of the results."""
         key = sweep_key(results)
@@ -122,10 +132,7 @@ class Index:
         recorded = []
         for target in results["targets"]:
             release = release_of(target)
-            entry = entry_of(target, swept=swept)
-            if release in drift and entry["reached"]:
-                entry["drift"] = drift[release]
-            self.sdk(release.name)["releases"][release.version] = entry
+            self.sdk(release.name)["releases"][release.version] = entry_of(target, swept=swept)
             recorded.append(release)
         return recorded
 
