@@ -88,7 +88,9 @@ def test_the_reference_servers_answers_read_clean_by_python(pytester: pytest.Pyt
     args += ["--drun-report-dir", "out", "-p", "no:cacheprovider"]
     if selected == "reads only":
         args += ["-k", "reads"]
-    result = pytester.runpytest(*args)
+    # A process of its own: run in this one, the check would import httpcore for the first time
+    # and pytester's sys.modules restore would drop it, leaving httpx's exception map stale.
+    result = pytester.runpytest_subprocess(*args)
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     targets = json.loads((pytester.path / "out" / "results.json").read_text())["targets"]
     reads = targets[-1]
