@@ -124,6 +124,9 @@ def expectations_path(options: ClientOptions, command: HarnessCommand) -> Path |
 def _run_gate(
     options: ClientOptions, command: HarnessCommand, note: Note | None, baseline: TargetResult | None = None
 ) -> TargetResult:
+    # The drift's modules too, before any case is drawn: Hypothesis draws some values from the
+    # constants of the local modules loaded, so a seed draws the same cases in turn as side by side.
+    from . import _drift  # noqa: F401
     from ._expectations import load_expectations
     from ._gate import Baseline, Gate
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from drun_conformance._errors import DrunError
+from drun_conformance.contract._sdk_reports import drift_report
+from drun_conformance.contract._sdk_sources import parse_sdk_source
 from drun_conformance.results import TargetDrift
 
 __all__ = ["drift_note", "gate_drift"]
@@ -21,9 +23,6 @@ __all__ = ["drift_note", "gate_drift"]
 def gate_drift(sdk: str, expectations: Path | None) -> TargetDrift:
     """`spec drift --sdk SDK` (`python@2.10.0`, `go@/path/to/sdk-go`) against the `drift:` list of
     `expectations` (None or not yet written: the shipped SDK's file)."""
-    from drun_conformance.contract._sdk_reports import drift_report
-    from drun_conformance.contract._sdk_sources import parse_sdk_source
-
     listed = expectations if expectations is not None and expectations.is_file() else None
     try:
         report = drift_report(parse_sdk_source(sdk), expectations_file=listed)
