@@ -11,19 +11,20 @@ a repeat or a skip at a page boundary shows); a cursor no server issued; the fir
 deployment and outcome, up to its creation, without `limit` (the server's default page): the
 first run must be listed, the other deployments' runs and the later ones left out; the runs of
 the other outcome since the first run, the largest page: the first run must be left out; then
-one page of each other deployment's scheduled runs.
+one page of each other deployment's scheduled runs. Then what the official SDKs document of the
+listing beyond paging: a deployment_id that does not exist (200, no runs), `limit` 0 and left
+out (the default of 20), a limit above 1000 (400), the scheduled runs (one run per firing).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
 from drun_conformance.oracle import Exchange, ListingPage, ListingWalk, parse_body, parse_rfc3339, run_matches
 from drun_conformance.results import Counterexample
-
-from ._family_probe import FAMILY_LISTING_REQUIREMENTS, family_walks
 
 __all__ = [
     "LISTING_REQUIREMENTS",
@@ -42,12 +43,16 @@ LISTING_REQUIREMENTS = (
     "listing.walk.no-skip",
     "listing.filter.holds",
     "listing.cursor.invalid-400",
-    *FAMILY_LISTING_REQUIREMENTS,
+    "listing.unknown-deployment.empty",
+    "listing.limit.default",
+    "listing.limit.above-maximum-400",
+    "listing.schedule.one-run-per-slot",
 )
 MADE_UP_CURSOR = "drun-conformance-made-up-cursor"
 _PAGES_PER_WALK = 3  # the walk over every run aims at this many pages
 _MAX_PAGES = 6  # and stops here (a live account lists others' runs too): no-skip then unexercised
 _MAX_LIMIT = 1000  # the largest page the SDKs may ask for
+_SHORT_WALK = 3  # pages of a walk without a limit of its own: enough to cross a page boundary
 _SCHEDULED_LIMIT = 5
 # A target that answers these to a well-formed listing request serves no listing (no route,
 # or not this method on it); any other answer comes from a listing, judged as one.
@@ -90,7 +95,11 @@ def listing_walks(get: Get, runs: Runs, answered: Mapping[str, Any]) -> Iterator
     yield _walk(get, one, None, known, answered)
     other = {"has_error": "false" if outcome == "true" else "true", "created_at[gte]": since}
     yield _walk(get, other, _MAX_LIMIT, known, answered)
-    yield from family_walks(get)
+    unknown = f"depl_drun_unknown_{secrets.token_hex(4)}"
+    yield _walk(get, {"deployment_id": unknown}, 5, {}, {}, most_pages=_SHORT_WALK, deployment_known=False)
+    yield _walk(get, {}, 0, {}, {}, most_pages=1)
+    yield _walk(get, {"trigger_type": "schedule"}, None, {}, {}, most_pages=_SHORT_WALK)
+    yield _walk(get, {}, _MAX_LIMIT + 1, {}, {}, most_pages=1)
 
 
 def _walk(
@@ -101,14 +110,16 @@ def _walk(
     answered: Mapping[str, Any],
     *,
     most_pages: int = _MAX_PAGES,
+    deployment_known: bool | None = None,
 ) -> ListingWalk:
-    """The pages of one query; `known` the runs whose answers the runner trusts, those of them
-    that match the filters must be listed."""
+    """The pages of one query (`limit` None: left out); `known` the runs whose answers the runner
+    trusts, those of them that match the filters must be listed."""
     pages: list[ListingPage] = []
     cursor: str | None = None
     while len(pages) < most_pages:
         query = {**filters, **({"limit": str(limit)} if limit is not None else {})}
-        answer = get("/v1/deployment_runs?" + urlencode({**query, **({"page": cursor} if cursor else {})}))
+        query |= {"page": cursor} if cursor else {}
+        answer = get("/v1/deployment_runs" + (f"?{urlencode(query)}" if query else ""))
         if answer is None:
             break
         page = ListingPage(answer.status, parse_body(answer.body), cursor)
@@ -120,7 +131,7 @@ def _walk(
     must = frozenset(rid for rid, run in known.items() if run_matches(run, dict(filters)))
     listed = {run.get("id") for page in pages for run in page.runs}
     seen = {rid: answered[rid] for rid in listed if isinstance(rid, str) and rid in answered}
-    return ListingWalk(dict(filters), limit, tuple(pages), must, seen)
+    return ListingWalk(dict(filters), limit, tuple(pages), must, seen, deployment_known=deployment_known)
 
 
 def walk_example(walk: ListingWalk, base_url: str) -> Counterexample:
