@@ -148,6 +148,10 @@ def test_a_key_in_the_ini_file_is_refused(pytester: pytest.Pytester, how: str) -
             "",
             "--drun-baseline must be NAME@SPEC of a shipped SDK, not 'cobol@1'",
         ),
+        (["--drun-through-sdk", "cobol"], "", "--drun-through-sdk 'cobol': the shipped harnesses are"),
+        ([], "drun_through_sdk = cobol", "--drun-through-sdk 'cobol': the shipped harnesses are"),
+        (["--drun-through-sdk", "java@x.y"], "", "--drun-through-sdk 'java@x.y': 'x.y' is not a release"),
+        (["--drun-through-sdk", "python", "--drun-through-sdk", "python"], "", "named twice"),
     ],
 )
 def test_bad_values_are_usage_errors(

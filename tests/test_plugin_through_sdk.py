@@ -58,27 +58,6 @@ def test_each_server_target_gets_a_reads_target_per_sdk_judged_on_the_parse(
     ]
 
 
-@pytest.mark.parametrize(
-    ("args", "ini", "message"),
-    [
-        (["--drun-through-sdk", "cobol"], "", "--drun-through-sdk 'cobol': the shipped harnesses are"),
-        ([], "drun_through_sdk = cobol", "--drun-through-sdk 'cobol': the shipped harnesses are"),
-        (["--drun-through-sdk", "java@x.y"], "", "--drun-through-sdk 'java@x.y': 'x.y' is not a release"),
-        (["--drun-through-sdk", "python", "--drun-through-sdk", "python"], "", "named twice"),
-    ],
-)
-def test_bad_values_are_usage_errors_naming_the_option(
-    pytester: pytest.Pytester, args: list[str], ini: str, message: str
-) -> None:
-    pytester.makepyfile("def test_one(): pass")
-    if ini:
-        pytester.makeini("[pytest]\n" + ini)
-    result = pytester.runpytest(*args)
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert message in result.stderr.str()
-    assert "Traceback" not in result.stderr.str()
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("selected", ["both", "reads only"])
 def test_the_reference_servers_answers_read_clean_by_python(pytester: pytest.Pytester, selected: str) -> None:
