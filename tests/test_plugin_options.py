@@ -152,6 +152,12 @@ def test_a_key_in_the_ini_file_is_refused(pytester: pytest.Pytester, how: str) -
         ([], "drun_through_sdk = cobol", "--drun-through-sdk 'cobol': the shipped harnesses are"),
         (["--drun-through-sdk", "java@x.y"], "", "--drun-through-sdk 'java@x.y': 'x.y' is not a release"),
         (["--drun-through-sdk", "python", "--drun-through-sdk", "python"], "", "named twice"),
+        (["--drun-through-sdk", "python@2.17.0..2.15.0"], "", "'python@2.17.0..2.15.0': 2.17.0 comes after"),
+        (
+            [],
+            "drun_through_sdk = java@..3.17",
+            "--drun-through-sdk 'java@..3.17': a range is NAME@FIRST..LAST",
+        ),
     ],
 )
 def test_bad_values_are_usage_errors(

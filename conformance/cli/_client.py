@@ -30,7 +30,8 @@ def add_parser(commands: Commands) -> None:
         "--sdk",
         metavar="NAME",
         action="append",
-        help="a shipped harness: python, typescript, java, go; NAME@VERSION for a release, NAME@PATH for a"
+        help="a shipped harness: python, typescript, java, go; NAME@VERSION for a release, NAME@FIRST..LAST"
+        " for every release its registry serves from FIRST to LAST (either end left out), NAME@PATH for a"
         " local checkout or built package (python@., typescript@./pkg.tgz, java@./jars, go@./sdk-go);"
         " repeat it for one report of several (the same seed, the same cases)",
     )
@@ -81,17 +82,18 @@ def _client(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from drun_conformance._cpus import usable_cpus
     from drun_conformance.client import ClientOptions, check_client
     from drun_conformance.client._check import baseline_options
-    from drun_conformance.client._sdks import parse_sdk
+    from drun_conformance.client._sdks import parse_sdk, parse_sdks
 
-    sdks: list[str | None] = args.sdk or [None]
-    releases = [parse_sdk(sdk) for sdk in args.sdk or []]  # all checked before any target starts
+    # All checked before any target starts; a range NAME@FIRST..LAST is each release in it.
+    releases = parse_sdks(args.sdk or [], flag="--sdk", note=note)
+    sdks: list[str | None] = [*releases] or [None]
     if args.baseline:
         try:
-            releases.append(parse_sdk(args.baseline))
+            baseline_release = parse_sdk(args.baseline)
         except UsageError as exc:
             raise UsageError(str(exc).replace("--sdk", "--baseline", 1)) from None
-    if len(set(releases)) < len(releases):
-        raise UsageError("--sdk, --baseline: the same SDK release is named twice")
+        if baseline_release in releases.values():
+            raise UsageError("--sdk, --baseline: the same SDK release is named twice")
     if args.expectations and not Path(args.expectations).is_file() and not args.record_expectations:
         raise UsageError(f"--expectations: no such file: {args.expectations}")
     if args.record_expectations and len(sdks) > 1 and args.expectations:

@@ -16,7 +16,9 @@ from ._common import Commands, checked_server, execute, note, run_flags
 from ._flags import api_key, base_url, int_from, non_empty, seconds
 
 if TYPE_CHECKING:
+    from drun_conformance.results import TargetResult
     from drun_conformance.server import ServerOptions
+    from drun_conformance.server._replay import AnswerLog
 
 __all__ = ["add_parser", "through_sdk_flag", "through_sdks"]
 
@@ -59,16 +61,24 @@ def add_parser(commands: Commands) -> None:
 
 def _server(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from drun_conformance.server._credentials import secrets_of
-    from drun_conformance.server._replay import AnswerLog, read_through_sdk
+    from drun_conformance.server._replay import AnswerLog
 
     options = _options(args)
     sdks = through_sdks(args.through_sdk)
     log = AnswerLog()
     secrets = secrets_of(options.api_key)  # the key and the near misses of it the probes send
     checks: list[Callable[[], Any]] = [lambda: checked_server(options, answers=log if sdks else None)]
-    for sdk in sdks:  # in turn, after the server's check: they read the answers it kept
-        checks.append(partial(read_through_sdk, log, sdk, strict=args.strict, note=partial(note, label=sdk)))
+    for number, sdk in enumerate(sdks, 1):  # in turn, after the server's check: they read the answers it kept
+        label = f"{sdk}, {number} of {len(sdks)}" if len(sdks) > 1 else sdk  # progress through a range
+        checks.append(partial(_read, log, sdk, strict=args.strict, note=partial(note, label=label)))
     return execute(args, argv, checks, secrets=secrets)
+
+
+def _read(log: AnswerLog, sdk: str, *, strict: bool, note: Callable[[str], None]) -> TargetResult:
+    from drun_conformance.server._replay import read_through_sdk
+
+    note(f"reading the {len(log.answers)} answers kept")
+    return read_through_sdk(log, sdk, strict=strict, note=note)
 
 
 def through_sdk_flag(parser: argparse.ArgumentParser, gave: str) -> None:
@@ -79,22 +89,18 @@ def through_sdk_flag(parser: argparse.ArgumentParser, gave: str) -> None:
         action="append",
         default=[],
         help=f"read every run-now answer {gave} through this shipped SDK harness too (python,"
-        " typescript, java, go; NAME@VERSION for a release), judged as the SDK gate judges its parse: one"
+        " typescript, java, go; NAME@VERSION for a release, NAME@FIRST..LAST for every release its registry"
+        " serves from FIRST to LAST, either end left out), judged as the SDK gate judges its parse: one"
         " target each, no extra request to the server (repeatable)",
     )
 
 
 def through_sdks(names: list[str]) -> list[str]:
-    """The `--through-sdk` values, each checked as `client --sdk` checks it, before any request."""
-    from drun_conformance.client._sdks import parse_sdk
+    """The `--through-sdk` values, each checked as `client --sdk` checks it, before any request; a
+    range `NAME@FIRST..LAST` replaced by the releases its registry serves in it."""
+    from drun_conformance.client._sdks import parse_sdks
 
-    try:
-        releases = [parse_sdk(name) for name in names]
-    except UsageError as exc:
-        raise UsageError(str(exc).replace("--sdk", "--through-sdk", 1)) from None
-    if len(set(releases)) < len(releases):
-        raise UsageError("--through-sdk: the same SDK release is named twice")
-    return names
+    return list(parse_sdks(names, flag="--through-sdk", note=note))
 
 
 def _options(args: argparse.Namespace) -> ServerOptions:

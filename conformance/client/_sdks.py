@@ -1,6 +1,9 @@
 """The shipped SDK harnesses: which SDK, which release, and where it is installed.
 
 `--sdk python` or `--sdk python@2.10.0` names a shipped harness and a release;
+`--sdk python@2.15.0..2.17.0` every final release its registry serves in that range (either end
+may be left out: `python@2.15.0..`, `java@..3.17.0`; an open start is the oldest release the harness
+gates), for the flags that take several (`parse_sdks`);
 `--sdk python@.` or `--sdk typescript@./pkg.tgz` a local build to gate before it is released
 (Python: a folder with pyproject.toml, a wheel or an sdist; TypeScript: a package folder or
 an `npm pack` tarball; Go: a module folder of anthropic-sdk-go, built in through a `replace`;
@@ -19,13 +22,14 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from drun_conformance._errors import SdkUnavailable, UsageError
 
 from ._cache import installing, run_tool, say
+from ._registries import served_releases, version_key
 from ._sdk_go import MODULE as GO_MODULE
 from ._sdk_go import go_harness, go_release
 from ._sdk_java import java_harness, sdk_jars
@@ -39,6 +43,7 @@ __all__ = [
     "content_hash",
     "harness_environment",
     "parse_sdk",
+    "parse_sdks",
     "prepare_sdk",
 ]
 
@@ -69,7 +74,9 @@ _NOT_CONTENT = frozenset(
 )
 _BUILD_OUTPUT = {"python": frozenset({"build"})}  # pip builds a setuptools checkout in place
 _VERSION = re.compile(r"^v?\d+(\.\d+){0,2}([.-]?[0-9A-Za-z.]+)?$")
+_RANGE = re.compile(r"^(?P<first>v?\d+\.\d+\.\d+)?\.\.(?P<last>v?\d+\.\d+\.\d+)?$")
 Note = Callable[[str], None]
+Served = Callable[[str], Sequence[str]]  # an SDK's name -> the final releases its registry serves
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,21 +179,94 @@ def parse_sdk(text: str) -> tuple[ShippedSdk, str | LocalBuild]:
     """`python`, `python@2.10.0` or `python@./checkout` -> the shipped SDK and the release or
     local build (UsageError if neither)."""
     name, _, version = text.partition("@")
-    if name not in SDKS:
-        raise UsageError(
-            f"--sdk {text!r}: the shipped harnesses are {', '.join(SDKS)} (NAME, NAME@VERSION or NAME@PATH)"
-        )
-    sdk = SDKS[name]
+    sdk = _shipped(text, name)
+    if _is_range(version):
+        raise UsageError(f"--sdk {text!r}: one release is taken here, not a range")
     if version and _looks_local(version):
         return sdk, _local_build(sdk, text, version)
-    version = version or sdk.default_version
+    return sdk, _release(sdk, text, version or sdk.default_version)
+
+
+def parse_sdks(
+    texts: Sequence[str], *, flag: str, served: Served = served_releases, note: Note | None = None
+) -> dict[str, tuple[ShippedSdk, str | LocalBuild]]:
+    """The values of a repeatable SDK flag, each checked as `parse_sdk` checks it, a range
+    `NAME@FIRST..LAST` replaced by the releases `served` lists in it (what a range holds is told
+    to `note`): each release as `NAME@VERSION` -> its parse. UsageError, naming `flag`, for a bad
+    value, a range that holds no release, or a release named twice."""
+    parsed: dict[str, tuple[ShippedSdk, str | LocalBuild]] = {}
+    for text in texts:
+        try:
+            for one in _expanded(text, served, note):
+                release = parse_sdk(one)
+                if release in parsed.values():
+                    raise UsageError(f"--sdk {text!r}: the same SDK release is named twice")
+                parsed[one] = release
+        except UsageError as exc:
+            raise UsageError(str(exc).replace("--sdk", flag, 1)) from None
+        except SdkUnavailable as exc:  # the registry could not say what the range holds
+            raise SdkUnavailable(f"{flag} {text!r}: {exc}") from None
+    return parsed
+
+
+def _expanded(text: str, served: Served, note: Note | None) -> list[str]:
+    """`text` itself, or the releases of the range it names."""
+    name, _, spec = text.partition("@")
+    if not _is_range(spec):
+        return [text]
+    sdk = _shipped(text, name)
+    ends = _RANGE.match(spec)
+    if ends is None:
+        raise UsageError(
+            f"--sdk {text!r}: a range is NAME@FIRST..LAST of final releases, either end left out"
+            f" ({name}@{sdk.default_version}.., {name}@..{sdk.default_version})"
+        )
+    first = _release(sdk, text, ends["first"]) if ends["first"] else None
+    last = _release(sdk, text, ends["last"]) if ends["last"] else None
+    if first and last and version_key(first) > version_key(last):
+        raise UsageError(f"--sdk {text!r}: {first} comes after {last}")
+    low = version_key(first) if first else sdk.minimum_version  # open: the oldest the harness gates
+    listed = list(served(name))
+    held = [
+        v for v in listed if low <= version_key(v) and (last is None or version_key(v) <= version_key(last))
+    ]
+    if not held:
+        offered = f"; it serves {listed[0]} to {listed[-1]}" if listed else ""
+        raise UsageError(
+            f"--sdk {text!r}: the registry serves no final release of {sdk.package} in that range{offered}"
+        )
+    if note is not None:
+        which = ", ".join(held) if len(held) <= 6 else f"{held[0]}, {held[1]}, ..., {held[-1]}"
+        note(
+            f"{text}: {len(held)} release{'s' if len(held) > 1 else ''} of {sdk.package} ({which});"
+            " one not yet in the cache is installed on first use"
+        )
+    return [f"{name}@{v}" for v in held]
+
+
+def _shipped(text: str, name: str) -> ShippedSdk:
+    if name not in SDKS:
+        raise UsageError(
+            f"--sdk {text!r}: the shipped harnesses are {', '.join(SDKS)}"
+            " (NAME, NAME@VERSION, NAME@FIRST..LAST or NAME@PATH)"
+        )
+    return SDKS[name]
+
+
+def _release(sdk: ShippedSdk, text: str, version: str) -> str:
+    """`version` of `sdk` as given in `text`, checked: a release number the harness gates."""
     if not _VERSION.match(version):
         raise UsageError(f"--sdk {text!r}: {version!r} is not a release number such as {sdk.default_version}")
-    if name == "go":
+    if sdk.language == "go":
         version = go_release(version)
     if _numbers(version) < sdk.minimum_version:
         raise UsageError(f"--sdk {text!r}: {sdk.package} {version} cannot be gated: {sdk.minimum_reason}")
-    return sdk, version
+    return version
+
+
+def _is_range(spec: str) -> bool:
+    """`..` between release numbers: a range (`..` alone, `../x`, is a folder)."""
+    return ".." in spec and spec != ".." and "/" not in spec and os.sep not in spec
 
 
 def _looks_local(spec: str) -> bool:

@@ -82,7 +82,8 @@ _REPEATED = (
         "--drun-through-sdk",
         "drun_through_sdk",
         "NAME[@SPEC]",
-        "read each server target's run-now answers through this shipped SDK harness too",
+        "read each server target's run-now answers through this shipped SDK harness too"
+        " (NAME@FIRST..LAST: each release its registry serves in that range)",
     ),
 )
 
@@ -180,21 +181,17 @@ def _release(text: str) -> str:
 
 
 def _through_sdks(names: list[str]) -> tuple[str, ...]:
-    """The --drun-through-sdk values, each a shipped SDK release named once."""
+    """The --drun-through-sdk values, each a shipped SDK release named once (a range
+    NAME@FIRST..LAST: each release its registry serves in it)."""
     if not names:  # the idle plugin imports only the standard library
         return ()
-    from drun_conformance._errors import UsageError
-    from drun_conformance.client._sdks import parse_sdk
+    from drun_conformance._errors import DrunError
+    from drun_conformance.client._sdks import parse_sdks
 
-    releases = []
-    for name in names:
-        try:
-            releases.append(parse_sdk(name))
-        except UsageError as exc:
-            raise pytest.UsageError(str(exc).replace("--sdk", "--drun-through-sdk", 1)) from None
-    if len(set(releases)) < len(releases):
-        raise pytest.UsageError("--drun-through-sdk: the same SDK release is named twice")
-    return tuple(names)
+    try:
+        return tuple(parse_sdks(names, flag="--drun-through-sdk"))
+    except DrunError as exc:  # a bad value, or a registry that cannot say what a range holds
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _listed(config: pytest.Config, option: str, ini: str) -> list[str]:

@@ -1,14 +1,13 @@
-"""The SDKs' registries: which final releases each serves, and which of them have Run Deployment
-Now (read from each release's own package: the wheel, the npm tarball, the anthropic-java-core jar
-by HTTP range requests, the Go module zip). The operation, once added, stays: the first release
-with it is found by bisection.
+"""The SDKs' registries: which final releases each serves (the package's listers,
+drun_conformance.client._registries, which `NAME@FIRST..LAST` ranges expand over too), and which of
+them have Run Deployment Now (read from each release's own package: the wheel, the npm tarball, the
+anthropic-java-core jar by HTTP range requests, the Go module zip). The operation, once added,
+stays: the first release with it is found by bisection.
 """
 
 from __future__ import annotations
 
 import io
-import json
-import re
 import subprocess
 import sys
 import tarfile
@@ -18,17 +17,19 @@ import urllib.request
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import partial
 from pathlib import Path
-from xml.etree import ElementTree
+
+from drun_conformance.client._registries import (
+    GO_MODULE,
+    final_releases,
+    pypi_releases,
+    registry_url,
+    version_key,
+)
+from drun_conformance.client._registries import served_releases as listed
 
 __all__ = ["SDKS", "Sdk", "has_operation", "sampled", "served_releases", "version_key", "with_operation"]
-
-PYPI = "https://pypi.org/pypi/anthropic/json"
-MAVEN = "https://repo1.maven.org/maven2/com/anthropic"
-GO_MODULE = "github.com/anthropics/anthropic-sdk-go"
-GOPROXY = f"https://proxy.golang.org/{GO_MODULE}"
-FINAL = re.compile(r"^v?\d+\.\d+\.\d+$")  # no pre-releases: a sweep is of what users install
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +41,6 @@ class Sdk:
     artefact: Callable[[str], str]  # a release -> the URL of its package (a zip) or npm spec
     member: Callable[[str], str]  # a release -> the file in its package that defines the operation
     marker: bytes  # what that file holds when the operation is there
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.lstrip("v").split("."))
 
 
 def _get(url: str, *, span: tuple[int, int] | None = None) -> bytes:
@@ -84,31 +81,9 @@ class _RemoteFile(io.RawIOBase):
         return len(data)
 
 
-@cache
-def _pypi() -> dict[str, list[dict[str, object]]]:
-    return dict(json.loads(_get(PYPI))["releases"])
-
-
-def _pypi_releases() -> list[str]:
-    releases = _pypi()
-    return [v for v, files in releases.items() if files and not all(f["yanked"] for f in files)]
-
-
 def _pypi_wheel(version: str) -> str:
-    wheel = next(f["url"] for f in _pypi()[version] if str(f["filename"]).endswith(".whl"))
-    return urllib.parse.urljoin(PYPI, str(wheel))
-
-
-def _npm_releases() -> list[str]:
-    found = subprocess.run(
-        ["npm", "view", "@anthropic-ai/sdk", "versions", "--json"], capture_output=True, check=True, text=True
-    )
-    return list(json.loads(found.stdout))
-
-
-def _maven_releases() -> list[str]:
-    metadata = ElementTree.fromstring(_get(f"{MAVEN}/anthropic-java/maven-metadata.xml"))
-    return [v.text for v in metadata.iterfind("versioning/versions/version") if v.text]
+    wheel = next(f["url"] for f in pypi_releases()[version] if str(f["filename"]).endswith(".whl"))
+    return urllib.parse.urljoin(registry_url("python"), str(wheel))
 
 
 def _go_module(version: str) -> str:
@@ -117,37 +92,32 @@ def _go_module(version: str) -> str:
     return f"{GO_MODULE}/v{major}" if major >= 2 else GO_MODULE
 
 
-def _go_releases() -> list[str]:
-    v1 = [v for v in _get(f"{GOPROXY}/@v/list").decode().split() if FINAL.match(v) and version_key(v)[0] < 2]
-    return v1 + _get(f"{GOPROXY}/v2/@v/list").decode().split()
-
-
 SDKS = {
     "python": Sdk(
         "python",
-        _pypi_releases,
+        partial(listed, "python"),
         _pypi_wheel,
         lambda v: "anthropic/resources/beta/deployments.py",
         b"def run(",
     ),
     "typescript": Sdk(
         "typescript",
-        _npm_releases,
+        partial(listed, "typescript"),
         lambda v: f"@anthropic-ai/sdk@{v}",
         lambda v: "package/resources/beta/deployments.js",
         b"run(deploymentID",
     ),
     "java": Sdk(
         "java",
-        _maven_releases,
-        lambda v: f"{MAVEN}/anthropic-java-core/{v}/anthropic-java-core-{v}.jar",
+        partial(listed, "java"),
+        lambda v: f"{registry_url('java')}/anthropic-java-core/{v}/anthropic-java-core-{v}.jar",
         lambda v: "com/anthropic/models/beta/deployments/DeploymentRunParams.class",
         b"",
     ),
     "go": Sdk(
         "go",
-        _go_releases,
-        lambda v: f"https://proxy.golang.org/{_go_module(v)}/@v/{v}.zip",
+        partial(listed, "go"),
+        lambda v: f"{registry_url('go')}/{_go_module(v)}/@v/{v}.zip",
         lambda v: f"{_go_module(v)}@{v}/betadeployment.go",
         b") Run(ctx context.Context",
     ),
@@ -156,7 +126,7 @@ SDKS = {
 
 def served_releases(sdk: Sdk) -> list[str]:
     """The final releases the registry serves, oldest first."""
-    return sorted((v for v in sdk.releases() if FINAL.match(v)), key=version_key)
+    return final_releases(sdk.releases())
 
 
 def _member(sdk: Sdk, version: str) -> bytes | None:
