@@ -60,12 +60,12 @@ class _Compiler(Flattener):
         parts = [self._compile_flat(flat, pointer) for flat in alternatives]
         if not parts:
             return st.nothing()
-        return parts[0] if len(parts) == 1 else st.one_of(parts)
+        return parts[0] if len(parts) == 1 else _values.evenly(parts).flatmap(lambda part: part)
 
     def _compile_flat(self, flat: Flat, pointer: str) -> st.SearchStrategy[Any]:
         if flat.enum is not None:
             values = [v for v in flat.enum if admits(flat.types, json_type(v))]
-            return st.just(values[0]) if len(values) == 1 else st.sampled_from(values)
+            return st.just(values[0]) if len(values) == 1 else _values.evenly(values)
         types = flat.types - {"integer"} if "number" in flat.types else flat.types
         parts = [self._compile_type(kind, flat, pointer) for kind in TYPE_ORDER if kind in types]
         return parts[0] if len(parts) == 1 else st.one_of(parts)

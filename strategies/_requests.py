@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from ._contract import contract
 from ._validation import check_strategy
-from ._values import plain_text, prefixed_ids
+from ._values import evenly, plain_text, prefixed_ids
 
 __all__ = ["RunRequest", "deployment_ids", "requests"]
 
@@ -63,7 +63,7 @@ def deployment_ids() -> st.SearchStrategy[str]:
 
 @cache
 def _betas() -> st.SearchStrategy[tuple[str, ...] | None]:
-    known = st.sampled_from(contract().betas)
+    known = evenly(contract().betas)
     unknown = st.builds(
         lambda word, year: f"{word}-{year}-01-01",
         st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz-"), min_size=1, max_size=12).filter(

@@ -73,10 +73,10 @@ def runs(
 
     Compiled from `spec/deployment_run.schema.json` by `from_schema`: realistic ids
     (`drun_…`, `agent_…`, `depl_…`, `sesn_…`), `version` over the whole int64 range,
-    ordinary RFC 3339 timestamps, both outcomes and every error type on the page (not alike:
-    the compiled union draws its first error type about a third of the time; ask for one with
-    `error_type`), both trigger contexts, the null member of the
-    outcome pair present as null (the SDKs require both keys), and (unless
+    ordinary RFC 3339 timestamps, both outcomes and every error type on the page about alike
+    (fair bits pick a union's branch; Hypothesis's mutator then repeats a draw's type in its
+    variants, so 600 examples miss one type now and then: ask for one with `error_type`),
+    both trigger contexts, the null member of the outcome pair present as null (the SDKs require both keys), and (unless
     `extra_fields=False`) unknown extra fields at every object level. Strings are printable
     ASCII and timestamps ordinary, so no EDGE class is hit: the rare kinds are edge_runs()'s.
     A schedule trigger is a SHOULD finding for Run Deployment Now and its `scheduled_at` may

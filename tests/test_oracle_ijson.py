@@ -73,6 +73,18 @@ def test_integers_past_64_bits_are_read_exactly_and_still_as_i_json() -> None:
     assert parse_body(big.replace(b'"type": "agent"', b'"type": "agent", "type": "agent"')) is UNPARSED
 
 
+def test_an_integer_past_pythons_digit_limit_is_out_of_range_not_a_traceback(tmp_path: Any) -> None:
+    digits = "9" * 5000  # past Python's 4300 digits for reading an integer
+    huge = CLEAN.replace(b'"version": 3', b'"version": -' + digits.encode())
+    [finding] = ORACLE.judge_recorded(parse_body(huge), body=huge).violations
+    assert finding.requirement == "run.agent.version.int64"
+    assert "-9999999" in finding.message and "an integer of 5000 digits" in finding.message
+    path = tmp_path / "huge.json"
+    path.write_bytes(huge)
+    document, conforms = validate_output([str(path)], as_json=True, jobs=1)
+    assert not conforms and json.loads(document)["summary"]["violating"] == 1
+
+
 def test_a_body_nested_past_the_limit_is_reported_as_that_limit() -> None:
     evaluation = ORACLE.judge_recorded(parse_body(DEEP), body=DEEP)
     [finding] = evaluation.violations

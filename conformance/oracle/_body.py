@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,7 +52,7 @@ def parse_body(body: bytes) -> Any:
     if encoding_problem(body) is not None:
         return UNPARSED
     try:  # the stdlib keeps every integer exact, where orjson would round it to a float
-        value = json.loads(body.decode("utf-8"), parse_constant=_not_json, object_pairs_hook=_Object.of)
+        value = json.loads(body.decode("utf-8"), **_STDLIB)
     except (ValueError, RecursionError):
         return UNPARSED
     if next(_names_twice(value), None) is not None or next(_lone_surrogates(value), None) is not None:
@@ -67,7 +68,7 @@ def why_unparsed(body: bytes) -> tuple[str, Found]:
         expected = "JSON in UTF-8 without a byte order mark (RFC 8259 section 8.1)"
         return "payload.json", ("", f"Received: {problem} / Expected: {expected}")
     try:
-        value = json.loads(body.decode("utf-8"), parse_constant=_not_json, object_pairs_hook=_Object.of)
+        value = json.loads(body.decode("utf-8"), **_STDLIB)
     except RecursionError:
         return "payload.json", ("", _TOO_DEEP)
     except ValueError:
@@ -189,7 +190,7 @@ def _beyond_64_bits(body: bytes) -> bool:
         at = classes.find(start)
         while at != -1:
             number = _NUMBER.match(body, at)  # the number starts after its separator
-            if number is not None and not -(2**63) <= int(number[0]) <= 2**64 - 1:
+            if number is not None and (len(number[0]) > 21 or not -(2**63) <= int(number[0]) <= 2**64 - 1):
                 return True
             at = classes.find(start, at + 1)
     return False
@@ -197,6 +198,37 @@ def _beyond_64_bits(body: bytes) -> bool:
 
 def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not JSON")
+
+
+class LongInteger(int):
+    """An integer past Python's limit for reading digits (4300): its sign and size kept, its
+    digits shown cut. Every integer the contract holds has at most 20 digits."""
+
+    text: str
+
+    @classmethod
+    def of(cls, text: str) -> LongInteger:
+        digits = len(text.lstrip("-"))
+        value = cls((-1 if text.startswith("-") else 1) * 10 ** min(digits - 1, 9999))
+        value.text = text
+        return value
+
+    def __repr__(self) -> str:
+        return f"{self.text[:24]}… (an integer of {len(self.text.lstrip('-'))} digits)"
+
+    __str__ = __repr__
+
+
+def _integer(text: str) -> int:
+    limit = sys.get_int_max_str_digits()  # 0: no limit
+    return LongInteger.of(text) if limit and len(text.lstrip("-")) > limit else int(text)
+
+
+_STDLIB: dict[str, Any] = {
+    "parse_constant": _not_json,
+    "parse_int": _integer,
+    "object_pairs_hook": _Object.of,
+}
 
 
 # The byte order marks, longest first (UTF-32LE's begins with UTF-16LE's).

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import base64
 import gc
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import orjson
 
 from drun_conformance._errors import InputError, UsageError
-from drun_conformance.oracle import Evaluation, Exchange, Finding, Oracle, parse_body, parse_rfc3339
+from drun_conformance.oracle import Evaluation, Exchange, Finding, Oracle, parse_body
 
+from ._har import har_exchanges
 from ._prefilter import PreFilter
 
 __all__ = [
@@ -36,7 +34,6 @@ __all__ = [
     "validate_inputs",
 ]
 
-_RUN_PATH_PREFIX, _RUN_PATH_SUFFIX = "/v1/deployments/", "/run"
 WEBHOOK_EVENT = "webhook_event"  # `judged_as` of a payload judged as a webhook event
 SUFFIXES = (".json", ".jsonl", ".ndjson", ".har")
 
@@ -200,7 +197,8 @@ def _read(name: str) -> Iterator[Recorded]:
         if data.strip():
             yield Recorded(name, data)
     elif kind == ".har":
-        yield from _har(name, data)
+        for source, exchange in har_exchanges(name, data):
+            yield Recorded(source, exchange.body, exchange)
     else:
         yield from _lines(name, data)
 
@@ -210,68 +208,6 @@ def _lines(name: str, data: bytes) -> Iterator[Recorded]:
     for number, line in enumerate(data.split(b"\n"), start=1):
         if line and not line.isspace():  # not strip(): that copies every line
             yield Recorded(f"{name}:{number}", line)
-
-
-def _har(name: str, data: bytes) -> Iterator[Recorded]:
-    archive = parse_body(data)
-    log = archive.get("log") if isinstance(archive, dict) else None
-    entries = log.get("entries") if isinstance(log, dict) else None
-    if not isinstance(entries, list):
-        raise InputError(f"{name}: not an HTTP archive (no log.entries)")
-    for number, entry in enumerate(entries, start=1):
-        try:
-            exchange = _har_exchange(entry)
-        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
-            raise InputError(f"{name}: entry {number} is not a HAR entry ({exc!r})") from exc
-        if exchange is not None:
-            yield Recorded(f"{name}:{number}", exchange.body, exchange)
-
-
-def _har_exchange(entry: dict[str, Any]) -> Exchange | None:
-    request, response = entry["request"], entry["response"]
-    path = urlsplit(request["url"]).path
-    if request["method"].upper() != "POST" or not (
-        path.startswith(_RUN_PATH_PREFIX) and path.endswith(_RUN_PATH_SUFFIX)
-    ):
-        return None
-    content = response.get("content", {})
-    text = content.get("text", "")
-    body = base64.b64decode(text) if content.get("encoding") == "base64" else text.encode("utf-8")
-    return Exchange(
-        method="POST",
-        deployment_id=unquote(path[len(_RUN_PATH_PREFIX) : -len(_RUN_PATH_SUFFIX)]),
-        request_headers=_headers(request.get("headers", [])),
-        status=int(response["status"]),
-        response_headers=_headers(response.get("headers", [])),
-        body=body,
-        received_at=_received_at(entry),
-    )
-
-
-def _received_at(entry: dict[str, Any]) -> datetime | None:
-    """When the answer arrived; None when `startedDateTime` names no instant (HAR 1.2 wants an
-    ISO 8601 time with its offset): then the clock skew is not judged."""
-    started = parse_rfc3339(entry.get("startedDateTime"))
-    if started is None:
-        return None
-    elapsed = entry.get("time", 0)
-    if isinstance(elapsed, bool) or not isinstance(elapsed, int | float) or not 0 <= elapsed < 1e12:
-        elapsed = 0  # HAR's -1 (unknown) or nonsense: the start is close enough for a 5-minute skew
-    try:
-        return started.utc + timedelta(milliseconds=elapsed)
-    except OverflowError:  # at the very end of the calendar
-        return started.utc
-
-
-def _headers(pairs: list[dict[str, str]]) -> dict[str, str]:
-    """HAR's name/value pairs; a value that is no string makes the entry no HAR entry (TypeError)."""
-    headers = {}
-    for pair in pairs:
-        name, value = pair["name"], pair["value"]
-        if not isinstance(value, str):
-            raise TypeError(f"header {name!r} has a value that is no string: {value!r}")
-        headers[name.lower()] = value
-    return headers
 
 
 def validate_inputs(paths: Iterable[str], oracle: Oracle | None = None) -> ValidationReport:
