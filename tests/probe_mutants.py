@@ -232,3 +232,23 @@ MUTANTS: tuple[Mutant, ...] = (
 ONLY_AN_SDK_MISREADS: tuple[Mutant, ...] = (
     Mutant("version-past-int32", "client.parse.int64", _stored_past_int32),
 )
+
+
+# --- found by the mutation bench (bench/bench_mutation.py, bench/mutation_survivors.md) ---------
+
+
+def _every_cursor_unknown(query: dict[str, str]) -> None:
+    """The store looks a cursor's run up the wrong way round: each one it issued reads as unknown."""
+    if "page" in query:
+        query["page"] = "not-a-cursor-of-ours"
+
+
+MUTANTS = (
+    *MUTANTS,
+    Mutant(
+        "issued-cursors-rejected",
+        "listing.cursor.issued-accepted",
+        _no_fault,
+        listing_query=_every_cursor_unknown,
+    ),
+)

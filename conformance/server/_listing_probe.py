@@ -43,6 +43,7 @@ LISTING_REQUIREMENTS = (
     "listing.walk.no-skip",
     "listing.filter.holds",
     "listing.cursor.invalid-400",
+    "listing.cursor.issued-accepted",
     "listing.unknown-deployment.empty",
     "listing.limit.default",
     "listing.limit.above-maximum-400",
