@@ -243,8 +243,20 @@ def _every_cursor_unknown(query: dict[str, str]) -> None:
         query["page"] = "not-a-cursor-of-ours"
 
 
+def _one_session(run: Body) -> None:
+    if run.get("session_id") is not None:
+        run["session_id"] = "sesn_011CZkYqphY8vELVzwCUpqiQ"
+
+
+def _every_run_one_session(reply: Reply) -> None:
+    """Its session id generator returns one id: every run it answers, reads back and lists names it."""
+    on_run_body(_one_session)(reply)
+    on_listing_items(_one_session)(reply)
+
+
 MUTANTS = (
     *MUTANTS,
+    Mutant("one-session-for-every-run", "listing.session_id.distinct", _every_run_one_session),
     Mutant(
         "issued-cursors-rejected",
         "listing.cursor.issued-accepted",

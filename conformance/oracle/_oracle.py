@@ -33,6 +33,7 @@ from . import (
     _family_listing,  # noqa: F401  (its checks register into LISTING)
     _ijson,  # noqa: F401  (registers the I-JSON body checks)
     _listing_cursor,  # noqa: F401  (its check registers into LISTING)
+    _listing_sessions,  # noqa: F401  (its check registers into LISTING)
 )
 from ._answers import READ_BACK, RUN_NOW
 from ._call import ClientCall, ClientCase

@@ -44,6 +44,7 @@ LISTING_REQUIREMENTS = (
     "listing.filter.holds",
     "listing.cursor.invalid-400",
     "listing.cursor.issued-accepted",
+    "listing.session_id.distinct",
     "listing.unknown-deployment.empty",
     "listing.limit.default",
     "listing.limit.above-maximum-400",
