@@ -232,3 +232,35 @@ MUTANTS: tuple[Mutant, ...] = (
 ONLY_AN_SDK_MISREADS: tuple[Mutant, ...] = (
     Mutant("version-past-int32", "client.parse.int64", _stored_past_int32),
 )
+
+
+# --- found by the mutation bench (bench/bench_mutation.py, bench/mutation_survivors.md) ---------
+
+
+def _every_cursor_unknown(query: dict[str, str]) -> None:
+    """The store looks a cursor's run up the wrong way round: each one it issued reads as unknown."""
+    if "page" in query:
+        query["page"] = "not-a-cursor-of-ours"
+
+
+def _one_session(run: Body) -> None:
+    if run.get("session_id") is not None:
+        run["session_id"] = "sesn_011CZkYqphY8vELVzwCUpqiQ"
+
+
+def _every_run_one_session(reply: Reply) -> None:
+    """Its session id generator returns one id: every run it answers, reads back and lists names it."""
+    on_run_body(_one_session)(reply)
+    on_listing_items(_one_session)(reply)
+
+
+MUTANTS = (
+    *MUTANTS,
+    Mutant("one-session-for-every-run", "listing.session_id.distinct", _every_run_one_session),
+    Mutant(
+        "issued-cursors-rejected",
+        "listing.cursor.issued-accepted",
+        _no_fault,
+        listing_query=_every_cursor_unknown,
+    ),
+)

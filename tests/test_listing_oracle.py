@@ -17,6 +17,8 @@ LISTING = {
     "listing.walk.no-skip",
     "listing.filter.holds",
     "listing.cursor.invalid-400",
+    "listing.cursor.issued-accepted",
+    "listing.session_id.distinct",
 }
 
 
@@ -28,7 +30,7 @@ def run(
         "deployment_id": deployment,
         "created_at": at,
         "error": {"type": "unknown_error", "message": "x"} if error else None,
-        "session_id": None if error else "sesn_1",
+        "session_id": None if error else f"sesn_{rid}",
         "trigger_context": {"type": "manual"},
     }
 
@@ -60,7 +62,7 @@ CLEAN = walk(
 )
 
 
-def test_a_clean_walk_exercises_six_requirements_and_passes() -> None:
+def test_a_clean_walk_exercises_eight_requirements_and_passes() -> None:
     evaluation = ORACLE.judge_listing_walk(CLEAN)
     assert evaluation.violations == []
     assert evaluation.exercised == LISTING - {"listing.cursor.invalid-400"}
@@ -91,6 +93,8 @@ def test_a_clean_walk_exercises_six_requirements_and_passes() -> None:
         (walk(ListingPage(200, [run("r1")])), "listing.page.shape"),
         (walk(page(run("r1"), following=7)), "listing.page.shape"),  # type: ignore[arg-type]
         (walk(page(run("r1")), answered=({**run("r1"), "session_id": "sesn_2"},)), "listing.run.same-record"),
+        (walk(page(run("r2"), following="c"), ListingPage(400, {}, "c")), "listing.cursor.issued-accepted"),
+        (walk(page(run("r2"), {**run("r1"), "session_id": "sesn_r2"})), "listing.session_id.distinct"),
     ],
 )
 def test_each_fault_is_found_by_its_requirement_only(listing: ListingWalk, requirement: str) -> None:

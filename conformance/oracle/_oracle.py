@@ -32,6 +32,8 @@ from . import (
     _client_typed,  # noqa: F401  (registers its checks)
     _family_listing,  # noqa: F401  (its checks register into LISTING)
     _ijson,  # noqa: F401  (registers the I-JSON body checks)
+    _listing_cursor,  # noqa: F401  (its check registers into LISTING)
+    _listing_sessions,  # noqa: F401  (its check registers into LISTING)
 )
 from ._answers import READ_BACK, RUN_NOW
 from ._call import ClientCall, ClientCase

@@ -43,6 +43,8 @@ LISTING_REQUIREMENTS = (
     "listing.walk.no-skip",
     "listing.filter.holds",
     "listing.cursor.invalid-400",
+    "listing.cursor.issued-accepted",
+    "listing.session_id.distinct",
     "listing.unknown-deployment.empty",
     "listing.limit.default",
     "listing.limit.above-maximum-400",
