@@ -100,6 +100,11 @@ def _plain_text_runs(reply: Reply) -> None:
         reply.headers["content-type"] = "text/plain"
 
 
+def _created_201(reply: Reply) -> None:
+    if reply.is_run and reply.status == 200:
+        reply.status = 201  # "a run was created": true, but not the status the API documents
+
+
 def _truncated_json(reply: Reply) -> None:
     if reply.is_run and reply.status == 200:
         reply.body = reply.body[: len(reply.body) // 2]
@@ -354,6 +359,7 @@ MUTANTS: tuple[Mutant, ...] = (
         note="a 404 page is no not_found_error envelope either",
     ),
     Mutant("text-plain-runs", "http.success.content-type", _plain_text_runs),
+    Mutant("runs-answered-201", "http.success.200", _created_201),
     Mutant("truncated-json", "payload.json", _truncated_json),
     # intermittent faults
     Mutant("both-outcomes-1-in-4", "run.outcome.exactly-one", _every(4, on_run_body(_both_outcomes))),

@@ -49,6 +49,17 @@ def check_success_content_type(case: Case) -> list[Found] | None:
     return [("", f"Received: {got} / Expected: application/json")]
 
 
+@rule("http.success.200")
+@needs_exchange
+def check_success_is_200(case: Case) -> list[Found] | None:
+    exchange = _exchange(case)
+    if not 200 <= exchange.status < 300:
+        return None
+    if exchange.status == 200:
+        return []
+    return [("", f"Received: HTTP {exchange.status} / Expected: HTTP 200, the one success status documented")]
+
+
 @rule("http.success.charset")
 @needs_exchange
 def check_success_charset(case: Case) -> list[Found] | None:
