@@ -89,6 +89,9 @@ def listing_walks(get: Get, runs: Runs, answered: Mapping[str, Any]) -> Iterator
     manual = {"trigger_type": "manual", "created_at[gte]": since}
     paged = _walk(get, manual, max(1, -(-len(runs) // _PAGES_PER_WALK)), known, answered)
     yield paged
+    if len(paged.followed) < 2:  # one run of its own: any two runs on record cross a page boundary
+        paged = _walk(get, {}, 1, {}, {}, most_pages=2)
+        yield paged
     issued = next((p.next_page for p in paged.pages if isinstance(p.next_page, str) and p.next_page), None)
     for cursor in tampered_cursors(issued) if issued else ():
         get("/v1/deployment_runs?" + urlencode({"page": cursor}))  # judged as any page: never a 5xx
