@@ -355,7 +355,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "html-404",
         "http.error.envelope",
         _html_404,
-        also=frozenset({"http.unknown-deployment.404"}),
+        also=frozenset({"http.unknown-deployment.404", "run.read-back.unknown-404"}),
         note="a 404 page is no not_found_error envelope either",
     ),
     Mutant("text-plain-runs", "http.success.content-type", _plain_text_runs),

@@ -7,12 +7,15 @@ built from tests/mutant_kit.py like tests/mutants.py, and caught as they are
 
 from __future__ import annotations
 
+import base64
+import binascii
 import posixpath
 import unicodedata
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
+from drun_conformance.server.reference._app import _CURSOR_TAG
 from tests.mutant_kit import Body, Fault, Mutant, Reply, on_listing_items, on_run_body
 
 __all__ = ["MUTANTS", "ONLY_AN_SDK_MISREADS"]
@@ -263,4 +266,66 @@ MUTANTS = (
         _no_fault,
         listing_query=_every_cursor_unknown,
     ),
+)
+
+
+# --- ids no server issued, and paths no string spells -------------------------------------------
+
+
+def _made_up_on_read(reply: Reply) -> None:
+    """A read of a run id it never issued answers a run made up for it, as a mock's --any-run does."""
+    if reply.is_read_back and reply.status == 404:
+        run_id = unquote(reply.path.rsplit("/", 1)[-1])
+        reply.status = 200
+        reply.headers["content-type"] = "application/json"
+        reply.set_json(
+            {
+                "id": run_id,
+                "type": "deployment_run",
+                "deployment_id": "depl_ok",
+                "agent": {"type": "agent", "id": "agent_011CZkYqphY8vELVzwCUpqiQ", "version": 1},
+                "created_at": "2026-01-01T00:00:00Z",
+                "trigger_context": {"type": "manual"},
+                "session_id": "sesn_011CZkYqphY8vELVzwCUpqiQ",
+                "error": None,
+            }
+        )
+
+
+def _bytes_not_utf8_500(reply: Reply) -> None:
+    """Its router decodes the path's bytes as UTF-8 unguarded: one that is not UTF-8 is a 500."""
+    if reply.is_run and any(raw in reply.path.upper() for raw in ("%FF", "%C0")):
+        reply.status = 500
+        error = {"type": "api_error", "message": "'utf-8' codec can't decode byte 0xff"}
+        reply.set_json({"type": "error", "error": error, "request_id": "req_1"})
+
+
+MUTANTS = (
+    *MUTANTS,
+    Mutant("unknown-run-made-up-on-read", "run.read-back.unknown-404", _made_up_on_read),
+    Mutant("path-bytes-not-utf8-500", "http.no-server-error", _bytes_not_utf8_500),
+)
+
+
+def _tampered_cursor_500(reply: Reply) -> None:
+    """Its cursor reader takes what follows its tag for digits unguarded: a cursor of its own
+    form holding anything else is a 500 (the made-up cursor, of no form of its, still a 400)."""
+    page = dict(parse_qsl(reply.query)).get("page")
+    held = _cursor_text(page) if page and reply.status == 400 else None
+    if held is not None and held.startswith(_CURSOR_TAG) and not held[len(_CURSOR_TAG) :].isdigit():
+        reply.status = 500
+        error = {"type": "api_error", "message": "invalid literal for int() with base 10"}
+        reply.set_json({"type": "error", "error": error, "request_id": "req_1"})
+
+
+def _cursor_text(cursor: str) -> bytes | None:
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    except (ValueError, binascii.Error):
+        return None
+
+
+MUTANTS = (
+    *MUTANTS,
+    Mutant("tampered-cursor-500", "http.no-server-error", _tampered_cursor_500),
 )

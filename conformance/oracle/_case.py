@@ -85,6 +85,7 @@ class Exchange:
     received_at: datetime | None = None
     deployment_known: bool | None = None
     key_wrong: bool = False
+    run_known: bool | None = None  # a read-back by id: False for a run id made up to be unknown
 
     @property
     def media_type(self) -> str:

@@ -196,6 +196,15 @@ def check_unknown_deployment_404(case: Case) -> list[Found] | None:
     return _expect_status(case, 404, "not_found_error")
 
 
+@rule("run.read-back.unknown-404")
+@needs_exchange
+def check_unknown_run_404(case: Case) -> list[Found] | None:
+    exchange = _exchange(case)
+    if exchange.run_known is not False or exchange.status >= 500:  # a 5xx: http.no-server-error's
+        return None
+    return _expect_status(case, 404, "not_found_error")
+
+
 @rule("http.auth.401")
 @needs_exchange
 def check_unauthenticated_401(case: Case) -> list[Found] | None:

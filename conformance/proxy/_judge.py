@@ -50,6 +50,7 @@ from drun_conformance.oracle import (
     ListingWalk,
     Oracle,
     RecordedRequest,
+    cut,
     parse_body,
 )
 from drun_conformance.results import Counterexample, TargetResult, TargetTally
@@ -278,6 +279,8 @@ class Judge:
         params = dict(parse_qsl(query, keep_blank_values=True))
         cursor = params.get("page")
         walk = self._walks.take(cursor) if cursor else None
+        if walk is None and cursor:  # a cursor not seen issued (made up, or before this proxy began)
+            return f"server: {verdict} (page={cut(repr(cursor), 40)} was not seen issued: no walk to judge)"
         if walk is None:
             limit = params.get("limit", "")
             walk = Walk(

@@ -18,6 +18,8 @@ out (the default of 20), a limit above 1000 (400), the scheduled runs (one run p
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -85,7 +87,14 @@ def listing_walks(get: Get, runs: Runs, answered: Mapping[str, Any]) -> Iterator
     since = first["created_at"]
     known = {str(run["id"]): run for run, _ in stamped if isinstance(run.get("id"), str)}
     manual = {"trigger_type": "manual", "created_at[gte]": since}
-    yield _walk(get, manual, max(1, -(-len(runs) // _PAGES_PER_WALK)), known, answered)
+    paged = _walk(get, manual, max(1, -(-len(runs) // _PAGES_PER_WALK)), known, answered)
+    yield paged
+    if len(paged.followed) < 2:  # one run of its own: any two runs on record cross a page boundary
+        paged = _walk(get, {}, 1, {}, {}, most_pages=2)
+        yield paged
+    issued = next((p.next_page for p in paged.pages if isinstance(p.next_page, str) and p.next_page), None)
+    for cursor in tampered_cursors(issued) if issued else ():
+        get("/v1/deployment_runs?" + urlencode({"page": cursor}))  # judged as any page: never a 5xx
     answer = get("/v1/deployment_runs?" + urlencode({"page": MADE_UP_CURSOR}))
     if answer is not None:
         page = ListingPage(answer.status, parse_body(answer.body), MADE_UP_CURSOR, issued=False)
@@ -102,6 +111,28 @@ def listing_walks(get: Get, runs: Runs, answered: Mapping[str, Any]) -> Iterator
     yield _walk(get, {}, 0, {}, {}, most_pages=1)
     yield _walk(get, {"trigger_type": "schedule"}, None, {}, {}, most_pages=_SHORT_WALK)
     yield _walk(get, {}, _MAX_LIMIT + 1, {}, {}, most_pages=1)
+
+
+def tampered_cursors(issued: str) -> list[str]:
+    """Cursors a character off one the server issued: its text, and (when it is base64url, as
+    opaque cursors often are) what it holds. Refused or read, never a 5xx: a lenient reader may
+    take them, so they are no made-up cursor (listing.cursor.invalid-400)."""
+    made = [issued + "~"]
+    held = _base64url(issued)
+    if held:
+        made.append(base64.urlsafe_b64encode(held[:-1] + (b"y" if held.endswith(b"x") else b"x")).decode())
+    return [cursor.rstrip("=") for cursor in made]
+
+
+_URLSAFE = str.maketrans("-_", "+/")
+
+
+def _base64url(text: str) -> bytes | None:
+    try:
+        padded = text.translate(_URLSAFE) + "=" * (-len(text) % 4)
+        return base64.b64decode(padded, validate=True)  # urlsafe_b64decode skips what is not base64
+    except (ValueError, binascii.Error):
+        return None
 
 
 def _walk(

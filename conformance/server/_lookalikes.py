@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["lookalike_ids"]
+from ._transport import run_path
+
+__all__ = ["lookalike_ids", "lookalike_paths"]
 
 
 def _fullwidth(text: str) -> str:
@@ -41,3 +43,18 @@ def lookalike_ids(given: str) -> list[tuple[str, str]]:
             seen.add(ident)
             kept.append((what, ident))
     return kept
+
+
+def lookalike_paths(given: str) -> list[tuple[str, str, str]]:
+    """(what, id, raw path) for ids no string can spell: percent-escapes of bytes that are not
+    UTF-8, after `given` (a lax decoder drops or replaces them). The id is the path's as read."""
+    escaped = run_path(given).removesuffix("/run")
+    return [
+        ("a byte that is not UTF-8 (%FF) after it", given + "\ufffd", escaped + "%FF/run"),
+        ("an overlong UTF-8 slash (%C0%AF) before it", "\ufffd\ufffd" + given, _before(escaped, "%C0%AF")),
+    ]
+
+
+def _before(escaped: str, raw: str) -> str:
+    head, _, ident = escaped.rpartition("/")
+    return f"{head}/{raw}{ident}/run"

@@ -42,7 +42,7 @@ from drun_conformance.results import Counterexample, Interrupted, TargetResult, 
 
 from ._credentials import credential_probes, secrets_of
 from ._listing_probe import listing_walks, not_served, scheduled_walk, walk_example
-from ._lookalikes import lookalike_ids
+from ._lookalikes import lookalike_ids, lookalike_paths
 from ._options import PROFILES, ProgressSink, ServerOptions, budget_of
 from ._remedies import Stop, explain_unexercised, what_would_exercise
 from ._replay import AnswerLog
@@ -64,6 +64,7 @@ __all__ = ["check_server"]
 _ABORT_AFTER_FAULTS = 2
 _READ_BACK = "run.read-back.same-record"
 _OTHER_BETAS = "files-api-2025-04-14,mcp-client-2025-04-04"  # real betas, not the operation's
+UNKNOWN_RUN_ID = "drun_" + "0" * 26  # a ULID of time zero: issued by no server
 Probe = Callable[[], None]  # one request of the sharp probes
 
 
@@ -219,7 +220,8 @@ class _ServerRun:
 
     def _sharp(self) -> None:
         """One probe of each class in turn, while the reserve for the last phase allows."""
-        for probe in _in_turn(self._credential_probes(), self._beta_probes(), self._lookalike_probes()):
+        classes = (self._credential_probes(), self._beta_probes(), self._lookalike_probes())
+        for probe in _in_turn(*classes, self._unknown_run()):
             if self.prober.remaining <= self._reserve():
                 return
             probe()
@@ -277,8 +279,23 @@ class _ServerRun:
             yield partial(self._run, self._some_id(), headers, known=None)
 
     def _lookalike_probes(self) -> Iterator[Probe]:
-        for _, ident in lookalike_ids(self.deployment_ids[0]) if self.deployment_ids else ():
+        given = self.deployment_ids[0] if self.deployment_ids else None
+        for _, ident in lookalike_ids(given) if given else ():
             yield partial(self._run, ident, self._headers(), known=False)
+        for _, ident, path in lookalike_paths(given) if given else ():
+            yield partial(self._run, ident, self._headers(), known=False, path=path)
+
+    def _unknown_run(self) -> Iterator[Probe]:
+        """A run id no server issued (a ULID of time zero): a read of it finds no run."""
+        yield partial(self._read_unknown_run, UNKNOWN_RUN_ID)
+
+    def _read_unknown_run(self, run_id: str) -> None:
+        path = f"/v1/deployment_runs/{quote(run_id, safe='')}"
+        got = self._send("GET", path, self._headers(), deployment_id="", run_known=False)
+        if got is not None:
+            body = parse_body(got.body)
+            evaluation = self.oracle.judge_read_back(got, body, original=None)
+            self.tally.record(evaluation, exchange_example(self.base_url, self._last_sent(), got, body))
 
     # --- one request ------------------------------------------------------------------
 

@@ -190,6 +190,7 @@ class Prober:
         deployment_id: str = "",
         deployment_known: bool | None = None,
         key_wrong: bool = False,
+        run_known: bool | None = None,
     ) -> tuple[Sent, Exchange | TransportFault]:
         """One request. BudgetSpent when the budget or the deadline allows no more."""
         raise_if_interrupted()
@@ -233,6 +234,7 @@ class Prober:
             body=b"".join(got.chunks),
             received_at=datetime.now(UTC),
             deployment_known=deployment_known,
+            run_known=run_known,
             key_wrong=key_wrong,
         )
 
