@@ -238,5 +238,7 @@ def listed_calls(call: ClientCall) -> list[ClientCall]:
     else:
         return []
     return [
-        dataclasses.replace(call, served=item, answer=answer, pages=(), filters={}) for item, answer in pairs
+        # The baseline is the walk's, judged on the walk's call: its requests and its outcome.
+        dataclasses.replace(call, served=item, answer=answer, pages=(), filters={}, baseline=None)
+        for item, answer in pairs
     ]
