@@ -378,21 +378,21 @@ def family_coverage_cases() -> list[FamilyCase]:
     scheduled = {"id": "drun_2", "trigger_context": {"type": "schedule", "scheduled_at": _INSTANTS[1]}}
     scheduled = {**_base(), **scheduled}
     failed = {**_base(), "id": "drun_3", **_failed("vault_archived_error")}
-    wide = {**_base(), "id": "drun_4", "agent": {"id": "agent_1", "type": "agent", "version": INT64_MAX}}
+    other = {**_base(), "id": "drun_4", "agent": {"id": "agent_1", "type": "agent", "version": 2**31 - 1}}
     not_found = ServedError(HttpError(404, "not_found_error", "No such run.", REQUEST_ID))
     return [
         RetrieveCase("drun_011CZkYqphY8vELVzwCUpqiQ", None, ServedRun(plain), "retrieve a run"),
         RetrieveCase(
             "drun_a/b?c#d%e f", None, ServedRun(failed), "retrieve by an id with / ? # % and a space"
         ),
-        RetrieveCase("drun_é中😀", ("files-api-2025-04-14",), ServedRun(wide), "retrieve by a non-ASCII id"),
+        RetrieveCase("drun_é中😀", ("files-api-2025-04-14",), ServedRun(other), "retrieve by a non-ASCII id"),
         RetrieveCase("drun_1", None, not_found, "retrieve answered 404"),
         ListCase((), (ServedPage((), None),), label="an empty listing"),
         ListCase(
             (("deployment_id", "depl_a/b?c#d%e f&g=h"), ("has_error", False), ("limit", 2)),
             (
                 ServedPage((plain, failed), _CURSORS[2]),
-                ServedPage((scheduled, wide), _CURSORS[3]),
+                ServedPage((scheduled, other), _CURSORS[3]),
                 ServedPage((), None),
             ),
             label="a walk of three pages, the last empty",
