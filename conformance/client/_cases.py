@@ -244,7 +244,10 @@ def coverage_cases() -> list[GateCase]:
 # Cursors are opaque: a walk's own are drawn with characters an SDK must escape in a query.
 _CURSORS = ("page_2", "cD0yMDI2LTExLTI3VDE4OjExOjE5LjExNzQ1Nlo=", "a+b/c=d&e", "next page ü")
 _BOUNDS = ("created_at[gt]", "created_at[gte]", "created_at[lt]", "created_at[lte]")
-_INSTANTS = ("2026-11-27T18:00:00Z", "2026-11-27T18:11:19.117456Z", "2026-11-28T00:00:00+05:30")
+# Drawn bounds are whole seconds; a bound with microseconds is a coverage case's (_FRACTIONAL), so
+# an SDK that sends it cut to the second is a finding its expectations can scope to that case.
+_INSTANTS = ("2026-11-27T18:00:00Z", "2026-11-27T18:11:19Z", "2026-11-28T00:00:00+05:30")
+_FRACTIONAL = "2026-11-27T18:11:19.117456Z"
 _PAGE_HEADERS = (("content-type", "application/json"), ("request-id", REQUEST_ID))
 
 
@@ -343,7 +346,7 @@ def _walk(sizes: list[int], runs_drawn: list[dict[str, Any]], cursors: list[str]
 def family_cases() -> st.SearchStrategy[FamilyCase]:
     """A retrieve (ids an SDK must escape; a run from `runs()` or an HTTP error) or a walk of one
     to three pages of plain runs (`runs(extra_fields=False)`: the run cases judge unknown fields),
-    none after a page with runs but the last empty or not, with filters drawn from the API's."""
+    only the last of them maybe empty, with filters drawn from the API's."""
     ids = requests().filter(lambda r: sdk_safe_id(r.deployment_id))
     errors = http_errors().map(_short_retry_after).map(ServedError)
     retrieved = st.builds(
@@ -359,7 +362,8 @@ def family_cases() -> st.SearchStrategy[FamilyCase]:
         },
     ).map(lambda f: tuple(sorted(f.items())))
     sizes = st.lists(st.integers(0, 2), min_size=1, max_size=3).map(
-        lambda s: [max(n, 1) for n in s[:-1]] + s[-1:]  # an SDK ends its walk at an empty page
+        # Walking on past an empty page that has a cursor is in no contract: such pages are not served.
+        lambda s: [max(n, 1) for n in s[:-1]] + s[-1:]
     )
     walks = st.builds(
         _walk,
@@ -404,8 +408,8 @@ def family_coverage_cases() -> list[FamilyCase]:
             label="a walk filtered by created_at and has_error",
         ),
         ListCase(
-            (("created_at[gt]", _INSTANTS[1]), ("created_at[lte]", _INSTANTS[2]), ("limit", 1000)),
+            (("created_at[gt]", _FRACTIONAL), ("created_at[lte]", _INSTANTS[2]), ("limit", 1000)),
             (ServedPage((plain,), _CURSORS[0]), not_found),
-            label="a walk whose second page is answered 404",
+            label="a walk bounded to the microsecond, its second page answered 404",
         ),
     ]
