@@ -25,7 +25,7 @@ import httpx  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
 from drun_conformance._errors import SdkUnavailable  # noqa: E402
-from drun_conformance.client._cases import GateCase, gate_cases  # noqa: E402
+from drun_conformance.client._cases import GateCase, run_cases  # noqa: E402
 from drun_conformance.client._check import ClientOptions, harness_command  # noqa: E402
 from drun_conformance.client._gate import Gate  # noqa: E402
 from drun_conformance.client._mock import ScriptedServer  # noqa: E402
@@ -43,7 +43,7 @@ def drawn_cases(examples: int, at: int) -> list[GateCase]:
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(gate_cases())
+    @given(run_cases())  # the run calls: the bare round trip is a POST
     def draw(case: GateCase) -> None:
         cases.append(case)
 

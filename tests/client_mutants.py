@@ -1,8 +1,9 @@
 """The client mutant catalog: faulty SDK harnesses, one requirement each.
 
-Each mutant is tests/harnesses/model_sdk.py (a faithful client of Run Deployment Now) with
-one fault switched on (`--fault NAME`). `requirement` is the id the gate must report as
-failed; `also` lists what the same lie unavoidably breaks too (kept short and explained).
+Each mutant is tests/harnesses/model_sdk.py (a faithful client of Run Deployment Now, of
+retrieve and of the listing walk) with one fault switched on (`--fault NAME`). `requirement`
+is the id the gate must report as failed; `also` lists what the same lie unavoidably breaks
+too (kept short and explained).
 An EDGE mutant must be reported at EDGE and gate on nothing. The misbehaving harnesses of
 tests/harnesses/misbehaving.py must each be a client.harness.protocol finding.
 """
@@ -64,6 +65,19 @@ CLIENT_MUTANTS: tuple[ClientMutant, ...] = (
     ClientMutant(
         "retried-after-wait", "client.request.once", note="waits the retry-after served, then retries"
     ),
+    # retrieve and the listing walk
+    ClientMutant("retrieve-unescaped", "client.retrieve.path"),
+    ClientMutant(
+        "list-filters-flattened", "client.list.query", note="created_at[gte] sent as created_at_gte"
+    ),
+    ClientMutant("list-cursor-unescaped", "client.list.cursor", note="a cursor with + or & read otherwise"),
+    ClientMutant(
+        "list-first-page-only",
+        "client.list.cursor",
+        frozenset({"client.error.api-error"}),
+        "a walk whose second page is an HTTP error answers ok: it never asked for that page",
+    ),
+    ClientMutant("list-last-run-dropped", "client.list.items"),
     # reading a run
     ClientMutant("offset-dropped", "client.parse.timestamp"),
     ClientMutant("micros-to-millis", "client.parse.timestamp"),

@@ -18,7 +18,7 @@ from drun_conformance import spec
 from drun_conformance._errors import SdkUnavailable
 from drun_conformance.client._cache import run_tool
 from drun_conformance.client._check import ClientOptions, check_client
-from drun_conformance.client._expectations import load_expectations
+from drun_conformance.client._expectations import KnownFailure, load_expectations
 from drun_conformance.client._sdks import SDKS
 from drun_conformance.results import TargetResult
 
@@ -43,7 +43,7 @@ def failed(result: TargetResult) -> set[str]:
     return {r.id for r in result.requirements if r.status == "failed"}
 
 
-def listed(name: str, version: str) -> dict[str, str]:
+def listed(name: str, version: str) -> dict[str, KnownFailure]:
     path = SDKS[name].expectations
     return load_expectations(path, version=version, catalog=spec.load_catalog()).failures
 

@@ -21,11 +21,27 @@ from drun_conformance.strategies import HttpError, edge_runs, http_errors, reque
 
 from ._mock import Scripted
 
-__all__ = ["GateCase", "ServedError", "ServedRun", "coverage_cases", "gate_cases", "sdk_safe_id"]
+__all__ = [
+    "FAMILY_SHARE",
+    "FamilyCase",
+    "GateCase",
+    "ListCase",
+    "RetrieveCase",
+    "ServedError",
+    "ServedPage",
+    "ServedRun",
+    "coverage_cases",
+    "family_cases",
+    "family_coverage_cases",
+    "gate_cases",
+    "run_cases",
+    "sdk_safe_id",
+]
 
 REQUEST_ID = "req_011CZdrunGateRequest000001"
 INT64_MAX, INT64_MIN = 2**63 - 1, -(2**63)
 RETRY_AFTER_CAP = 1  # seconds: the longest retry-after the gate serves (see _short_retry_after)
+FAMILY_SHARE = 8  # one draw in 8 is a retrieve or a walk: the family is a small part of the gate
 _FUTURE_HTTP_ERROR_TYPES = ("billing_error", "quota_exceeded_error", "deadline_exceeded_error")
 
 
@@ -68,6 +84,9 @@ class GateCase:
         digest = hashlib.sha256(json.dumps(what, ensure_ascii=False).encode("utf-8") + b"\0" + scripted.body)
         return digest.hexdigest()[:16]
 
+    def body(self) -> bytes:
+        return self.served.scripted().body
+
     def describe(self) -> str:
         if isinstance(self.served, ServedError):
             what = f"HTTP {self.served.error.status} {self.served.error.error_type}"
@@ -89,7 +108,15 @@ def _unknown_type(error: HttpError, error_type: str) -> HttpError:
 
 
 @cache
-def gate_cases() -> st.SearchStrategy[GateCase]:
+def gate_cases() -> st.SearchStrategy[GateCase | FamilyCase]:
+    """What the gate's property draws: a run case (`run_cases()`) or, one draw in
+    `FAMILY_SHARE`, a retrieve or a listing walk (`family_cases()`). Shrinks towards a run case."""
+    family, run = family_cases(), run_cases()
+    return st.integers(0, FAMILY_SHARE - 1).flatmap(lambda i: family if i == FAMILY_SHARE - 1 else run)
+
+
+@cache
+def run_cases() -> st.SearchStrategy[GateCase]:
     """Arguments from `requests()` (ids an SDK must escape, betas lists), and one of: a valid
     run (`runs()`, unknown fields included), an edge-case run (`edge_runs()`), an HTTP error
     (`http_errors()`), or an HTTP error of a type not known today. Shrinks towards a
@@ -210,3 +237,179 @@ def coverage_cases() -> list[GateCase]:
         GateCase("depl_1", ("managed-agents-2026-04-01",), plain, "the managed beta passed explicitly"),
     ]
     return cases
+
+
+# --- the operation family: retrieve a run by id, walk the listing ------------------------------
+
+# Cursors are opaque: a walk's own are drawn with characters an SDK must escape in a query.
+_CURSORS = ("page_2", "cD0yMDI2LTExLTI3VDE4OjExOjE5LjExNzQ1Nlo=", "a+b/c=d&e", "next page ü")
+_BOUNDS = ("created_at[gt]", "created_at[gte]", "created_at[lt]", "created_at[lte]")
+# Drawn bounds are whole seconds; a bound with microseconds is a coverage case's (_FRACTIONAL), so
+# an SDK that sends it cut to the second is a finding its expectations can scope to that case.
+_INSTANTS = ("2026-11-27T18:00:00Z", "2026-11-27T18:11:19Z", "2026-11-28T00:00:00+05:30")
+_FRACTIONAL = "2026-11-27T18:11:19.117456Z"
+_PAGE_HEADERS = (("content-type", "application/json"), ("request-id", REQUEST_ID))
+
+
+@dataclass(frozen=True, slots=True)
+class RetrieveCase:
+    """One retrieve: the run id the harness passes, and what the mock server answers."""
+
+    run_id: str
+    betas: tuple[str, ...] | None
+    served: ServedRun | ServedError
+    label: str = ""
+
+    def fingerprint(self) -> str:
+        scripted = self.served.scripted()
+        what = ["retrieve", self.run_id, self.betas, scripted.status, sorted(scripted.headers)]
+        digest = hashlib.sha256(json.dumps(what, ensure_ascii=False).encode("utf-8") + b"\0" + scripted.body)
+        return digest.hexdigest()[:16]
+
+    def body(self) -> bytes:
+        return self.served.scripted().body
+
+    def describe(self) -> str:
+        what = GateCase(self.run_id, self.betas, self.served).describe().removeprefix("generated: ")
+        return f"{self.label or 'generated'}: retrieve, {what.replace(' for ', ' for run id ', 1)}"
+
+
+@dataclass(frozen=True, slots=True)
+class ServedPage:
+    """One page of a walk: its runs and its next_page (None: the last)."""
+
+    runs: tuple[dict[str, Any], ...]
+    next_page: str | None
+
+    def payload(self) -> dict[str, Any]:
+        return {"data": list(self.runs), "next_page": self.next_page}
+
+    def scripted(self) -> Scripted:
+        return Scripted(200, _PAGE_HEADERS, json.dumps(self.payload(), ensure_ascii=False).encode("utf-8"))
+
+
+@dataclass(frozen=True, slots=True)
+class ListCase:
+    """One listing walk: the filters passed, and the pages served in turn (the first for no
+    cursor, each next for the cursor before it); an error served ends the walk there."""
+
+    filters: tuple[tuple[str, Any], ...]
+    pages: tuple[ServedPage | ServedError, ...]
+    betas: tuple[str, ...] | None = None
+    label: str = ""
+
+    def scripted_pages(self) -> dict[str | None, Scripted]:
+        """The answer to each `page` cursor the walk asks for (None: the first request)."""
+        answers: dict[str | None, Scripted] = {}
+        cursor: str | None = None
+        for page in self.pages:
+            answers[cursor] = page.scripted()
+            if isinstance(page, ServedError) or page.next_page is None:
+                break
+            cursor = page.next_page
+        return answers
+
+    def body(self) -> bytes:
+        return json.dumps([json.loads(s.body) for s in self.scripted_pages().values()]).encode("utf-8")
+
+    def fingerprint(self) -> str:
+        what = ["list", list(self.filters), self.betas]
+        digest = hashlib.sha256(json.dumps(what, ensure_ascii=False).encode("utf-8") + b"\0" + self.body())
+        return digest.hexdigest()[:16]
+
+    def describe(self) -> str:
+        served = [
+            f"HTTP {p.error.status}" if isinstance(p, ServedError) else f"{len(p.runs)} runs"
+            for p in self.pages
+        ]
+        filters = ", ".join(f"{k}={v!r}" for k, v in self.filters) or "no filters"
+        return f"{self.label or 'generated'}: a walk of pages [{', '.join(served)}] with {filters}"
+
+
+FamilyCase = RetrieveCase | ListCase
+
+
+def _walk(sizes: list[int], runs_drawn: list[dict[str, Any]], cursors: list[str]) -> tuple[ServedPage, ...]:
+    pages, at = [], 0
+    for i, size in enumerate(sizes):
+        last = i == len(sizes) - 1
+        pages.append(
+            ServedPage(
+                tuple(runs_drawn[at : at + size]), None if last else cursors[i % len(cursors)] + f"~{i}"
+            )
+        )
+        at += size
+    return tuple(pages)
+
+
+@cache
+def family_cases() -> st.SearchStrategy[FamilyCase]:
+    """A retrieve (ids an SDK must escape; a run from `runs()` or an HTTP error) or a walk of one
+    to three pages of plain runs (`runs(extra_fields=False)`: the run cases judge unknown fields),
+    only the last of them maybe empty, with filters drawn from the API's."""
+    ids = requests().filter(lambda r: sdk_safe_id(r.deployment_id))
+    errors = http_errors().map(_short_retry_after).map(ServedError)
+    retrieved = st.builds(
+        lambda r, s: RetrieveCase(r.deployment_id, r.betas, s), ids, st.one_of(runs().map(ServedRun), errors)
+    )
+    filters = st.fixed_dictionaries(
+        {},
+        optional={
+            "deployment_id": st.sampled_from(("depl_011CZkYqphY8vELVzwCUpqiQ", "depl_a/b?c#d%e f&g=h")),
+            "has_error": st.booleans(),
+            **{bound: st.sampled_from(_INSTANTS) for bound in _BOUNDS},
+            "limit": st.integers(1, 1000),
+        },
+    ).map(lambda f: tuple(sorted(f.items())))
+    sizes = st.lists(st.integers(0, 2), min_size=1, max_size=3).map(
+        # Walking on past an empty page that has a cursor is in no contract: such pages are not served.
+        lambda s: [max(n, 1) for n in s[:-1]] + s[-1:]
+    )
+    walks = st.builds(
+        _walk,
+        sizes,
+        st.lists(runs(extra_fields=False), min_size=6, max_size=6),
+        st.lists(st.sampled_from(_CURSORS), min_size=1, max_size=2),
+    )
+    listed = st.builds(lambda f, w: ListCase(f, w), filters, walks)
+    return st.one_of(retrieved, listed)
+
+
+def family_coverage_cases() -> list[FamilyCase]:
+    """Hand-made family cases, run after the run's: each requirement of retrieve and the walk
+    met at least once whatever the draw."""
+    plain = {**_base(), "id": "drun_011CZkYqphY8vELVzwCUpqi1"}
+    scheduled = {"id": "drun_2", "trigger_context": {"type": "schedule", "scheduled_at": _INSTANTS[1]}}
+    scheduled = {**_base(), **scheduled}
+    failed = {**_base(), "id": "drun_3", **_failed("vault_archived_error")}
+    other = {**_base(), "id": "drun_4", "agent": {"id": "agent_1", "type": "agent", "version": 2**31 - 1}}
+    not_found = ServedError(HttpError(404, "not_found_error", "No such run.", REQUEST_ID))
+    return [
+        RetrieveCase("drun_011CZkYqphY8vELVzwCUpqiQ", None, ServedRun(plain), "retrieve a run"),
+        RetrieveCase(
+            "drun_a/b?c#d%e f", None, ServedRun(failed), "retrieve by an id with / ? # % and a space"
+        ),
+        RetrieveCase("drun_é中😀", ("files-api-2025-04-14",), ServedRun(other), "retrieve by a non-ASCII id"),
+        RetrieveCase("drun_1", None, not_found, "retrieve answered 404"),
+        ListCase((), (ServedPage((), None),), label="an empty listing"),
+        ListCase(
+            (("deployment_id", "depl_a/b?c#d%e f&g=h"), ("has_error", False), ("limit", 2)),
+            (
+                ServedPage((plain, failed), _CURSORS[2]),
+                ServedPage((scheduled, other), _CURSORS[3]),
+                ServedPage((), None),
+            ),
+            label="a walk of three pages, the last empty",
+        ),
+        ListCase(
+            (("created_at[gte]", _INSTANTS[0]), ("created_at[lt]", _INSTANTS[2]), ("has_error", True)),
+            (ServedPage((failed,), _CURSORS[1]), ServedPage((plain,), None)),
+            ("files-api-2025-04-14",),
+            label="a walk filtered by created_at and has_error",
+        ),
+        ListCase(
+            (("created_at[gt]", _FRACTIONAL), ("created_at[lte]", _INSTANTS[2]), ("limit", 1000)),
+            (ServedPage((plain,), _CURSORS[0]), not_found),
+            label="a walk bounded to the microsecond, its second page answered 404",
+        ),
+    ]

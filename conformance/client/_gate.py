@@ -1,8 +1,9 @@
 """The SDK gate: a Hypothesis property over (request arguments, scripted response), run through
 an SDK harness against the scripted mock server, every call judged by the oracle.
 
-1. Coverage cases (`coverage_cases()`): every error type, trigger, HTTP status and EDGE class
-   once, so no requirement depends on the draw.
+1. Coverage cases (`coverage_cases()`, then `family_coverage_cases()`): every error type,
+   trigger, HTTP status and EDGE class once, and retrieve and the listing walk, so no
+   requirement depends on the draw.
 2. Exploration: `@given(gate_cases())` for `examples` draws. Every call is tallied; the
    property never fails, so the counts are of distinct cases, not of shrinking steps. The
    first failing draw of each requirement keeps its Hypothesis choice sequence.
@@ -15,7 +16,8 @@ Every failure goes through the `Ledger`: one an expectation covers is known, the
 (only they are shrunk, and only they fail the gate). With a baseline (`client --baseline`), each
 case carries what the baseline release did with it, for client.baseline.same. A call whose
 finding a second request already decided (a retry) is not waited out: the harness is stopped
-and restarted for the next case.
+and restarted for the next case. A command the harness answers `unsupported` (an older
+harness, an SDK without the operation) is sent no more: its cases are counted as skipped.
 """
 
 from __future__ import annotations
@@ -36,12 +38,22 @@ from drun_conformance import spec
 from drun_conformance._differential import CaseRecord, baseline_case, case_record
 from drun_conformance._interrupt import raise_if_interrupted
 from drun_conformance._secrets import redact_headers
-from drun_conformance.oracle import ClientCall, Evaluation, Finding, Oracle
+from drun_conformance.oracle import ClientCall, Evaluation, Finding, Oracle, RecordedRequest
 from drun_conformance.oracle._call import BaselineCase
+from drun_conformance.oracle._client_family import listed_calls
 from drun_conformance.oracle._client_typed import DATE_TIME_TYPES, EXCEPTIONS
 from drun_conformance.results import Counterexample, TargetResult, TargetTally
 
-from ._cases import GateCase, ServedError, coverage_cases, gate_cases
+from ._cases import (
+    FamilyCase,
+    GateCase,
+    ListCase,
+    RetrieveCase,
+    ServedError,
+    coverage_cases,
+    family_coverage_cases,
+    gate_cases,
+)
 from ._expectations import Ledger, load_expectations
 from ._harness import Harness, HarnessFault, Implementation
 from ._mock import ScriptedServer
@@ -55,6 +67,11 @@ _FAULTS_TO_STOP = 3
 _LEVEL_ORDER = {"MUST": 0, "SHOULD": 1, "EDGE": 2}
 _NOT_SHRUNK = frozenset({"client.baseline.same"})  # judged on the baseline's cases only
 _IMPROVED_SHOWN = 3
+# What a harness that answers a command `unsupported` leaves unjudged.
+_FAMILY_REQUIREMENTS = {
+    "retrieve": ("client.retrieve.path",),
+    "list": ("client.list.query", "client.list.cursor", "client.list.items"),
+}
 Note = Callable[[str], None]
 
 
@@ -71,6 +88,36 @@ class Baseline:
         for record in result.case_records:
             cases.setdefault(record.key, baseline_case(result.id, record))
         return cls(result.id, cases)
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """Findings of one call about one value served (a run, or a walk's run): what the ledger
+    matches expectations on, with the types the harness read there."""
+
+    findings: list[Finding]
+    served: Any
+    types: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    """One case run and judged: every finding (`evaluation`), the example, the call, and the
+    findings by the value served they are about (`pieces`)."""
+
+    evaluation: Evaluation
+    example: Counterexample
+    call: ClientCall
+    pieces: tuple[_Piece, ...]
+
+
+def _command(case: GateCase | FamilyCase) -> str:
+    return "list" if isinstance(case, ListCase) else "retrieve" if isinstance(case, RetrieveCase) else "run"
+
+
+def _types(answer: Any) -> dict[str, Any]:
+    held = answer.get("types") if isinstance(answer, dict) else None
+    return held if isinstance(held, dict) else {}
 
 
 @dataclass(slots=True)
@@ -112,6 +159,7 @@ class Gate:
     typed: _Typed = field(default_factory=_Typed)
     improved: list[str] = field(default_factory=list)  # cases the baseline failed and this target passed
     ended_early: int = 0  # calls decided before their answer (a retry): not waited out
+    unsupported: dict[str, int] = field(default_factory=dict)  # command -> its cases skipped
 
     def __post_init__(self) -> None:
         self.tally = TargetTally(spec.load_catalog(), sides={"client-request", "client-parse"})
@@ -138,7 +186,7 @@ class Gate:
                     self.command.expectations, version=first.version, catalog=self.oracle.catalog
                 )
             if self.options.coverage:
-                for case in coverage_cases():
+                for case in [*coverage_cases(), *family_coverage_cases()]:
                     if self.stopped:
                         break
                     self._record(case)
@@ -156,6 +204,8 @@ class Gate:
                 f"{self.ended_early} calls ended at their second request (client.request.once decided there),"
                 " not waited out"
             )
+        for command, skipped in self.unsupported.items():
+            self._note(f"the harness does not support {command}: {skipped} of its cases skipped")
         if self.improved:
             shown = "; ".join(self.improved[:_IMPROVED_SHOWN])
             more = (
@@ -183,7 +233,7 @@ class Gate:
             suppress_health_check=list(HealthCheck),
         )
         @given(gate_cases())
-        def explore(case: GateCase) -> None:
+        def explore(case: GateCase | FamilyCase) -> None:
             if gate.stopped:
                 return
             for finding in gate._record(case):
@@ -210,17 +260,27 @@ class Gate:
 
     # --- one case -----------------------------------------------------------------------
 
-    def _record(self, case: GateCase) -> list[Finding]:
+    def _record(self, case: GateCase | FamilyCase) -> list[Finding]:
         """Run one case into the tally and the records; the findings no expectation covers."""
-        evaluation, example, call = self.run_case(case)
+        command = _command(case)
+        if command in self.unsupported:  # the harness said it cannot: skipped, never judged
+            self.unsupported[command] += 1
+            return []
+        judged = self.run_case(case)
+        evaluation, example, call = judged.evaluation, judged.example, judged.call
+        answer = example.answer or {}
+        if answer.get("unsupported") is True:
+            self.unsupported[command] = 1
+            return []
         self.cases += 1
         self._served(case)
-        answer = example.answer or {}
-        held = answer.get("types")
-        types: dict[str, Any] = held if isinstance(held, dict) else {}
-        new = self.ledger.split(
-            evaluation.findings, label=case.label, served=call.served, types=types, example=example
-        )
+        new = [
+            finding
+            for piece in judged.pieces
+            for finding in self.ledger.split(
+                piece.findings, label=case.label, served=piece.served, types=piece.types, example=example
+            )
+        ]
         self.tally.record(Evaluation([f for f in new if f.level != "EDGE"], evaluation.exercised), example)
         for finding in new:
             if finding.level == "EDGE":  # in a client evaluation an EDGE finding is a mishandling
@@ -231,7 +291,7 @@ class Gate:
             case_record(
                 key=case.fingerprint(),
                 served=case.describe(),
-                body=case.served.scripted().body,
+                body=case.body(),
                 answer=answer,
                 findings=evaluation.findings,
                 known=self.oracle.facts.known_paths,
@@ -241,21 +301,25 @@ class Gate:
         )
         return new
 
-    def run_case(self, case: GateCase) -> tuple[Evaluation, Counterexample, ClientCall]:
+    def run_case(self, case: GateCase | FamilyCase) -> _Judged:
         """Make one call through the harness and judge it (records nothing in the tally)."""
         raise_if_interrupted()
         self.seq += 1
-        scripted = case.served.scripted()
         on_repeat = functools.partial(self.harness.decided, self.seq)
-        self.mock.arm(case.deployment_id, scripted, on_repeat=on_repeat)
-        answer = self.harness.run(
-            seq=self.seq,
-            base_url=self.base_url,
-            api_key=GATE_API_KEY,
-            deployment_id=case.deployment_id,
-            betas=case.betas,
-        )
-        recorded = self.mock.take(case.deployment_id)
+        fields: dict[str, Any] = {"base_url": self.base_url, "api_key": GATE_API_KEY}
+        fields["betas"] = None if case.betas is None else list(case.betas)
+        if isinstance(case, ListCase):
+            self.mock.arm_walk(case.scripted_pages(), on_repeat=on_repeat)
+            answer = self.harness.call("list", self.seq, {**fields, "filters": dict(case.filters)})
+            recorded = self.mock.take(operation="list")
+        elif isinstance(case, RetrieveCase):
+            self.mock.arm(case.run_id, case.served.scripted(), on_repeat=on_repeat, operation="retrieve")
+            answer = self.harness.call("retrieve", self.seq, {**fields, "run_id": case.run_id})
+            recorded = self.mock.take(case.run_id, operation="retrieve")
+        else:
+            self.mock.arm(case.deployment_id, case.served.scripted(), on_repeat=on_repeat)
+            answer = self.harness.call("run", self.seq, {**fields, "deployment_id": case.deployment_id})
+            recorded = self.mock.take(case.deployment_id)
         self.requests += len(recorded)
         ended = isinstance(answer, HarnessFault) and answer.kind == "abandoned"
         fault = answer if isinstance(answer, HarnessFault) and not ended else None
@@ -271,23 +335,62 @@ class Gate:
         else:
             self.faults_in_a_row = 0
             self._saw(valid or {})
-        served = json.loads(scripted.body)
-        call = ClientCall(
-            deployment_id=case.deployment_id,
-            betas=case.betas,
-            api_key=GATE_API_KEY,
-            status=scripted.status,
-            served_headers=dict(scripted.headers),
-            served=served,
-            requests=recorded,
-            answer=valid,
-            fault=fault.message if fault else None,
-            language=self.implementation.language if self.implementation else None,
-            baseline=self.baseline.cases.get(case.fingerprint()) if self.baseline else None,
-        )
-        evaluation = self.oracle.judge_client_request(call) + self.oracle.judge_client_parse(call)
+        call = self._call(case, recorded, valid, fault)
         ended_with = answer if ended and isinstance(answer, HarnessFault) else fault
-        return evaluation, self._example(case, call, served, ended_with), call
+        example = self._example(case, call, ended_with)
+        if valid is not None and valid.get("unsupported") is True:
+            return _Judged(Evaluation([]), example, call, ())
+        evaluation = self.oracle.judge_client_request(call) + self.oracle.judge_client_parse(call)
+        pieces = [_Piece(evaluation.findings, call.served, _types(call.answer))]
+        listed = [(item, self.oracle.judge_client_parse(item)) for item in listed_calls(call)]
+        if call.outcome != "ok":  # a walk refused whole: charged to its rare values first, as a run's
+            listed = [(i, e) for i, e in listed if e.edges] or listed
+        for item, judged in listed:
+            evaluation += judged
+            pieces.append(_Piece(judged.findings, item.served, _types(item.answer)))
+        return _Judged(evaluation, example, call, tuple(pieces))
+
+    def _call(
+        self,
+        case: GateCase | FamilyCase,
+        recorded: tuple[RecordedRequest, ...],
+        valid: dict[str, Any] | None,
+        fault: HarnessFault | None,
+    ) -> ClientCall:
+        """The call as the oracle reads it. A walk's is the page it ended on: its status and
+        headers, and its body only when an HTTP error (its runs are judged one by one)."""
+        common: dict[str, Any] = {
+            "betas": case.betas,
+            "api_key": GATE_API_KEY,
+            "requests": recorded,
+            "answer": valid,
+            "fault": fault.message if fault else None,
+            "language": self.implementation.language if self.implementation else None,
+            "baseline": self.baseline.cases.get(case.fingerprint()) if self.baseline else None,
+        }
+        if isinstance(case, ListCase):
+            scripted = list(case.scripted_pages().values())
+            last = scripted[-1]
+            error = last.status >= 400
+            return ClientCall(
+                deployment_id="",
+                status=last.status,
+                served_headers=dict(last.headers),
+                served=json.loads(last.body) if error else None,
+                operation="list",
+                filters=dict(case.filters),
+                pages=tuple(json.loads(s.body) for s in scripted),
+                **common,
+            )
+        scripted_run = case.served.scripted()
+        return ClientCall(
+            deployment_id=case.run_id if isinstance(case, RetrieveCase) else case.deployment_id,
+            status=scripted_run.status,
+            served_headers=dict(scripted_run.headers),
+            served=json.loads(scripted_run.body),
+            operation="retrieve" if isinstance(case, RetrieveCase) else "run",
+            **common,
+        )
 
     def _saw(self, answer: dict[str, Any]) -> None:
         """What a valid answer shows of the harness: which typed fields it reports."""
@@ -303,7 +406,7 @@ class Gate:
             self.typed.exception |= "exception" in answer
 
     def _example(
-        self, case: GateCase, call: ClientCall, served: Any, fault: HarnessFault | None
+        self, case: GateCase | FamilyCase, call: ClientCall, fault: HarnessFault | None
     ) -> Counterexample:
         request = call.first_request
         answer: dict[str, Any] | None
@@ -313,9 +416,14 @@ class Gate:
                 answer["line"] = fault.line
         else:
             answer = dict(call.answer or {})
+        served = json.loads(case.body())
         expected = observed = ""
-        if isinstance(answer.get("run"), dict) and not isinstance(case.served, ServedError):
-            expected, observed = _pretty(served), _pretty(answer["run"])
+        if isinstance(answer.get("run"), dict) and not isinstance(case, ListCase):
+            if not isinstance(case.served, ServedError):
+                expected, observed = _pretty(served), _pretty(answer["run"])
+        elif isinstance(answer.get("runs"), list) and isinstance(case, ListCase):
+            items = [item for page in served if isinstance(page, dict) for item in page.get("data") or []]
+            expected, observed = _pretty(items), _pretty([entry.get("run") for entry in answer["runs"]])
         return Counterexample(
             summary=case.describe(),
             payload=served,
@@ -330,7 +438,7 @@ class Gate:
             response={
                 "status": call.status,
                 "headers": dict(call.served_headers),
-                "body": case.served.scripted().body.decode("utf-8"),
+                "body": case.body().decode("utf-8"),
             },
             answer=answer,
             expected=expected,
@@ -369,6 +477,10 @@ class Gate:
                 self.tally.not_applicable(
                     rid, "the harness reports no variant classes: its SDK's objects are plain data"
                 )
+        for command, requirements in _FAMILY_REQUIREMENTS.items():
+            if command in self.unsupported:
+                for rid in requirements:
+                    self.tally.skip(rid, f"the harness does not support {command} (it answered unsupported)")
         if self.baseline is None:
             self.tally.not_applicable("client.baseline.same", "no baseline release given (client --baseline)")
         elif not self.baseline.cases:
@@ -396,13 +508,21 @@ class Gate:
             coverage=self.coverage,
             notes=self.notes,
             default_skip=reason if reached else "the harness did not start",
-            remedy=lambda _: remedy if reached else "a harness that starts and answers the protocol",
+            remedy=lambda rid: (
+                self._remedy(rid, remedy) if reached else "a harness that starts and answers the protocol"
+            ),
         )
         return result.model_copy(update={"case_records": self.records})
 
-    def _served(self, case: GateCase) -> None:
+    def _remedy(self, requirement: str, otherwise: str) -> str:
+        for command, requirements in _FAMILY_REQUIREMENTS.items():
+            if requirement in requirements and command in self.unsupported:
+                return f"a harness (and SDK release) that can {command} (this one answered unsupported)"
+        return otherwise
+
+    def _served(self, case: GateCase | FamilyCase) -> None:
         """Which error types and triggers the SDK was served (the report's coverage)."""
-        if isinstance(case.served, ServedError):
+        if isinstance(case, ListCase) or isinstance(case.served, ServedError):
             return
         for member, group in (("error", "error_types"), ("trigger_context", "triggers")):
             node = case.served.payload.get(member)
@@ -442,7 +562,7 @@ class _Shrinker:
         )
         @seed(self.gate.options.seed)  # one seed, one shrunk case
         @given(gate_cases())
-        def replay(case: GateCase) -> None:
+        def replay(case: GateCase | FamilyCase) -> None:
             if self.fails(case):
                 raise _Found
 
@@ -457,7 +577,7 @@ class _Shrinker:
             pass  # the smallest failing case so far stands
         return self
 
-    def fails(self, case: GateCase) -> bool:
+    def fails(self, case: GateCase | FamilyCase) -> bool:
         key = case.fingerprint()
         if key in self.seen:
             return self.seen[key]
@@ -468,19 +588,23 @@ class _Shrinker:
         ):
             raise _BudgetSpent
         self.calls += 1
-        evaluation, example, call = self.gate.run_case(case)
+        if _command(case) in self.gate.unsupported:
+            self.seen[key] = False
+            return False
+        judged = self.gate.run_case(case)
         hit = next(
             (
                 f
-                for f in evaluation.findings
+                for piece in judged.pieces
+                for f in piece.findings
                 if f.requirement == self.requirement
-                and not self.gate.ledger.known(f, case.label, call.served)
+                and not self.gate.ledger.known(f, case.label, piece.served)
             ),
             None,
         )
         self.seen[key] = hit is not None
         if hit is not None:
-            self.best = (hit, example)
+            self.best = (hit, judged.example)
         return hit is not None
 
 

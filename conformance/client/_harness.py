@@ -181,26 +181,24 @@ class Harness:
         self, *, seq: int, base_url: str, api_key: str, deployment_id: str, betas: Sequence[str] | None
     ) -> dict[str, Any] | HarnessFault:
         """One `run` command: the validated answer, or the fault (and the harness is stopped)."""
+        fields = {"base_url": base_url, "api_key": api_key, "deployment_id": deployment_id}
+        return self.call("run", seq, {**fields, "betas": None if betas is None else list(betas)})
+
+    def call(self, name: Command, seq: int, fields: Mapping[str, Any]) -> dict[str, Any] | HarnessFault:
+        """One call command (run, retrieve, list) with these fields: the validated answer, or
+        the fault (and the harness is stopped). An `unsupported` answer is valid: no fault."""
         started = self.ensure_started()
         if isinstance(started, HarnessFault):
             return started
-        command = {
-            "cmd": "run",
-            "seq": seq,
-            "base_url": base_url,
-            "api_key": api_key,
-            "deployment_id": deployment_id,
-            "betas": None if betas is None else list(betas),
-        }
-        answer = self._exchange(command, "run", self.call_timeout, seq=seq)
+        answer = self._exchange({"cmd": name, "seq": seq, **fields}, name, self.call_timeout, seq=seq)
         if isinstance(answer, HarnessFault):
             self.stop(graceful=False)
             return answer
-        if answer.get("seq") != seq:
+        if answer.get("seq", seq) != seq or (answer.get("unsupported") is not True and "seq" not in answer):
             self.stop(graceful=False)
             return HarnessFault(
                 "garbage",
-                f"the harness answered seq {answer.get('seq')!r} to run {seq}",
+                f"the harness answered seq {answer.get('seq')!r} to {name} {seq}",
                 json.dumps(answer)[:300],
             )
         return answer

@@ -16,11 +16,12 @@ from referencing import Registry, Resource
 
 from drun_conformance import spec
 
-__all__ = ["COMMANDS", "PROTOCOL_VERSION", "ProtocolBug", "check_command", "response_problem"]
+__all__ = ["CALLS", "COMMANDS", "PROTOCOL_VERSION", "ProtocolBug", "check_command", "response_problem"]
 
 PROTOCOL_VERSION = 1
-Command = Literal["start", "run", "stop"]
-COMMANDS: tuple[Command, ...] = ("start", "run", "stop")
+Command = Literal["start", "run", "retrieve", "list", "stop"]
+COMMANDS: tuple[Command, ...] = ("start", "run", "retrieve", "list", "stop")
+CALLS: tuple[Command, ...] = ("run", "retrieve", "list")  # the commands answered with an outcome
 _BASE = "urn:drun-conformance:harness:"
 
 
@@ -80,7 +81,7 @@ def response_problem(command: Command, message: Any) -> str | None:
     branch = _claimed_branch(command, message)
     if branch is not None:
         error = next(iter(_branch_validator(command, branch).iter_errors(message)), error)
-    elif command == "run" and isinstance(message, dict):
+    elif command in CALLS and isinstance(message, dict) and message.get("unsupported") is not True:
         return f"outcome {message.get('outcome')!r} is none of ok, api_error, client_error, skipped"
     where = "/".join(str(p) for p in error.absolute_path)
     return f"{error.message}{f' at /{where}' if where else ''}"
@@ -90,13 +91,21 @@ _RUN_OUTCOMES = ("ok", "api_error", "client_error", "skipped")
 
 
 def _claimed_branch(command: Command, message: Any) -> str | None:
-    if command != "run" or not isinstance(message, dict):
+    if command not in CALLS or not isinstance(message, dict):
         return None
+    if message.get("unsupported") is True:
+        return "unsupported"
     outcome = message.get("outcome")
     return outcome if outcome in _RUN_OUTCOMES else None
 
 
 @cache
 def _branch_validator(command: Command, branch: str) -> Draft202012Validator:
-    ref = {"$ref": f"{_BASE}commands:{command}#/$defs/{branch}"}
+    # Each call answers as run does, but for unsupported (the protocol's) and list's own ok.
+    where = (
+        "protocol"
+        if branch == "unsupported"
+        else f"commands:{'list' if command == 'list' and branch == 'ok' else 'run'}"
+    )
+    ref = {"$ref": f"{_BASE}{where}#/$defs/{branch}"}
     return Draft202012Validator(ref, registry=_registry())

@@ -84,6 +84,12 @@ class ClientCall:
     fault: str | None = None
     language: str | None = None  # the harness's implementation.language: what its types are named in
     baseline: BaselineCase | None = None  # the same case through the baseline release, if one is gated
+    # The operation called: "run" (Run Deployment Now), "retrieve" (`deployment_id` holds the run
+    # id), "list" (a walk: `requests` the pages asked for, `pages` the bodies served in turn,
+    # `filters` the arguments passed, `served` None unless the walk ended on an HTTP error).
+    operation: str = "run"
+    filters: Mapping[str, Any] = field(default_factory=dict)
+    pages: tuple[Any, ...] = ()
 
     @property
     def outcome(self) -> str | None:

@@ -29,6 +29,7 @@ from drun_conformance.spec import Catalog, Level
 
 from . import (
     _client_baseline,  # noqa: F401  (registers its checks)
+    _client_family,  # noqa: F401  (its checks register into REQUEST)
     _client_typed,  # noqa: F401  (registers its checks)
     _family_listing,  # noqa: F401  (its checks register into LISTING)
     _ijson,  # noqa: F401  (registers the I-JSON body checks)

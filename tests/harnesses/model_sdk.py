@@ -1,5 +1,6 @@
-"""A model SDK harness for the client mutant catalog: a faithful client of Run Deployment Now
-written with httpx and the standard library, plus one fault at a time (`--fault NAME`).
+"""A model SDK harness for the client mutant catalog: a faithful client of Run Deployment Now,
+of retrieve and of the listing walk, written with httpx and the standard library, plus one
+fault at a time (`--fault NAME`).
 
 The faithful client escapes the id as one path segment, sends POST with the key, the
 version header and the betas, no body; reads the run as the JSON it was served (integers
@@ -18,7 +19,7 @@ import re
 import sys
 import time
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -72,13 +73,18 @@ class Refused(Exception):
 
 
 def build_request(command: dict[str, Any]) -> tuple[str, str, dict[str, str], bytes]:
-    betas = command["betas"]
     segment = (
         command["deployment_id"]
         if FAULT == "no-percent-encoding"
         else quote(command["deployment_id"], safe="")
     )
     url = f"{command['base_url']}/v1/deployments/{segment}/run"
+    method = "GET" if FAULT == "get-instead-of-post" else "POST"
+    return method, url, build_headers(command), b"{}" if FAULT == "body-sent" else b""
+
+
+def build_headers(command: dict[str, Any]) -> dict[str, str]:
+    betas = command["betas"]
     version = "2024-10-22" if FAULT == "other-version-header" else "2023-06-01"
     headers = {"x-api-key": command["api_key"], "anthropic-version": version}
     sent_betas = [*(betas or []), MANAGED_BETA]
@@ -92,8 +98,32 @@ def build_request(command: dict[str, Any]) -> tuple[str, str, dict[str, str], by
         del headers["x-api-key"]
     if FAULT == "no-version-header":
         del headers["anthropic-version"]
-    method = "GET" if FAULT == "get-instead-of-post" else "POST"
-    return method, url, headers, b"{}" if FAULT == "body-sent" else b""
+    return headers
+
+
+def retrieve_url(command: dict[str, Any]) -> str:
+    run_id = command["run_id"]
+    segment = run_id if FAULT == "retrieve-unescaped" else quote(run_id, safe="")
+    return f"{command['base_url']}/v1/deployment_runs/{segment}"
+
+
+def list_url(command: dict[str, Any], cursor: str | None) -> str:
+    """A page of the walk: the filters as the API spells them, then the cursor."""
+    query = [(name, _spelled(value)) for name, value in command["filters"].items()]
+    if FAULT == "list-filters-flattened":  # created_at[gte] sent as created_at_gte
+        query = [(name.replace("[", "_").rstrip("]"), value) for name, value in query]
+    url = f"{command['base_url']}/v1/deployment_runs"
+    if cursor is not None and FAULT == "list-cursor-unescaped":
+        return f"{url}?{urlencode([*query, ('page', '')])}{cursor}"
+    if cursor is not None:
+        query.append(("page", cursor))
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _spelled(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 # --- reading a run ----------------------------------------------------------------------------
@@ -256,8 +286,38 @@ def cmd_start(command: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_run(command: dict[str, Any]) -> dict[str, Any]:
-    seq = command["seq"]
-    method, url, headers, body = build_request(command)
+    return call(command["seq"], *build_request(command))
+
+
+def cmd_retrieve(command: dict[str, Any]) -> dict[str, Any]:
+    return call(command["seq"], "GET", retrieve_url(command), build_headers(command), b"")
+
+
+def cmd_list(command: dict[str, Any]) -> dict[str, Any]:
+    """Walk every page, following next_page until it is null; each run read as run reads it."""
+    seq, headers = command["seq"], build_headers(command)
+    cursor: str | None = None
+    read: list[dict[str, Any]] = []
+    try:
+        while True:
+            response = _client.get(list_url(command, cursor), headers=headers)
+            page = json.loads(response.content)
+            if response.status_code >= 400:
+                return api_error(seq, response, page)
+            for item in page["data"]:
+                run = read_run(copy.deepcopy(item))
+                read.append({"run": run, "types": types(item, run), "variants": variants(run)})
+            cursor = page["next_page"]
+            if cursor is None or FAULT == "list-first-page-only" or not page["data"]:
+                break
+    except Exception as exc:
+        return {"seq": seq, "outcome": "client_error", "message": f"{type(exc).__name__}: {exc}"}
+    if FAULT == "list-last-run-dropped":
+        read = read[:-1]
+    return {"seq": seq, "outcome": "ok", "runs": read}
+
+
+def call(seq: int, method: str, url: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
     try:
         response = _client.request(method, url, headers=headers, content=body)
         if FAULT == "retried":
@@ -300,7 +360,9 @@ def exception(status: int) -> str:
     return EXCEPTIONS.get(status, "InternalServerError" if status >= 500 else "APIStatusError")
 
 
-COMMANDS = {"start": cmd_start, "run": cmd_run}
+COMMANDS = {"start": cmd_start, "run": cmd_run, "retrieve": cmd_retrieve, "list": cmd_list}
+if FAULT == "run-only":  # an older harness: it knows run alone
+    COMMANDS = {"start": cmd_start, "run": cmd_run}
 
 
 def main() -> int:
@@ -308,7 +370,9 @@ def main() -> int:
         command = json.loads(line)
         if command["cmd"] == "stop":
             return 0
-        sys.stdout.write(json.dumps(COMMANDS[command["cmd"]](command)) + "\n")
+        handle = COMMANDS.get(command["cmd"])
+        answer = handle(command) if handle else {"seq": command.get("seq"), "ok": False, "unsupported": True}
+        sys.stdout.write(json.dumps(answer) + "\n")
         sys.stdout.flush()
     return 0
 

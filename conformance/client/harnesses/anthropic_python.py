@@ -1,4 +1,6 @@
-"""drun-conformance harness for the Python SDK (PyPI `anthropic`), protocol 1 (spec/harness/).
+"""drun-conformance harness for the Python SDK (PyPI `anthropic`), protocol 1 (spec/harness/):
+run, retrieve (`client.beta.deployment_runs.retrieve`) and list (iterating
+`client.beta.deployment_runs.list(...)`, which fetches the next page as the loop needs it).
 
 One small loop: read a command line from stdin, dispatch cmd_<name>, write one answer line,
 flush. Runs inside the SDK's own virtual environment (`python -I`), so it imports nothing of
@@ -51,16 +53,47 @@ def _client(base_url: str, api_key: str) -> Any:
 
 
 def cmd_run(command: Message) -> Message:
-    seq = command["seq"]
     run_call = _client(command["base_url"], command["api_key"]).beta.deployments.run
-    kwargs = {}
+    return _call(command, "deployments.run", run_call, command["deployment_id"])
+
+
+def cmd_retrieve(command: Message) -> Message:
+    runs = getattr(_client(command["base_url"], command["api_key"]).beta, "deployment_runs", None)
+    if runs is None:
+        return {"seq": command["seq"], "ok": False, "unsupported": True, "message": "no deployment_runs"}
+    return _call(command, "deployment_runs.retrieve", runs.retrieve, command["run_id"])
+
+
+def cmd_list(command: Message) -> Message:
+    """Every run of the walk, read as run's are: the SDK's iterator fetches each next page."""
+    runs = getattr(_client(command["base_url"], command["api_key"]).beta, "deployment_runs", None)
+    if runs is None:
+        return {"seq": command["seq"], "ok": False, "unsupported": True, "message": "no deployment_runs"}
+    kwargs = {_argument(name): _filter(name, value) for name, value in command["filters"].items()}
+    walk = functools.wraps(runs.list)(lambda **given: list(runs.list(**given)))  # its signature, for betas
+    return _call(command, "deployment_runs.list", walk, **kwargs)
+
+
+def _argument(name: str) -> str:
+    """A filter's keyword argument: created_at[gte] is created_at_gte."""
+    return name.replace("[", "_").removesuffix("]")
+
+
+def _filter(name: str, value: Any) -> Any:
+    """A filter's value as the SDK documents it: a timestamp as a datetime."""
+    return datetime.datetime.fromisoformat(value) if name.startswith("created_at[") else value
+
+
+def _call(command: Message, name: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Message:
+    """One SDK call, answered: the run(s) read as users read them, or what the SDK raised."""
+    seq = command["seq"]
     if command["betas"] is not None:
-        if "betas" not in inspect.signature(run_call).parameters:
-            message = "this release's deployments.run takes no betas"
+        if "betas" not in inspect.signature(method).parameters:
+            message = f"this release's {name} takes no betas"
             return {"seq": seq, "outcome": "skipped", "message": message}
         kwargs["betas"] = command["betas"]
     try:
-        run = run_call(command["deployment_id"], **kwargs)
+        result = method(*args, **kwargs)
     except sdk.APIStatusError as exc:
         return {
             "seq": seq,
@@ -73,9 +106,15 @@ def cmd_run(command: Message) -> Message:
         }
     except Exception as exc:  # the SDK raised anything else: that is the answer
         return {"seq": seq, "outcome": "client_error", "message": f"{type(exc).__name__}: {exc}"}
+    if isinstance(result, list):
+        return {"seq": seq, "outcome": "ok", "runs": [_read(run) for run in result]}
+    return {"seq": seq, "outcome": "ok", **_read(result)}
+
+
+def _read(run: Any) -> Message:
     reading = _Reading()
     written = reading.run(run)
-    return {"seq": seq, "outcome": "ok", "run": written, "types": reading.types, "variants": _variants(run)}
+    return {"run": written, "types": reading.types, "variants": _variants(run)}
 
 
 def _envelope(exc: Any, field: str) -> str | None:
@@ -179,7 +218,7 @@ def _tag(value: Any) -> str | None:
     return tags[0] if len(tags) == 1 and isinstance(tags[0], str) else None
 
 
-COMMANDS = {"start": cmd_start, "run": cmd_run}
+COMMANDS = {"start": cmd_start, "run": cmd_run, "retrieve": cmd_retrieve, "list": cmd_list}
 
 
 def main() -> int:
@@ -187,7 +226,9 @@ def main() -> int:
         command = json.loads(line)
         if command["cmd"] == "stop":
             return 0
-        answer = COMMANDS[command["cmd"]](command)
+        handle = COMMANDS.get(command["cmd"])
+        unsupported = {"seq": command.get("seq", 0), "ok": False, "unsupported": True}
+        answer = handle(command) if handle else unsupported
         sys.stdout.write(json.dumps(answer) + "\n")
         sys.stdout.flush()
     return 0

@@ -1,4 +1,6 @@
-// drun-conformance harness for the TypeScript SDK (npm @anthropic-ai/sdk), protocol 1 (spec/harness/).
+// drun-conformance harness for the TypeScript SDK (npm @anthropic-ai/sdk), protocol 1 (spec/harness/):
+// run, retrieve (`client.beta.deploymentRuns.retrieve`) and list (`for await` over
+// `client.beta.deploymentRuns.list(params)`, which fetches each next page as the loop needs it).
 //
 // One small loop: read a command line from stdin, dispatch cmd<Name>, write one answer line.
 // Run with node; NODE_PATH points at the SDK installed in drun-conformance's cache. Retries off.
@@ -35,13 +37,40 @@ function client(baseURL, apiKey) {
   return clients.get(key);
 }
 
-async function cmdRun(command) {
-  const { seq } = command;
+function cmdRun(command) {
   const params = command.betas === null ? {} : { betas: command.betas };
+  const sdk = client(command.base_url, command.api_key);
+  return answerCall(command, async () => readOne(await sdk.beta.deployments.run(command.deployment_id, params)));
+}
+
+function cmdRetrieve(command) {
+  const runs = client(command.base_url, command.api_key).beta.deploymentRuns;
+  if (typeof runs?.retrieve !== 'function') return { seq: command.seq, ok: false, unsupported: true };
+  const params = command.betas === null ? {} : { betas: command.betas };
+  return answerCall(command, async () => readOne(await runs.retrieve(command.run_id, params)));
+}
+
+function cmdList(command) {
+  const runs = client(command.base_url, command.api_key).beta.deploymentRuns;
+  if (typeof runs?.list !== 'function') return { seq: command.seq, ok: false, unsupported: true };
+  // The filters are named as the API names them, timestamps as the strings the SDK declares.
+  const params = command.betas === null ? { ...command.filters } : { ...command.filters, betas: command.betas };
+  return answerCall(command, async () => {
+    const read = [];
+    for await (const run of runs.list(params)) read.push(readOne(run));
+    return { runs: read };
+  });
+}
+
+function readOne(run) {
+  const types = {};
+  return { run: readRun(run, types), types };
+}
+
+async function answerCall(command, call) {
+  const { seq } = command;
   try {
-    const run = await client(command.base_url, command.api_key).beta.deployments.run(command.deployment_id, params);
-    const types = {};
-    return { seq, outcome: 'ok', run: readRun(run, types), types };
+    return { seq, outcome: 'ok', ...(await call()) };
   } catch (error) {
     if (error instanceof Anthropic.APIError && typeof error.status === 'number') {
       const envelope = error.error && typeof error.error === 'object' ? error.error.error : undefined;
@@ -130,14 +159,15 @@ function answerLine(answer) {
   return text.replace(new RegExp(`"${BIGINT}(-?\\d+)${BIGINT}"`, 'g'), '$1');
 }
 
-const commands = { start: cmdStart, run: cmdRun };
+const commands = { start: cmdStart, run: cmdRun, retrieve: cmdRetrieve, list: cmdList };
+const unsupported = (command) => ({ seq: command.seq ?? 0, ok: false, unsupported: true });
 
 async function main() {
   const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
   for await (const line of lines) {
     const command = JSON.parse(line);
     if (command.cmd === 'stop') break;
-    const answer = await commands[command.cmd](command);
+    const answer = await (commands[command.cmd] ?? unsupported)(command);
     process.stdout.write(answerLine(answer) + '\n');
   }
   process.exit(0);

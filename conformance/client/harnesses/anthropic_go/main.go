@@ -52,6 +52,12 @@ func main() {
 			_ = out.Encode(cmdStart())
 		case "run":
 			_ = out.Encode(cmdRun(command))
+		case "retrieve":
+			_ = out.Encode(cmdRetrieve(command))
+		case "list":
+			_ = out.Encode(cmdList(command))
+		default:
+			_ = out.Encode(message{"seq": command["seq"], "ok": false, "unsupported": true})
 		}
 	}
 }

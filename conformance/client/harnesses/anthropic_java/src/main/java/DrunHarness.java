@@ -56,7 +56,15 @@ public final class DrunHarness {
       if (name.equals("stop")) {
         break;
       }
-      ObjectNode answer = name.equals("start") ? cmdStart() : cmdRun(command);
+      ObjectNode answer = switch (name) {
+        case "start" -> cmdStart();
+        case "run" -> cmdRun(command);
+        case "retrieve" -> DrunFamily.cmdRetrieve(command);
+        case "list" -> DrunFamily.cmdList(command);
+        default -> JSON.createObjectNode().setAll(Map.of(
+            "seq", command.path("seq"), "ok", JSON.getNodeFactory().booleanNode(false),
+            "unsupported", JSON.getNodeFactory().booleanNode(true)));
+      };
       out.print(JSON.writeValueAsString(answer) + "\n");
       out.flush();
     }
@@ -74,7 +82,7 @@ public final class DrunHarness {
     return answer;
   }
 
-  private static AnthropicClient client(String baseUrl, String apiKey) {
+  static AnthropicClient client(String baseUrl, String apiKey) {
     // No fromEnv(): nothing of the environment reaches the client.
     return CLIENTS.computeIfAbsent(
         baseUrl + "\n" + apiKey,
@@ -116,7 +124,7 @@ public final class DrunHarness {
   // --- the run, as users read it --------------------------------------------------------------
 
   /** One run read through its typed accessors: the values as JSON, each one's type by pointer. */
-  private static final class Reading {
+  static final class Reading {
     final ObjectNode types = JSON.createObjectNode();
 
     ObjectNode run(BetaManagedAgentsDeploymentRun run) {
@@ -233,7 +241,7 @@ public final class DrunHarness {
   }
 
   /** The type tag of the variant object the SDK built for a union (null: none of the known). */
-  private static JsonNode variantTag(Object union) {
+  static JsonNode variantTag(Object union) {
     Object variant = variant(union);
     if (variant == union) {
       return NullNode.getInstance();
@@ -246,7 +254,7 @@ public final class DrunHarness {
   }
 
   /** What `reading` gives, or the exception it threw, written as such. */
-  private static JsonNode guarded(Supplier<JsonNode> reading) {
+  static JsonNode guarded(Supplier<JsonNode> reading) {
     try {
       return reading.get();
     } catch (RuntimeException error) {
@@ -262,7 +270,7 @@ public final class DrunHarness {
 
   // --- HTTP errors --------------------------------------------------------------------------
 
-  private static ObjectNode apiError(ObjectNode answer, AnthropicServiceException error) {
+  static ObjectNode apiError(ObjectNode answer, AnthropicServiceException error) {
     JsonNode envelope = Optional.ofNullable(error.body().convert(JsonNode.class)).orElse(NullNode.getInstance());
     answer.put("outcome", "api_error");
     answer.put("status", error.statusCode());
