@@ -16,10 +16,12 @@ _TRANSIENT = 429  # too many requests: waited out by the runner, never the curso
 
 @LISTING.register("listing.cursor.issued-accepted")
 def check_issued_cursor_accepted(walk: ListingWalk) -> list[Found] | None:
-    followed = [page for page in walk.followed if page.cursor is not None]
+    # A walk's own cursors: a first page asked at a cursor (a proxy saw the walk begin midway, or
+    # a client made it up) has none of this walk's issuing behind it.
+    followed = [(n, page) for n, page in enumerate(walk.followed, 1) if n > 1 and page.cursor is not None]
     if not followed:
         return None
-    for number, page in enumerate(followed, 2):
+    for number, page in followed:
         if not 200 <= page.status < 300 and page.status != _TRANSIENT:
             return [
                 (
