@@ -5,6 +5,7 @@ Pure: the choice by release, and that each choice names sources the harness has.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 
@@ -52,9 +53,11 @@ def test_a_go_release_gets_its_module_and_compat_files(release: str, variant: Go
         (go_variant, "v3.0.0", "anthropic-sdk-go/v3"),
     ],
 )
-def test_a_release_no_variant_serves_is_unavailable_with_why(choose: object, release: str, why: str) -> None:
+def test_a_release_no_variant_serves_is_unavailable_with_why(
+    choose: Callable[[str], object], release: str, why: str
+) -> None:
     with pytest.raises(SdkUnavailable, match=re.escape(why)):
-        choose(release)  # type: ignore[operator]
+        choose(release)
 
 
 def test_each_java_shim_chosen_is_a_folder_of_the_harness() -> None:
