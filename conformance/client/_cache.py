@@ -45,6 +45,9 @@ def sharing(folder: Path) -> Iterator[None]:
 
 
 _SOURCE_POSITION = re.compile(r"\.(java|go|ts|js|py):\[?\d+")
+# Maven's advice after an error (re-run with -e, read the wiki) says nothing of what failed.
+_ADVICE = re.compile(r"^\[ERROR\]\s*(To see the full|Re-run Maven|For more information|\[Help \d+\]|$)")
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # terminal colour codes some tools write even when piped
 
 
 def run_tool(
@@ -64,6 +67,7 @@ def run_tool(
         said = (done.stderr + done.stdout).decode("utf-8", "replace").strip().splitlines()
         # A compiler's first errors name the file and line; a build tool's last lines only say it failed.
         located = [line for line in said if _SOURCE_POSITION.search(line)][:3]
+        said = [text for line in said if not _ADVICE.match(text := _COLOUR.sub("", line))]
         errors = located or ([line for line in said if "ERROR" in line or "error" in line] or said)[-3:]
         raise SdkUnavailable(f"cannot {what}: {' / '.join(errors) or f'exit status {done.returncode}'}")
 
