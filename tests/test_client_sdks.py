@@ -116,11 +116,20 @@ MAVEN_FAILURE = """[ERROR] COMPILATION ERROR :
 [ERROR] [Help 1] http://cwiki.apache.org/confluence/display/MAVEN/MojoFailureException
 """
 
+# A release published without one of its modules (anthropic-java 2.43.0 has no client-okhttp jar).
+MAVEN_MISSING = """\x1b[0m[ERROR] Failed to execute goal on project h: Could not resolve dependencies
+[ERROR] \n[ERROR] To see the full stack trace of the errors, re-run Maven with the -e switch.
+[ERROR] Re-run Maven using the -X switch to enable full debug logging.
+[ERROR] \n[ERROR] For more information about the errors and possible solutions, please read:
+[ERROR] [Help 1] http://cwiki.apache.org/confluence/display/MAVEN/DependencyResolutionException
+"""
+
 
 @pytest.mark.parametrize(
     ("output", "named", "unnamed"),
     [
         (MAVEN_FAILURE, "DrunHarness.java:[115,36] incompatible types", "cwiki"),
+        (MAVEN_MISSING, "[ERROR] Failed to execute goal on project h: Could not resolve", "\x1b"),
         ("# drun/harness\n./main.go:12:2: undefined: apiErr.Message\n", "main.go:12:2: undefined", "#"),
         ("npm ERR! code E404\nnpm ERR! 404 Not Found\n", "npm ERR! 404 Not Found", "nothing"),
     ],

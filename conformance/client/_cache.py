@@ -16,7 +16,7 @@ from filelock import FileLock
 
 from drun_conformance._errors import SdkUnavailable
 
-__all__ = ["installing", "run_tool", "say", "sharing", "source_digest"]
+__all__ = ["installing", "release_numbers", "run_tool", "say", "sharing", "source_digest"]
 
 INSTALL_TIMEOUT = 900.0
 Note = Callable[[str], None]
@@ -45,6 +45,9 @@ def sharing(folder: Path) -> Iterator[None]:
 
 
 _SOURCE_POSITION = re.compile(r"\.(java|go|ts|js|py):\[?\d+")
+# Maven's advice after an error (re-run with -e, read the wiki) says nothing of what failed.
+_ADVICE = re.compile(r"^\[ERROR\]\s*(To see the full|Re-run Maven|For more information|\[Help \d+\]|$)")
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # terminal colour codes some tools write even when piped
 
 
 def run_tool(
@@ -64,6 +67,7 @@ def run_tool(
         said = (done.stderr + done.stdout).decode("utf-8", "replace").strip().splitlines()
         # A compiler's first errors name the file and line; a build tool's last lines only say it failed.
         located = [line for line in said if _SOURCE_POSITION.search(line)][:3]
+        said = [text for line in said if not _ADVICE.match(text := _COLOUR.sub("", line))]
         errors = located or ([line for line in said if "ERROR" in line or "error" in line] or said)[-3:]
         raise SdkUnavailable(f"cannot {what}: {' / '.join(errors) or f'exit status {done.returncode}'}")
 
@@ -78,3 +82,8 @@ def source_digest(folder: Path) -> str:
 
 def say(note: Note | None, text: str) -> None:
     (note or (lambda t: print(f"drun-conformance: {t}", file=sys.stderr)))(text)
+
+
+def release_numbers(version: str) -> tuple[int, ...]:
+    """A release's first three numbers, to compare releases: `v1.50.0` -> (1, 50, 0)."""
+    return tuple(int(part) for part in re.findall(r"\d+", version)[:3])

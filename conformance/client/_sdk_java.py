@@ -4,9 +4,11 @@ to start: one per gate, not one per case).
 
 The build happens in the cache folder (`<cache>/java/anthropic-java-<release>-<sources hash>`),
 with Maven's repository there too (`<cache>/java/m2`): nothing is written next to the
-installed package, and a changed harness is built afresh. A local build (`java@PATH`: a folder
-of the SDK's jars, or a checkout that built them) runs the harness built against the default
-release with the folder's jars in place of the release's.
+installed package, and a changed harness is built afresh. One source serves every release: the
+build adds the shim of the release's range (`java_shim`: src/shim/v2 for 2.40.0 to 2.x, whose
+`type` fields are enums, src/shim/v3 for 3.0.0 on, where they are JSON constants). A local
+build (`java@PATH`: a folder of the SDK's jars, or a checkout that built them) runs the harness
+built against the default release with the folder's jars in place of the release's.
 """
 
 from __future__ import annotations
@@ -17,14 +19,24 @@ from pathlib import Path
 
 from drun_conformance._errors import SdkUnavailable
 
-from ._cache import Note, installing, run_tool, say, sharing, source_digest
+from ._cache import Note, installing, release_numbers, run_tool, say, sharing, source_digest
 
-__all__ = ["ARTIFACT", "java_harness", "sdk_jars"]
+__all__ = ["ARTIFACT", "java_harness", "java_shim", "sdk_jars"]
 
 ARTIFACT = "com.anthropic:anthropic-java"
 PROJECT = Path(__file__).resolve().parent / "harnesses" / "anthropic_java"
 # The gate makes a few hundred calls: the quick JIT tier and a small collector start fastest.
 _JVM_FLAGS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto")
+
+
+def java_shim(version: str) -> str:
+    """The shim of the release's range (a folder of src/shim/); SdkUnavailable for one it cannot serve."""
+    numbers = release_numbers(version)
+    if not numbers or numbers < (2, 40, 0):
+        raise SdkUnavailable(f"{ARTIFACT} {version} has no deployments().run(): it appeared in 2.40.0")
+    if numbers[0] > 3:
+        raise SdkUnavailable(f"{ARTIFACT} {version} is a major release the java harness has no shim for")
+    return f"v{numbers[0]}"
 
 
 def java_harness(
@@ -45,6 +57,7 @@ def java_harness(
             f"the java harness needs a JDK 17 or later and Maven: {missing} not found on PATH"
             " (Debian: apt-get install default-jdk-headless maven)"
         )
+    shim = java_shim(version)
     home = cache / "java" / f"anthropic-java-{version}-{source_digest(project)}"
     build = home / "project"
     with installing(home) as ready:
@@ -60,6 +73,7 @@ def java_harness(
                         "--quiet",
                         f"-Dmaven.repo.local={cache / 'java' / 'm2'}",
                         f"-Danthropic.version={version}",
+                        f"-Dharness.shim={shim}",
                         "compile",
                         "dependency:copy-dependencies",
                     ],

@@ -141,9 +141,8 @@ SDKS: dict[str, ShippedSdk] = {
         "com.anthropic:anthropic-java",
         "java",
         "3.14.0",
-        (3, 0, 0),
-        "the shipped harness is for 3.0.0 on (2.x, where run() appeared in 2.40.0, types the"
-        " `type` fields otherwise)",
+        (2, 40, 0),
+        "deployments().run() appeared in 2.40.0",
         "anthropic_java",
     ),
     "go": ShippedSdk(
@@ -151,8 +150,8 @@ SDKS: dict[str, ShippedSdk] = {
         "github.com/anthropics/anthropic-sdk-go/v2",
         "go",
         "v2.15.0",
-        (2, 6, 0),
-        "the shipped harness is for v2.6.0 on (it reads Error.Message, new in v2.6.0)",
+        (1, 50, 0),
+        "Deployments.Run appeared in v1.50.0 (of the v1 module github.com/anthropics/anthropic-sdk-go)",
         "anthropic_go",
     ),
 }

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from drun_conformance._errors import InputError, SdkUnavailable, UsageError
 from drun_conformance.client._cache import Note, installing, run_tool, say, sharing
-from drun_conformance.client._sdk_go import MODULE, go_environment, go_release
+from drun_conformance.client._sdk_go import MODULE, go_environment, go_release, go_variant
 
 from ._facts_go import go_facts
 from ._facts_java import java_facts
@@ -185,17 +185,18 @@ def _java(release: str, cache: Path, note: Note | None) -> Path:
 
 
 def _go(release: str, cache: Path, note: Note | None) -> Path:
-    cached = cache / "go" / "mod" / f"{MODULE}@{release}"
+    module = go_variant(release).module  # v1.x is the module without /v2
+    cached = cache / "go" / "mod" / f"{module}@{release}"
     if (cached / MARKERS["go"]).is_file():
         return cached  # the SDK gate's build fetched it already
     go = shutil.which("go")
     if go is None:
         raise SdkUnavailable("reading the go SDK's source needs Go: go not found on PATH")
-    say(note, f"fetching {MODULE} {release} into {cache / 'go' / 'mod'} (first use)")
-    what = f"fetch {MODULE} {release} with go mod download"
+    say(note, f"fetching {module} {release} into {cache / 'go' / 'mod'} (first use)")
+    what = f"fetch {module} {release} with go mod download"
     try:
         done = subprocess.run(
-            [go, "mod", "download", "-json", f"{MODULE}@{release}"],
+            [go, "mod", "download", "-json", f"{module}@{release}"],
             capture_output=True,
             env=go_environment(cache),
             cwd=tempfile.gettempdir(),  # outside any module

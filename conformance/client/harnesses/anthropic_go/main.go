@@ -7,6 +7,9 @@
 // (`types`): a field the JSON metadata says was null or absent is written as null (the struct
 // holds a zero value there), any other as the struct holds it. An HTTP error names the error
 // type it came as (`exception`). No environment defaults, retries off.
+//
+// What differs between releases is in a compat_*.go file the build selects with a tag, and the
+// build sets the import path: the v1 module is github.com/anthropics/anthropic-sdk-go, without /v2.
 package main
 
 import (
@@ -101,7 +104,7 @@ func cmdRun(command message) message {
 	if errors.As(err, &apiErr) {
 		return message{
 			"seq": seq, "outcome": "api_error", "status": apiErr.StatusCode,
-			"error_type": orNull(string(apiErr.Type())), "message": apiErr.Message,
+			"error_type": orNull(string(apiErr.Type())), "message": errorMessage(apiErr),
 			"request_id": orNull(apiErr.RequestID), "exception": fmt.Sprintf("%T", apiErr),
 		}
 	}

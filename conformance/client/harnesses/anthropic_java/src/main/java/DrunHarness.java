@@ -6,7 +6,8 @@
 // typed accessors (`run.agent().version()`, `run.error()` and its variant accessors), never from
 // the body, and written back as JSON with each value's class (`types`): a field whose accessor
 // throws is written as the string "<unreadable: ...>". An HTTP error names the exception class
-// thrown (`exception`). Retries are off.
+// thrown (`exception`). Retries are off. What differs between releases (how a `type` is typed) is
+// read through Shim: src/shim/<range>/Shim.java, the one of the release's range chosen by the build.
 
 import com.anthropic.client.AnthropicClient;
 import com.anthropic.client.okhttp.AnthropicOkHttpClient;
@@ -131,7 +132,7 @@ public final class DrunHarness {
       types.put("", run.getClass().getSimpleName());
       ObjectNode node = JSON.createObjectNode();
       node.set("id", read("/id", run::id));
-      node.set("type", read("/type", run::_type));
+      node.set("type", read("/type", () -> Shim.type(run)));
       node.set("agent", member("/agent", run::agent, a -> a, a -> agent((BetaManagedAgentsAgentReference) a)));
       node.set("created_at", read("/created_at", run::createdAt));
       node.set("deployment_id", read("/deployment_id", run::deploymentId));
@@ -146,29 +147,29 @@ public final class DrunHarness {
     private ObjectNode agent(BetaManagedAgentsAgentReference agent) {
       ObjectNode node = JSON.createObjectNode();
       node.set("id", read("/agent/id", agent::id));
-      node.set("type", read("/agent/type", agent::_type));
+      node.set("type", read("/agent/type", () -> Shim.type(agent)));
       node.set("version", read("/agent/version", agent::version));
       return node;
     }
 
-    /** The error's type and message, through the union's own accessors (every variant has them). */
+    /** The error's type and message, as the release reads them (Shim). */
     private ObjectNode runError(BetaManagedAgentsDeploymentRun.Error error) {
       ObjectNode node = JSON.createObjectNode();
-      node.set("type", read("/error/type", error::type));
-      node.set("message", read("/error/message", error::message));
+      node.set("type", read("/error/type", () -> Shim.type(error)));
+      node.set("message", read("/error/message", () -> Shim.message(error)));
       return node;
     }
 
     private JsonNode trigger(BetaManagedAgentsTriggerContext trigger) {
       if (trigger.isSchedule()) {
         ObjectNode node = JSON.createObjectNode();
-        node.set("type", read("/trigger_context/type", () -> trigger.asSchedule()._type()));
+        node.set("type", read("/trigger_context/type", () -> Shim.type(trigger.asSchedule())));
         node.set("scheduled_at", read("/trigger_context/scheduled_at", () -> trigger.asSchedule().scheduledAt()));
         return node;
       }
       if (trigger.isManual()) {
         ObjectNode node = JSON.createObjectNode();
-        node.set("type", read("/trigger_context/type", () -> trigger.asManual()._type()));
+        node.set("type", read("/trigger_context/type", () -> Shim.type(trigger.asManual())));
         return node;
       }
       return trigger._json().map(DrunHarness::held).orElse(NullNode.getInstance()); // an unknown variant
@@ -222,7 +223,7 @@ public final class DrunHarness {
   }
 
   /** The variant object a union holds (its isX/asX accessors), or the union itself for none of the known. */
-  private static Object variant(Object union) {
+  static Object variant(Object union) {
     for (Method is : union.getClass().getMethods()) {
       String name = is.getName();
       if (!name.startsWith("is") || name.equals("isValid") || is.getParameterCount() != 0
@@ -247,7 +248,7 @@ public final class DrunHarness {
       return NullNode.getInstance();
     }
     try {
-      return held((JsonValue) variant.getClass().getMethod("_type").invoke(variant));
+      return json(variant.getClass().getMethod(Shim.TAG).invoke(variant));
     } catch (ReflectiveOperationException error) {
       throw new IllegalStateException(error);
     }
