@@ -105,7 +105,7 @@ func failure(seq any, err error) message {
 	if errors.As(err, &apiErr) {
 		return message{
 			"seq": seq, "outcome": "api_error", "status": apiErr.StatusCode,
-			"error_type": orNull(string(apiErr.Type())), "message": apiErr.Message,
+			"error_type": orNull(string(apiErr.Type())), "message": errorMessage(apiErr),
 			"request_id": orNull(apiErr.RequestID), "exception": fmt.Sprintf("%T", apiErr),
 		}
 	}

@@ -16,7 +16,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -100,16 +99,8 @@ func cmdRun(command message) message {
 	}
 	c := client(command["base_url"].(string), command["api_key"].(string))
 	run, err := c.Beta.Deployments.Run(context.Background(), command["deployment_id"].(string), params)
-	var apiErr *anthropic.Error
-	if errors.As(err, &apiErr) {
-		return message{
-			"seq": seq, "outcome": "api_error", "status": apiErr.StatusCode,
-			"error_type": orNull(string(apiErr.Type())), "message": errorMessage(apiErr),
-			"request_id": orNull(apiErr.RequestID), "exception": fmt.Sprintf("%T", apiErr),
-		}
-	}
 	if err != nil {
-		return message{"seq": seq, "outcome": "client_error", "message": fmt.Sprintf("%T: %v", err, err)}
+		return failure(seq, err)
 	}
 	variants := message{"/trigger_context": variantTag(run.TriggerContext.AsAny())}
 	if run.JSON.Error.Valid() {
