@@ -145,3 +145,27 @@ def _digest(name: str) -> str:
     from sweep.failures import harness_digest
 
     return harness_digest(name)
+
+
+def test_a_release_that_did_not_start_breaks_and_fixes_nothing() -> None:
+    from sweep.dashboard import _sdk_section
+
+    int64 = {"client.parse.int64": "MUST"}
+    releases = {
+        "2.42.0": {"swept": "2026-12-01", "reached": True, "failed": int64, "unlisted": []},
+        "2.43.0": {"swept": "2026-12-01", "reached": False, "reason": "okhttp-2.43.0.jar was not found"},
+        "2.44.0": {"swept": "2026-12-02", "reached": True, "failed": int64, "unlisted": []},
+    }
+    index = Index({"format": 1, "sweep": None, "sweeps": [], "sdks": {}})
+    index.data["sdks"]["java"] = {"first": "2.42.0", "left_out": [], "releases": releases}
+    lines, changes = _sdk_section(index, "java")
+    page = "\n".join(lines)
+    rows = [line for line in lines if line.startswith("| 2.")]
+    assert rows == [
+        "| 2.42.0 | fails |  |  |",
+        "| 2.43.0 |  | did not start |  |",
+        "| 2.44.0 | fails |  |  |",
+    ]
+    assert "## java: 2 releases gated, 2.42.0 to 2.44.0" in page
+    assert changes == ["java 2.43.0: did not start (okhttp-2.43.0.jar was not found)"]
+    assert "Gated on 2026-12-01 (2), 2026-12-02 (1)" in page

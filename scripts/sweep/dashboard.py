@@ -9,6 +9,7 @@ own models; then what changed, what is not swept and why, and the sweeps that ma
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -37,11 +38,13 @@ def columns(index: Index, name: str) -> list[Column]:
             status = "not swept" if version in left_out else "due"
             found.append(Column(version, status, note=left_out.get(version, "")))
         elif not entry["reached"]:
-            found.append(Column(version, "not started", note=entry["reason"]))
+            why = _shortened(entry["reason"])
+            found.append(Column(version, "not started", note=why, swept=entry["swept"]))
         else:
             unlisted = frozenset(entry["unlisted"])
             drift = entry.get("drift"), entry.get("drift_unlisted")
-            found.append(Column(version, "gated", dict(entry["failed"]), unlisted, *drift))
+            failed = dict(entry["failed"])
+            found.append(Column(version, "gated", failed, unlisted, *drift, swept=entry["swept"]))
     return found
 
 
@@ -158,7 +161,7 @@ def _sdk_section(index: Index, name: str) -> tuple[list[str], list[str]]:
         return [], []
     requirements = sorted({req for _, now in grouped for req in now})
     levels = {req: level for _, now in grouped for req, level in now.items()}
-    count = sum(len(releases) for releases, _ in grouped)
+    count = sum(len(releases) for releases, now in grouped if NOT_STARTED not in now)
     first, newest = grouped[0][0][0].version, grouped[-1][0][-1].version
     lines = ["", f"## {name}: {count} releases gated, {first} to {newest}", ""]
     lines.append("| releases | " + "".join(f"`{req}` {levels[req]} | " for req in requirements) + "drift |")
@@ -169,12 +172,32 @@ def _sdk_section(index: Index, name: str) -> tuple[list[str], list[str]]:
         span = releases[0].version
         if len(releases) > 1:
             span += f" to {releases[-1].version} ({len(releases)})"
+        if NOT_STARTED in now:  # nothing was judged: no failure began or ended here
+            cells = ["did not start" if req == NOT_STARTED else "" for req in requirements]
+            lines.append(f"| {span} | " + "".join(f"{cell} | " for cell in cells) + " |")
+            changes.append(f"{name} {span}: did not start ({releases[0].note})")
+            continue
         cells = [_cell(req in now, before, req) for req in requirements]
         lines.append(f"| {span} | " + "".join(f"{cell} | " for cell in cells) + f"{_drift(releases)} |")
-        if before is not None:
-            changes.append(f"{name} {releases[0].version}: {_change(before, now)}")
+        if before is not None and (change := _change(before, now)):
+            changes.append(f"{name} {releases[0].version}: {change}")
         before = now
+    days = Counter(c.swept for releases, _ in grouped for c in releases)
+    if len(days) > 1:  # a failure moving where the day changes may be the contract's change
+        when = ", ".join(f"{day} ({n})" for day, n in sorted(days.items()))
+        lines += [
+            "",
+            f"Gated on {when}: the contract may have changed between those days, so a"
+            " **broke** or **fixed** where the day changes may be the contract's; `--redo-all`"
+            " gates every release again.",
+        ]
     return lines, changes
+
+
+def _shortened(reason: str) -> str:
+    """Why a build failed, its start (what was built) and its end (what was missing) kept."""
+    reason = reason.split(" during a previous attempt")[0]  # Maven's cache advice
+    return reason if len(reason) <= 240 else f"{reason[:100]} … {reason[-130:]}"
 
 
 def _drift(releases: list[Column]) -> str:

@@ -39,6 +39,7 @@ class Column:
     drift: int | None = None  # differences from the contract in its own model
     drift_unlisted: int | None = None  # ... of which its expectations file lists none
     note: str = ""  # why not swept, why it did not start
+    swept: str = ""  # the day it was gated
 
 
 @dataclass(frozen=True, slots=True)
