@@ -122,7 +122,10 @@ def test_shards_are_published_and_a_second_sweep_adds_what_is_new(
     assert "- go, the shipped harness is for v2.6.0 on: v2.0.0" in page
     svg = ElementTree.parse(out / "sweep.svg").getroot()
     texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
-    assert "1.1.0, still fails" in texts and "v2.5.0, still fails" in texts  # the did-not-start row
+    titles = {
+        r.findtext("{http://www.w3.org/2000/svg}title") for r in svg.iter("{http://www.w3.org/2000/svg}rect")
+    }
+    assert "1.1.0, still fails" in texts and "did not start: v2.5.0" in titles  # the did-not-start row
     kept = json.loads((out / "results.json").read_text())
     assert [t["id"] for t in kept["targets"]] == ["sdk:python@1.0.0", "sdk:python@1.1.0", "sdk:go@v2.5.0"]
     assert "/tmp" not in " ".join(kept["command"]) and "--report-dir" not in kept["command"]

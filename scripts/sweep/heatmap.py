@@ -142,18 +142,21 @@ def _row(
         after = next((c for c in columns[end + 1 :] if c.status == "gated"), None)
         ended = f"fixed in {after.version}" if after else "still fails"
         span = columns[start].version + (f" to {columns[end].version}" if end > start else "")
-        label = f"{span}, {ended}"
+        label = span if requirement == NOT_STARTED else f"{span}, {ended}"
         unlisted = any(requirement in c.unlisted for c in columns[start : end + 1])
         outline = {"stroke": "#000", "stroke_width": "2"} if unlisted else {"stroke": "none"}
         left, width = x0 + start * cell, (end - start + 1) * cell
         out.append(
             _rect(left, y, width, ROW_H - 2, f"{requirement}: {label}", fill=LEVEL_COLOUR[level], **outline)
         )
+        own = "not started" if requirement == NOT_STARTED else "gated"
         for i in range(start, end + 1):  # a release not gated inside the stretch stays visible, paler
-            if columns[i].status not in ("gated", "not started"):
+            if columns[i].status != own:
                 out.append(_rect(x0 + i * cell, y, cell, ROW_H - 2, fill="#ffffff", fill_opacity="0.55"))
         if len(label) * 5.6 < width - 6:  # inside the bar
             out.append(_text(left + 4, y + 11, label, fill="#fff", font_size="10"))
+        elif requirement == NOT_STARTED:  # the column's tooltip names it: labels side by side would collide
+            continue
         elif left + width + len(label) * 5.6 < WIDTH:  # beside it, on the right
             out.append(_text(left + width + 3, y + 11, label, fill=LEVEL_COLOUR[level], font_size="10"))
         else:  # beside it, on the left
@@ -179,7 +182,7 @@ def _attributes(attributes: dict[str, str]) -> str:
 
 def _stretches(columns: Sequence[Column], requirement: str) -> list[tuple[int, int]]:
     """(first, last) column index of each run of releases failing `requirement`; the releases
-    not gated in between (hatched, blank) neither break nor extend a run."""
+    not gated in between (hatched, blank, or whose harness did not start) neither break nor extend a run."""
     failing = [
         i
         for i, c in enumerate(columns)
@@ -188,7 +191,8 @@ def _stretches(columns: Sequence[Column], requirement: str) -> list[tuple[int, i
     stretches: list[tuple[int, int]] = []
     for i in failing:
         between = columns[stretches[-1][1] + 1 : i] if stretches else []
-        if stretches and all(c.status in ("not swept", "due") for c in between):
+        gaps = ("not swept", "due") if requirement == NOT_STARTED else ("not swept", "due", "not started")
+        if stretches and all(c.status in gaps for c in between):
             stretches[-1] = (stretches[-1][0], i)
         else:
             stretches.append((i, i))
