@@ -51,7 +51,7 @@ BAD_VALUES: list[tuple[list[str], str]] = [
         "'python@2.17.0..2.15.0': 2.17.0 comes after 2.15.0",
     ),
     (["server", "--through-sdk", "python@2.15..2.17"], "a range is NAME@FIRST..LAST of final releases"),
-    (["server", "--through-sdk", "java@2.40.0.."], "anthropic-java 2.40.0 cannot be gated"),
+    (["server", "--through-sdk", "java@2.39.0.."], "anthropic-java 2.39.0 cannot be gated"),
     (["client", "--harness", "x", "--examples", "-1"], "argument --examples: must be at least 0"),
     (["client", "--harness", "x", "--examples", "many"], "argument --examples"),
     (["client", "--harness", "x", "--timeout", "0"], "argument --timeout: must be more than 0"),

@@ -41,7 +41,7 @@ def expand(*texts: str, flag: str = "--through-sdk") -> list[str]:
         ("python@2.16.0..", ["2.16.0", "2.17.0"]),
         ("python@..1.0.0", ["0.109.0", "1.0.0"]),  # an open start: the oldest release the harness gates
         ("python@1.0.0..1.0.0", ["1.0.0"]),
-        ("java@..3.17.0", ["3.0.0", "3.14.0", "3.17.0"]),  # not 2.x: the shipped harness is for 3.0.0 on
+        ("java@..3.0.0", ["2.40.0", "2.75.0", "3.0.0"]),  # the shipped harness is for 2.40.0 on
         ("go@2.6.0..v2.14.0", ["v2.6.0", "v2.14.0"]),  # Go's v, or not, as one release takes it
     ],
 )
@@ -60,7 +60,7 @@ def test_a_range_says_how_many_releases_it_holds_before_anything_starts() -> Non
     said: list[str] = []
     parse_sdks(["java@..3.17.0", "python@2.16.0"], flag="--sdk", served=served, note=said.append)
     assert said == [
-        "java@..3.17.0: 3 releases of com.anthropic:anthropic-java (3.0.0, 3.14.0, 3.17.0);"
+        "java@..3.17.0: 5 releases of com.anthropic:anthropic-java (2.40.0, 2.75.0, 3.0.0, 3.14.0, 3.17.0);"
         " one not yet in the cache is installed on first use"
     ]
     many = {"python": [f"2.{i}.0" for i in range(20)]}
@@ -93,8 +93,8 @@ def test_a_folder_is_not_a_range() -> None:
         ("python@2.15.0...2.17.0", "a range is NAME@FIRST..LAST"),
         ("python@2.15.0rc1..", "a range is NAME@FIRST..LAST"),  # final releases only
         ("python@0.100.0..2.17.0", "anthropic 0.100.0 cannot be gated: deployments.run appeared in 0.109.0"),
-        ("java@2.40.0..2.75.0", "anthropic-java 2.40.0 cannot be gated"),
-        ("go@..v2.5.0", "anthropic-sdk-go/v2 v2.5.0 cannot be gated"),
+        ("java@2.39.0..2.75.0", "anthropic-java 2.39.0 cannot be gated: deployments().run() appeared in"),
+        ("go@v1.49.0..v2.5.0", "v1.49.0 cannot be gated: Deployments.Run appeared in v1.50.0"),
         ("cobol@1.0.0..", "--through-sdk 'cobol@1.0.0..': the shipped harnesses are"),
     ],
 )
