@@ -92,6 +92,7 @@ MAX_BODY = 32 * 1024 * 1024  # the API's own request limit (32 MB): past it, 413
 _DRAIN_LIMIT = 4 * MAX_BODY
 # RunQuery's name -> the query parameter the SDKs send (`created_at[gt]=...`).
 _CREATED_AT_FILTERS = {f"created_at_{op}": f"created_at[{op}]" for op in ("gt", "gte", "lt", "lte")}
+_TRIGGER_TYPES = ("schedule", "manual")  # the listing filter's enum (spec/openapi.yaml)
 _CURSOR_TAG = b"drun-page:"
 # The webhook events' ids for a deployment in no workspace of the scenario (one provisioned).
 _NO_WORKSPACE, _NO_ORGANIZATION = "wrkspc_drun_reference", "org_drun_reference"
@@ -379,7 +380,7 @@ class _Api:
         query = RunQuery(
             deployment_id=None if deployment_id is None else _bounded("deployment_id", deployment_id),
             has_error=_boolean(params, "has_error"),
-            trigger_type=params.get("trigger_type"),
+            trigger_type=_trigger_type(params),
             before_seq=before_seq,
             limit=_limit(params),
             **{name: _instant(params, wire) for name, wire in _CREATED_AT_FILTERS.items()},
@@ -417,6 +418,13 @@ def _boolean(params: QueryParams, name: str) -> bool | None:
     if value not in ("true", "false"):
         raise _ApiError(400, f"{name}: expected true or false, got {value[:40]!r}.")
     return bool(value == "true")
+
+
+def _trigger_type(params: QueryParams) -> str | None:
+    value = params.get("trigger_type")
+    if value is not None and value not in _TRIGGER_TYPES:
+        raise _ApiError(400, f"trigger_type: expected schedule or manual, got {value[:40]!r}.")
+    return value
 
 
 def _limit(params: QueryParams) -> int:
