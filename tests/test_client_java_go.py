@@ -60,7 +60,7 @@ def test_the_java_sdk_fails_only_what_its_expectations_list(release: str) -> Non
 def test_the_java_version_finding_shrinks_to_a_version_just_past_int() -> None:
     # Without its expectations: a known failure is not shrunk, a new one is.
     result = gate(
-        "java", examples=30, coverage=False, shrink_calls=300, shrink_seconds=60.0, expectations=False
+        "java", examples=100, coverage=False, shrink_calls=300, shrink_seconds=60.0, expectations=False
     )
     int64 = next(r for r in result.requirements if r.id == "client.parse.int64")
     assert int64.status == "failed" and int64.counterexample is not None
