@@ -225,6 +225,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "listing.filter.holds",
         _no_fault,
         listing_query=_has_error_dropped,
+        also=frozenset({"listing.filter.invalid-400"}),  # has_error=maybe is dropped too
     ),
     Mutant(
         "filter-drops-its-matches", "listing.walk.no-skip", _no_fault, listing_query=_emptied_under_has_error
@@ -328,4 +329,21 @@ def _cursor_text(cursor: str) -> bytes | None:
 MUTANTS = (
     *MUTANTS,
     Mutant("tampered-cursor-500", "http.no-server-error", _tampered_cursor_500),
+)
+
+
+def _unknown_trigger_type_ignored(query: dict[str, str]) -> None:
+    """It reads a `trigger_type` it does not know as no filter: every run is listed."""
+    if query.get("trigger_type") not in (None, "schedule", "manual"):
+        del query["trigger_type"]
+
+
+MUTANTS = (
+    *MUTANTS,
+    Mutant(
+        "unknown-trigger-type-lists-all",
+        "listing.filter.invalid-400",
+        _no_fault,
+        listing_query=_unknown_trigger_type_ignored,
+    ),
 )

@@ -89,6 +89,17 @@ def check_limit_above_maximum_refused(walk: ListingWalk) -> list[Found] | None:
     return [("", f"Received: {got} for limit={walk.limit} / Expected: 400 invalid_request_error")]
 
 
+@rule("listing.filter.invalid-400")
+def check_invalid_filter_refused(walk: ListingWalk) -> list[Found] | None:
+    if not walk.invalid_filters or not walk.followed or _not_about_the_query(walk.followed[0]):
+        return None
+    first = walk.followed[0]
+    if first.status == 400 and _error_type(first) == "invalid_request_error":
+        return []
+    got = f"{first.status} {_error_type(first) or ''}".strip()
+    return [("", f"Received: {got} for {_query(walk)} / Expected: 400 invalid_request_error")]
+
+
 def _slot(run: dict[str, Any]) -> tuple[str, tuple[int, bool, str]] | None:
     """(deployment id, the scheduled instant) of a scheduled run, None for any other."""
     trigger = run.get("trigger_context")

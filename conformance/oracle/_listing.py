@@ -55,7 +55,8 @@ class ListingWalk:
     answered before the walk began that match the filters, so the walk must list them all;
     `answered` the records the walker saw answered, by run id, that a run listed must equal.
     `deployment_known` what the walker knows of the `deployment_id` filter (False: made up to
-    be unknown, as `Exchange.deployment_known`).
+    be unknown, as `Exchange.deployment_known`); `invalid_filters` the filters sent with a value
+    outside their domain on purpose (a `trigger_type` no run has).
     """
 
     filters: Mapping[str, str]
@@ -64,6 +65,7 @@ class ListingWalk:
     known_ids: frozenset[str] = frozenset()
     answered: Mapping[str, Any] = field(default_factory=dict)
     deployment_known: bool | None = None
+    invalid_filters: frozenset[str] = frozenset()  # sent outside their domain on purpose
 
     @property
     def followed(self) -> tuple[ListingPage, ...]:
@@ -222,7 +224,7 @@ def _mismatch(run: dict[str, Any], name: str, wanted: str) -> str | None:
 
 @rule("listing.filter.holds")
 def check_filters_hold(walk: ListingWalk) -> list[Found] | None:
-    if not walk.filters:
+    if not walk.filters or walk.invalid_filters:  # no run can match a value outside the domain
         return None
     runs = list(walk.listed())
     if not runs:

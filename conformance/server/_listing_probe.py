@@ -46,6 +46,7 @@ LISTING_REQUIREMENTS = (
     "listing.filter.holds",
     "listing.cursor.invalid-400",
     "listing.cursor.issued-accepted",
+    "listing.filter.invalid-400",
     "listing.session_id.distinct",
     "listing.unknown-deployment.empty",
     "listing.limit.default",
@@ -58,6 +59,8 @@ _MAX_PAGES = 6  # and stops here (a live account lists others' runs too): no-ski
 _MAX_LIMIT = 1000  # the largest page the SDKs may ask for
 _SHORT_WALK = 3  # pages of a walk without a limit of its own: enough to cross a page boundary
 _SCHEDULED_LIMIT = 5
+# A value outside each filter's domain (the page's enum, a boolean): refused, never read as "all".
+_INVALID_FILTERS = {"trigger_type": "drun-not-a-trigger", "has_error": "maybe"}
 # A target that answers these to a well-formed listing request serves no listing (no route,
 # or not this method on it); any other answer comes from a listing, judged as one.
 _NO_ROUTE = frozenset({404, 405, 501})
@@ -111,6 +114,8 @@ def listing_walks(get: Get, runs: Runs, answered: Mapping[str, Any]) -> Iterator
     yield _walk(get, {}, 0, {}, {}, most_pages=1)
     yield _walk(get, {"trigger_type": "schedule"}, None, {}, {}, most_pages=_SHORT_WALK)
     yield _walk(get, {}, _MAX_LIMIT + 1, {}, {}, most_pages=1)
+    for name, value in _INVALID_FILTERS.items():  # one a walk: a server may check only some
+        yield _walk(get, {name: value}, None, {}, {}, most_pages=1, invalid=frozenset({name}))
 
 
 def tampered_cursors(issued: str) -> list[str]:
@@ -144,6 +149,7 @@ def _walk(
     *,
     most_pages: int = _MAX_PAGES,
     deployment_known: bool | None = None,
+    invalid: frozenset[str] = frozenset(),
 ) -> ListingWalk:
     """The pages of one query (`limit` None: left out); `known` the runs whose answers the runner
     trusts, those of them that match the filters must be listed."""
@@ -164,7 +170,15 @@ def _walk(
     must = frozenset(rid for rid, run in known.items() if run_matches(run, dict(filters)))
     listed = {run.get("id") for page in pages for run in page.runs}
     seen = {rid: answered[rid] for rid in listed if isinstance(rid, str) and rid in answered}
-    return ListingWalk(dict(filters), limit, tuple(pages), must, seen, deployment_known=deployment_known)
+    return ListingWalk(
+        dict(filters),
+        limit,
+        tuple(pages),
+        must,
+        seen,
+        deployment_known=deployment_known,
+        invalid_filters=invalid,
+    )
 
 
 def walk_example(walk: ListingWalk, base_url: str) -> Counterexample:
