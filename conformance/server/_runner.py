@@ -37,7 +37,7 @@ from urllib.parse import quote, unquote
 
 from drun_conformance import spec
 from drun_conformance._secrets import CREDENTIAL_HEADERS, Redactor
-from drun_conformance.oracle import Delivery, Exchange, ListingWalk, Oracle, parse_body
+from drun_conformance.oracle import Delivery, Evaluation, Exchange, ListingWalk, Oracle, parse_body
 from drun_conformance.results import Counterexample, Interrupted, TargetResult, TargetTally
 
 from ._credentials import credential_probes, secrets_of
@@ -290,12 +290,7 @@ class _ServerRun:
         yield partial(self._read_unknown_run, UNKNOWN_RUN_ID)
 
     def _read_unknown_run(self, run_id: str) -> None:
-        path = f"/v1/deployment_runs/{quote(run_id, safe='')}"
-        got = self._send("GET", path, self._headers(), deployment_id="", run_known=False)
-        if got is not None:
-            body = parse_body(got.body)
-            evaluation = self.oracle.judge_read_back(got, body, original=None)
-            self.tally.record(evaluation, exchange_example(self.base_url, self._last_sent(), got, body))
+        self._read_run(run_id, None, run_known=False)
 
     # --- one request ------------------------------------------------------------------
 
@@ -352,19 +347,29 @@ class _ServerRun:
             self.answers.keep(self.prober.sent, self._last_sent(), got)
         self._judge_run_now(got, self._last_sent(), scrub)
 
-    def _get(self, path: str) -> Exchange | None:
-        return self._send("GET", path, self._headers(), deployment_id="")
+    def _get(self, path: str, *, run_known: bool | None = None) -> Exchange | None:
+        return self._send("GET", path, self._headers(), deployment_id="", run_known=run_known)
+
+    def _read_run(
+        self, run_id: str, original: dict[str, Any] | None, *, run_known: bool | None = None
+    ) -> tuple[Exchange, Any, Evaluation] | None:
+        """`GET /v1/deployment_runs/{run_id}`, judged as a read-back of `original` and tallied."""
+        back = self._get(f"/v1/deployment_runs/{quote(run_id, safe='')}", run_known=run_known)
+        if back is None:
+            return None
+        body = parse_body(back.body)
+        served_before = run_id in self.served
+        evaluation = self.oracle.judge_read_back(back, body, original=original, served_before=served_before)
+        self.tally.record(evaluation, exchange_example(self.base_url, self._last_sent(), back, body))
+        return back, body, evaluation
 
     def _judged_read_back(self, deployment_id: str, run: dict[str, Any]) -> Exchange | None:
         """`run` read back by its id, judged against the record first answered; the first record
         served back is the one the listing must show (and, for its filters, the one stored)."""
-        back = self._get(f"/v1/deployment_runs/{quote(str(run['id']), safe='')}")
-        if back is None:
+        read = self._read_run(str(run["id"]), run)
+        if read is None:
             return None
-        body = parse_body(back.body)
-        served_before = run["id"] in self.served
-        evaluation = self.oracle.judge_read_back(back, body, original=run, served_before=served_before)
-        self.tally.record(evaluation, exchange_example(self.base_url, self._last_sent(), back, body))
+        back, body, evaluation = read
         if not 200 <= back.status < 300:
             return back
         self.served.add(run["id"])
