@@ -13,11 +13,11 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from ._call import ClientCall, ClientCase, RecordedRequest
 from ._case import Found, show
-from ._client_request import REQUEST
+from ._client_request import REQUEST, one_segment, request_of
 from ._rfc3339 import parse_rfc3339
 
 __all__ = ["FILTERS", "listed_calls", "walk_items"]
@@ -38,23 +38,13 @@ FILTERS = (
 )
 
 
-def _first(case: ClientCase, operation: str) -> RecordedRequest | None:
-    call = case.call
-    return call.first_request if call.operation == operation else None
-
-
 @check("client.retrieve.path")
 def check_retrieve_path(case: ClientCase) -> list[Found] | None:
-    request = _first(case, "retrieve")
+    request = request_of(case, "retrieve")
     if request is None:
         return None
     wanted = case.call.deployment_id
-    match = _RETRIEVE_PATH.match(request.path)
-    try:
-        decoded = unquote(match[1], errors="strict") if match else None
-    except UnicodeDecodeError:
-        decoded = None
-    if request.method == "GET" and decoded == wanted:
+    if request.method == "GET" and one_segment(_RETRIEVE_PATH, request.path) == wanted:
         return []
     expected = f"GET /v1/deployment_runs/{quote(wanted, safe='')}"
     return [
@@ -115,7 +105,7 @@ def _filter_problems(request: RecordedRequest, filters: Mapping[str, Any]) -> li
 
 @check("client.list.query")
 def check_list_query(case: ClientCase) -> list[Found] | None:
-    request = _first(case, "list")
+    request = request_of(case, "list")
     if request is None:
         return None
     filters = case.call.filters
@@ -151,7 +141,7 @@ def _ended(call: ClientCall) -> bool:
 
 @check("client.list.cursor")
 def check_list_cursor(case: ClientCase) -> list[Found] | None:
-    call, first = case.call, _first(case, "list")
+    call, first = case.call, request_of(case, "list")
     if first is None:
         return None
     filters = {name: values for name, values in (_query(first) or {}).items() if name in FILTERS}

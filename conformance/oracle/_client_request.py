@@ -13,7 +13,7 @@ from ._call import ClientCase, RecordedRequest
 from ._case import Found, show
 from ._registry import Registry
 
-__all__ = ["REQUEST"]
+__all__ = ["REQUEST", "one_segment", "request_of"]
 
 REQUEST = Registry[ClientCase]()
 check = REQUEST.register
@@ -25,14 +25,24 @@ def _request(case: ClientCase) -> RecordedRequest | None:
     return case.call.first_request
 
 
-def _run_request(case: ClientCase) -> RecordedRequest | None:
-    """The request of a Run Deployment Now call (retrieve and list have checks of their own)."""
-    return case.call.first_request if case.call.operation == "run" else None
+def request_of(case: ClientCase, operation: str) -> RecordedRequest | None:
+    """The first request of a call of `operation` (run, retrieve, list), None for another's."""
+    return case.call.first_request if case.call.operation == operation else None
+
+
+def one_segment(pattern: re.Pattern[str], path: str) -> str | None:
+    """The path segment `pattern` captures, percent-decoded; None when the path does not match
+    or the segment is not UTF-8."""
+    match = pattern.match(path)
+    try:
+        return unquote(match[1], errors="strict") if match else None
+    except UnicodeDecodeError:
+        return None
 
 
 @check("client.request.method")
 def check_method(case: ClientCase) -> list[Found] | None:
-    request = _run_request(case)
+    request = request_of(case, "run")  # retrieve and list have checks of their own
     if request is None:
         return None
     if request.method == "POST":
@@ -42,16 +52,11 @@ def check_method(case: ClientCase) -> list[Found] | None:
 
 @check("client.request.path")
 def check_path(case: ClientCase) -> list[Found] | None:
-    request = _run_request(case)
+    request = request_of(case, "run")  # retrieve and list have checks of their own
     if request is None:
         return None
     wanted = case.call.deployment_id
-    match = _RUN_PATH.match(request.path)
-    try:
-        decoded = unquote(match[1], errors="strict") if match else None
-    except UnicodeDecodeError:
-        decoded = None
-    if decoded == wanted:
+    if one_segment(_RUN_PATH, request.path) == wanted:
         return []
     expected = f"/v1/deployments/{quote(wanted, safe='')}/run"
     return [
