@@ -48,6 +48,7 @@ __all__ = [
     "Source",
     "Structure",
     "load_catalog",
+    "load_openapi",
     "load_requirements",
     "load_schema",
     "load_webhook_schema",
@@ -75,6 +76,16 @@ def load_webhook_schema() -> dict[str, _Any]:
     """The webhook event's JSON Schema (2020-12): the family's events, as the official SDKs model them."""
     schema: dict[str, _Any] = _json.loads(WEBHOOK_SCHEMA_PATH.read_text(encoding="utf-8"))
     return schema
+
+
+@_cache
+def load_openapi() -> dict[str, _Any]:
+    """`openapi.yaml` as data (run, retrieve and list); shared, so read it, never change it."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ten times faster where it is built
+    document: dict[str, _Any] = yaml.load(OPENAPI_PATH.read_text(encoding="utf-8"), Loader=loader)
+    return document
 
 
 @_cache

@@ -13,8 +13,8 @@ of branches must provably exclude each other (a const tag, types, or a required 
 whose schemas cannot meet); a discriminated union is. An overlapping `oneOf` is outside the
 subset and raises InvalidArgument rather than generate something the schema rejects.
 Each alternative then compiles to composed strategies (`fixed_dictionaries` for objects,
-`sampled_from` for enums, `integers` within bounds, ...); unknown fields are added to every
-object the schema leaves open.
+`sampled_from` for enums, `integers` within bounds, ...); unknown fields are added to the
+objects the schema leaves open.
 
 Supported keywords: type (incl. lists), const, enum, properties, required,
 additionalProperties (true/false), oneOf, anyOf, allOf, not (of a type), $ref (local JSON
@@ -176,8 +176,8 @@ def from_schema(
     - `strings` maps a JSON Pointer into the instance to the strategy for the string
       values found there (for realistic ids: `{"/id": ...}`); other free strings are
       printable ASCII, and `date-time` strings are ordinary RFC 3339 timestamps.
-    - `extra_fields`: add zero to two unknown fields (names the schema does not use at that
-      level, any JSON value) to every object the schema leaves open.
+    - `extra_fields`: add one or two unknown fields (names the schema does not use at that
+      level, any JSON value) to about half of the objects the schema leaves open.
 
     The strategy is compiled once per distinct (schema, strings, extra_fields) and cached:
     calling again returns the same object, and nothing is rebuilt per draw.

@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-import yaml
-
 from drun_conformance import spec
 from drun_conformance.spec import Requirement, Structure
 
@@ -48,7 +46,7 @@ def _variants(checks: list[Structure], path: tuple[str, ...]) -> tuple[str, ...]
 def contract() -> Contract:
     catalog = spec.load_catalog()
     schema = spec.load_schema()
-    openapi = yaml.safe_load(spec.OPENAPI_PATH.read_text(encoding="utf-8"))
+    openapi = spec.load_openapi()
     of_runs = [r for r in catalog if r.side != "webhook"]  # webhook events are webhook_events()'s
     checks = [r.structure for r in of_runs if r.structure is not None]
     beta_items = openapi["components"]["parameters"]["AnthropicBeta"]["schema"]["items"]

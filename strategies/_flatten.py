@@ -108,6 +108,13 @@ def json_type(value: Any) -> str:
     raise Unsupported(f"{value!r} is not a JSON value")
 
 
+def _intersected(schema: Any) -> tuple[Any, ...]:
+    """The schema objects whose conjunction `schema` is: an `allOf` alone names its parts."""
+    if isinstance(schema, dict) and len(schema) == 1 and isinstance(schema.get("allOf"), list):
+        return tuple(schema["allOf"])
+    return (schema,)
+
+
 def admits(types: frozenset[str], kind: str) -> bool:
     return kind in types or (kind == "integer" and "number" in types)
 
@@ -147,6 +154,9 @@ class Flattener:
     def __init__(self, root: Any) -> None:
         self.root = root
         self._refs: list[str] = []  # $refs being expanded, to refuse recursion
+        # alternatives already found, by the identity of the schema objects (kept alive here):
+        # a oneOf's branches are met pairwise, so one $def is flattened hundreds of times
+        self._flattened: dict[tuple[int, ...], tuple[tuple[Any, ...], tuple[Flat, ...]]] = {}
 
     # -- references --
 
@@ -166,6 +176,14 @@ class Flattener:
 
     def alternatives(self, schema: Any, where: str) -> list[Flat]:
         """The flat alternatives whose union is `schema` (none: it accepts nothing)."""
+        parts = _intersected(schema)
+        key = tuple(map(id, parts))
+        known = self._flattened.get(key)
+        if known is None:
+            known = self._flattened[key] = (parts, tuple(self._expand(schema, where)))
+        return list(known[1])
+
+    def _expand(self, schema: Any, where: str) -> list[Flat]:
         if schema is True:
             return [Flat()]
         if schema is False:

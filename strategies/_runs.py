@@ -77,8 +77,8 @@ def runs(
     (fair bits pick a union's branch; Hypothesis's mutator then repeats a draw's type in its
     variants, so 600 examples miss one type now and then: ask for one with `error_type`),
     both trigger contexts, the null member of the outcome pair present as null (the SDKs
-    require both keys), and (unless `extra_fields=False`) unknown extra fields at every object
-    level. Strings are printable
+    require both keys), and (unless `extra_fields=False`) unknown extra fields in about half
+    of the objects. Strings are printable
     ASCII and timestamps ordinary, so no EDGE class is hit: the rare kinds are edge_runs()'s.
     A schedule trigger is a SHOULD finding for Run Deployment Now and its `scheduled_at` may
     fall after `created_at` (another SHOULD); nothing else is.

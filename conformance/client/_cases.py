@@ -365,11 +365,13 @@ def family_cases() -> st.SearchStrategy[FamilyCase]:
         # Walking on past an empty page that has a cursor is in no contract: such pages are not served.
         lambda s: [max(n, 1) for n in s[:-1]] + s[-1:]
     )
-    walks = st.builds(
-        _walk,
-        sizes,
-        st.lists(runs(extra_fields=False), min_size=6, max_size=6),
-        st.lists(st.sampled_from(_CURSORS), min_size=1, max_size=2),
+    walks = sizes.flatmap(  # as many runs as the pages hold: each run is some 25 draws
+        lambda s: st.builds(
+            _walk,
+            st.just(s),
+            st.lists(runs(extra_fields=False), min_size=sum(s), max_size=sum(s)),
+            st.lists(st.sampled_from(_CURSORS), min_size=1, max_size=2),
+        )
     )
     listed = st.builds(lambda f, w: ListCase(f, w), filters, walks)
     return st.one_of(retrieved, listed)
