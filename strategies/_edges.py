@@ -244,9 +244,9 @@ def edge_runs(*, classes: Collection[str] | None = None) -> st.SearchStrategy[Ed
     (which unpacks as `(payload, edge_class)`).
 
     Each example is a runs() payload with one rare value put in, of one class of
-    `EDGE_CLASSES` (all of them unless `classes` narrows it):
+    `EDGE_CLASSES` (all of them unless `classes` narrows it), and rare in that way only:
 
-    - timestamps: a leap second `23:59:60` (in "Z", "-00:00" or any offset), 7 to 15
+    - timestamps: a leap second `23:59:60` (in "Z" or any offset up to ±18:00), 7 to 15
       fractional digits, lowercase `t`/`z`, `-00:00`, offsets up to ±23:59, years 0001 and
       9999, 29 February;
     - `agent.version` at 0, 1, 2^31 - 1, 2^31, 2^53 - 1, 2^53, 2^53 + 1, 2^63 - 1, -2^63, -1;
