@@ -137,9 +137,12 @@ def _under(pointer: str, where: str) -> bool:
 
 
 def _unknown_tag(case: ClientCase, served: dict[str, Any], member: str) -> bool:
+    """Whether `member` is a union (error, trigger_context) whose served tag is none of its variants:
+    `agent` has a `type` too, but no variants to be unknown among."""
     node = served.get(member)
     tag = node.get("type") if isinstance(node, dict) else None
-    return isinstance(tag, str) and tag not in case.facts.variants.get((member, "type"), ())
+    variants = case.facts.variants.get((member, "type"))
+    return bool(variants) and isinstance(tag, str) and tag not in (variants or ())
 
 
 def _has_unknown_fields(case: ClientCase, served: dict[str, Any], known: frozenset[tuple[str, ...]]) -> bool:
