@@ -91,6 +91,7 @@ CLIENT_MUTANTS: tuple[ClientMutant, ...] = (
     ClientMutant("version-int32", "client.parse.int64"),
     ClientMutant("crash-on-unknown-error-type", "client.parse.unknown-error-type"),
     ClientMutant("crash-on-unknown-fields", "client.parse.unknown-fields"),
+    ClientMutant("crash-on-unknown-fields-in-errors", "client.parse.unknown-fields"),
     ClientMutant(
         "crash-on-failed-runs",
         "client.parse.ok",

@@ -130,3 +130,12 @@ def test_a_candidate_better_than_its_baseline_passes_and_says_so() -> None:
     assert result.gate == "passed" and failed(result, "MUST", "SHOULD", "EDGE") == set()
     said = " ".join(result.notes)
     assert "better than the baseline" in said and "version 2^53 + 1" in said, result.notes
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["crash-on-unknown-fields", "crash-on-unknown-fields-in-errors"])
+def test_the_coverage_cases_alone_find_unknown_fields_refused_at_any_level(name: str) -> None:
+    """Whatever the draw holds (unknown fields come in about half the objects), the hand-made
+    cases put one at every level: at the run's, its agent's and trigger's, and its error's."""
+    mutant = next(m for m in CLIENT_MUTANTS if m.name == name)
+    assert mutant.requirement in failed(gate(mutant.command, examples=0), "MUST")

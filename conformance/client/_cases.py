@@ -195,6 +195,15 @@ def coverage_cases() -> list[GateCase]:
             metadata={"nested": [1, "two", None]},
         ),
         _run(
+            "an unknown field in a run error",
+            session_id=None,
+            error={
+                "type": "vault_archived_error",
+                "message": "The vault was archived.",
+                "help_url": "https://example.com/vaults",
+            },
+        ),
+        _run(
             "an unknown trigger type",
             "edge.variant.unknown-trigger-type",
             trigger_context={"type": "webhook"},

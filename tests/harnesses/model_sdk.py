@@ -141,6 +141,8 @@ def read_run(run: dict[str, Any]) -> dict[str, Any]:
         raise Refused(f"unknown trigger type {trigger.get('type')!r}")
     if FAULT == "crash-on-unknown-fields" and _unknown_fields(run):
         raise Refused("unexpected field")
+    if FAULT == "crash-on-unknown-fields-in-errors" and _unknown_fields(error, ("error",)):
+        raise Refused("unexpected field in the run error")
     if FAULT == "crash-on-failed-runs" and error:
         raise Refused("a run with an error")
     for text in _timestamps(run):
