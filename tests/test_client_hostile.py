@@ -21,7 +21,7 @@ OUR_FRAME = re.compile(r'File "[^"]*/(conformance|reports|strategies|spec|drun_c
 # mode -> (exit status, what the client.harness.protocol finding says)
 HOSTILE = {
     "crash": (3, "the harness exited with status 1 during start"),
-    "exit-mid-run": (1, "the harness exited with status 0 during run"),
+    "exit-mid-run": (1, "the harness exited with status 0 during "),  # whichever call is its third
     "out-of-order": (1, "the harness answered seq "),
     "huge-line": (1, f"the harness wrote a line longer than {MAX_LINE} bytes"),
     "endless": (1, "the harness answered run with a line that is not JSON"),
