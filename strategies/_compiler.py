@@ -60,7 +60,7 @@ class _Compiler(Flattener):
         parts = [self._compile_flat(flat, pointer) for flat in alternatives]
         if not parts:
             return st.nothing()
-        return parts[0] if len(parts) == 1 else _values.evenly(parts).flatmap(lambda part: part)
+        return parts[0] if len(parts) == 1 else _values.one_of_evenly(parts)
 
     def _compile_flat(self, flat: Flat, pointer: str) -> st.SearchStrategy[Any]:
         if flat.enum is not None:

@@ -22,6 +22,7 @@ __all__ = [
     "extra_keys",
     "json_values",
     "messages",
+    "one_of_evenly",
     "plain_text",
     "prefixed_ids",
     "to_base62",
@@ -117,7 +118,7 @@ def extra_fields(known: frozenset[str]) -> st.SearchStrategy[dict[str, Any]]:
     some = st.dictionaries(
         extra_keys().filter(lambda key: key not in known), json_values(), min_size=1, max_size=2
     )
-    return evenly([st.just({}), some]).flatmap(lambda fields: fields)
+    return one_of_evenly([st.just({}), some])
 
 
 T = TypeVar("T")
@@ -129,6 +130,11 @@ def evenly(values: Sequence[T]) -> st.SearchStrategy[T]:
     a third of the draws); fair bits do not (past a power of two, a few values come twice as often)."""
     bits = (len(values) - 1).bit_length()
     return st.tuples(*[st.booleans()] * bits).map(lambda flags: values[_number(flags) % len(values)])
+
+
+def one_of_evenly(parts: Sequence[st.SearchStrategy[T]]) -> st.SearchStrategy[T]:
+    """A value of one of `parts`, each part about as often (see `evenly`); shrinks towards the first."""
+    return evenly(parts).flatmap(lambda part: part)
 
 
 def _number(flags: tuple[bool, ...]) -> int:

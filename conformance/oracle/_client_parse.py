@@ -141,8 +141,8 @@ def _unknown_tag(case: ClientCase, served: dict[str, Any], member: str) -> bool:
     `agent` has a `type` too, but no variants to be unknown among."""
     node = served.get(member)
     tag = node.get("type") if isinstance(node, dict) else None
-    variants = case.facts.variants.get((member, "type"))
-    return bool(variants) and isinstance(tag, str) and tag not in (variants or ())
+    variants = case.facts.variants.get((member, "type"), ())
+    return bool(variants) and isinstance(tag, str) and tag not in variants
 
 
 def _has_unknown_fields(case: ClientCase, served: dict[str, Any], known: frozenset[tuple[str, ...]]) -> bool:
