@@ -16,19 +16,12 @@ from drun_conformance.client._protocol import ProtocolBug, check_command, respon
 from drun_conformance.oracle import ClientCall, Oracle, RecordedRequest
 from drun_conformance.oracle._client_family import listed_calls
 
+from .conftest import VALID_RUN
+
 ORACLE = Oracle.default()
 KEY = "drun-gate-test-key"
 HEADERS = {"x-api-key": KEY, "anthropic-version": "2023-06-01", "anthropic-beta": "managed-agents-2026-04-01"}
-RUN = {
-    "id": "drun_1",
-    "agent": {"id": "agent_1", "type": "agent", "version": 3},
-    "created_at": "2026-11-27T18:11:19.117456Z",
-    "deployment_id": "depl_1",
-    "error": None,
-    "session_id": "sesn_1",
-    "trigger_context": {"type": "manual"},
-    "type": "deployment_run",
-}
+RUN = {**VALID_RUN, "id": "drun_1", "deployment_id": "depl_1"}
 FAMILY = {"client.retrieve.path", "client.list.query", "client.list.cursor", "client.list.items"}
 
 

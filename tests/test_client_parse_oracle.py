@@ -12,16 +12,13 @@ import pytest
 
 from drun_conformance.oracle import ClientCall, Oracle, RecordedRequest
 
+from .conftest import VALID_RUN
+
 ORACLE = Oracle.default()
-RUN: dict[str, Any] = {
-    "id": "drun_011CZkYqphY8vELVzwCUpqiQ",
-    "agent": {"id": "agent_011CZkYqphY8vELVzwCUpqiQ", "type": "agent", "version": 3},
-    "created_at": "2026-11-27T18:11:19.117456Z",
-    "deployment_id": "depl_011CZkYqphY8vELVzwCUpqiQ",
+RUN = {
+    **VALID_RUN,
     "error": {"type": "vault_archived_error", "message": "The deployment's vault was archived."},
     "session_id": None,
-    "trigger_context": {"type": "manual"},
-    "type": "deployment_run",
 }
 REQUEST = RecordedRequest(
     "POST",

@@ -30,6 +30,7 @@ from drun_conformance.server.reference import serve_in_thread
 
 from . import _local_sdk as local
 from .client_mutants import MODEL_SDK, misbehaving_command
+from .conftest import VALID_RUN
 
 REQUIRED = os.environ.get("DRUN_REQUIRE_SDKS") == "1"
 Answer = dict[str, Any]
@@ -101,17 +102,7 @@ def test_a_malformed_types_or_exception_is_a_protocol_error(answer: Answer, word
 
 
 def _run(**changes: Any) -> dict[str, Any]:
-    run = {
-        "id": "drun_011CZkYqphY8vELVzwCUpqiQ",
-        "agent": {"id": "agent_011CZkYqphY8vELVzwCUpqiQ", "type": "agent", "version": 3},
-        "created_at": "2026-11-27T18:11:19.117456Z",
-        "deployment_id": "depl_011CZkYqphY8vELVzwCUpqiQ",
-        "error": None,
-        "session_id": "sesn_011CZkYqphY8vELVzwCUpqiQ",
-        "trigger_context": {"type": "manual"},
-        "type": "deployment_run",
-    }
-    return {**run, **changes}
+    return {**VALID_RUN, **changes}
 
 
 def _failed(error_type: str) -> dict[str, Any]:
