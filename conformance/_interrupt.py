@@ -1,14 +1,20 @@
 """Ctrl-C and SIGTERM stop a check even when the KeyboardInterrupt they raise is lost: Python
 drops one raised inside a finalizer or a garbage-collector callback. The request is also
-remembered, and the runners look for it before each request and each SDK call."""
+remembered, and the runners look for it before each request and each SDK call; the dropped
+exception is not printed (Python would show its traceback on stderr)."""
 
 from __future__ import annotations
 
 import signal
+import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sys import UnraisableHookArgs
 
 __all__ = ["raise_if_interrupted", "stopping_on_signals"]
 
@@ -26,6 +32,18 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _quiet_about_dropped_interrupts(
+    previous: Callable[[UnraisableHookArgs], object],
+) -> Callable[[UnraisableHookArgs], None]:
+    """sys.unraisablehook that passes on all but our own KeyboardInterrupt, remembered already."""
+
+    def hook(unraisable: UnraisableHookArgs) -> None:
+        if not (_requested.is_set() and isinstance(unraisable.exc_value, KeyboardInterrupt)):
+            previous(unraisable)
+
+    return hook
+
+
 @contextmanager
 def stopping_on_signals(
     signals: Sequence[signal.Signals] = (signal.SIGINT, signal.SIGTERM),
@@ -35,10 +53,13 @@ def stopping_on_signals(
         yield
         return
     _requested.clear()
+    unraisable_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_about_dropped_interrupts(unraisable_hook)
     previous = {signum: signal.signal(signum, _interrupt) for signum in signals}
     try:
         yield
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        sys.unraisablehook = unraisable_hook
         _requested.clear()

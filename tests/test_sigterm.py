@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -111,3 +112,31 @@ def test_an_interrupt_whose_exception_was_dropped_still_stops_the_check() -> Non
             check_server(ServerOptions(seed=1, deployment_ids=("depl_ok",)))
     assert stopped.value.result.notes[-1] == "interrupted" and stopped.value.result.requests == 0
     check_server(ServerOptions(seed=1, max_requests=3))  # once out of it, nothing is left pending
+
+
+_SIGTERM_IN_A_GC_CALLBACK = """
+import gc, os, signal, sys, time
+from drun_conformance._interrupt import raise_if_interrupted, stopping_on_signals
+
+def callback(phase, info):  # as Hypothesis's gc timer is: SIGTERM lands while it runs
+    if phase == "start":
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.5)
+
+with stopping_on_signals():
+    gc.callbacks.append(callback)
+    gc.collect()
+    gc.callbacks.remove(callback)
+    try:
+        raise_if_interrupted()
+    except KeyboardInterrupt:
+        sys.exit(4)
+"""
+
+
+def test_an_interrupt_dropped_in_a_gc_callback_prints_no_traceback() -> None:
+    """Python prints an exception a gc callback raises ("Exception ignored in", a traceback): the
+    user stopping a run must not see one, and the stop is still remembered."""
+    done = subprocess.run([sys.executable, "-c", _SIGTERM_IN_A_GC_CALLBACK], capture_output=True, timeout=60)
+    assert done.returncode == 4, done.stderr
+    assert b"Traceback" not in done.stderr and b"Exception ignored" not in done.stderr, done.stderr
