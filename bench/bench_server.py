@@ -12,8 +12,8 @@
     python bench/bench_server.py [--part profiles|cover|kills] [--schemathesis-examples N]
         [--only MUTANT ...] [--schemathesis-timeout S]
 
-`--only` takes mutants of any catalog (core, family, probes) by name; without it, the core
-catalog. A Schemathesis run past `--schemathesis-timeout` (default 600 s) is stopped and counted
+Every catalog's mutants (core, family, probes: tests/server_mutants.py), or `--only` these by
+name. A Schemathesis run past `--schemathesis-timeout` (default 600 s) is stopped and counted
 as not flagged, marked `timeout` (a faulty server that stalls can hold it for long).
 """
 
@@ -35,8 +35,8 @@ sys.path.insert(0, str(REPO))
 from drun_conformance import spec  # noqa: E402
 from drun_conformance.server import ServerOptions, check_server  # noqa: E402
 from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, expected_outcomes, serve_in_thread  # noqa: E402
-from tests import family_mutants, probe_mutants  # noqa: E402
-from tests.mutants import MUTANTS, FaultInjector, Mutant  # noqa: E402
+from tests.mutant_kit import FaultInjector, Mutant  # noqa: E402
+from tests.server_mutants import SERVER_MUTANTS  # noqa: E402
 
 IDS = tuple(e.deployment_id for e in expected_outcomes())
 MUST = {r.id for r in spec.load_catalog().on("server") if r.level == "MUST"}
@@ -171,8 +171,8 @@ def _schemathesis_flags(command: list[str], timeout: float) -> bool | None:
 
 def _mutants(names: list[str] | None) -> tuple[Mutant, ...]:
     if not names:
-        return MUTANTS
-    every = {m.name: m for m in (*MUTANTS, *family_mutants.MUTANTS, *probe_mutants.MUTANTS)}
+        return SERVER_MUTANTS
+    every = {m.name: m for m in SERVER_MUTANTS}
     unknown = [n for n in names if n not in every]
     if unknown:
         raise SystemExit(f"no mutant named {', '.join(unknown)}")
@@ -185,7 +185,7 @@ def main() -> None:
     )
     parser.add_argument("--schemathesis-examples", type=int, default=100)
     parser.add_argument("--part", choices=["profiles", "cover", "kills"], help="run one part (default: all)")
-    parser.add_argument("--only", action="append", metavar="MUTANT", help="kills: these (any catalog)")
+    parser.add_argument("--only", action="append", metavar="MUTANT", help="kills: these alone")
     parser.add_argument("--schemathesis-timeout", type=float, default=600.0, metavar="S")
     args = parser.parse_args()
     if args.part in (None, "profiles"):

@@ -432,20 +432,3 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("single-redirect", "http.answer.no-redirect", _redirect_once),
 )
 WIRE_MUTANTS = tuple(m for m in MUTANTS if m.requirement.startswith("http.answer."))
-
-
-if __name__ == "__main__":  # one mutant served for a person to point a tool at, until Ctrl-C
-    import sys
-    import threading
-
-    from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, serve_in_thread
-
-    if len(sys.argv) != 2 or sys.argv[1] not in {m.name for m in MUTANTS}:
-        sys.exit(f"usage: python -m tests.mutants NAME\nNAME: {', '.join(m.name for m in MUTANTS)}")
-    chosen = next(m for m in MUTANTS if m.name == sys.argv[1])
-    with serve_in_thread(FaultInjector(create_app(), chosen)) as url:
-        print(f"{chosen.name} ({chosen.requirement}) at {url}, api key {DEFAULT_API_KEY}", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass

@@ -4,23 +4,25 @@ the reference server passes clean."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from drun_conformance import spec
 from drun_conformance.server import ServerOptions, check_server
 from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, expected_outcomes, serve_in_thread
 
-from . import family_mutants, mutants, probe_mutants
+from ._reference import HEADERS
 from .conftest import run_cli
 from .mutant_kit import FaultInjector, Mutant
+from .server_mutants import SERVER_MUTANTS as MUTANTS  # every catalog: core, family, probes
 
 IDS = tuple(e.deployment_id for e in expected_outcomes())
 SERVER_REQUIREMENTS = {r.id for r in spec.load_catalog().on("server")}
-# Every server catalog, one an area (each built from tests/mutant_kit.py).
-MUTANTS = (*mutants.MUTANTS, *family_mutants.MUTANTS, *probe_mutants.MUTANTS)
 
 
 def _failed(base_url: str, profile: str = "quick") -> set[str]:
@@ -94,3 +96,23 @@ def test_the_server_command_on_the_embedded_default_exits_0(tmp_path: Path) -> N
     assert result.returncode == 0, result.stdout + result.stderr
     target = json.loads((tmp_path / "results.json").read_text())["targets"][0]
     assert target["verdict"] == "conformant" and target["requests"] <= 300
+
+
+@pytest.mark.slow
+def test_one_mutant_is_served_for_a_person_to_point_a_tool_at() -> None:
+    """`python -m tests.server_mutants NAME` serves that fault, here one only an SDK misreads."""
+    repo = Path(__file__).resolve().parent.parent
+    command = [sys.executable, "-m", "tests.server_mutants", "version-past-int32"]
+    process = subprocess.Popen(command, cwd=repo, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        url = line.split(" at ")[1].split(",")[0]
+        answer = httpx.post(f"{url}/v1/deployments/depl_ok/run", headers=HEADERS, timeout=10)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert line.startswith("version-past-int32 (client.parse.int64) at http://127.0.0.1:"), line
+    assert answer.status_code == 200 and answer.json()["agent"]["version"] > 2**31 - 1
+    refused = subprocess.run([*command[:-1], "no-such-mutant"], cwd=repo, capture_output=True, text=True)
+    assert refused.returncode == 1 and "usage: python -m tests.server_mutants NAME" in refused.stderr
