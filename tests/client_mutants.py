@@ -57,6 +57,12 @@ CLIENT_MUTANTS: tuple[ClientMutant, ...] = (
         "a caller who passes managed-agents-2026-04-01 itself loses it too",
     ),
     ClientMutant("no-percent-encoding", "client.request.path"),
+    ClientMutant(
+        "unescaped-id-strict-url",
+        "client.request.path",
+        frozenset({"client.request.once"}),
+        "the id put in raw, the URL parsed as Go's net/url does: an invalid escape is refused unsent",
+    ),
     ClientMutant("get-instead-of-post", "client.request.method"),
     ClientMutant("no-api-key", "client.request.api-key"),
     ClientMutant("no-version-header", "client.request.version-header"),

@@ -73,12 +73,11 @@ class Refused(Exception):
 
 
 def build_request(command: dict[str, Any]) -> tuple[str, str, dict[str, str], bytes]:
-    segment = (
-        command["deployment_id"]
-        if FAULT == "no-percent-encoding"
-        else quote(command["deployment_id"], safe="")
-    )
+    unescaped = FAULT in ("no-percent-encoding", "unescaped-id-strict-url")
+    segment = command["deployment_id"] if unescaped else quote(command["deployment_id"], safe="")
     url = f"{command['base_url']}/v1/deployments/{segment}/run"
+    if FAULT == "unescaped-id-strict-url" and re.search("%(?![0-9A-Fa-f]{2})", url):
+        raise ValueError(f"invalid URL escape in {url!r}")  # as Go's net/url refuses it, unsent
     method = "GET" if FAULT == "get-instead-of-post" else "POST"
     return method, url, build_headers(command), b"{}" if FAULT == "body-sent" else b""
 
@@ -288,7 +287,11 @@ def cmd_start(command: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_run(command: dict[str, Any]) -> dict[str, Any]:
-    return call(command["seq"], *build_request(command))
+    try:
+        request = build_request(command)
+    except ValueError as exc:  # refused before sending
+        return client_error(command["seq"], exc)
+    return call(command["seq"], *request)
 
 
 def cmd_retrieve(command: dict[str, Any]) -> dict[str, Any]:
@@ -313,7 +316,7 @@ def cmd_list(command: dict[str, Any]) -> dict[str, Any]:
             if cursor is None or FAULT == "list-first-page-only" or not page["data"]:
                 break
     except Exception as exc:
-        return {"seq": seq, "outcome": "client_error", "message": f"{type(exc).__name__}: {exc}"}
+        return client_error(seq, exc)
     if FAULT == "list-last-run-dropped":
         read = read[:-1]
     return {"seq": seq, "outcome": "ok", "runs": read}
@@ -332,8 +335,12 @@ def call(seq: int, method: str, url: str, headers: dict[str, str], body: bytes) 
             return api_error(seq, response, data)
         run = read_run(copy.deepcopy(data))
     except Exception as exc:
-        return {"seq": seq, "outcome": "client_error", "message": f"{type(exc).__name__}: {exc}"}
+        return client_error(seq, exc)
     return {"seq": seq, "outcome": "ok", "run": run, "types": types(data, run), "variants": variants(run)}
+
+
+def client_error(seq: int, exc: Exception) -> dict[str, Any]:
+    return {"seq": seq, "outcome": "client_error", "message": f"{type(exc).__name__}: {exc}"}
 
 
 def api_error(seq: int, response: httpx.Response, body: Any) -> dict[str, Any]:
