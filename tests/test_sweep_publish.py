@@ -171,4 +171,7 @@ def test_a_release_that_did_not_start_breaks_and_fixes_nothing() -> None:
     ]
     assert "## java: 2 releases gated, 2.42.0 to 2.44.0" in page
     assert changes == ["java 2.43.0: did not start (okhttp-2.43.0.jar was not found)"]
-    assert "Gated on 2026-12-01 (2), 2026-12-02 (1)" in page
+    assert "Gated on 2026-12-01 (1), 2026-12-02 (1)" in page  # the gated ones' days alone
+    releases["2.44.0"]["swept"] = "2026-12-01"
+    releases["2.43.0"]["swept"] = "2026-11-30"
+    assert not any(line.startswith("Gated on") for line in _sdk_section(index, "java")[0])

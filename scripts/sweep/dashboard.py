@@ -182,8 +182,10 @@ def _sdk_section(index: Index, name: str) -> tuple[list[str], list[str]]:
         if before is not None and (change := _change(before, now)):
             changes.append(f"{name} {releases[0].version}: {change}")
         before = now
-    days = Counter(c.swept for releases, _ in grouped for c in releases)
-    if len(days) > 1:  # a failure moving where the day changes may be the contract's change
+    # A failure moving where the day changes may be the contract's change (one that did not
+    # start moves nothing).
+    days = Counter(c.swept for releases, _ in grouped for c in releases if c.status == "gated")
+    if len(days) > 1:
         when = ", ".join(f"{day} ({n})" for day, n in sorted(days.items()))
         lines += [
             "",

@@ -153,8 +153,9 @@ def _row(
         for i in range(start, end + 1):  # a release not gated inside the stretch stays visible, paler
             if columns[i].status != own:
                 out.append(_rect(x0 + i * cell, y, cell, ROW_H - 2, fill="#ffffff", fill_opacity="0.55"))
-        if len(label) * 5.6 < width - 6:  # inside the bar
-            out.append(_text(left + 4, y + 11, label, fill="#fff", font_size="10"))
+        if len(label) * 5.6 < width - 6:  # inside the bar, haloed: it crosses the paler cells
+            halo = {"stroke": LEVEL_COLOUR[level], "stroke_width": "2.5", "paint_order": "stroke"}
+            out.append(_text(left + 4, y + 11, label, fill="#fff", font_size="10", **halo))
         elif requirement == NOT_STARTED:  # the column's tooltip names it: labels side by side would collide
             continue
         elif left + width + len(label) * 5.6 < WIDTH:  # beside it, on the right
