@@ -1,7 +1,8 @@
 """Ctrl-C and SIGTERM stop a check even when the KeyboardInterrupt they raise is lost: Python
 drops one raised inside a finalizer or a garbage-collector callback. The request is also
 remembered, and the runners look for it before each request and each SDK call; the dropped
-exception is not printed (Python would show its traceback on stderr)."""
+exception is not printed (Python would show its traceback on stderr). Where a stop must not land
+(a process started but not yet held, so never stopped), it waits for the end of that step."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sys import UnraisableHookArgs
 
-__all__ = ["raise_if_interrupted", "stopping_on_signals"]
+__all__ = ["interrupts_deferred", "raise_if_interrupted", "stopping_on_signals"]
 
 _requested = threading.Event()
+_deferred = 0  # the main thread's steps under way that a stop waits for
 
 
 def raise_if_interrupted() -> None:
@@ -29,7 +31,25 @@ def raise_if_interrupted() -> None:
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     _requested.set()
-    raise KeyboardInterrupt
+    if not _deferred:
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C or SIGTERM during the block is taken at its end: what the block starts (a harness
+    process) is held by then, so the stop that follows can stop it."""
+    global _deferred
+    if threading.current_thread() is not threading.main_thread():  # no handler interrupts it
+        yield
+        return
+    _deferred += 1
+    try:
+        yield
+    finally:
+        _deferred -= 1
+    if not _deferred:
+        raise_if_interrupted()
 
 
 def _quiet_about_dropped_interrupts(

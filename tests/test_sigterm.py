@@ -63,7 +63,8 @@ def test_sigterm_stops_the_sdk_gate_with_partial_reports_and_stops_the_harness(t
     hang = misbehaving_command("hang")
     _terminate_when(hanging, ["client", "--harness", hang, "--timeout", "600", "--examples", "0"], tmp_path)
     time.sleep(0.5)
-    assert not any(Path(f"/proc/{pid}").exists() for pid in harness)  # no harness left behind
+    left = {pid: command_line(pid)[:80] for pid in harness if Path(f"/proc/{pid}").exists()}
+    assert not left  # no harness left behind (nor its exit unreaped)
 
 
 def test_sigterm_stops_the_main_job_with_partial_reports(tmp_path: Path) -> None:
@@ -140,3 +141,27 @@ def test_an_interrupt_dropped_in_a_gc_callback_prints_no_traceback() -> None:
     done = subprocess.run([sys.executable, "-c", _SIGTERM_IN_A_GC_CALLBACK], capture_output=True, timeout=60)
     assert done.returncode == 4, done.stderr
     assert b"Traceback" not in done.stderr and b"Exception ignored" not in done.stderr, done.stderr
+
+
+_SIGTERM_WHILE_DEFERRED = """
+import os, signal, sys, time
+from drun_conformance._interrupt import interrupts_deferred, stopping_on_signals
+
+with stopping_on_signals():
+    try:
+        with interrupts_deferred():  # as a harness's Popen is
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.2)
+            print("held", flush=True)  # reached: the stop waited for the block's end
+    except KeyboardInterrupt:
+        sys.exit(4)
+sys.exit(0)
+"""
+
+
+def test_a_stop_during_a_deferred_step_is_taken_at_its_end() -> None:
+    """A harness started as SIGTERM came was left running, never held, so never stopped (seen
+    under load): the stop now waits until the process is held, then stops it."""
+    done = subprocess.run([sys.executable, "-c", _SIGTERM_WHILE_DEFERRED], capture_output=True, timeout=60)
+    assert done.returncode == 4 and done.stdout == b"held\n", (done.stdout, done.stderr)
+    assert b"Traceback" not in done.stderr

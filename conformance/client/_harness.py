@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
+from drun_conformance._interrupt import interrupts_deferred
+
 from ._protocol import PROTOCOL_VERSION, Command, check_command, response_problem
 
 __all__ = ["MAX_LINE", "Harness", "HarnessFault", "Implementation", "read_answer"]
@@ -105,15 +107,16 @@ class Harness:
         self._lines, self._stderr = queue.Queue(_QUEUED_LINES), deque()
         self._stopped = threading.Event()
         try:
-            self._process = subprocess.Popen(
-                self.argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=self._env,
-                cwd=self._cwd,
-                start_new_session=True,  # its own process group: stopping it stops its children
-            )
+            with interrupts_deferred():  # a stop in Popen would leave the harness running, unheld
+                self._process = subprocess.Popen(
+                    self.argv,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=self._env,
+                    cwd=self._cwd,
+                    start_new_session=True,  # its own process group: stopping it stops its children
+                )
         except OSError as exc:
             return HarnessFault("died", f"the harness command could not start: {exc.strerror or exc}")
         assert self._process.stdout is not None and self._process.stderr is not None
