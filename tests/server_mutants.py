@@ -15,13 +15,12 @@ __all__ = ["SERVER_MUTANTS"]
 SERVER_MUTANTS: tuple[Mutant, ...] = (*mutants.MUTANTS, *family_mutants.MUTANTS, *probe_mutants.MUTANTS)
 
 
-def _serve(name: str) -> None:
-    """Serves the mutant named `name` on loopback until Ctrl-C."""
+def _serve(chosen: Mutant) -> None:
+    """Serves `chosen` on loopback until Ctrl-C."""
     import threading
 
     from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, serve_in_thread
 
-    chosen = next(m for m in (*SERVER_MUTANTS, *probe_mutants.ONLY_AN_SDK_MISREADS) if m.name == name)
     with serve_in_thread(FaultInjector(create_app(), chosen)) as url:
         print(f"{chosen.name} ({chosen.requirement}) at {url}, api key {DEFAULT_API_KEY}", flush=True)
         try:
@@ -33,7 +32,7 @@ def _serve(name: str) -> None:
 if __name__ == "__main__":
     import sys
 
-    names = [m.name for m in (*SERVER_MUTANTS, *probe_mutants.ONLY_AN_SDK_MISREADS)]
-    if len(sys.argv) != 2 or sys.argv[1] not in names:
-        sys.exit(f"usage: python -m tests.server_mutants NAME\nNAME: {', '.join(names)}")
-    _serve(sys.argv[1])
+    servable = {m.name: m for m in (*SERVER_MUTANTS, *probe_mutants.ONLY_AN_SDK_MISREADS)}
+    if len(sys.argv) != 2 or sys.argv[1] not in servable:
+        sys.exit(f"usage: python -m tests.server_mutants NAME\nNAME: {', '.join(servable)}")
+    _serve(servable[sys.argv[1]])

@@ -17,7 +17,7 @@ from drun_conformance.server import ServerOptions, check_server
 from drun_conformance.server.reference import DEFAULT_API_KEY, create_app, expected_outcomes, serve_in_thread
 
 from ._reference import HEADERS
-from .conftest import run_cli
+from .conftest import REPO, run_cli
 from .mutant_kit import FaultInjector, Mutant
 from .server_mutants import SERVER_MUTANTS as MUTANTS  # every catalog: core, family, probes
 
@@ -101,9 +101,8 @@ def test_the_server_command_on_the_embedded_default_exits_0(tmp_path: Path) -> N
 @pytest.mark.slow
 def test_one_mutant_is_served_for_a_person_to_point_a_tool_at() -> None:
     """`python -m tests.server_mutants NAME` serves that fault, here one only an SDK misreads."""
-    repo = Path(__file__).resolve().parent.parent
     command = [sys.executable, "-m", "tests.server_mutants", "version-past-int32"]
-    process = subprocess.Popen(command, cwd=repo, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -114,5 +113,5 @@ def test_one_mutant_is_served_for_a_person_to_point_a_tool_at() -> None:
         process.wait(timeout=10)
     assert line.startswith("version-past-int32 (client.parse.int64) at http://127.0.0.1:"), line
     assert answer.status_code == 200 and answer.json()["agent"]["version"] > 2**31 - 1
-    refused = subprocess.run([*command[:-1], "no-such-mutant"], cwd=repo, capture_output=True, text=True)
+    refused = subprocess.run([*command[:-1], "no-such-mutant"], cwd=REPO, capture_output=True, text=True)
     assert refused.returncode == 1 and "usage: python -m tests.server_mutants NAME" in refused.stderr
