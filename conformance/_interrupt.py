@@ -2,22 +2,27 @@
 drops one raised inside a finalizer or a garbage-collector callback. The request is also
 remembered, and the runners look for it before each request and each SDK call; the dropped
 exception is not printed (Python would show its traceback on stderr). Where a stop must not land
-(a process started but not yet held, so never stopped), it waits for the end of that step."""
+(a process started but not yet held, so never stopped), it waits for the end of that step.
+An install or build tool is run in its own process group, ended whole on a stop or a timeout."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
+import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sys import UnraisableHookArgs
 
-__all__ = ["interrupts_deferred", "raise_if_interrupted", "stopping_on_signals"]
+__all__ = ["interrupts_deferred", "raise_if_interrupted", "run_tool_group", "stopping_on_signals"]
 
 _requested = threading.Event()
 _deferred = 0  # the main thread's steps under way that a stop waits for
@@ -83,3 +88,23 @@ def stopping_on_signals(
             signal.signal(signum, handler)
         sys.unraisablehook = unraisable_hook
         _requested.clear()
+
+
+def run_tool_group(
+    argv: Sequence[str], *, timeout: float, cwd: Path | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """subprocess.run(argv, capture_output=True) for a tool that starts tools of its own (npm,
+    Maven, go, pip): a timeout (TimeoutExpired) or a stop ends its whole process group, so
+    nothing it started runs on; subprocess.run ends the tool alone."""
+    with interrupts_deferred():  # held before a stop can land, so the stop ends it
+        process = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env, start_new_session=True
+        )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()  # reaped, its pipes closed
+        raise
+    return subprocess.CompletedProcess(list(argv), process.returncode, stdout, stderr)

@@ -165,3 +165,60 @@ def test_a_stop_during_a_deferred_step_is_taken_at_its_end() -> None:
     done = subprocess.run([sys.executable, "-c", _SIGTERM_WHILE_DEFERRED], capture_output=True, timeout=60)
     assert done.returncode == 4 and done.stdout == b"held\n", (done.stdout, done.stderr)
     assert b"Traceback" not in done.stderr
+
+
+# An install tool that starts a tool of its own (as npm, Maven, go and pip do), which runs on.
+_TOOL_WITH_A_CHILD = ["sh", "-c", 'sleep 120 & echo $! > "$0"; wait', "{pid_file}"]
+
+
+def _tool(pid_file: Path) -> list[str]:
+    return [arg.format(pid_file=pid_file) for arg in _TOOL_WITH_A_CHILD]
+
+
+def _child_of_the_tool(pid_file: Path) -> int:
+    deadline = time.monotonic() + 30
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return int(pid_file.read_text())
+
+
+def test_an_install_that_times_out_ends_with_what_it_started(tmp_path: Path) -> None:
+    """subprocess.run ends the tool alone on a timeout: what the tool had started ran on."""
+    from drun_conformance._errors import SdkUnavailable
+    from drun_conformance.client._cache import run_tool
+
+    with pytest.raises(SdkUnavailable, match=r"cannot install a thing: .*timed out"):
+        run_tool(_tool(tmp_path / "pid"), "install a thing", timeout=1)
+    child = _child_of_the_tool(tmp_path / "pid")
+    time.sleep(0.2)
+    assert not running(child)
+
+
+_SIGTERM_DURING_AN_INSTALL = """
+import sys
+from drun_conformance._errors import SdkUnavailable
+from drun_conformance._interrupt import stopping_on_signals
+from drun_conformance.client._cache import run_tool
+
+with stopping_on_signals():
+    try:
+        run_tool(sys.argv[1:], "install a thing", timeout=120)
+    except KeyboardInterrupt:
+        sys.exit(4)
+"""
+
+
+def test_a_stop_during_an_install_ends_the_tool_and_what_it_started(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SIGTERM_DURING_AN_INSTALL, *_tool(tmp_path / "pid")], stderr=subprocess.PIPE
+    )
+    try:
+        child = _child_of_the_tool(tmp_path / "pid")
+        tool = [pid for pid in children(process.pid) if b"sleep 120" in command_line(pid)]
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 4, err
+    time.sleep(0.2)
+    assert tool and not any(running(pid) for pid in [*tool, child])

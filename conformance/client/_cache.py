@@ -15,6 +15,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from drun_conformance._errors import SdkUnavailable
+from drun_conformance._interrupt import run_tool_group
 
 __all__ = ["installing", "release_numbers", "run_tool", "say", "sharing", "source_digest"]
 
@@ -60,7 +61,7 @@ def run_tool(
 ) -> None:
     """Runs one install or build step; SdkUnavailable (with its last words) when it fails."""
     try:
-        done = subprocess.run(argv, capture_output=True, timeout=timeout, check=False, cwd=cwd, env=env)
+        done = run_tool_group(argv, timeout=timeout, cwd=cwd, env=env)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SdkUnavailable(f"cannot {what}: {exc}") from exc
     if done.returncode != 0:

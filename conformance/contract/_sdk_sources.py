@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drun_conformance._errors import InputError, SdkUnavailable, UsageError
+from drun_conformance._interrupt import run_tool_group
 from drun_conformance.client._cache import Note, installing, run_tool, say, sharing
 from drun_conformance.client._sdk_go import MODULE, go_environment, go_release, go_variant
 
@@ -195,13 +196,11 @@ def _go(release: str, cache: Path, note: Note | None) -> Path:
     say(note, f"fetching {module} {release} into {cache / 'go' / 'mod'} (first use)")
     what = f"fetch {module} {release} with go mod download"
     try:
-        done = subprocess.run(
+        done = run_tool_group(
             [go, "mod", "download", "-json", f"{module}@{release}"],
-            capture_output=True,
             env=go_environment(cache),
-            cwd=tempfile.gettempdir(),  # outside any module
+            cwd=Path(tempfile.gettempdir()),  # outside any module
             timeout=900,
-            check=False,
         )
         found = json.loads(done.stdout or b"{}")
     except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
