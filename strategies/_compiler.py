@@ -25,6 +25,7 @@ Anything else raises InvalidArgument naming the keyword.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Iterator, Mapping
@@ -113,16 +114,25 @@ class _Compiler(Flattener):
     def _compile_object(self, flat: Flat, pointer: str) -> st.SearchStrategy[dict[str, Any]]:
         schemas = flat.property_schemas()
         values: dict[str, st.SearchStrategy[Any]] = {}
+        unions: set[str] = set()
         for name, parts in schemas.items():
             if flat.allowed is not None and name not in flat.allowed:
                 continue
             child = pointer + "/" + name.replace("~", "~0").replace("/", "~1")
             values[name] = self.compile({"allOf": list(parts)}, child)
+            if len(self.alternatives({"allOf": list(parts)}, child)) > 1:
+                unions.add(name)
         for name in flat.required:
             values.setdefault(name, _values.json_values())
-        required = {name: values[name] for name in flat.required}
+        # Unions (an error's variants, a trigger's kinds) are drawn first: Hypothesis fills the
+        # choices after its first examples' varied ones in simplest, so drawn late, one variant
+        # took 19% of the error runs and 600 runs missed one in 6 seeds of 100 (1 of 200 so).
+        order = sorted(flat.required, key=lambda name: name not in unions)
+        required = {name: values[name] for name in order}
         optional = {name: s for name, s in values.items() if name not in required and not s.is_empty}
         fixed = st.fixed_dictionaries(required, optional=optional)
+        if order != list(flat.required):
+            fixed = fixed.map(functools.partial(_in_order, tuple(flat.required)))
         if flat.allowed is not None or not self.options.extra_fields:
             return fixed
         return st.builds(_with_extras, fixed, _values.extra_fields(self.reserved | frozenset(values)))
@@ -138,6 +148,11 @@ def _property_names(node: Any) -> Iterator[str]:
     elif isinstance(node, list):
         for item in node:
             yield from _property_names(item)
+
+
+def _in_order(names: tuple[str, ...], drawn: dict[str, Any]) -> dict[str, Any]:
+    """`drawn` with `names` first, in that order (the schema's), and then its other keys."""
+    return {**{name: drawn[name] for name in names}, **drawn}
 
 
 def _with_extras(known: dict[str, Any], extras: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +203,8 @@ def from_schema(
 
     Shrinks as its parts do: optional properties and unknown fields are dropped, `oneOf`
     and `enum` move to their first entry, numbers towards their lower bound or 0, and
-    strings towards the shortest allowed.
+    strings towards the shortest allowed. An object's union-valued properties are drawn
+    before its others, so that Hypothesis's first examples vary them; keys keep the schema's order.
     """
     if not isinstance(schema, Mapping | bool):
         raise InvalidArgument(f"schema={schema!r} must be a JSON Schema (a mapping or a boolean)")

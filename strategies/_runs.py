@@ -74,8 +74,8 @@ def runs(
     Compiled from `spec/deployment_run.schema.json` by `from_schema`: realistic ids
     (`drun_…`, `agent_…`, `depl_…`, `sesn_…`), `version` over the whole int64 range,
     ordinary RFC 3339 timestamps, both outcomes and every error type on the page about alike
-    (fair bits pick a union's branch; Hypothesis's mutator then repeats a draw's type in its
-    variants, so 600 examples miss one type now and then: ask for one with `error_type`),
+    (fair bits pick a union's branch, drawn before the other fields; 600 examples held every
+    type in 199 of 200 seeds: `error_type` asks for one),
     both trigger contexts, the null member of the outcome pair present as null (the SDKs
     require both keys), and (unless `extra_fields=False`) unknown extra fields in about half
     of the objects. Strings are printable
