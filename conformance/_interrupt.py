@@ -96,15 +96,17 @@ def run_tool_group(
     """subprocess.run(argv, capture_output=True) for a tool that starts tools of its own (npm,
     Maven, go, pip): a timeout (TimeoutExpired) or a stop ends its whole process group, so
     nothing it started runs on; subprocess.run ends the tool alone."""
-    with interrupts_deferred():  # held before a stop can land, so the stop ends it
-        process = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env, start_new_session=True
-        )
+    process: subprocess.Popen[bytes] | None = None
     try:
+        with interrupts_deferred():  # held before a stop can land (at the block's end), so it is ended
+            process = subprocess.Popen(
+                argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env, start_new_session=True
+            )
         stdout, stderr = process.communicate(timeout=timeout)
     except BaseException:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()  # reaped, its pipes closed
+        if process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()  # reaped, its pipes closed
         raise
     return subprocess.CompletedProcess(list(argv), process.returncode, stdout, stderr)

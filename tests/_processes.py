@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["children", "command_line", "descendants", "running"]
+__all__ = ["children", "command_line", "descendants", "in_group", "running"]
 
 
 def _parents() -> dict[int, int]:
@@ -31,6 +31,19 @@ def descendants(pid: int) -> set[int]:
         frontier = {child for child, parent in parents.items() if parent in frontier} - found
         found |= frontier
     return found
+
+
+def in_group(pgid: int) -> list[int]:
+    """The processes of process group `pgid` still running."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and fields[2] == str(pgid):
+            members.append(int(stat.parent.name))
+    return members
 
 
 def running(pid: int) -> bool:

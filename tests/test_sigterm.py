@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ._processes import children, command_line, running
+from ._processes import children, command_line, in_group, running
 from .client_mutants import misbehaving_command
 from .conftest import drun_command
 
@@ -182,16 +182,22 @@ def _child_of_the_tool(pid_file: Path) -> int:
     return int(pid_file.read_text())
 
 
+def _ended(pids: list[int]) -> bool:
+    """All of `pids` end within 10 s (a killed process may wait for a CPU to die, under load)."""
+    deadline = time.monotonic() + 10
+    while any(running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not any(running(pid) for pid in pids)
+
+
 def test_an_install_that_times_out_ends_with_what_it_started(tmp_path: Path) -> None:
     """subprocess.run ends the tool alone on a timeout: what the tool had started ran on."""
     from drun_conformance._errors import SdkUnavailable
     from drun_conformance.client._cache import run_tool
 
     with pytest.raises(SdkUnavailable, match=r"cannot install a thing: .*timed out"):
-        run_tool(_tool(tmp_path / "pid"), "install a thing", timeout=1)
-    child = _child_of_the_tool(tmp_path / "pid")
-    time.sleep(0.2)
-    assert not running(child)
+        run_tool(_tool(tmp_path / "pid"), "install a thing", timeout=5)
+    assert _ended([_child_of_the_tool(tmp_path / "pid")])
 
 
 _SIGTERM_DURING_AN_INSTALL = """
@@ -220,5 +226,37 @@ def test_a_stop_during_an_install_ends_the_tool_and_what_it_started(tmp_path: Pa
     finally:
         process.kill()
     assert process.returncode == 4, err
-    time.sleep(0.2)
-    assert tool and not any(running(pid) for pid in [*tool, child])
+    assert tool and _ended([*tool, child])
+
+
+_SIGTERM_WHILE_AN_INSTALL_STARTS = """
+import os, signal, subprocess, sys
+from drun_conformance._interrupt import run_tool_group, stopping_on_signals
+
+class StoppedAsItStarts(subprocess.Popen):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        print(self.pid, flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)  # the stop lands before the tool is held
+
+subprocess.Popen = StoppedAsItStarts
+with stopping_on_signals():
+    try:
+        run_tool_group(sys.argv[1:], timeout=120)
+    except KeyboardInterrupt:
+        sys.exit(4)
+"""
+
+
+def test_a_stop_while_an_install_starts_ends_the_tool_and_what_it_started() -> None:
+    """The stop is taken once the tool is held; the tool's own process group is ended."""
+    tool = ["sh", "-c", "sleep 120 & wait"]
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGTERM_WHILE_AN_INSTALL_STARTS, *tool], capture_output=True, timeout=60
+    )
+    assert done.returncode == 4, done.stderr
+    group = int(done.stdout)  # the tool leads a process group of its own
+    deadline = time.monotonic() + 10
+    while in_group(group) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not in_group(group)
