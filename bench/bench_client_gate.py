@@ -1,5 +1,8 @@
 """SDK gate benchmark: examples per second per SDK, against the bare HTTP round trip, one run.
 
+0. Drawing a case: the gate's strategy under `@given` (as the gate draws), against the same
+   strategy drawn by Hypothesis's ConjectureData alone (no engine: no test-case bookkeeping,
+   data tree or mutator), ms a case.
 1. Baseline: the bare HTTP round trip to the scripted mock server (arm a case, one POST with
    httpx from this process, take the recorded request), with the same drawn cases: what the
    gate could do with a free SDK and a free oracle.
@@ -14,6 +17,7 @@
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import time
 from pathlib import Path
@@ -25,7 +29,7 @@ import httpx  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
 from drun_conformance._errors import SdkUnavailable  # noqa: E402
-from drun_conformance.client._cases import GateCase, run_cases  # noqa: E402
+from drun_conformance.client._cases import GateCase, gate_cases, run_cases  # noqa: E402
 from drun_conformance.client._check import ClientOptions, harness_command  # noqa: E402
 from drun_conformance.client._gate import Gate  # noqa: E402
 from drun_conformance.client._mock import ScriptedServer  # noqa: E402
@@ -49,6 +53,36 @@ def drawn_cases(examples: int, at: int) -> list[GateCase]:
 
     draw()
     return cases
+
+
+def draw_cost(examples: int, at: int) -> tuple[float, float]:
+    """(ms a case under @given, ms a case drawn by a ConjectureData alone), gate_cases()."""
+    from hypothesis.control import BuildContext
+    from hypothesis.internal.conjecture.data import ConjectureData
+
+    strategy, drawn = gate_cases(), 0
+
+    @seed(at)
+    @settings(max_examples=examples, phases=(Phase.generate,), database=None, deadline=None)
+    @given(strategy)
+    def draw(case: GateCase) -> None:
+        nonlocal drawn
+        drawn += 1
+
+    def draw_alone(count: int) -> float:
+        rng = random.Random(at)
+        started = time.perf_counter()
+        for _ in range(count):
+            data = ConjectureData(random=rng)
+            with BuildContext(data, is_final=False, wrapped_test=None):
+                data.draw(strategy)
+        return (time.perf_counter() - started) / count
+
+    draw_alone(20)  # the strategies compiled, before either clock starts
+    started = time.perf_counter()
+    draw()
+    under_given = (time.perf_counter() - started) / drawn
+    return under_given * 1000, draw_alone(examples) * 1000
 
 
 def baseline(cases: list[GateCase]) -> float:
@@ -81,6 +115,8 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    under_given, alone = draw_cost(args.examples, args.seed)
+    print(f"## drawing a case: {under_given:.2f} ms under @given, {alone:.2f} ms without the engine")
     cases = drawn_cases(args.examples, args.seed)
     print(f"## SDK gate, {len(cases)} drawn cases (seed {args.seed}), examples per second")
     print(f"  {'bare HTTP round trip (baseline)':38} {baseline(cases):8.0f} /s")
