@@ -95,12 +95,19 @@ def run_tool_group(
 ) -> subprocess.CompletedProcess[bytes]:
     """subprocess.run(argv, capture_output=True) for a tool that starts tools of its own (npm,
     Maven, go, pip): a timeout (TimeoutExpired) or a stop ends its whole process group, so
-    nothing it started runs on; subprocess.run ends the tool alone."""
+    nothing it started runs on; subprocess.run ends the tool alone. Its standard input is empty:
+    a tool that asks a question gets no answer at once instead of waiting out the timeout."""
     process: subprocess.Popen[bytes] | None = None
     try:
         with interrupts_deferred():  # held before a stop can land (at the block's end), so it is ended
             process = subprocess.Popen(
-                argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env, start_new_session=True
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=cwd,
+                env=env,
+                start_new_session=True,
             )
         stdout, stderr = process.communicate(timeout=timeout)
     except BaseException:

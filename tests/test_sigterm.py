@@ -200,6 +200,33 @@ def test_an_install_that_times_out_ends_with_what_it_started(tmp_path: Path) -> 
     assert _ended([_child_of_the_tool(tmp_path / "pid")])
 
 
+_ASKING_TOOL = """
+import subprocess, sys
+from drun_conformance._interrupt import run_tool_group
+
+asking = [sys.executable, "-c", "import sys; sys.exit(0 if sys.stdin.read() == '' else 3)"]
+try:
+    print(run_tool_group(asking, timeout=5).returncode)
+except subprocess.TimeoutExpired:
+    print("timed out")
+"""
+
+
+def test_an_install_that_asks_a_question_gets_no_answer_at_once() -> None:
+    """A prompt (a licence to accept, a password) would wait out the 15-minute install timeout
+    on a standard input left open (a terminal, a CI runner's pipe)."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", _ASKING_TOOL], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None
+        said = process.stdout.read()  # standard input stays open, unwritten, meanwhile
+    finally:
+        process.kill()
+        process.wait()
+    assert said == b"0\n"
+
+
 _SIGTERM_DURING_AN_INSTALL = """
 import sys
 from drun_conformance._errors import SdkUnavailable
