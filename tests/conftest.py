@@ -9,7 +9,8 @@ import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,16 @@ def run_cli(
     return subprocess.run(
         [*drun_command(), *args], input=stdin, capture_output=True, cwd=cwd, timeout=120, check=False
     )
+
+
+def eventually(condition: Callable[[], bool], within: float = 30.0) -> bool:
+    """`condition` holds within `within` seconds (asked every 20 ms)."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def load_json(data: bytes) -> Any:

@@ -9,7 +9,6 @@ import asyncio
 import io
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -27,6 +26,8 @@ from drun_conformance.server.reference import (
     create_app,
     serve_in_thread,
 )
+
+from .conftest import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -87,15 +88,6 @@ class Endless:
         self.over.set()
 
 
-def _eventually(condition: Callable[[], bool], within: float = 30.0) -> bool:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
 def _server(results: list[TargetResult]) -> TargetResult:
     return next(t for t in results if t.kind == "server")
 
@@ -136,7 +128,7 @@ def test_clients_that_give_up_on_a_hung_upstream_never_block_the_next_one(
         healthy = httpx.post(proxy.base_url + RUN, headers=HEADERS, timeout=60)
         assert healthy.status_code == 200, healthy.text
         # Every request that reached the upstream was closed by the proxy when its client left.
-        assert _eventually(lambda: app.left == app.started), (app.started, app.left)
+        assert eventually(lambda: app.left == app.started), (app.started, app.left)
         results = proxy.results()
         received = proxy.judge.received
         assert 0 < app.started <= 100
@@ -156,7 +148,7 @@ def test_an_upstream_silent_past_the_read_timeout_is_504_in_the_envelope(
     out = io.StringIO()
     with proxy_in_thread(url, out=out, limits=Limits(read_timeout=0.3)) as proxy:
         answer = httpx.get(proxy.base_url + "/hang/silent", headers=HEADERS, timeout=60)
-        assert _eventually(lambda: app.left == 1)  # and the upstream request is closed
+        assert eventually(lambda: app.left == 1)  # and the upstream request is closed
         results = proxy.results()
     assert answer.status_code == 504
     error = answer.json()
@@ -180,7 +172,7 @@ def test_a_request_with_no_free_upstream_connection_is_504_not_a_wait_forever(
         hold = partial(httpx.get, proxy.base_url + "/hang/holder", headers=HEADERS, timeout=5.0)
         holder = threading.Thread(target=_swallow, args=(hold,))
         holder.start()
-        assert _eventually(lambda: app.started == 1)  # the one connection is taken, and held
+        assert eventually(lambda: app.started == 1)  # the one connection is taken, and held
         answer = httpx.post(proxy.base_url + RUN, headers=HEADERS, timeout=60)
         holder.join(30)
     assert answer.status_code == 504

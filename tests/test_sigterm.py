@@ -18,7 +18,7 @@ import pytest
 
 from ._processes import children, command_line, in_group, running
 from .client_mutants import misbehaving_command
-from .conftest import drun_command
+from .conftest import drun_command, eventually
 
 pytestmark = pytest.mark.slow
 
@@ -176,18 +176,13 @@ def _tool(pid_file: Path) -> list[str]:
 
 
 def _child_of_the_tool(pid_file: Path) -> int:
-    deadline = time.monotonic() + 30
-    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    assert eventually(lambda: pid_file.exists() and pid_file.read_text().strip() != "")
     return int(pid_file.read_text())
 
 
 def _ended(pids: list[int]) -> bool:
     """All of `pids` end within 10 s (a killed process may wait for a CPU to die, under load)."""
-    deadline = time.monotonic() + 10
-    while any(running(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return not any(running(pid) for pid in pids)
+    return eventually(lambda: not any(running(pid) for pid in pids), within=10)
 
 
 def test_an_install_that_times_out_ends_with_what_it_started(tmp_path: Path) -> None:
@@ -229,7 +224,6 @@ def test_an_install_that_asks_a_question_gets_no_answer_at_once() -> None:
 
 _SIGTERM_DURING_AN_INSTALL = """
 import sys
-from drun_conformance._errors import SdkUnavailable
 from drun_conformance._interrupt import stopping_on_signals
 from drun_conformance.client._cache import run_tool
 
@@ -283,7 +277,4 @@ def test_a_stop_while_an_install_starts_ends_the_tool_and_what_it_started() -> N
     )
     assert done.returncode == 4, done.stderr
     group = int(done.stdout)  # the tool leads a process group of its own
-    deadline = time.monotonic() + 10
-    while in_group(group) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not in_group(group)
+    assert eventually(lambda: not in_group(group), within=10), in_group(group)
