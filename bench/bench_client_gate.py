@@ -21,12 +21,15 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import TypeVar
 
+T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import httpx  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
+from hypothesis.strategies import SearchStrategy  # noqa: E402
 
 from drun_conformance._errors import SdkUnavailable  # noqa: E402
 from drun_conformance.client._cases import GateCase, gate_cases, run_cases  # noqa: E402
@@ -38,21 +41,28 @@ from tests.client_mutants import faithful_command  # noqa: E402
 
 
 def drawn_cases(examples: int, at: int) -> list[GateCase]:
-    cases: list[GateCase] = []
+    """The run calls (the bare round trip is a POST), drawn as the gate draws."""
+    return drawn(run_cases(), examples, at)
+
+
+def drawn(strategy: SearchStrategy[T], examples: int, at: int) -> list[T]:
+    """`examples` values of `strategy` drawn under @given with seed `at`."""
+    values: list[T] = []
 
     @seed(at)
     @settings(
         max_examples=examples,
         phases=(Phase.generate,),
         database=None,
+        deadline=None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(run_cases())  # the run calls: the bare round trip is a POST
-    def draw(case: GateCase) -> None:
-        cases.append(case)
+    @given(strategy)
+    def draw(value: T) -> None:
+        values.append(value)
 
     draw()
-    return cases
+    return values
 
 
 def draw_cost(examples: int, at: int) -> tuple[float, float]:
@@ -60,28 +70,21 @@ def draw_cost(examples: int, at: int) -> tuple[float, float]:
     from hypothesis.control import BuildContext
     from hypothesis.internal.conjecture.data import ConjectureData
 
-    strategy, drawn = gate_cases(), 0
-
-    @seed(at)
-    @settings(max_examples=examples, phases=(Phase.generate,), database=None, deadline=None)
-    @given(strategy)
-    def draw(case: GateCase) -> None:
-        nonlocal drawn
-        drawn += 1
+    strategy = gate_cases()
 
     def draw_alone(count: int) -> float:
         rng = random.Random(at)
         started = time.perf_counter()
         for _ in range(count):
             data = ConjectureData(random=rng)
-            with BuildContext(data, is_final=False, wrapped_test=None):
+            with BuildContext(data, is_final=False, wrapped_test=lambda: None):
                 data.draw(strategy)
         return (time.perf_counter() - started) / count
 
     draw_alone(20)  # the strategies compiled, before either clock starts
     started = time.perf_counter()
-    draw()
-    under_given = (time.perf_counter() - started) / drawn
+    count = len(drawn(strategy, examples, at))
+    under_given = (time.perf_counter() - started) / count
     return under_given * 1000, draw_alone(examples) * 1000
 
 
