@@ -119,8 +119,9 @@ class _Compiler(Flattener):
             if flat.allowed is not None and name not in flat.allowed:
                 continue
             child = pointer + "/" + name.replace("~", "~0").replace("/", "~1")
-            values[name] = self.compile({"allOf": list(parts)}, child)
-            if len(self.alternatives({"allOf": list(parts)}, child)) > 1:
+            schema = {"allOf": list(parts)}
+            values[name] = self.compile(schema, child)
+            if len(self.alternatives(schema, child)) > 1:  # flattened by compile, so cached
                 unions.add(name)
         for name in flat.required:
             values.setdefault(name, _values.json_values())
