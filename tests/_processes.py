@@ -7,15 +7,24 @@ from pathlib import Path
 __all__ = ["children", "command_line", "descendants", "in_group", "running"]
 
 
+def _stat(pid: int | str) -> list[str]:
+    """The fields of /proc/PID/stat after the command name: state, parent, process group, ...
+    (none for a process gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def _processes() -> dict[int, list[str]]:
+    """Every process and its stat fields."""
+    found = {int(path.name): _stat(path.name) for path in Path("/proc").glob("[0-9]*")}
+    return {pid: fields for pid, fields in found.items() if len(fields) > 2}
+
+
 def _parents() -> dict[int, int]:
     """Every process and its parent."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    return parents
+    return {pid: int(fields[1]) for pid, fields in _processes().items()}
 
 
 def children(pid: int) -> list[int]:
@@ -35,23 +44,12 @@ def descendants(pid: int) -> set[int]:
 
 def in_group(pgid: int) -> list[int]:
     """The processes of process group `pgid` still running."""
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if fields[0] != "Z" and fields[2] == str(pgid):
-            members.append(int(stat.parent.name))
-    return members
+    return [pid for pid, fields in _processes().items() if fields[0] != "Z" and fields[2] == str(pgid)]
 
 
 def running(pid: int) -> bool:
     """Alive and not a zombie (an orphan's exit status waits for PID 1, which may never reap it)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    return _stat(pid)[:1] not in ([], ["Z"])
 
 
 def command_line(pid: int) -> bytes:
