@@ -1,15 +1,17 @@
 """SDK gate benchmark: examples per second per SDK, against the bare HTTP round trip, one run.
 
-0. Drawing a case: the gate's strategy under `@given` (as the gate draws), against the same
-   strategy drawn by Hypothesis's ConjectureData alone (no engine: no test-case bookkeeping,
-   data tree or mutator), ms a case.
+0. Drawing a case: the gate's strategy under `@given` as the gate draws (each example afresh,
+   `EXPLORATION_BACKEND`), under `@given` with Hypothesis's default engine (novelty tree and
+   mutator, as the gate drew until 2026-12-07), and by Hypothesis's ConjectureData alone (no
+   engine), ms a case.
 1. Baseline: the bare HTTP round trip to the scripted mock server (arm a case, one POST with
    httpx from this process, take the recorded request), with the same drawn cases: what the
    gate could do with a free SDK and a free oracle.
 2. The gate's exploration phase (a Hypothesis draw, the harness call, the oracle's judgement,
-   the tally) per harness: the model SDK of tests/harnesses (httpx in a subprocess), then the
-   four shipped SDKs (Python, TypeScript, Java in one JVM, Go). Harness start-up is timed
-   apart; so is a first build of the Java or Go harness (done before the clock starts).
+   the tally) per harness: the model SDK of tests/harnesses (httpx in a subprocess), with the
+   default engine too, then the four shipped SDKs (Python, TypeScript, Java in one JVM, Go).
+   Harness start-up is timed apart; so is a first build of the Java or Go harness (done
+   before the clock starts).
 
     python bench/bench_client_gate.py [--examples N] [--seed N]
 """
@@ -32,9 +34,10 @@ from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 from hypothesis.strategies import SearchStrategy  # noqa: E402
 
 from drun_conformance._errors import SdkUnavailable  # noqa: E402
+from drun_conformance.client import _gate  # noqa: E402
 from drun_conformance.client._cases import GateCase, gate_cases, run_cases  # noqa: E402
 from drun_conformance.client._check import ClientOptions, harness_command  # noqa: E402
-from drun_conformance.client._gate import Gate  # noqa: E402
+from drun_conformance.client._gate import EXPLORATION_BACKEND, Gate  # noqa: E402
 from drun_conformance.client._mock import ScriptedServer  # noqa: E402
 from drun_conformance.server.reference import run_path, serve_in_thread  # noqa: E402
 from tests.client_mutants import faithful_command  # noqa: E402
@@ -45,7 +48,7 @@ def drawn_cases(examples: int, at: int) -> list[GateCase]:
     return drawn(run_cases(), examples, at)
 
 
-def drawn(strategy: SearchStrategy[T], examples: int, at: int) -> list[T]:
+def drawn(strategy: SearchStrategy[T], examples: int, at: int, backend: str = EXPLORATION_BACKEND) -> list[T]:
     """`examples` values of `strategy` drawn under @given with seed `at`."""
     values: list[T] = []
 
@@ -56,6 +59,7 @@ def drawn(strategy: SearchStrategy[T], examples: int, at: int) -> list[T]:
         database=None,
         deadline=None,
         suppress_health_check=list(HealthCheck),
+        backend=backend,
     )
     @given(strategy)
     def draw(value: T) -> None:
@@ -65,8 +69,9 @@ def drawn(strategy: SearchStrategy[T], examples: int, at: int) -> list[T]:
     return values
 
 
-def draw_cost(examples: int, at: int) -> tuple[float, float]:
-    """(ms a case under @given, ms a case drawn by a ConjectureData alone), gate_cases()."""
+def draw_cost(examples: int, at: int) -> tuple[float, float, float]:
+    """ms a case of gate_cases(): under @given as the gate draws, under @given with the default
+    engine, drawn by a ConjectureData alone."""
     from hypothesis.control import BuildContext
     from hypothesis.internal.conjecture.data import ConjectureData
 
@@ -81,11 +86,18 @@ def draw_cost(examples: int, at: int) -> tuple[float, float]:
                 data.draw(strategy)
         return (time.perf_counter() - started) / count
 
-    draw_alone(20)  # the strategies compiled, before either clock starts
-    started = time.perf_counter()
-    count = len(drawn(strategy, examples, at))
-    under_given = (time.perf_counter() - started) / count
-    return under_given * 1000, draw_alone(examples) * 1000
+    def under_given(backend: str) -> float:
+        started = time.perf_counter()
+        count = len(drawn(strategy, examples, at, backend))
+        return (time.perf_counter() - started) / count
+
+    draw_alone(20)  # the strategies compiled, before any clock starts
+    drawn(strategy, 10, at)  # and Hypothesis's first @given run, which scans the loaded modules once
+    return (
+        under_given(EXPLORATION_BACKEND) * 1000,
+        under_given("hypothesis") * 1000,
+        draw_alone(examples) * 1000,
+    )
 
 
 def baseline(cases: list[GateCase]) -> float:
@@ -100,9 +112,10 @@ def baseline(cases: list[GateCase]) -> float:
         return len(cases) / (time.perf_counter() - started)
 
 
-def gate_rate(options: ClientOptions) -> tuple[float, float, int]:
+def gate_rate(options: ClientOptions, backend: str = EXPLORATION_BACKEND) -> tuple[float, float, int]:
     """(examples/s of the exploration phase, harness start-up in s, cases run)."""
     gate = Gate(options, harness_command(options), None)
+    _gate.EXPLORATION_BACKEND = backend  # read by _explore; the default engine for the "before" row
     with gate.harness, serve_in_thread(gate.mock) as gate.base_url:
         started = time.perf_counter()
         gate.harness.start()
@@ -110,6 +123,7 @@ def gate_rate(options: ClientOptions) -> tuple[float, float, int]:
         started = time.perf_counter()
         gate._explore()  # the Hypothesis property, as the gate runs it
         elapsed = time.perf_counter() - started
+    _gate.EXPLORATION_BACKEND = EXPLORATION_BACKEND
     return gate.cases / elapsed, start_up, gate.cases
 
 
@@ -118,24 +132,29 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    under_given, alone = draw_cost(args.examples, args.seed)
-    print(f"## drawing a case: {under_given:.2f} ms under @given, {alone:.2f} ms without the engine")
+    gate_draw, engine_draw, alone = draw_cost(args.examples, args.seed)
+    print(
+        f"## drawing a case: {gate_draw:.2f} ms as the gate draws, {engine_draw:.2f} ms with Hypothesis's"
+        f" default engine, {alone:.2f} ms without the engine"
+    )
     cases = drawn_cases(args.examples, args.seed)
     print(f"## SDK gate, {len(cases)} drawn cases (seed {args.seed}), examples per second")
     print(f"  {'bare HTTP round trip (baseline)':38} {baseline(cases):8.0f} /s")
+    model = faithful_command()
     targets = [
-        ("model SDK (httpx, tests/harnesses)", ClientOptions(harness=faithful_command())),
-        ("python: anthropic 2.10.0", ClientOptions(sdk="python")),
-        ("typescript: @anthropic-ai/sdk 1.10.0", ClientOptions(sdk="typescript")),
-        ("java: anthropic-java 3.14.0", ClientOptions(sdk="java")),
-        ("go: anthropic-sdk-go v2.15.0", ClientOptions(sdk="go")),
+        ("model SDK (httpx, tests/harnesses)", ClientOptions(harness=model), EXPLORATION_BACKEND),
+        ("model SDK, default engine (before)", ClientOptions(harness=model), "hypothesis"),
+        ("python: anthropic 2.10.0", ClientOptions(sdk="python"), EXPLORATION_BACKEND),
+        ("typescript: @anthropic-ai/sdk 1.10.0", ClientOptions(sdk="typescript"), EXPLORATION_BACKEND),
+        ("java: anthropic-java 3.14.0", ClientOptions(sdk="java"), EXPLORATION_BACKEND),
+        ("go: anthropic-sdk-go v2.15.0", ClientOptions(sdk="go"), EXPLORATION_BACKEND),
     ]
-    for label, options in targets:
+    for label, options, backend in targets:
         options = ClientOptions(
             sdk=options.sdk, harness=options.harness, examples=args.examples, seed=args.seed, coverage=False
         )
         try:
-            rate, start_up, ran = gate_rate(options)
+            rate, start_up, ran = gate_rate(options, backend)
         except SdkUnavailable as exc:
             print(f"  {label:38} unavailable: {exc}")
             continue

@@ -5,8 +5,9 @@ an SDK harness against the scripted mock server, every call judged by the oracle
    trigger, HTTP status and EDGE class once, and retrieve and the listing walk, so no
    requirement depends on the draw.
 2. Exploration: `@given(gate_cases())` for `examples` draws. Every call is tallied; the
-   property never fails, so the counts are of distinct cases, not of shrinking steps. The
-   first failing draw of each requirement keeps its Hypothesis choice sequence.
+   property never fails, so the counts are of distinct cases, not of shrinking steps. Each
+   draw is a fresh seeded one (`EXPLORATION_BACKEND`). The first failing draw of each
+   requirement keeps its Hypothesis choice sequence.
 3. Shrinking: per failed requirement, a Hypothesis test seeded with the run's seed replays that
    draw (from an in-memory database) and shrinks it to a minimal case that still fails the
    requirement, within a budget of calls (one seed, one result); the report shows its bytes
@@ -33,6 +34,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import errors as hypothesis_errors
 from hypothesis.database import InMemoryExampleDatabase
+from hypothesis.internal.conjecture.providers import AVAILABLE_PROVIDERS
 
 from drun_conformance import spec
 from drun_conformance._differential import CaseRecord, baseline_case, case_record
@@ -67,6 +69,11 @@ _FAULTS_TO_STOP = 3
 _LEVEL_ORDER = {"MUST": 0, "SHOULD": 1, "EDGE": 2}
 _NOT_SHRUNK = frozenset({"client.baseline.same"})  # judged on the baseline's cases only
 _IMPROVED_SHOWN = 3
+# Exploration never fails (findings are recorded, then shrunk apart), so Hypothesis's novelty
+# tree and span mutator would only spend time (a third of a draw): its own provider, registered
+# under another name, runs as an alternative backend, which draws each example afresh, seeded.
+EXPLORATION_BACKEND = "drun-exploration"
+AVAILABLE_PROVIDERS.setdefault(EXPLORATION_BACKEND, AVAILABLE_PROVIDERS["hypothesis"])
 # What a harness that answers a command `unsupported` leaves unjudged.
 _FAMILY_REQUIREMENTS = {
     "retrieve": ("client.retrieve.path",),
@@ -228,6 +235,7 @@ class Gate:
         @settings(
             max_examples=self.options.examples,
             phases=(Phase.generate,),
+            backend=EXPLORATION_BACKEND,
             database=None,
             deadline=None,
             suppress_health_check=list(HealthCheck),
