@@ -40,6 +40,7 @@ from tests.server_mutants import SERVER_MUTANTS  # noqa: E402
 
 IDS = tuple(e.deployment_id for e in expected_outcomes())
 MUST = {r.id for r in spec.load_catalog().on("server") if r.level == "MUST"}
+_MOST = 80  # the cover search stops here
 
 
 def profiles() -> None:
@@ -59,7 +60,7 @@ def _timed(command: list[str]) -> float:
 def requests_to_cover() -> None:
     print("## requests to cover every server MUST requirement (ids: depl_ok, depl_vault_archived_error)")
     ids = ("depl_ok", "depl_vault_archived_error")
-    for budget in range(1, 16):
+    for budget in range(1, _MOST + 1):
         with serve_in_thread() as url:
             result = check_server(
                 ServerOptions(
@@ -75,7 +76,7 @@ def requests_to_cover() -> None:
         if covered == MUST:
             print(f"  {budget} requests cover all {len(MUST)} MUST requirements (target: 8 or fewer)")
             return
-    print(f"  not covered within 15 requests: missing {sorted(MUST - covered)}")
+    print(f"  not covered within {_MOST} requests: missing {sorted(MUST - covered)}")
 
 
 def openapi_with_ids(folder: Path) -> Path:

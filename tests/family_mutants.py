@@ -66,6 +66,19 @@ def _above_maximum_capped(query: dict[str, str]) -> None:
         query["limit"] = "1000"
 
 
+def _strict_bounds_inclusive(query: dict[str, str]) -> None:
+    """created_at[gt] and [lt] read as [gte] and [lte] (one comparison for both)."""
+    for strict in ("gt", "lt"):
+        if f"created_at[{strict}]" in query:
+            query[f"created_at[{strict}e]"] = query.pop(f"created_at[{strict}]")
+
+
+def _strict_bounds_ignored(query: dict[str, str]) -> None:
+    """created_at[gt] and [lt] not read at all (the server knows gte and lte only)."""
+    query.pop("created_at[gt]", None)
+    query.pop("created_at[lt]", None)
+
+
 def _one_firing_for_all(item: Body) -> None:
     """Every scheduled run of a deployment listed with one firing time (a scheduler that fires twice)."""
     trigger = item.get("trigger_context")
@@ -95,6 +108,17 @@ MUTANTS: tuple[Mutant, ...] = (
         listing_query=_above_maximum_capped,
     ),
     Mutant("scheduled-twice", "listing.schedule.one-run-per-slot", on_listing_items(_one_firing_for_all)),
+    Mutant(
+        "strict-bounds-inclusive", "listing.filter.holds", _no_fault, listing_query=_strict_bounds_inclusive
+    ),
+    Mutant("strict-bounds-ignored", "listing.filter.holds", _no_fault, listing_query=_strict_bounds_ignored),
+    Mutant(
+        "listing-paged-by-offset",
+        "listing.walk.no-repeat",
+        _no_fault,
+        pages_by_offset=True,
+        note="newest first, a page the runs after an offset: a run made mid-walk lists the last one again",
+    ),
 )
 
 

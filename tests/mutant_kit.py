@@ -80,6 +80,8 @@ class Mutant:
     # id (decoded) through this, and runs the deployment it names when there is one
     accepts_betas: Callable[[list[str]], bool] | None = None  # request fault: anthropic-beta values
     # (sent, without the operation's own) the server takes for it
+    pages_by_offset: bool = False  # request fault: the listing pages by offset (`page` counts the
+    # runs listed before it), so a run made during a walk shifts the pages under it
 
 
 def on_run_body(change: Callable[[Body], None], *, when: Callable[[Body], bool] = lambda b: True) -> Fault:
@@ -146,6 +148,9 @@ class FaultInjector:
             _credential(asked),
             scope.get("query_string", b"").decode("latin-1"),
         )
+        window = scope.get(_OFFSET_WINDOW)
+        if window is not None and reply.status == 200:
+            _paged_by_offset(reply, *window)
         self.mutant.fault(reply)
         await _send_reply(reply, receive, send)
 
@@ -174,7 +179,31 @@ class FaultInjector:
             query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
             self.mutant.listing_query(query)
             query_string = urlencode(query).encode("latin-1")
-        return {**copy.copy(scope), "headers": headers, "query_string": query_string}
+        window: dict[str, tuple[int, int]] = {}
+        if self.mutant.pages_by_offset and scope["path"] == "/v1/deployment_runs":
+            query_string, window = _whole_listing(query_string)
+        return {**copy.copy(scope), "headers": headers, "query_string": query_string, **window}
+
+
+_OFFSET_WINDOW = "drun.offset_window"  # (first, size) of the runs an offset-paged page shows
+
+
+def _whole_listing(query_string: bytes) -> tuple[bytes, dict[str, tuple[int, int]]]:
+    """An offset-paged listing request as the reference server is asked it: every run (up to
+    1,000), and the window of them to show; one it would refuse, unchanged."""
+    query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+    cursor, limit = query.pop("page", "offset-0"), query.get("limit", "0")
+    offset = cursor.removeprefix("offset-")
+    if not (cursor.startswith("offset-") and offset.isdigit() and limit.isdigit() and int(limit) <= 1000):
+        return query_string, {}
+    query["limit"] = "1000"
+    return urlencode(query).encode("latin-1"), {_OFFSET_WINDOW: (int(offset), int(limit) or 20)}
+
+
+def _paged_by_offset(reply: Reply, first: int, size: int) -> None:
+    runs = reply.json()["data"]
+    end = first + size
+    reply.set_json({"data": runs[first:end], "next_page": f"offset-{end}" if end < len(runs) else None})
 
 
 def _accepted(name: bytes, value: bytes, accepts: Callable[[str, str], bool]) -> bytes:

@@ -1,19 +1,22 @@
 """The server runner's listing probes: walk its own runs back through `GET /v1/deployment_runs`
 as the SDKs page (`page` cursor in, `next_page` out), and send one made-up cursor.
 
-Each query asks a question whose answer the runner knows in part: the runs it saw answered
-(and served back by id, so stored as answered) that match the filters must be listed, the
-others must be left out (listing.filter.holds), and every run listed that it saw answered must
-be that record (listing.run.same-record). Few requests, those that cover the most first: one
-page of the first deployment's scheduled runs (where a target first shows it serves a listing
-at all); every manual run since the runner's first, a few a page (so the walk crosses pages:
-a repeat or a skip at a page boundary shows); a cursor no server issued; the first run's
-deployment and outcome, up to its creation, without `limit` (the server's default page): the
-first run must be listed, the other deployments' runs and the later ones left out; the runs of
-the other outcome since the first run, the largest page: the first run must be left out; then
-one page of each other deployment's scheduled runs. Then what the official SDKs document of the
-listing beyond paging: a deployment_id that does not exist (200, no runs), `limit` 0 and left
-out (the default of 20), a limit above 1000 (400), the scheduled runs (one run per firing).
+Each query asks a question whose answer the runner knows in part: the runs it saw answered (and
+served back by id, so stored as answered) that match the filters must be listed, the others
+must be left out (listing.filter.holds), and every run listed that it saw answered must be that
+record (listing.run.same-record). Few requests, those that cover the most first: one page of
+the first deployment's scheduled runs (where a target first shows it serves a listing at all);
+every manual run since the runner's first, a few a page (so the walk crosses pages: a repeat or
+a skip at a page boundary shows), with one run made after its first page (a listing paged by
+offset, not by a cursor that marks a place, then lists a run twice); a cursor no server issued;
+the first run's deployment and outcome, up to its creation, without `limit` (the server's
+default page): the first run must be listed, the other deployments' runs and the later ones
+left out; the runs of the other outcome since the first run, the largest page: the first run
+must be left out; then one page of each other deployment's scheduled runs. Then what the
+official SDKs document of the listing beyond paging: a deployment_id that does not exist (200,
+no runs), `limit` 0 and left out (the default of 20), a limit above 1000 (400), the scheduled
+runs (one run per firing); last, the first run's deployment after its creation, then before it
+(strict bounds): the first run must be left out of both.
 """
 
 from __future__ import annotations
@@ -80,9 +83,12 @@ def scheduled_walk(get: Get, deployment_id: str, answered: Mapping[str, Any]) ->
     return _walk(get, filters, _SCHEDULED_LIMIT, {}, answered, most_pages=1)
 
 
-def listing_walks(get: Get, runs: Runs, answered: Mapping[str, Any]) -> Iterator[ListingWalk]:
+def listing_walks(
+    get: Get, runs: Runs, answered: Mapping[str, Any], *, between_pages: Callable[[], None] = lambda: None
+) -> Iterator[ListingWalk]:
     """The walks over `runs` (served back by id as answered: the walks must list those that
-    match), each once its pages are in. `answered`: every run the runner saw answered, by id."""
+    match), each once its pages are in. `answered`: every run the runner saw answered, by id.
+    `between_pages` makes a run, once, when the first walk that crosses pages has its first."""
     stamped = [(run, stamp) for _, run in runs if (stamp := parse_rfc3339(str(run.get("created_at"))))]
     if not stamped:
         return
@@ -90,10 +96,12 @@ def listing_walks(get: Get, runs: Runs, answered: Mapping[str, Any]) -> Iterator
     since = first["created_at"]
     known = {str(run["id"]): run for run, _ in stamped if isinstance(run.get("id"), str)}
     manual = {"trigger_type": "manual", "created_at[gte]": since}
-    paged = _walk(get, manual, max(1, -(-len(runs) // _PAGES_PER_WALK)), known, answered)
+    paged = _walk(
+        get, manual, max(1, -(-len(runs) // _PAGES_PER_WALK)), known, answered, between=between_pages
+    )
     yield paged
     if len(paged.followed) < 2:  # one run of its own: any two runs on record cross a page boundary
-        paged = _walk(get, {}, 1, {}, {}, most_pages=2)
+        paged = _walk(get, {}, 1, {}, {}, most_pages=2, between=between_pages)
         yield paged
     issued = next((p.next_page for p in paged.pages if isinstance(p.next_page, str) and p.next_page), None)
     for cursor in tampered_cursors(issued) if issued else ():
@@ -116,6 +124,10 @@ def listing_walks(get: Get, runs: Runs, answered: Mapping[str, Any]) -> Iterator
     yield _walk(get, {}, _MAX_LIMIT + 1, {}, {}, most_pages=1)
     for name, value in _INVALID_FILTERS.items():  # one a walk: a server may check only some
         yield _walk(get, {name: value}, None, {}, {}, most_pages=1, invalid=frozenset({name}))
+    for strict in ("created_at[gt]", "created_at[lt]"):  # the first run at a strict bound: left out
+        yield _walk(
+            get, {"deployment_id": one["deployment_id"], strict: since}, None, known, answered, most_pages=1
+        )
 
 
 def tampered_cursors(issued: str) -> list[str]:
@@ -150,9 +162,11 @@ def _walk(
     most_pages: int = _MAX_PAGES,
     deployment_known: bool | None = None,
     invalid: frozenset[str] = frozenset(),
+    between: Callable[[], None] = lambda: None,
 ) -> ListingWalk:
     """The pages of one query (`limit` None: left out); `known` the runs whose answers the runner
-    trusts, those of them that match the filters must be listed."""
+    trusts, those of them that match the filters must be listed. `between` is called once, before
+    the second page is asked for (a run made then need not be listed: it is not in `known`)."""
     pages: list[ListingPage] = []
     cursor: str | None = None
     while len(pages) < most_pages:
@@ -166,6 +180,8 @@ def _walk(
         following = page.next_page  # followed even after an empty page, as the SDKs do
         if not 200 <= page.status < 300 or not isinstance(following, str) or not following:
             break
+        if len(pages) == 1:
+            between()
         cursor = following
     must = frozenset(rid for rid, run in known.items() if run_matches(run, dict(filters)))
     listed = {run.get("id") for page in pages for run in page.runs}

@@ -201,6 +201,7 @@ class _ServerRun:
             back = self._judged_read_back(deployment_id, run)
             if back is not None and not 200 <= back.status < 300:  # judged as an HTTP answer alone
                 self.tally.skip(_READ_BACK, f"GET /v1/deployment_runs/{{id}} answered {back.status}")
+        self._read_run(UNKNOWN_RUN_ID, None, run_known=False)  # a run id no server issued: no run
 
     def _listing(self) -> None:
         walked = False
@@ -215,13 +216,22 @@ class _ServerRun:
             self._judge_walk(walk)
             if not walked:  # the walks over the runs answered cover the most: before the other schedules
                 walked = True
-                for walk in listing_walks(self._judged_page, self.kept, self.records):
+                walks = listing_walks(
+                    self._judged_page, self.kept, self.records, between_pages=self._run_mid_walk
+                )
+                for walk in walks:
                     self._judge_walk(walk)
+
+    def _run_mid_walk(self) -> None:
+        """A run made while a walk is between pages: a listing paged by offset shifts under it and
+        lists a run twice (listing.walk.no-repeat); a cursor that marks a place does not."""
+        if self.runs and self.prober.remaining > self._reserve() + 1:  # a deployment that makes runs
+            self._run(self.runs[0][0], self._headers(), known=True)
 
     def _sharp(self) -> None:
         """One probe of each class in turn, while the reserve for the last phase allows."""
         classes = (self._credential_probes(), self._beta_probes(), self._lookalike_probes())
-        for probe in _in_turn(*classes, self._unknown_run()):
+        for probe in _in_turn(*classes):
             if self.prober.remaining <= self._reserve():
                 return
             probe()
@@ -284,13 +294,6 @@ class _ServerRun:
             yield partial(self._run, ident, self._headers(), known=False)
         for _, ident, path in lookalike_paths(given) if given else ():
             yield partial(self._run, ident, self._headers(), known=False, path=path)
-
-    def _unknown_run(self) -> Iterator[Probe]:
-        """A run id no server issued (a ULID of time zero): a read of it finds no run."""
-        yield partial(self._read_unknown_run, UNKNOWN_RUN_ID)
-
-    def _read_unknown_run(self, run_id: str) -> None:
-        self._read_run(run_id, None, run_known=False)
 
     # --- one request ------------------------------------------------------------------
 
