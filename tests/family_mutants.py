@@ -79,6 +79,26 @@ def _strict_bounds_ignored(query: dict[str, str]) -> None:
     query.pop("created_at[lt]", None)
 
 
+def _maximum_refused(query: dict[str, str]) -> None:
+    """A limit of 1000, the SDKs' maximum, refused as too large (`limit < 1000` for `<=`)."""
+    if query.get("limit") == "1000":
+        query["limit"] = "1001"
+
+
+def _offset_bounds_refused(query: dict[str, str]) -> None:
+    """A created_at bound written at another offset than Z refused (a parser of `Z` alone)."""
+    for name, value in list(query.items()):
+        if name.startswith("created_at[") and not value.endswith("Z"):
+            query[name] = "not a date-time"
+
+
+def _offset_dropped(query: dict[str, str]) -> None:
+    """A created_at bound read as if written in UTC: its offset dropped (`+05:30` taken for `Z`)."""
+    for name, value in list(query.items()):
+        if name.startswith("created_at[") and value[-6:-5] in ("+", "-"):
+            query[name] = value[:-6] + "Z"
+
+
 def _one_firing_for_all(item: Body) -> None:
     """Every scheduled run of a deployment listed with one firing time (a scheduler that fires twice)."""
     trigger = item.get("trigger_context")
@@ -112,6 +132,11 @@ MUTANTS: tuple[Mutant, ...] = (
         "strict-bounds-inclusive", "listing.filter.holds", _no_fault, listing_query=_strict_bounds_inclusive
     ),
     Mutant("strict-bounds-ignored", "listing.filter.holds", _no_fault, listing_query=_strict_bounds_ignored),
+    Mutant("maximum-limit-refused", "listing.query.answered", _no_fault, listing_query=_maximum_refused),
+    Mutant(
+        "offset-bounds-refused", "listing.query.answered", _no_fault, listing_query=_offset_bounds_refused
+    ),
+    Mutant("bound-offset-dropped", "listing.walk.no-skip", _no_fault, listing_query=_offset_dropped),
     Mutant(
         "listing-paged-by-offset",
         "listing.walk.no-repeat",

@@ -1,6 +1,7 @@
 """Checks of the listing that the official SDKs document beyond paging: a deployment_id that does not
-exist lists nothing (200, empty data), `limit` left out or 0 is the default of 20, a limit above
-1000 is refused, and one scheduled firing of a deployment is one run. Each reads one ListingWalk
+exist lists nothing (200, empty data), `limit` left out or 0 is the default of 20, a query the SDKs
+may send is answered with a page, a limit above 1000 is refused, and one scheduled firing of a
+deployment is one run. Each reads one ListingWalk
 and registers into the listing's registry (the Oracle runs them in `judge_listing_walk`).
 """
 
@@ -17,6 +18,8 @@ __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT"]
 # The SDKs: "Maximum results per page. Default 20, maximum 1000."
 DEFAULT_LIMIT, MAX_LIMIT = 20, 1000
 _RATE_LIMITED = 429
+# The key or the route, not the query: other requirements' findings (404, 405, 501: no listing).
+_NOT_THE_QUERY = frozenset({401, 403, 404, 405, 501})
 rule = LISTING.register
 
 
@@ -74,6 +77,22 @@ def check_default_limit(walk: ListingWalk) -> list[Found] | None:
             got = f"{len(page.runs)} runs on page {number} of {_query(walk)}"
             return [("/data", f"Received: {got} / Expected: at most {DEFAULT_LIMIT} (the default limit)")]
     return []
+
+
+@rule("listing.query.answered")
+def check_well_formed_query_answered(walk: ListingWalk) -> list[Found] | None:
+    # limit=0 and an unknown deployment_id have requirements of their own (the default; empty data).
+    if not walk.well_formed or walk.limit == 0 or walk.deployment_known is False or not walk.pages:
+        return None
+    first = walk.pages[0]
+    if _not_about_the_query(first) or first.status in _NOT_THE_QUERY:
+        return None
+    if 200 <= first.status < 300:
+        return []
+    got = f"{first.status} {_error_type(first) or ''}".strip()
+    return [
+        ("", f"Received: {got} for {_query(walk)} / Expected: a page (each parameter one the SDKs may send)")
+    ]
 
 
 @rule("listing.limit.above-maximum-400")

@@ -56,7 +56,8 @@ class ListingWalk:
     `answered` the records the walker saw answered, by run id, that a run listed must equal.
     `deployment_known` what the walker knows of the `deployment_id` filter (False: made up to
     be unknown, as `Exchange.deployment_known`); `invalid_filters` the filters sent with a value
-    outside their domain on purpose (a `trigger_type` no run has).
+    outside their domain on purpose (a `trigger_type` no run has); `well_formed` that the walker
+    built every parameter within its domain (a proxy, which sees others' queries, cannot say).
     """
 
     filters: Mapping[str, str]
@@ -66,6 +67,7 @@ class ListingWalk:
     answered: Mapping[str, Any] = field(default_factory=dict)
     deployment_known: bool | None = None
     invalid_filters: frozenset[str] = frozenset()  # sent outside their domain on purpose
+    well_formed: bool = False
 
     @property
     def followed(self) -> tuple[ListingPage, ...]:

@@ -6,17 +6,18 @@ served back by id, so stored as answered) that match the filters must be listed,
 must be left out (listing.filter.holds), and every run listed that it saw answered must be that
 record (listing.run.same-record). Few requests, those that cover the most first: one page of
 the first deployment's scheduled runs (where a target first shows it serves a listing at all);
-every manual run since the runner's first, a few a page (so the walk crosses pages: a repeat or
-a skip at a page boundary shows), with one run made after its first page (a listing paged by
-offset, not by a cursor that marks a place, then lists a run twice); a cursor no server issued;
-the first run's deployment and outcome, up to its creation, without `limit` (the server's
-default page): the first run must be listed, the other deployments' runs and the later ones
-left out; the runs of the other outcome since the first run, the largest page: the first run
-must be left out; then one page of each other deployment's scheduled runs. Then what the
-official SDKs document of the listing beyond paging: a deployment_id that does not exist (200,
-no runs), `limit` 0 and left out (the default of 20), a limit above 1000 (400), the scheduled
-runs (one run per firing); last, the first run's deployment after its creation, then before it
-(strict bounds): the first run must be left out of both.
+every manual run since the runner's first (the bound written at UTC+05:30), a few a page (so
+the walk crosses pages: a repeat or a skip at a page boundary shows), with one run made after
+its first page (a listing paged by offset, not by a cursor that marks a place, then lists a run
+twice); a cursor no server issued; the first run's deployment and outcome, up to its creation
+(written at UTC-05:00), without `limit` (the server's default page): the first run must be
+listed, the other deployments' runs and the later ones left out; the runs of the other outcome
+since the first run, the largest page: the first run must be left out; then one page of each
+other deployment's scheduled runs. Then what the official SDKs document of the listing beyond
+paging: a deployment_id that does not exist (200, no runs), `limit` 0 and left out (the default
+of 20), a limit above 1000 (400), the scheduled runs (one run per firing); last, the first
+run's deployment after its creation, then before it (strict bounds): the first run must be left
+out of both.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import base64
 import binascii
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -53,6 +55,7 @@ LISTING_REQUIREMENTS = (
     "listing.session_id.distinct",
     "listing.unknown-deployment.empty",
     "listing.limit.default",
+    "listing.query.answered",
     "listing.limit.above-maximum-400",
     "listing.schedule.one-run-per-slot",
 )
@@ -60,6 +63,9 @@ MADE_UP_CURSOR = "drun-conformance-made-up-cursor"
 _PAGES_PER_WALK = 3  # the walk over every run aims at this many pages
 _MAX_PAGES = 6  # and stops here (a live account lists others' runs too): no-skip then unexercised
 _MAX_LIMIT = 1000  # the largest page the SDKs may ask for
+# Bounds written at other offsets than the runs' own (as a user's local datetime is sent): east
+# on the walk from the first run, west on the walk up to it, so either misreading leaves it out.
+_EAST, _WEST = 5 * 60 + 30, -5 * 60
 _SHORT_WALK = 3  # pages of a walk without a limit of its own: enough to cross a page boundary
 _SCHEDULED_LIMIT = 5
 # A value outside each filter's domain (the page's enum, a boolean): refused, never read as "all".
@@ -95,7 +101,7 @@ def listing_walks(
     first, _ = min(stamped, key=lambda pair: pair[1].utc)
     since = first["created_at"]
     known = {str(run["id"]): run for run, _ in stamped if isinstance(run.get("id"), str)}
-    manual = {"trigger_type": "manual", "created_at[gte]": since}
+    manual = {"trigger_type": "manual", "created_at[gte]": _at_offset(since, _EAST)}
     paged = _walk(
         get, manual, max(1, -(-len(runs) // _PAGES_PER_WALK)), known, answered, between=between_pages
     )
@@ -113,7 +119,11 @@ def listing_walks(
     outcome = "true" if first.get("error") is not None else "false"
     # The first run is at both bounds: listed by the first walk (gte), left out by the third
     # (its outcome), listed by the second (lte), whose deployment leaves others' runs out.
-    one = {"deployment_id": str(first.get("deployment_id")), "has_error": outcome, "created_at[lte]": since}
+    one = {
+        "deployment_id": str(first.get("deployment_id")),
+        "has_error": outcome,
+        "created_at[lte]": _at_offset(since, _WEST),
+    }
     yield _walk(get, one, None, known, answered)
     other = {"has_error": "false" if outcome == "true" else "true", "created_at[gte]": since}
     yield _walk(get, other, _MAX_LIMIT, known, answered)
@@ -128,6 +138,24 @@ def listing_walks(
         yield _walk(
             get, {"deployment_id": one["deployment_id"], strict: since}, None, known, answered, most_pages=1
         )
+
+
+def _at_offset(text: str, minutes: int) -> str:
+    """The instant `text` writes, written at UTC+`minutes` with the same fractional digits: a
+    server that drops the offset, or applies it the wrong way, reads another instant (a leap
+    second, or a year past the ends, is left as written)."""
+    stamp = parse_rfc3339(text)
+    if stamp is None or stamp.leap_second:
+        return text
+    try:
+        local = datetime(1970, 1, 1) + timedelta(seconds=stamp.seconds, minutes=minutes)
+    except OverflowError:
+        return text
+    if not 1 <= local.year <= 9999:
+        return text
+    sign, hours = ("+" if minutes >= 0 else "-"), divmod(abs(minutes), 60)
+    fraction = f".{stamp.fraction}" if stamp.fraction else ""
+    return f"{local.year:04d}{local:-%m-%dT%H:%M:%S}{fraction}{sign}{hours[0]:02d}:{hours[1]:02d}"
 
 
 def tampered_cursors(issued: str) -> list[str]:
@@ -194,6 +222,7 @@ def _walk(
         seen,
         deployment_known=deployment_known,
         invalid_filters=invalid,
+        well_formed=not invalid and (limit is None or 0 <= limit <= _MAX_LIMIT),
     )
 
 
