@@ -80,6 +80,8 @@ class Mutant:
     # id (decoded) through this, and runs the deployment it names when there is one
     accepts_betas: Callable[[list[str]], bool] | None = None  # request fault: anthropic-beta values
     # (sent, without the operation's own) the server takes for it
+    lone_beta_only: bool = False  # request fault: an anthropic-beta listing several values is read
+    # as none (the server reads a lone value)
     pages_by_offset: bool = False  # request fault: the listing pages by offset (`page` counts the
     # runs listed before it), so a run made during a walk shifts the pages under it
 
@@ -172,6 +174,8 @@ class FaultInjector:
             headers = [(n, _accepted(n, v, self.mutant.accepts_key)) for n, v in headers]
         if self.mutant.accepts_betas is not None:
             headers = [(n, _betas_accepted(n, v, self.mutant.accepts_betas)) for n, v in headers]
+        if self.mutant.lone_beta_only:
+            headers = [(n, v) for n, v in headers if n.lower() != b"anthropic-beta" or b"," not in v]
         if self.mutant.folds_id is not None:
             scope = _folded(scope, self.mutant.folds_id)
         query_string = scope.get("query_string", b"")

@@ -203,6 +203,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     # the beta header with other betas, not the operation's own
     Mutant("any-beta-accepted", "http.beta.400", _no_fault, accepts_betas=lambda betas: any(betas)),
+    Mutant("lone-beta-only", "http.beta.among-others", _no_fault, lone_beta_only=True),
     Mutant(
         "beta-name-without-date",
         "http.beta.400",

@@ -229,3 +229,22 @@ def check_missing_beta_400(case: Case) -> list[Found] | None:
     if not exchange.has_credentials or required in exchange.betas():
         return None
     return _expect_status(case, 400, "invalid_request_error")
+
+
+@rule("http.beta.among-others")
+@needs_exchange
+def check_beta_among_others_served(case: Case) -> list[Found] | None:
+    exchange = _exchange(case)
+    betas = exchange.betas()
+    required = case.facts.conventions.required_beta
+    if exchange.deployment_known is not True or exchange.key_wrong or required not in betas or len(betas) < 2:
+        return None
+    if exchange.status != 400:  # a refusal of the header is a 400; a 2xx served it
+        return [] if 200 <= exchange.status < 300 else None
+    sent = exchange.request_headers.get("anthropic-beta", "")
+    return [
+        (
+            "",
+            f"Received: 400 for anthropic-beta: {show(sent, 80)} / Expected: served as with {required} alone",
+        )
+    ]

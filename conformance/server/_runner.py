@@ -195,6 +195,10 @@ class _ServerRun:
         self._run(some_id, self._headers(beta=False), known=None)
         for deployment_id in self.deployment_ids[1:]:
             self._run(deployment_id, self._headers(), known=True)
+        if self.runs:  # the operation's beta after another, as the SDKs join a user's betas
+            required = spec.load_catalog().conventions.required_beta
+            betas = {"anthropic-beta": f"{_OTHER_BETAS.split(',')[0]},{required}"}
+            self._run(self.runs[0][0], {**self._headers(), **betas}, known=True)
 
     def _read_back(self) -> None:
         for deployment_id, run in list(self.runs):
