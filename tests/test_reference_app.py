@@ -130,6 +130,12 @@ async def test_every_server_requirement_is_exercised(client: httpx.AsyncClient) 
         ("depl_ok", {"x-api-key": "", "anthropic-beta": REQUIRED_BETA}, True, False),
         ("depl_ok", {"x-api-key": "sk-wrong", "anthropic-beta": REQUIRED_BETA}, True, True),
         ("depl_ok", {"x-api-key": DEFAULT_API_KEY, "anthropic-beta": ""}, True, False),
+        (
+            "depl_ok",
+            {"x-api-key": DEFAULT_API_KEY, "anthropic-beta": f"files-api-2025-04-14,{REQUIRED_BETA}"},
+            True,
+            False,
+        ),
         ("depl_nope", HEADERS, False, False),
     ]:
         response = await client.post(run_path(deployment_id), headers=headers)
