@@ -222,6 +222,13 @@ def _a_day_late(body: Body) -> None:
     body["created_at"] = "2026-01-01T00:00:00Z"
 
 
+def _version_as_float(body: Body) -> None:
+    """agent.version written as a float, `2.0` (a float column): anthropic-java refuses it."""
+    agent = body.get("agent")
+    if isinstance(agent, dict) and isinstance(agent.get("version"), int):
+        agent["version"] = float(agent["version"])
+
+
 MUTANTS: tuple[Mutant, ...] = (
     # outcome
     Mutant("both-outcomes", "run.outcome.exactly-one", on_run_body(_both_outcomes)),
@@ -264,6 +271,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("error-as-string", "run.error.json-type", on_run_body(_set("error", "vault gone"), when=_errored)),
     Mutant("stringly-version", "run.agent.version.int64", on_run_body(_set("agent.version", "3"))),
     Mutant("fractional-version", "run.agent.version.int64", on_run_body(_set("agent.version", 2.5))),
+    Mutant("version-written-as-float", "run.agent.version.int64", on_run_body(_version_as_float)),
     Mutant("missing-version", "run.agent.version.required", on_run_body(_drop("agent.version"))),
     Mutant("wrong-agent-literal", "run.agent.type.literal", on_run_body(_set("agent.type", "Agent"))),
     Mutant("missing-agent-type", "run.agent.type.required", on_run_body(_drop("agent.type"))),

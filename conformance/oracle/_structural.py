@@ -17,11 +17,9 @@ from ._case import Case, Found, show
 from ._registry import Check
 from ._rfc3339 import parse_rfc3339
 
-__all__ = ["EXACT_FLOAT_MAX", "INT64_MAX", "INT64_MIN", "is_int64", "structural_check"]
+__all__ = ["INT64_MAX", "INT64_MIN", "is_int64", "structural_check"]
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-# The integers every binary64 reader agrees on exactly (RFC 8259 section 6).
-EXACT_FLOAT_MAX = 2**53 - 1
 _MISSING = object()
 _JSON_TYPES: dict[str, Callable[[Any], bool]] = {
     "object": lambda v: isinstance(v, dict),
@@ -55,15 +53,10 @@ def _holds(run: Any, when: Condition | None) -> bool:
 
 def is_int64(value: Any) -> bool:
     """The one rule for an int64 value, in every path: a JSON integer from -2^63 to 2^63-1,
-    or a number written with a fraction or exponent that is integral (JSON Schema's data
-    model: 3.0 is 3) and within +-(2^53-1). Beyond that a float names no one integer:
-    `9223372036854775807.0` reads as 2^63 in binary64, and `-9223372036854775808.0` may have
-    been any of hundreds of integers rounded to it."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return INT64_MIN <= value <= INT64_MAX
-    return isinstance(value, float) and value.is_integer() and abs(value) <= EXACT_FLOAT_MAX
+    written without a fraction or exponent. JSON Schema's data model takes `3.0` for 3, but
+    anthropic-java refuses `"version": 2.0` (AnthropicInvalidDataException), and beyond 2^53 a
+    float names no one integer: a number so written breaks a client, so it is no int64 here."""
+    return isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX
 
 
 def _value_test(kind: str, expected: Any) -> tuple[Callable[[Any], bool], str]:
@@ -76,7 +69,7 @@ def _value_test(kind: str, expected: Any) -> tuple[Callable[[Any], bool], str]:
         allowed = frozenset(expected)
         return (lambda v: isinstance(v, str) and v in allowed), f"one of {', '.join(expected)}"
     if kind == "int64":
-        return is_int64, "an integer from -2^63 to 2^63-1 (with a fraction or exponent, within +-(2^53-1))"
+        return is_int64, "an integer from -2^63 to 2^63-1, without a fraction or exponent"
     if kind == "rfc3339":
         return (lambda v: parse_rfc3339(v) is not None), "an RFC 3339 date-time string"
     raise ValueError(f"unknown structural check kind {kind!r}")

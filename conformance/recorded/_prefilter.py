@@ -26,7 +26,6 @@ import orjson
 
 from drun_conformance.oracle import UNPARSED, parse_body
 from drun_conformance.oracle._body import names_unique
-from drun_conformance.oracle._structural import EXACT_FLOAT_MAX
 from drun_conformance.spec import Catalog
 
 __all__ = [
@@ -178,16 +177,17 @@ class PreFilter:
 
     def accepts(self, run: Any) -> bool:
         """For a body alone, the MUST verdict: the JSON Schema's (jsonschema-rs), with the one
-        int64 rule a schema cannot say (a float beyond +-(2^53-1) is no integer; see is_int64)."""
-        return _accepts(self._schema, run) and not self.inexact_int64(run)
+        int64 rule a schema cannot say (an integer written with a fraction or exponent is no
+        int64; see is_int64)."""
+        return _accepts(self._schema, run) and not self.int64_as_float(run)
 
-    def inexact_int64(self, run: Any) -> bool:
-        """Whether an int64 field holds a float too large to name one integer."""
+    def int64_as_float(self, run: Any) -> bool:
+        """Whether an int64 field holds a number written with a fraction or exponent."""
         for path in self._int64_paths:
             node = run
             for key in path:
                 node = node.get(key) if isinstance(node, dict) else None
-            if isinstance(node, float) and abs(node) > EXACT_FLOAT_MAX:
+            if isinstance(node, float):
                 return True
         return False
 
@@ -201,7 +201,7 @@ class PreFilter:
         member only."""
         if run is UNPARSED:
             return frozenset()
-        inexact = self.inexact_int64(run)  # the one int64 rule no schema says
+        inexact = self.int64_as_float(run)  # the one int64 rule no schema says
         accepted = not inexact and _accepts(self._schema, run)
         if accepted and _accepts(self._quiet, run):
             return self._plain_covers
