@@ -1,16 +1,16 @@
 """Pydantic models of DeploymentRun: the typed view the runner and the reports use.
 
-They accept exactly what the schema accepts (a test holds them to it): strict types, open
-objects, 3.0 taken as the integer 3 (JSON has one number type), RFC 3339 strings kept as
-written (a leap second has no `datetime`), the 16 error types read from spec/, `session_id` and
-`error` present as keys (null allowed).
+They accept exactly what the oracle's MUST verdict accepts (a test holds them to it): strict
+types, open objects, an integer written as a float (3.0) refused as the oracle refuses it (an
+SDK does: anthropic-java), RFC 3339 strings kept as written (a leap second has no `datetime`),
+the 16 error types read from spec/, `session_id` and `error` present as keys (null allowed).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from drun_conformance import spec
 from drun_conformance.oracle import Timestamp, parse_rfc3339
@@ -27,10 +27,6 @@ __all__ = [
 ERROR_TYPES: frozenset[str] = frozenset(spec.load_schema()["$defs"]["Error"]["properties"]["type"]["enum"])
 
 
-def _integral(value: Any) -> Any:
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
 def _rfc3339(value: str) -> str:
     if parse_rfc3339(value) is None:
         raise ValueError("not an RFC 3339 date-time")
@@ -43,7 +39,7 @@ def _known_error_type(value: str) -> str:
     return value
 
 
-Int64 = Annotated[int, BeforeValidator(_integral), Field(ge=INT64_MIN, le=INT64_MAX)]
+Int64 = Annotated[int, Field(strict=True, ge=INT64_MIN, le=INT64_MAX)]
 Rfc3339 = Annotated[str, AfterValidator(_rfc3339)]
 
 
