@@ -85,18 +85,25 @@ def _maximum_refused(query: dict[str, str]) -> None:
         query["limit"] = "1001"
 
 
-def _offset_bounds_refused(query: dict[str, str]) -> None:
-    """A created_at bound written at another offset than Z refused (a parser of `Z` alone)."""
-    for name, value in list(query.items()):
-        if name.startswith("created_at[") and not value.endswith("Z"):
-            query[name] = "not a date-time"
+def _on_bounds(read: Callable[[str], str]) -> Callable[[dict[str, str]], None]:
+    """A listing that reads each created_at bound through `read`."""
+
+    def fault(query: dict[str, str]) -> None:
+        for name, value in list(query.items()):
+            if name.startswith("created_at["):
+                query[name] = read(value)
+
+    return fault
 
 
-def _offset_dropped(query: dict[str, str]) -> None:
-    """A created_at bound read as if written in UTC: its offset dropped (`+05:30` taken for `Z`)."""
-    for name, value in list(query.items()):
-        if name.startswith("created_at[") and value[-6:-5] in ("+", "-"):
-            query[name] = value[:-6] + "Z"
+def _z_alone_parsed(bound: str) -> str:
+    """A bound written at another offset than Z refused (a parser of `Z` alone)."""
+    return bound if bound.endswith("Z") else "not a date-time"
+
+
+def _offset_dropped(bound: str) -> str:
+    """A bound read as if written in UTC: its offset dropped (`+05:30` taken for `Z`)."""
+    return bound[:-6] + "Z" if bound[-6:-5] in ("+", "-") else bound
 
 
 def _one_firing_for_all(item: Body) -> None:
@@ -134,9 +141,14 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("strict-bounds-ignored", "listing.filter.holds", _no_fault, listing_query=_strict_bounds_ignored),
     Mutant("maximum-limit-refused", "listing.query.answered", _no_fault, listing_query=_maximum_refused),
     Mutant(
-        "offset-bounds-refused", "listing.query.answered", _no_fault, listing_query=_offset_bounds_refused
+        "offset-bounds-refused",
+        "listing.query.answered",
+        _no_fault,
+        listing_query=_on_bounds(_z_alone_parsed),
     ),
-    Mutant("bound-offset-dropped", "listing.walk.no-skip", _no_fault, listing_query=_offset_dropped),
+    Mutant(
+        "bound-offset-dropped", "listing.walk.no-skip", _no_fault, listing_query=_on_bounds(_offset_dropped)
+    ),
     Mutant(
         "listing-paged-by-offset",
         "listing.walk.no-repeat",

@@ -201,12 +201,12 @@ class PreFilter:
         member only."""
         if run is UNPARSED:
             return frozenset()
-        inexact = self.int64_as_float(run)  # the one int64 rule no schema says
-        accepted = not inexact and _accepts(self._schema, run)
+        as_float = self.int64_as_float(run)  # the one int64 rule no schema says
+        accepted = not as_float and _accepts(self._schema, run)
         if accepted and _accepts(self._quiet, run):
             return self._plain_covers
         mask = int(accepted)
-        shortcuts = self._fragments + (() if accepted or inexact else self._parts)
+        shortcuts = self._fragments + (() if accepted or as_float else self._parts)
         members = run if isinstance(run, dict) else {}
         try:
             for shortcut in shortcuts:
