@@ -74,7 +74,7 @@ def requests_to_cover() -> None:
             )
         covered = {r.id for r in result.requirements if r.status == "passed" and r.id in MUST}
         if covered == MUST:
-            print(f"  {budget} requests cover all {len(MUST)} MUST requirements (target: 8 or fewer)")
+            print(f"  {budget} requests cover all {len(MUST)} MUST requirements")
             return
     print(f"  not covered within {_MOST} requests: missing {sorted(MUST - covered)}")
 

@@ -72,7 +72,7 @@ class Mutant:
     accept_any_key: bool = False  # request fault: the server checks a key is there, not that it is valid
     add_beta_when_missing: bool = False  # request fault: the server stops requiring the beta
     note: str = ""
-    listing_query: Callable[[dict[str, str]], None] | None = None  # request fault: the listing
+    listing_query: Callable[[dict[str, str]], object] | None = None  # request fault: the listing
     # reads other parameters than were sent
     accepts_key: Callable[[str, str], bool] | None = None  # request fault: (the header, "x-api-key"
     # or "bearer"; the key as sent, "" for none) the server takes for the real key
