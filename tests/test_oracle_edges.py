@@ -134,7 +134,7 @@ def test_utf8_without_a_bom_still_reads_with_the_exact_reader(valid_run: dict[st
     assert ORACLE.judge_recorded(parse_body(body), body=body).conforms
 
 
-# --- one rule for integers written as floats, in every path -----------------------------------------------
+# --- one rule for integers written as floats, in every path -----------------------------------
 
 _BOUNDS = (
     float(INT64_MIN),

@@ -1,8 +1,8 @@
 """Checks of the listing that the official SDKs document beyond paging: a deployment_id that does not
 exist lists nothing (200, empty data), `limit` left out or 0 is the default of 20, a query the SDKs
 may send is answered with a page, a limit above 1000 is refused, and one scheduled firing of a
-deployment is one run. Each reads one ListingWalk
-and registers into the listing's registry (the Oracle runs them in `judge_listing_walk`).
+deployment is one run. Each reads one ListingWalk and registers into the listing's registry (the
+Oracle runs them in `judge_listing_walk`).
 """
 
 from __future__ import annotations

@@ -149,9 +149,7 @@ def _at_offset(text: str, minutes: int) -> str:
         return text
     try:
         local = datetime(1970, 1, 1) + timedelta(seconds=stamp.seconds, minutes=minutes)
-    except OverflowError:
-        return text
-    if not 1 <= local.year <= 9999:
+    except OverflowError:  # past year 1 or 9999
         return text
     sign, hours = ("+" if minutes >= 0 else "-"), divmod(abs(minutes), 60)
     fraction = f".{stamp.fraction}" if stamp.fraction else ""

@@ -63,7 +63,8 @@ __all__ = ["check_server"]
 
 _ABORT_AFTER_FAULTS = 2
 _READ_BACK = "run.read-back.same-record"
-_OTHER_BETAS = "files-api-2025-04-14,mcp-client-2025-04-04"  # real betas, not the operation's
+_ANOTHER_BETA = "files-api-2025-04-14"  # a real beta, not the operation's
+_OTHER_BETAS = f"{_ANOTHER_BETA},mcp-client-2025-04-04"
 UNKNOWN_RUN_ID = "drun_" + "0" * 26  # a ULID of time zero: issued by no server
 Probe = Callable[[], None]  # one request of the sharp probes
 
@@ -195,10 +196,11 @@ class _ServerRun:
         self._run(some_id, self._headers(beta=False), known=None)
         for deployment_id in self.deployment_ids[1:]:
             self._run(deployment_id, self._headers(), known=True)
-        if self.runs:  # the operation's beta after another, as the SDKs join a user's betas
-            required = spec.load_catalog().conventions.required_beta
-            betas = {"anthropic-beta": f"{_OTHER_BETAS.split(',')[0]},{required}"}
-            self._run(self.runs[0][0], {**self._headers(), **betas}, known=True)
+        making = self._making_runs()
+        if making is not None:  # the operation's beta after another, as the SDKs join a user's betas
+            headers = self._headers()
+            headers["anthropic-beta"] = f"{_ANOTHER_BETA},{headers['anthropic-beta']}"
+            self._run(making, headers, known=True)
 
     def _read_back(self) -> None:
         for deployment_id, run in list(self.runs):
@@ -229,8 +231,13 @@ class _ServerRun:
     def _run_mid_walk(self) -> None:
         """A run made while a walk is between pages: a listing paged by offset shifts under it and
         lists a run twice (listing.walk.no-repeat); a cursor that marks a place does not."""
-        if self.runs and self.prober.remaining > self._reserve() + 1:  # a deployment that makes runs
-            self._run(self.runs[0][0], self._headers(), known=True)
+        making = self._making_runs()
+        if making is not None and self.prober.remaining > self._reserve() + 1:
+            self._run(making, self._headers(), known=True)
+
+    def _making_runs(self) -> str | None:
+        """A deployment the target made a run for (None before its first)."""
+        return self.runs[0][0] if self.runs else None
 
     def _sharp(self) -> None:
         """One probe of each class in turn, while the reserve for the last phase allows."""
@@ -288,7 +295,7 @@ class _ServerRun:
     def _beta_probes(self) -> Iterator[Probe]:
         """Other betas, but not the operation's own: real ones, then its own name of another date."""
         required = spec.load_catalog().conventions.required_beta
-        for betas in (_OTHER_BETAS, f"{_OTHER_BETAS.split(',')[0]},{_another_date(required)}"):
+        for betas in (_OTHER_BETAS, f"{_ANOTHER_BETA},{_another_date(required)}"):
             headers = {**self._headers(beta=False), "anthropic-beta": betas}
             yield partial(self._run, self._some_id(), headers, known=None)
 
