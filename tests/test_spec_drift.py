@@ -5,6 +5,7 @@ injected faults (a 32-bit version, a missing `?`, a new beta) show up with their
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -187,11 +188,50 @@ def test_the_drift_table_and_its_json(capsys: pytest.CaptureFixture[str]) -> Non
     ]
     (report,) = document["sdks"]
     assert set(report) == {
-        "sdk", "package", "release", "given", "expectations", "unexpected", "differences", "stale"
+        "sdk", "package", "release", "version", "given", "expectations", "unexpected", "differences", "stale"
     }  # fmt: skip
     version = next(d for d in report["differences"] if d["id"] == "agent.version: type")
     assert version["sdk"] == "int32" and version["contract"] == "int64" and version["expected"]
     assert report["release"] == "local" and report["expectations"] == "expectations/java.yaml"
+    assert report["version"] is None  # a folder of sources, no jar named with its release
+
+
+@pytest.mark.parametrize(
+    ("language", "declares", "declared"),
+    [
+        ("python", "anthropic/_version.py", '__version__ = "{}"  # x-release-please-version\n'),
+        ("typescript", "package.json", '{{"name": "@anthropic-ai/sdk", "version": "{}"}}\n'),
+        ("go", "internal/version.go", 'package internal\n\nconst PackageVersion = "{}"\n'),
+    ],
+)
+def test_a_local_build_is_held_to_the_entries_of_the_release_it_declares(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    language: str,
+    declares: str,
+    declared: str,
+) -> None:
+    from drun_conformance.client import _sdks
+
+    build = tmp_path / "build"
+    shutil.copytree(FIXTURES / language, build)
+    sdk = f"{language}@{build}"
+    assert main(["spec", "drift", "--sdk", sdk, "--json"]) == 1
+    ids = [d["id"] for d in json.loads(capsys.readouterr().out)["sdks"][0]["differences"]]
+    folder = tmp_path / "expectations"
+    folder.mkdir()
+    entries = [{"difference": i, "reason": "known in 2.10.0", "versions": ["2.10.0"]} for i in ids]
+    (folder / f"{language}.yaml").write_text(json.dumps({"sdk": language, "drift": entries}))
+    monkeypatch.setattr(_sdks, "EXPECTATIONS_DIR", folder)
+    (build / declares).parent.mkdir(parents=True, exist_ok=True)
+    (build / declares).write_text(declared.format("2.10.0"))
+    assert main(["spec", "drift", "--sdk", sdk]) == 0  # a patched 2.10.0: its entries apply
+    assert f" 2.10.0): {len(ids)} differences from the contract, {len(ids)} known" in capsys.readouterr().out
+    (build / declares).write_text(declared.format("2.11.0"))
+    assert main(["spec", "drift", "--sdk", sdk, "--json"]) == 1  # a candidate for 2.11.0: they do not
+    (report,) = json.loads(capsys.readouterr().out)["sdks"]
+    assert report["version"] == "2.11.0" and report["release"] == "local" and report["unexpected"] == len(ids)
 
 
 def test_listing_every_difference_passes_and_a_listed_one_not_shown_is_pointed_out(

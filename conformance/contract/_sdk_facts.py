@@ -267,6 +267,7 @@ class FactSheet:
     package: str
     release: str
     facts: tuple[Fact, ...]
+    own_release: str | None = None  # what a local build declares itself (its release is "local")
 
     @property
     def file_name(self) -> str:

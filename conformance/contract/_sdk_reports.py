@@ -3,11 +3,14 @@ do (their flags are read in drun_conformance.cli).
 
 `drift` reads each SDK's own model from its package and prints every difference from the contract
 (spec/ as it stands); exit 1 when one is not listed under `drift:` in the SDK's expectations file,
-0 when all are, 2 for bad input, 3 when a release cannot be fetched. `--json` prints:
+0 when all are, 2 for bad input, 3 when a release cannot be fetched. A local build (`release`
+"local") is held to the entries of the release it declares itself (`version`, read from its
+package; null when it declares none, and then only the unversioned entries apply). `--json` prints:
 
     {"format": 1, "contract": ["spec/deployment_run.schema.json", ...], "unexpected": 0,
      "sdks": [{"sdk": "java", "package": "com.anthropic:anthropic-java-core", "release": "3.17.0",
-               "given": "java@3.17.0", "expectations": "expectations/java.yaml", "unexpected": 0,
+               "version": "3.17.0", "given": "java@3.17.0", "expectations": "expectations/java.yaml",
+               "unexpected": 0,
                "differences": [{"id": "agent.version: type", "subject": "agent.version",
                                 "aspect": "type", "sdk": "int32", "contract": "int64",
                                 "file": "com/anthropic/.../BetaManagedAgentsAgentReference.kt",
@@ -79,9 +82,8 @@ def drift_report(source: SdkSource, *, expectations_file: Path | None = None) ->
     from drun_conformance.client._sdks import SDKS, cache_dir
 
     sheet = read_sheet(source, cache_dir(), note=_note)
-    expectations = load_drift_expectations(
-        expectations_file or SDKS[source.sdk].expectations, version=source.release
-    )
+    version = source.release or sheet.own_release
+    expectations = load_drift_expectations(expectations_file or SDKS[source.sdk].expectations, version=version)
     differences = [
         replace(d, expected=expectations.known.get(d.id))
         for d in compare_facts(sheet.facts, contract_facts(spec.SPEC_DIR))
@@ -91,6 +93,7 @@ def drift_report(source: SdkSource, *, expectations_file: Path | None = None) ->
         "sdk": sheet.sdk,
         "package": sheet.package,
         "release": sheet.release,
+        "version": version,
         "given": source.given,
         "expectations": expectations.source,
         "unexpected": sum(d.expected is None for d in differences),
@@ -102,10 +105,12 @@ def drift_report(source: SdkSource, *, expectations_file: Path | None = None) ->
 def drift_table(report: dict[str, Any]) -> str:
     """One SDK's drift report as `spec drift` prints it."""
     differences = [Difference(**_fields(d)) for d in report["differences"]]
-    release = report["release"] if report["release"] != "local" else report["given"]
+    local = report["release"] == "local"
+    release = report["given"] if local else report["release"]
+    package = f"{report['package']} {report['version']}" if local and report.get("version") else report["package"]
     known = len(differences) - report["unexpected"]
     lines = [
-        f"{report['sdk']} {release} ({report['package']}): {len(differences)} differences from the contract,"
+        f"{report['sdk']} {release} ({package}): {len(differences)} differences from the contract,"
         f" {known} known ({report['expectations']}), {report['unexpected']} new"
     ]
     lines += [f"  {'known' if d.expected else 'NEW  '}  {d.line}" for d in differences]

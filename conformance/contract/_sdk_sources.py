@@ -55,6 +55,14 @@ EXTRACTORS: dict[str, Callable[[Path], Extracted]] = {
     "java": java_facts,
     "go": go_facts,
 }
+# Where a package writes its own release number: a local build's expectations apply by it, as the
+# SDK gate applies them by the release its harness reports. TypeScript's is package.json's
+# `version`, Java's in its jars' names.
+_OWN_RELEASE = {
+    "python": ("anthropic/_version.py", re.compile(r'^__version__\s*=\s*"([^"]+)"', re.M)),
+    "go": ("internal/version.go", re.compile(r'^const PackageVersion\s*=\s*"([^"]+)"', re.M)),
+}
+_JAVA_JAR = re.compile(r"^anthropic-java-core-(\d+\.\d+\.\d+[^/]*?)(-sources)?\.jar$")
 _RELEASE = re.compile(r"^v?\d+\.\d+\.\d+([.-][0-9A-Za-z.]+)?$")
 _ARCHIVES = (".whl", ".zip", ".jar", ".tgz", ".tar.gz")
 
@@ -106,7 +114,26 @@ def read_sheet(source: SdkSource, cache: Path, *, note: Note | None = None) -> F
                 f"--sdk {source.given!r}: cannot read the {source.sdk} SDK's model in {root}"
                 f" ({type(exc).__name__}: {exc}); the extractor does not know this package's layout"
             ) from exc
-    return FactSheet(source.sdk, PACKAGES[source.sdk], source.release or "local", facts)
+        own = None if source.path is None else _own_release(source.sdk, source.path, root)
+    return FactSheet(source.sdk, PACKAGES[source.sdk], source.release or "local", facts, own)
+
+
+def _own_release(sdk: str, given: Path, root: Path) -> str | None:
+    """The release number a local build declares (None when it says none we can read)."""
+    if sdk == "java":
+        jars = [given] if given.is_file() else sorted(given.glob("anthropic-java-core-*.jar"))
+        found = [m.group(1) for m in (_JAVA_JAR.match(jar.name) for jar in jars) if m]
+        return found[0] if found else None
+    try:
+        if sdk == "typescript":
+            declared = json.loads((root / "package.json").read_text(encoding="utf-8")).get("version")
+        else:
+            name, pattern = _OWN_RELEASE[sdk]
+            match = pattern.search((root / name).read_text(encoding="utf-8"))
+            declared = match.group(1) if match else None
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):  # AttributeError: JSON no object
+        return None
+    return declared if isinstance(declared, str) and _RELEASE.match(declared) else None
 
 
 def _unpacked(path: Path, scratch: Path) -> Path:

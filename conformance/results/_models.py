@@ -111,6 +111,7 @@ class TargetDrift(_Model):
     given: str  # what `spec drift --sdk` takes for this release: "python@2.10.0"
     package: str = ""
     release: str = ""  # "local" for a local build
+    version: str | None = None  # the release whose expectations apply: a local build's own, if it says
     expectations: str | None = None  # the file whose `drift:` list marks differences known
     unexpected: int = 0  # differences that list does not name
     differences: list[DriftDifference] = Field(default_factory=list)
