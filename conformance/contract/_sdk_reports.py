@@ -83,7 +83,8 @@ def drift_report(source: SdkSource, *, expectations_file: Path | None = None) ->
 
     sheet = read_sheet(source, cache_dir(), note=_note)
     version = source.release or sheet.own_release
-    expectations = load_drift_expectations(expectations_file or SDKS[source.sdk].expectations, version=version)
+    listed = expectations_file or SDKS[source.sdk].expectations
+    expectations = load_drift_expectations(listed, version=version)
     differences = [
         replace(d, expected=expectations.known.get(d.id))
         for d in compare_facts(sheet.facts, contract_facts(spec.SPEC_DIR))
@@ -107,7 +108,8 @@ def drift_table(report: dict[str, Any]) -> str:
     differences = [Difference(**_fields(d)) for d in report["differences"]]
     local = report["release"] == "local"
     release = report["given"] if local else report["release"]
-    package = f"{report['package']} {report['version']}" if local and report.get("version") else report["package"]
+    declared = report.get("version") if local else None
+    package = f"{report['package']} {declared}" if declared else report["package"]
     known = len(differences) - report["unexpected"]
     lines = [
         f"{report['sdk']} {release} ({package}): {len(differences)} differences from the contract,"
