@@ -24,6 +24,7 @@ __all__ = [
     "created_at_as_str",
     "go_module",
     "older_version_header",
+    "overloaded_unmapped",
     "python_checkout",
     "python_wheel",
     "refactored_without_change",
@@ -65,6 +66,12 @@ def base_status_error(root: Path) -> None:
         "(InternalServerError if response.status_code >= 500 else APIStatusError)",
         "APIStatusError",
     )
+
+
+def overloaded_unmapped(root: Path) -> None:
+    """anthropic: 529 left out of the status table, so it raises the generic InternalServerError
+    (as no release since 0.109 does: users catch OverloadedError to back off)."""
+    replace_once(root / "anthropic/_error_classes.py", "    (529, None): OverloadedError,\n", "")
 
 
 def unknown_variant_as_dict(root: Path) -> None:

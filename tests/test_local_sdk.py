@@ -99,6 +99,10 @@ BUILDS = {
         lambda d: local.python_checkout(d / "sdk", local.base_status_error),
         "python",
     ),
+    "python-checkout-overloaded-unmapped": (
+        lambda d: local.python_checkout(d / "sdk", local.overloaded_unmapped),
+        "python",
+    ),
     "python-checkout-retries": (
         lambda d: local.python_checkout(d / "sdk", local.retries_always_on),
         "python",
@@ -130,6 +134,7 @@ BUILDS = {
         ("python-checkout-str-timestamp", 1, "non-conformant", {"client.parse.timestamp-type"}),
         ("python-checkout-dict-variant", 1, "non-conformant", {"client.parse.unknown-variant-readable"}),
         ("python-checkout-base-error", 1, "non-conformant", {"client.error.exception"}),
+        ("python-checkout-overloaded-unmapped", 1, "non-conformant", {"client.error.exception"}),
         ("python-checkout-retries", 1, "non-conformant", {"client.request.once"}),
         ("typescript-tarball", 0, "non-conformant", set()),  # only its known failure: client.parse.int64
         ("typescript-tarball-int32", 1, "non-conformant", {"client.parse.int64"}),

@@ -374,6 +374,7 @@ class Gate:
             "answer": valid,
             "fault": fault.message if fault else None,
             "language": self.implementation.language if self.implementation else None,
+            "release": self.implementation.version if self.implementation else None,
             "baseline": self.baseline.cases.get(case.fingerprint()) if self.baseline else None,
         }
         if isinstance(case, ListCase):

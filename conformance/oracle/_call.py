@@ -83,6 +83,7 @@ class ClientCall:
     answer: Mapping[str, Any] | None
     fault: str | None = None
     language: str | None = None  # the harness's implementation.language: what its types are named in
+    release: str | None = None  # the harness's implementation.version: the SDK release it drives
     baseline: BaselineCase | None = None  # the same case through the baseline release, if one is gated
     # The operation called: "run" (Run Deployment Now), "retrieve" (`deployment_id` holds the run
     # id), "list" (a walk: `requests` the pages asked for, `pages` the bodies served in turn,

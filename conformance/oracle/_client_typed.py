@@ -6,12 +6,15 @@ released SDKs pass where they are right: Python types timestamps `datetime`, Jav
 `OffsetDateTime`, Go `time.Time`, and TypeScript declares them `string` (its users parse them),
 so a string they must stay there. The exception of an HTTP status is the class the SDK's
 README documents for it (the Stainless table: 400, 401, 403, 404, 422, 429, 5xx), or, for a
-status the table leaves out, the class its error module names or the generic one. A harness
-that reports no types, or a language with no entry here, does not exercise these checks.
+status the table leaves out, the class its error module names: that class alone from the
+release whose client first maps the status to it (read from every release the gate installs),
+that class or the generic one before. A harness that reports no types, or a language with no
+entry here, does not exercise these checks.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -43,20 +46,36 @@ INTEGER_TYPES: Mapping[str, frozenset[str]] = {
 @dataclass(frozen=True, slots=True)
 class Exceptions:
     """The exception classes an SDK documents by HTTP status: `documented` the README's table
-    (that class and no other), `specific` the classes its error module adds for other statuses
-    (accepted beside the generic one, which older releases raise), `server` the class of any
-    other 5xx, `other` of any other status."""
+    (that class and no other), `specific` the classes its error module adds for other statuses,
+    `mapped_since` the release from which its client raises that class (and no other) for the
+    status: before it, or for a release not known, the generic one is accepted too. `server` the
+    class of any other 5xx, `other` of any other status."""
 
     server: str
     other: str
     documented: Mapping[int, str] = field(default_factory=dict)
     specific: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    mapped_since: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
 
-    def expected(self, status: int) -> frozenset[str]:
+    def expected(self, status: int, release: str | None = None) -> frozenset[str]:
         if status in self.documented:
             return frozenset({self.documented[status]})
+        specific = self.specific.get(status, ())
+        since = self.mapped_since.get(status)
+        if specific and since is not None and release_numbers(release) >= since:
+            return frozenset(specific)
         generic = self.server if status >= 500 else self.other
-        return frozenset({generic, *self.specific.get(status, ())})
+        return frozenset({generic, *specific})
+
+
+def release_numbers(release: str | None) -> tuple[int, ...]:
+    """`2.10.0` -> (2, 10, 0), `v2.15.0-beta` -> (2, 15, 0); () when it names no release."""
+    found = re.match(r"v?(\d+)\.(\d+)\.(\d+)", release or "")
+    return tuple(int(n) for n in found.groups()) if found else ()
+
+
+def _mapped(since: tuple[int, ...], *statuses: int) -> dict[int, tuple[int, ...]]:
+    return dict.fromkeys(statuses, since)
 
 
 _STAINLESS_TABLE = {
@@ -79,18 +98,23 @@ _STAINLESS_SPECIFIC = {
     504: ("GatewayTimeoutError", "DeadlineExceededError"),
     529: ("OverloadedError",),
 }
+# The rest of the 4xx and 5xx a release's client maps to a class of their own, from when (the
+# oldest release the gate installs first: every one since maps it).
+_LATER_4XX_5XX = (408, 412, 431, 499, 501, 503, 504)
 EXCEPTIONS: Mapping[str, Exceptions] = {
     "python": Exceptions(
         "InternalServerError",
         "APIStatusError",
         _STAINLESS_TABLE,
         {**_STAINLESS_SPECIFIC, 501: ("HTTPNotImplementedError",)},
+        {**_mapped((0, 109, 0), 409, 413, 529), **_mapped((2, 5, 0), *_LATER_4XX_5XX), 402: (2, 10, 0)},
     ),
     "typescript": Exceptions(
         "InternalServerError",
         "APIError",
         _STAINLESS_TABLE,
         {**_STAINLESS_SPECIFIC, 501: ("NotImplementedError",)},
+        {409: (0, 104, 0), **_mapped((1, 5, 0), 413, 529, *_LATER_4XX_5XX), 402: (1, 10, 0)},
     ),
     "java": Exceptions(
         "InternalServerException",
@@ -116,6 +140,7 @@ EXCEPTIONS: Mapping[str, Exceptions] = {
             504: ("GatewayTimeoutException",),
             529: ("OverloadedException",),
         },
+        {**_mapped((3, 5, 0), 409, 413, 529, *_LATER_4XX_5XX), 402: (3, 10, 0)},
     ),
     # One error type for every status (`*anthropic.Error`, an alias of apierror.Error); users
     # tell statuses apart by its StatusCode, which client.error.status checks.
@@ -186,7 +211,7 @@ def check_exception_class(case: ClientCase) -> list[Found] | None:
     raised = call.answer.get("exception")
     if not isinstance(raised, str):
         return None  # an older harness: it names no exception
-    expected = exceptions.expected(call.status)
+    expected = exceptions.expected(call.status, call.release)
     if raised in expected:
         return []
     wanted = " or ".join(sorted(expected))
