@@ -272,10 +272,13 @@ class KeyRing:
 
 
 def _written_forms(secret: str) -> tuple[str, ...]:
-    """A secret as text can hold it: raw, JSON-escaped, HTML-escaped, percent-encoded."""
+    """A secret as text can hold it: raw, JSON-escaped (also every character as `\\uXXXX`, as a
+    target may write it), HTML-escaped, percent-encoded."""
     escaped = json.dumps(secret)[1:-1]
     forms = [secret, escaped, html.escape(secret), html.escape(escaped), quote(secret, safe="")]
     forms.append(quote(secret))
+    for hex_digits in ("{:04x}", "{:04X}"):
+        forms.append("".join("\\u" + hex_digits.format(ord(c)) for c in secret))
     return tuple(dict.fromkeys(forms))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -27,7 +27,7 @@ from drun_conformance.results import (
 from ._differential import Differential, differential
 from ._interrupt import stopping_on_signals
 from ._parallel import TargetCheck, check_side_by_side
-from ._secrets import SECRET_FLAGS
+from ._secrets import SECRET_FLAGS, Redactor
 
 __all__ = ["EXIT_INCOMPLETE", "check_targets", "execute", "exit_status", "reproduce_command"]
 
@@ -73,7 +73,7 @@ def execute(
         from drun_conformance.reports import write_reports
 
         write_reports(results, report_dir, secrets=secrets)
-    _print_summary(results, report_dir)
+    _print_summary(results, report_dir, Redactor(secrets))
     return exit_status(results, allow_incomplete=allow_incomplete)
 
 
@@ -137,10 +137,13 @@ def _differential(targets: Sequence[TargetResult]) -> Differential | None:
     return differential(records, timestamps=Oracle.default().facts.timestamp_paths)
 
 
-def _print_summary(results: RunResults, report_dir: Path | None) -> None:
+def _print_summary(results: RunResults, report_dir: Path | None, redactor: Redactor) -> None:
+    def say(line: str) -> None:  # a finding may quote what a target reflected of the key
+        print(redactor.text(line))
+
     for target in results.targets:
         counts = target.counts()
-        print(
+        say(
             f"{target.id}: {describe_gate(target, strict=results.strict)} ({counts['passed']} passed, "
             f"{counts['failed']} failed, {counts['skipped']} skipped, {counts['errored']} errored; "
             f"{target.requests} requests)"
@@ -148,33 +151,33 @@ def _print_summary(results: RunResults, report_dir: Path | None) -> None:
         for requirement in target.requirements:
             if requirement.status == "failed":
                 known = f" (known: {requirement.expected_in})" if requirement.expected else ""
-                print(f"  FAILED{known} {requirement.level:6} {requirement.id}: {requirement.message}")
+                say(f"  FAILED{known} {requirement.level:6} {requirement.id}: {requirement.message}")
         for requirement in target.unexercised_must():
             remedy = f"; to exercise it: {requirement.remedy}" if requirement.remedy else ""
-            print(f"  UNEXERCISED MUST {requirement.id}: {requirement.reason}{remedy}")
+            say(f"  UNEXERCISED MUST {requirement.id}: {requirement.reason}{remedy}")
         for note in target.notes:
-            print(f"  note: {note}")
+            say(f"  note: {note}")
     if results.differential is not None:
-        _print_differential(results.differential)
+        _print_differential(results.differential, say)
     partial = " (partial run)" if results.partial else ""
-    print(f"gate: {results.gate}; verdict: {results.verdict}{partial}")
+    say(f"gate: {results.gate}; verdict: {results.verdict}{partial}")
     if report_dir is not None:
-        print(f"report: {report_dir / 'report.html'}")
+        say(f"report: {report_dir / 'report.html'}")
 
 
-def _print_differential(found: Differential) -> None:
+def _print_differential(found: Differential, say: Callable[[str], None] = print) -> None:
     """A line per way the targets disagreed; the cases themselves are in the reports."""
     alike = found.compared - found.disagreeing
-    print(
+    say(
         f"differential: {found.disagreeing} of {found.compared} cases served to all {len(found.targets)}"
         f" targets answered differently ({alike} alike)"
     )
     for group in found.groups[:_GROUPS_PRINTED]:
         answers = " / ".join(f"{target} {pattern}" for target, pattern in group.pattern.items())
         example = f", e.g. {group.shown[0].served}" if group.shown else ""
-        print(f"  {group.cases} case{'s' if group.cases != 1 else ''}: {answers}{example}")
+        say(f"  {group.cases} case{'s' if group.cases != 1 else ''}: {answers}{example}")
     if len(found.groups) > _GROUPS_PRINTED:
-        print(f"  ... {len(found.groups) - _GROUPS_PRINTED} more ways, in the report")
+        say(f"  ... {len(found.groups) - _GROUPS_PRINTED} more ways, in the report")
 
 
 def _version() -> str:

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-__all__ = ["api_key_problem", "base_url_problem"]
+__all__ = ["MAX_DEPLOYMENT_ID", "api_key_problem", "base_url_problem", "deployment_id_problem"]
+
+MAX_DEPLOYMENT_ID = 4096  # characters: a path holds it, written percent-encoded
 
 
 def base_url_problem(text: str) -> str | None:
-    """Why `text` is no http(s) base URL with a host (no query, fragment or spaces)."""
+    """Why `text` is no http(s) base URL with a host (no user or password, query, fragment or spaces)."""
     try:
         parts = urlsplit(text)
         port_ok = parts.port is None or parts.port > 0
     except ValueError as exc:
         return f"{text!r} is not a URL: {exc}"
+    if parts.username is not None or parts.password is not None:  # the URL is written into every report
+        return "must not carry a user or password (the URL is not shown: it goes into reports and logs)"
     if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
         return f"must be an http:// or https:// URL with a host, got {text!r}"
     if parts.query or parts.fragment or any(c.isspace() or ord(c) < 32 for c in text):
@@ -26,4 +30,13 @@ def api_key_problem(key: str) -> str | None:
     """Why `key` cannot be sent as a header value (never quoting the key itself)."""
     if not key or not all("!" <= c <= "~" for c in key):
         return "must be printable ASCII without spaces (the value is not shown)"
+    return None
+
+
+def deployment_id_problem(deployment_id: str) -> str | None:
+    """Why `deployment_id` cannot be a deployment to run (its value is not shown: it may be long)."""
+    if not deployment_id:
+        return "must not be empty"
+    if len(deployment_id) > MAX_DEPLOYMENT_ID:
+        return f"must be at most {MAX_DEPLOYMENT_ID:,} characters, got {len(deployment_id):,}"
     return None

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from drun_conformance._values import api_key_problem, base_url_problem
+from drun_conformance._values import api_key_problem, base_url_problem, deployment_id_problem
 
 __all__ = [
     "MAX_SEED",
@@ -70,6 +70,13 @@ def base_url(text: str) -> str:
 
 def api_key(text: str) -> str:
     problem = api_key_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def deployment_id(text: str) -> str:
+    problem = deployment_id_problem(text)
     if problem:
         raise argparse.ArgumentTypeError(problem)
     return text

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import base64
+import logging
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from drun_conformance._errors import UsageError
+from drun_conformance._secrets import Redactor
 
 from ._common import Commands
 from ._flags import api_key, existing_file, file_in_a_folder, int_from
@@ -156,13 +158,28 @@ def _serve(args: argparse.Namespace) -> int:
         lines.append(f"  webhooks: each run's events POSTed to {args.webhook_url}, signed with {signed}")
     print("\n".join([*lines, "  Ctrl-C stops it"]), flush=True)
     try:
-        serve_until_stopped(uvicorn.Server(uvicorn_config(app, "info")), sock)
+        config = uvicorn_config(app, "info")  # configures uvicorn's loggers: the filter goes on after
+        logging.getLogger("uvicorn.access").addFilter(_KeysHidden(Redactor(scenario.api_keys)))
+        serve_until_stopped(uvicorn.Server(config), sock)
     finally:
         if webhooks is not None:
             webhooks.close()
         app.state.store.close()  # commits what is queued, checkpoints the WAL
     print("drun-conformance: reference server stopped", flush=True)
     return 0
+
+
+class _KeysHidden(logging.Filter):
+    """The access log writes each request target as sent, and a client may put a key in it."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self.redactor.text(a) if isinstance(a, str) else a for a in record.args)
+        return True
 
 
 def _with_keys(scenario: Scenario, keys: list[str]) -> Scenario:

@@ -13,7 +13,7 @@ from drun_conformance._errors import UsageError
 from drun_conformance._values import api_key_problem
 
 from ._common import Commands, checked_server, execute, note, run_flags
-from ._flags import api_key, base_url, int_from, non_empty, seconds
+from ._flags import api_key, base_url, deployment_id, int_from, seconds
 
 if TYPE_CHECKING:
     from drun_conformance.results import TargetResult
@@ -34,7 +34,7 @@ def add_parser(commands: Commands) -> None:
     server.add_argument(
         "--deployment-id",
         action="append",
-        type=non_empty,
+        type=deployment_id,
         default=[],
         metavar="ID",
         help="a deployment to run (repeatable); each is run at least once",

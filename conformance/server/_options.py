@@ -8,6 +8,8 @@ from datetime import timedelta
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
+from drun_conformance._errors import UsageError
+from drun_conformance._values import base_url_problem, deployment_id_problem
 from drun_conformance.oracle import DEFAULT_SKEW
 
 from ._transport import MiB
@@ -60,6 +62,14 @@ class ServerOptions:
     max_response_bytes: int = 10 * MiB
     deadline_s: float = 80.0  # no request starts later: with the 30 s timeout, done within 2 minutes
     skew: timedelta = DEFAULT_SKEW
+
+    def __post_init__(self) -> None:
+        # The command line's flags, the plugin's options and the library's arguments: one rule.
+        if self.base_url is not None and (problem := base_url_problem(self.base_url)):
+            raise UsageError(f"base_url {problem}")
+        for deployment_id in self.deployment_ids:
+            if problem := deployment_id_problem(deployment_id):
+                raise UsageError(f"a deployment id {problem}")
 
 
 def is_loopback(url: str) -> bool:
