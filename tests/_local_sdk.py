@@ -23,6 +23,7 @@ __all__ = [
     "base_status_error",
     "created_at_as_str",
     "go_module",
+    "null_as_undefined_typescript",
     "older_version_header",
     "overloaded_unmapped",
     "python_checkout",
@@ -126,6 +127,21 @@ def retries_always_on(root: Path) -> None:
 
 def truncate_version_to_32_bits_typescript(root: Path) -> None:
     """@anthropic-ai/sdk: `deployments.run` hands back agent.version cut to a signed 32-bit integer."""
+    _unwrapped_run_typescript(
+        root,
+        "            if (run && run.agent && typeof run.agent.version === 'number')\n"
+        "                run.agent.version |= 0;\n",
+    )
+
+
+def null_as_undefined_typescript(root: Path) -> None:
+    """@anthropic-ai/sdk: `deployments.run` hands back a null `error` as undefined (`?? undefined`,
+    as a tidy-up might), though its declarations say `| null`: `run.error === null` is false."""
+    _unwrapped_run_typescript(root, "            if (run && run.error === null) run.error = undefined;\n")
+
+
+def _unwrapped_run_typescript(root: Path, change: str) -> None:
+    """`deployments.run`'s result passed through `change` (JavaScript that may edit `run`)."""
     for name in ("deployments.js", "deployments.mjs"):
         path = root / "resources" / "beta" / name
         source = path.read_text(encoding="utf-8")
@@ -135,14 +151,12 @@ def truncate_version_to_32_bits_typescript(root: Path) -> None:
             "            }),\n        });\n"
         )
         assert source.count(end) == 1, f"{name} changed: edit the planted fault"
-        narrowed = end.removesuffix("});\n") + (
+        planted = end.removesuffix("});\n") + (
             "})._thenUnwrap((run) => {  // planted fault\n"
-            "            if (run && run.agent && typeof run.agent.version === 'number')\n"
-            "                run.agent.version |= 0;\n"
-            "            return run;\n"
-            "        });\n"
+            + change
+            + "            return run;\n        });\n"
         )
-        path.write_text(source.replace(end, narrowed), encoding="utf-8")
+        path.write_text(source.replace(end, planted), encoding="utf-8")
 
 
 def truncate_version_to_32_bits(root: Path) -> None:

@@ -117,6 +117,8 @@ CLIENT_MUTANTS: tuple[ClientMutant, ...] = (
         frozenset({"client.parse.variant-known"}),
         "it holds each vault error as the other variant, and says so",
     ),
+    ClientMutant("error-message-cut", "client.parse.error"),  # a 1,000-character message, cut at 500
+    ClientMutant("null-as-undefined", "client.parse.error"),  # TypeScript's `undefined` for a null error
     ClientMutant("deployment-id-dropped", "client.parse.fields"),
     ClientMutant("unknown-variant-as-first-class", "client.parse.variant-class"),
     ClientMutant("known-variant-as-other-class", "client.parse.variant-known"),

@@ -113,6 +113,10 @@ BUILDS = {
         lambda d: local.typescript_tarball(d, local.truncate_version_to_32_bits_typescript),
         "typescript",
     ),
+    "typescript-tarball-null-as-undefined": (
+        lambda d: local.typescript_tarball(d, local.null_as_undefined_typescript),
+        "typescript",
+    ),
     "typescript-tarball-unescaped": (
         lambda d: local.typescript_tarball(d, local.unescaped_id_typescript),
         "typescript",
@@ -143,6 +147,7 @@ BUILDS = {
         ("go-module", 0, "conformant", set()),
         ("go-module-renamed-path", 1, "non-conformant", {"client.request.path"}),
         ("typescript-tarball-unescaped", 1, "non-conformant", {"client.request.path"}),
+        ("typescript-tarball-null-as-undefined", 1, "non-conformant", {"client.parse.error"}),
     ],
 )
 def test_a_local_build_is_gated(

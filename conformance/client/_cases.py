@@ -134,6 +134,12 @@ def run_cases() -> st.SearchStrategy[GateCase]:
     return st.builds(lambda r, s: GateCase(r.deployment_id, r.betas, s), arguments, served)
 
 
+def _sentences(length: int) -> str:
+    """Readable text of exactly `length` characters, each sentence numbered (a cut shows where)."""
+    text = " ".join(f"Step {n} of the session setup failed." for n in range(1, length // 10))
+    return text[:length]
+
+
 def _short_retry_after(error: HttpError) -> HttpError:
     """The error with a retry-after of at most RETRY_AFTER_CAP seconds. The gate asks for no
     retry, so only an SDK that retries anyway waits on it, and its second request decides the
@@ -185,6 +191,8 @@ def coverage_cases() -> list[GateCase]:
         _run("version int64 max", agent={"id": "agent_1", "type": "agent", "version": INT64_MAX}),
         _run("version int64 min", agent={"id": "agent_1", "type": "agent", "version": INT64_MIN}),
         _run("session_id null", **_failed("unknown_error", "M")),
+        # The longest ordinary string (past 1,000 characters is EDGE): a message cut short fails here.
+        _run("a 1,000-character error message", **_failed("unknown_error", _sentences(1_000))),
         *[_run(f"a run error of type {t}", **_failed(t)) for t in error_types],
         _run("an unknown error type", "edge.variant.unknown-error-type", **_failed("quota_exceeded_error")),
         _run(

@@ -33,6 +33,7 @@ Part = Literal[
     "fields", "int64", "timestamp", "session-id", "error", "unknown-error-type", "unknown-variant", "trigger"
 ]
 UNREADABLE = "<unreadable>"  # a harness's type for a value whose accessor threw
+UNDEFINED = "undefined"  # a TypeScript harness's type for a value the SDK holds as undefined
 
 # An EDGE class whose mishandling is reported at EDGE only. The unknown error type is not
 # here: tolerating it is a MUST for clients (client.parse.unknown-error-type).
@@ -95,7 +96,8 @@ def _comparison(case: ClientCase) -> _Comparison | None:
     unknown_error = _unknown_tag(case, served, "error")
     if outcome == "ok":
         expected, actual = known_part(served, known), known_part(answer_run, known)
-        pointers = sorted(differences(expected, actual, timestamps=case.facts.timestamp_paths))
+        compared = differences(expected, actual, timestamps=case.facts.timestamp_paths)
+        pointers = sorted({*compared, *_null_held_undefined(call.answer, served)})
         unreadable = _unreadable(call.answer)
         for pointer in pointers:
             excusing = [rid for rid, where in excused if _under(pointer, where)]
@@ -117,6 +119,21 @@ def _comparison(case: ClientCase) -> _Comparison | None:
     )
     case.cache["client_comparison"] = comparison
     return comparison
+
+
+def _null_held_undefined(answer: Any, served: dict[str, Any]) -> list[str]:
+    """The pointers served as JSON null that a typed harness says the SDK holds as `undefined`
+    (TypeScript: its declarations say `| null`, and its users test `=== null`)."""
+    types = answer.get("types") if isinstance(answer, dict) else None
+    if not isinstance(types, dict):
+        return []
+    return [p for p, held in types.items() if held == UNDEFINED and _served_null(served, p)]
+
+
+def _served_null(served: Any, pointer: str) -> bool:
+    *parents, name = [part.replace("~1", "/").replace("~0", "~") for part in pointer.split("/")[1:]] or [""]
+    holder = _value_at(served, "".join("/" + p for p in parents)) if parents else served
+    return isinstance(holder, dict) and name in holder and holder[name] is None
 
 
 def _unreadable(answer: Any) -> list[str]:
@@ -184,12 +201,14 @@ def _value_at(node: Any, pointer: str) -> Any:
 
 def _difference_findings(case: ClientCase, comparison: _Comparison, part: Part) -> list[Found]:
     served = case.call.served
+    types = (case.call.answer or {}).get("types")
+    undefined = {p for p, held in types.items() if held == UNDEFINED} if isinstance(types, dict) else set()
+
+    def received(pointer: str) -> str:
+        return UNDEFINED if pointer in undefined else show(_value_at(comparison.answer_run, pointer))
+
     return [
-        (
-            pointer,
-            f"Received: {show(_value_at(comparison.answer_run, pointer))} / "
-            f"Expected: {show(_value_at(served, pointer))}",
-        )
+        (pointer, f"Received: {received(pointer)} / Expected: {show(_value_at(served, pointer))}")
         for pointer in comparison.charged.get(part, [])
     ]
 

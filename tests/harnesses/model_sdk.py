@@ -176,6 +176,8 @@ def read_run(run: dict[str, Any]) -> dict[str, Any]:
             "vault_not_found_error": "vault_archived_error",
         }
         error["type"] = swap.get(error["type"], error["type"])
+    if FAULT == "error-message-cut" and error and len(error.get("message") or "") > 500:
+        error["message"] = error["message"][:497] + "..."  # a log-friendly cut, as a client might make
     if FAULT == "deployment-id-dropped":
         run.pop("deployment_id", None)
     if FAULT == "long-strings-truncated":
@@ -213,8 +215,8 @@ def types(served: dict[str, Any], run: dict[str, Any]) -> dict[str, str | None]:
         pointer = "".join("/" + part for part in path)
         if isinstance(node, str) and node.startswith("<unreadable: "):
             named[pointer] = "<unreadable>"
-        elif node is None:
-            named[pointer] = None
+        elif node is None:  # null-as-undefined: a null run error held as a dropped key
+            named[pointer] = "undefined" if FAULT == "null-as-undefined" and path == ("error",) else None
         elif isinstance(node, dict) and path in KNOWN_FIELDS:
             named[pointer] = _class(path, node, served)
             fields = KNOWN_FIELDS[path] if path == () else KNOWN_FIELDS[path] & node.keys()

@@ -108,7 +108,7 @@ function readObject(holder, pointer, names, types) {
     if (OPTIONAL.has(name) && !has(holder, name)) continue;
     const at = `${pointer}/${name}`;
     let value = read(at, () => holder[name], types);
-    if (name in MEMBERS && types[at] !== null && types[at] !== UNREADABLE) {
+    if (name in MEMBERS && ![null, 'undefined', UNREADABLE].includes(types[at])) {
       value = readObject(value, at, MEMBERS[name], types);
     }
     written[name] = plain(value);
@@ -136,9 +136,11 @@ function has(holder, name) {
   }
 }
 
-// typeof for a primitive, the constructor's name for an object of a class, object for plain data.
+// typeof for a primitive, the constructor's name for an object of a class, object for plain data;
+// undefined named apart from null: its users test `=== null`, which undefined fails.
 function typeName(value) {
-  if (value === null || value === undefined) return null;
+  if (value === null) return null;
+  if (value === undefined) return 'undefined';
   if (typeof value !== 'object') return typeof value;
   const prototype = Object.getPrototypeOf(value);
   if (prototype === null || prototype === Object.prototype) return 'object';
