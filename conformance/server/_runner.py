@@ -472,8 +472,6 @@ class _ServerRun:
         if fault.kind == "unreachable" and not self.answered:
             self._stop("early", "the target could not be reached")
         elif self.faults_in_a_row >= _ABORT_AFTER_FAULTS:
-            if self.pending:  # it took each connection and wrote no HTTP answer: broken answers, judged
-                self._heard()
             self._stop(
                 "early", f"stopped after {self.faults_in_a_row} requests in a row got no usable answer"
             )
