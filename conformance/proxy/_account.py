@@ -23,6 +23,7 @@ NOT_JUDGED = {
     "broken": "the upstream broke off mid-answer",
     "client-left": "the client left before the answer was complete",
     "stopped": "the proxy stopped before the answer was complete",
+    "refused": "the proxy refused the request (answered 400)",
     "over-cap": "the answer was over the judging cap",
     "encoding": "the answer was in an encoding the judge cannot read",
     "judge-failed": "judging it failed (a fault in drun-conformance, not in the upstream)",

@@ -6,9 +6,17 @@ side, and only their first `judge_cap` bytes are kept for judging. The path and 
 upstream byte for byte (the raw request target), headers too, but for the hop-by-hop ones
 and `host`. The proxy sends no request of its own.
 
+Only the upstream's scheme, host and port are ever contacted: the upstream URL is built from
+its parts, and a request whose target is not a path (`@host/...`, `http://host/...`), or whose
+body is framed two ways (Content-Length and Transfer-Encoding), is answered 400 in the API's
+error envelope and not forwarded.
+
 Bounded in time: connecting (waiting for a free pooled connection included) and each wait
-for the upstream's next bytes have limits (`Limits`); an upstream that cannot be reached or
-does not answer in time is answered 502 or 504 in the API's error envelope. A client that
+for the upstream's next bytes have limits (`Limits`), and so has each exchange as a whole (its
+`deadline`: an answer trickled, or preceded by interim 1xx answers for ever, is never silent).
+An upstream that cannot be reached, does not answer in time, breaks off or answers a status no
+server can send on is answered 502 or 504 in the API's error envelope, as long as none of its
+answer has gone to the client (after that, the client sees its answer end short). A client that
 leaves takes its exchange with it: the upstream request is closed at once, whether it was
 still waiting for the answer or streaming it, never read to its end. Every exchange ends as
 one outcome for the judge: `Seen` (a whole answer, handed over before its last bytes reach
@@ -21,6 +29,7 @@ exchange (its pool scans every connection for each request), a proxy's whole bud
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -56,6 +65,8 @@ _HOP_BY_HOP = frozenset(
 _NOT_ADDED = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 # What a misbehaving upstream raises in aiohttp (connection, protocol and timeout errors).
 _UPSTREAM_FAULTS = (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError)
+# The final statuses a server can send (h11 and uvicorn refuse a 1xx as final, or 999).
+_SENDABLE = range(200, 600)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +76,12 @@ class Limits:
     connect_timeout: float = 10.0  # to connect, a wait for a free pooled connection included
     read_timeout: float = 60.0  # the longest the upstream may stay silent, before or within its answer
     connections: int = 100  # open to the upstream at once; a request beyond waits (connect_timeout)
+
+    @property
+    def deadline(self) -> float:
+        """The longest one exchange may take, request to last byte: a connection, a silence's
+        worth for the answer's head and as long again for its body."""
+        return self.connect_timeout + 2 * self.read_timeout
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +101,7 @@ class Seen:
     elapsed_s: float
 
 
-LostKind = Literal["unreachable", "timeout", "broken", "client-left", "stopped"]
+LostKind = Literal["unreachable", "timeout", "broken", "client-left", "stopped", "refused"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +224,7 @@ class ForwardingApp:
 
     def __init__(self, upstream: str, judge: Judge, *, judge_cap: int, limits: Limits = Limits()) -> None:
         url = URL(upstream)
-        self._origin = str(url.origin())
+        self._origin = url.origin()  # scheme, host and port: all a request may choose is its path
         self._prefix = url.raw_path.rstrip("/")
         self.judge, self.judge_cap, self.limits = judge, judge_cap, limits
         self.received = 0  # requests received, each one exchange for the judge
@@ -225,7 +242,7 @@ class ForwardingApp:
                     limit=limits.connections, limit_per_host=0, keepalive_timeout=4.0
                 ),
                 timeout=aiohttp.ClientTimeout(
-                    total=None,
+                    total=limits.deadline,
                     connect=limits.connect_timeout,
                     sock_connect=limits.connect_timeout,
                     sock_read=limits.read_timeout,
@@ -276,6 +293,11 @@ class ForwardingApp:
             self.judge.note(lost(kind, detail, upstream))
             client.handed = True
 
+        refused = _refusal(raw, pairs)
+        if refused is not None:  # never forwarded: answered here, and the connection closed
+            self.judge.note(lost("refused", refused))
+            await _answer(send, 400, "invalid_request_error", refused, close=True)
+            return
         outcome: tuple[LostKind, str, Upstream | None] | None
         try:
             outcome = await self._exchange(scope["method"], target, pairs, client, sent, send, started, note)
@@ -308,7 +330,15 @@ class ForwardingApp:
         headers = CIMultiDict(
             (k.decode("latin-1"), v.decode("latin-1")) for k, v in pairs if k not in _HOP_BY_HOP
         )
-        url = URL(self._origin + self._prefix + target.decode("latin-1"), encoded=True)
+        path, _, query = target.decode("latin-1").partition("?")
+        origin = self._origin
+        url = URL.build(
+            scheme=origin.scheme,
+            authority=origin.raw_authority,
+            path=self._prefix + path,
+            query_string=query,
+            encoded=True,
+        )
         if not has_body:
             client.watch()
         try:
@@ -320,43 +350,48 @@ class ForwardingApp:
                 allow_redirects=False,
             )
         except _UPSTREAM_FAULTS as exc:
-            status, body, kind, detail, upstream = _unanswered(exc, self.limits)
+            status, message, kind, detail, upstream = _unanswered(exc, self.limits)
             note(kind, detail, upstream)  # before the client has its answer, as a whole one is (below)
-            length = str(len(body)).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", length)],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await _answer(send, status, "api_error", message)
             return None
         self.forwarded += 1
         got = _Tee(self.judge_cap, drop=True)
+        # A status no server can send on is judged as it came; the client gets a 502 instead.
+        passes = response.status in _SENDABLE
+        kept = [(k.lower(), v) for k, v in response.raw_headers if k.lower() not in _HOP_BY_HOP]
+        head: Message | None = {"type": "http.response.start", "status": response.status, "headers": kept}
+        client.answered = 0
         try:
-            kept = [(k.lower(), v) for k, v in response.raw_headers if k.lower() not in _HOP_BY_HOP]
-            head: Message | None = {"type": "http.response.start", "status": response.status, "headers": kept}
-            client.answered = 0
             # One chunk behind, the head with the first: the last bytes (or, for an empty body,
             # the head, which is then the whole answer) go out only once the judge has the exchange.
             held: bytes | None = None
             while chunk := await response.content.readany():
                 got.add(chunk)
-                if held is not None:
+                if held is not None and passes:
                     if head is not None:
                         await send(head)
                         head = None
                     await send({"type": "http.response.body", "body": held, "more_body": True})
                     client.answered += len(held)
                 held = chunk
-        except _UPSTREAM_FAULTS as exc:  # the client sees its answer end short: the connection closes
+        except _UPSTREAM_FAULTS as exc:
             response.close()
             said = f"{client.where()}: {_describe(exc)}"
             if isinstance(exc, asyncio.TimeoutError):
-                waited = self.limits.read_timeout
-                return "timeout", said, Upstream("stalled", response.status, got.size, waited)
-            return "broken", said, Upstream("cut", response.status, got.size)
+                kind = "timeout"
+                upstream = Upstream("stalled", response.status, got.size, _waited(exc, self.limits))
+            else:
+                kind, upstream = "broken", Upstream("cut", response.status, got.size)
+            if head is None:  # the client has part of the answer and sees it end short: the connection closes
+                return kind, said, upstream
+            note(kind, said, upstream)  # none of it sent yet: the client gets the proxy's own answer
+            if kind == "timeout":
+                await _answer(
+                    send, 504, "api_error", f"upstream timed out: {_timeout(exc, self.limits, begun=True)}"
+                )
+            else:
+                await _answer(send, 502, "api_error", f"upstream broke off its answer: {_describe(exc)}")
+            return None
         except BaseException:
             response.close()  # the client left (or the proxy stops): read no further
             raise
@@ -378,20 +413,43 @@ class ForwardingApp:
             )
         )
         client.handed = True
+        if not passes:
+            said = f"upstream answered status {response.status}, which no HTTP server can send on (200-599)"
+            await _answer(send, 502, "api_error", said)
+            return None
         if head is not None:
             await send(head)
         await send({"type": "http.response.body", "body": held or b"", "more_body": False})
         return None
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
+        log, scrub = logging.getLogger("uvicorn.error"), _Scrubbing(self.judge)
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                log.addFilter(scrub)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.aclose()
+                log.removeFilter(scrub)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+class _Scrubbing(logging.Filter):
+    """uvicorn's log lines while it serves the proxy (stderr), scrubbed as the judge's are."""
+
+    def __init__(self, judge: Judge) -> None:
+        super().__init__()
+        self.judge = judge
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if record.exc_info:  # a traceback's messages may quote a request
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        record.msg, record.args = self.judge.keys.redactor.text(text), ()
+        record.exc_info, record.exc_text = None, None
+        return True
 
 
 def _describe(exc: BaseException) -> str:
@@ -399,24 +457,62 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
 
 
-def _unanswered(exc: BaseException, limits: Limits) -> tuple[int, bytes, LostKind, str, Upstream | None]:
-    """The client's answer, 504 (no answer in time) or 502 (no answer at all) in the API's error
-    envelope, and why (and whether the upstream, once asked, is to blame)."""
+def _unanswered(exc: BaseException, limits: Limits) -> tuple[int, str, LostKind, str, Upstream | None]:
+    """The client's answer, 504 (no answer in time) or 502 (no answer at all) with its message,
+    and why (and whether the upstream, once asked, is to blame)."""
     kind: LostKind
     upstream = None  # no connection: the upstream was never asked, or the proxy's pool was full
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        status, kind = 504, "timeout"
-        why = f"no connection to the upstream within {limits.connect_timeout:g} s (--connect-timeout)"
-    elif isinstance(exc, asyncio.TimeoutError):
-        status, kind, upstream = 504, "timeout", Upstream("stalled", waited_s=limits.read_timeout)
-        why = f"no answer within {limits.read_timeout:g} s (--read-timeout)"
+    if isinstance(exc, asyncio.TimeoutError):
+        status, kind, why = 504, "timeout", _timeout(exc, limits)
+        if not isinstance(exc, aiohttp.ConnectionTimeoutError):
+            upstream = Upstream("stalled", waited_s=_waited(exc, limits))
     else:
         status, kind = 502, "unreachable"
         why = type(exc).__name__
         if isinstance(exc, aiohttp.ServerDisconnectedError):  # asked, and it closed without a word
             upstream = Upstream("cut")
     said = "upstream unreachable" if kind == "unreachable" else "upstream timed out"
-    body = orjson.dumps(
-        {"type": "error", "error": {"type": "api_error", "message": f"drun-conformance proxy: {said}: {why}"}}
+    return status, f"{said}: {why}", kind, why if kind == "timeout" else _describe(exc), upstream
+
+
+def _waited(exc: BaseException, limits: Limits) -> float:
+    """The timeout that ran out: aiohttp's read timeout, else the exchange's deadline."""
+    return limits.read_timeout if isinstance(exc, aiohttp.ServerTimeoutError) else limits.deadline
+
+
+def _timeout(exc: BaseException, limits: Limits, *, begun: bool = False) -> str:
+    """Which timeout ran out, in the flags' words (`begun`: the answer's head had come)."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return f"no connection to the upstream within {limits.connect_timeout:g} s (--connect-timeout)"
+    if isinstance(exc, aiohttp.ServerTimeoutError):
+        said = "its answer stopped: silent for" if begun else "no answer within"
+        return f"{said} {limits.read_timeout:g} s (--read-timeout)"
+    return (
+        f"no whole answer within {limits.deadline:g} s (the deadline of an exchange:"
+        " --connect-timeout + 2 x --read-timeout)"
     )
-    return status, body, kind, why if kind == "timeout" else _describe(exc), upstream
+
+
+def _refusal(raw: bytes, pairs: list[tuple[bytes, bytes]]) -> str | None:
+    """Why a request is not to be forwarded, if it is not."""
+    if not raw.startswith(b"/"):  # "@host/...", "http://host/...": it could name another host
+        return "the request target is not a path (RFC 9112 section 3.2.1: origin-form); not forwarded"
+    names = {name for name, _ in pairs}
+    if b"content-length" in names and b"transfer-encoding" in names:  # a request smuggling vector
+        return (
+            "both Content-Length and Transfer-Encoding (RFC 9112 section 6.1: a body framed two ways);"
+            " not forwarded"
+        )
+    return None
+
+
+async def _answer(send: Send, status: int, error: str, message: str, *, close: bool = False) -> None:
+    """The proxy's own answer: `message` in the API's error envelope (`close`: and the connection)."""
+    body = orjson.dumps(
+        {"type": "error", "error": {"type": error, "message": f"drun-conformance proxy: {message}"}}
+    )
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -111,7 +111,7 @@ class Judge:
         self.keys = KeyRing(bounds.keys)
         self._runs = RememberedRuns(bounds.runs)
         self._walks = OpenWalks(bounds.walks, bounds.walks_runs, bounds.walk_idle_s, clock)
-        self.console = Console(out)
+        self.console = Console(out, lambda line: self.keys.redactor.text(line))
         self._lock = threading.Lock()  # judging and reading the results, from different threads
         self._backlog: Backlog[Seen | Lost] = Backlog(
             self,
@@ -201,7 +201,7 @@ class Judge:
             verdicts.append(self._read_back(case, unquote(ident, errors="replace")))
         else:
             verdicts.append(self._listing(case, query))
-        self.console.print(redactor.text(f"drun proxy #{self.judged} " + "  ".join(verdicts)))
+        self.console.print(f"drun proxy #{self.judged} " + "  ".join(verdicts))  # scrubbed as printed
 
     def _run_now(self, case: Judged) -> str:
         parsed, seen = case.parsed, case.seen
@@ -339,10 +339,12 @@ class Judge:
             )
         evaluation = self.oracle.judge_delivery(delivery)
         example = None
-        if evaluation.violations:
+        if evaluation.violations:  # a finding quotes what came (a redirect's location: a key in it)
             headers = redactor.data(redact_headers(outcome.request_headers))
             request = {"method": outcome.method, "url": self.upstream + target, "headers": headers}
             example = Counterexample(summary="how the upstream's answer arrived", request=request)
+            violations = scrubbed(evaluation.violations, redactor)
+            evaluation = Evaluation(violations, evaluation.exercised, evaluation.skipped)
         self.server.record(evaluation, example)
         failed = ", ".join(f"{f.requirement} ({f.level})" for f in evaluation.violations)
         return f"server: FAILED {failed}" if failed else "server: ok"
@@ -372,7 +374,12 @@ class Judge:
             for walk in self._walks.drain():
                 self._finish(walk)
             self.console.flush()
-            return self._results(strict, left)
+            # As the report files are redacted, so is what is printed of them (the console summary).
+            redactor = self.keys.redactor
+            return [
+                TargetResult.model_validate(redactor.data(t.model_dump(mode="json")))
+                for t in self._results(strict, left)
+            ]
 
     def _results(self, strict: bool, left: int) -> list[TargetResult]:
         notes = self.account.notes(self.judged, self.received, self._runs, self._walks, self.keys, left)
