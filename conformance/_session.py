@@ -29,11 +29,24 @@ from ._interrupt import stopping_on_signals
 from ._parallel import TargetCheck, check_side_by_side
 from ._secrets import SECRET_FLAGS, Redactor
 
-__all__ = ["EXIT_INCOMPLETE", "check_targets", "execute", "exit_status", "reproduce_command"]
+__all__ = [
+    "EXIT_INCOMPLETE",
+    "Started",
+    "check_targets",
+    "execute",
+    "exit_status",
+    "now",
+    "reproduce_command",
+]
 
 EXIT_INCOMPLETE = 4
+Started = tuple[datetime, float]  # when a run began: the wall clock, and time.monotonic()
 
 _GROUPS_PRINTED = 5
+
+
+def now() -> Started:
+    return datetime.now(UTC), time.monotonic()
 
 
 def reproduce_command(argv: Sequence[str], *, seed: int | None) -> list[str]:
@@ -64,11 +77,13 @@ def execute(
     allow_incomplete: bool = False,
     jobs: int = 1,
     secrets: Iterable[str] = (),
+    started: Started | None = None,
 ) -> int:
     """Check the targets, write the reports (free of `secrets`, the keys the run used or saw),
-    print the summary, and answer the exit status."""
+    print the summary, and answer the exit status. `started`: when the run began, if before the
+    checks (the proxy judges as it forwards, and checks only what it saw once stopped)."""
     command = reproduce_command(argv, seed=seed)
-    results = check_targets(checks, command=command, seed=seed, strict=strict, jobs=jobs)
+    results = check_targets(checks, command=command, seed=seed, strict=strict, jobs=jobs, started=started)
     if report_dir is not None:
         from drun_conformance.reports import write_reports
 
@@ -89,12 +104,18 @@ def exit_status(results: RunResults, *, allow_incomplete: bool = False) -> int:
 
 
 def check_targets(
-    checks: Sequence[TargetCheck], *, command: list[str], seed: int | None, strict: bool, jobs: int = 1
+    checks: Sequence[TargetCheck],
+    *,
+    command: list[str],
+    seed: int | None,
+    strict: bool,
+    jobs: int = 1,
+    started: Started | None = None,
 ) -> RunResults:
     """Run the targets' checks into one RunResults, in turn or `jobs` at a time (then each check
     must pickle: see _parallel); the results are in the order of `checks` either way. Ctrl-C
     keeps what was checked."""
-    started, clock = datetime.now(UTC), time.monotonic()
+    began, clock = started or now()
     targets: list[TargetResult] = []
     partial = False
     try:
@@ -114,7 +135,7 @@ def check_targets(
     return RunResults(
         tool={"name": "drun-conformance", "version": _version()},
         command=command,
-        started_at=started,
+        started_at=began,
         duration_s=round(time.monotonic() - clock, 3),
         seed=seed,
         strict=strict,

@@ -14,6 +14,7 @@ from ._flags import base_url, int_from, seconds
 from ._server import through_sdk_flag, through_sdks
 
 if TYPE_CHECKING:
+    from drun_conformance._session import Started
     from drun_conformance.proxy import Judge
     from drun_conformance.results import TargetResult
 
@@ -33,7 +34,11 @@ def add_parser(commands: Commands) -> None:
         "--connect-timeout", type=seconds, default=10.0, metavar="S", help="to connect; then 504 (default 10)"
     )
     proxy.add_argument(
-        "--read-timeout", type=seconds, default=60.0, metavar="S", help="silent upstream: 504 (default 60)"
+        "--read-timeout",
+        type=seconds,
+        default=60.0,
+        metavar="S",
+        help="silent upstream: 504 (default 60); each exchange ends within --connect-timeout + 2 x this",
     )
     proxy.add_argument(
         "--max-connections", type=int_from(1, 10_000), default=100, metavar="N", help="upstream (default 100)"
@@ -48,6 +53,7 @@ def _proxy(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     import uvicorn
 
+    from drun_conformance._session import now
     from drun_conformance.proxy import JUDGE_CAP, ForwardingApp, Judge, Limits, check_upstream, proxy_config
     from drun_conformance.server.reference._serve import base_url_of, bind_socket, serve_until_stopped
 
@@ -75,6 +81,7 @@ def _proxy(args: argparse.Namespace, argv: Sequence[str]) -> int:
         f"  stops on Ctrl-C or SIGTERM{''.join(', or after ' + u for u in until)}; then writes the report",
         flush=True,
     )
+    started = now()  # the run is the forwarding: the report's start and duration are its
     timer = threading.Timer(args.duration, stop) if args.duration else None
     if timer is not None:
         timer.daemon = True
@@ -97,6 +104,7 @@ def _proxy(args: argparse.Namespace, argv: Sequence[str]) -> int:
         report_dir=report_dir,
         allow_incomplete=args.allow_incomplete,
         through=sdks,
+        started=started,
     )
 
 
@@ -108,6 +116,7 @@ def finish(
     report_dir: Path | None,
     allow_incomplete: bool,
     through: Sequence[str] = (),
+    started: Started | None = None,
 ) -> int:
     """The end of `drun-conformance proxy`: the results of what the judge saw, then the run-now
     answers it kept read through each SDK in `through` (forwarding is over: off its path), the
@@ -131,6 +140,7 @@ def finish(
         report_dir=report_dir,
         allow_incomplete=allow_incomplete,
         secrets=judge.secrets,
+        started=started,
     )
 
 

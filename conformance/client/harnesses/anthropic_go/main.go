@@ -187,7 +187,8 @@ func jsonOf(value any, pointer string, types message) any {
 	return value
 }
 
-// variantTag is the type tag of the variant struct AsAny built (null: none of the known).
+// variantTag is the type tag of the variant struct AsAny built (null: none of the known): its
+// constant's Default, the tag its class stands for, not the string the decoder wrote into it.
 func variantTag(variant any) any {
 	if variant == nil {
 		return nil
@@ -195,6 +196,9 @@ func variantTag(variant any) any {
 	tag := reflect.ValueOf(variant).FieldByName("Type")
 	if !tag.IsValid() {
 		return nil
+	}
+	if own := tag.MethodByName("Default"); own.IsValid() && own.Type().NumIn() == 0 && own.Type().NumOut() == 1 {
+		return own.Call(nil)[0].String()
 	}
 	return tag.String()
 }

@@ -275,21 +275,28 @@ public final class DrunHarness {
     JsonNode envelope = Optional.ofNullable(error.body().convert(JsonNode.class)).orElse(NullNode.getInstance());
     answer.put("outcome", "api_error");
     answer.put("status", error.statusCode());
-    JsonNode none = NullNode.getInstance();
-    answer.set("error_type", accessor(error, "type").or(() -> text(envelope.path("error").path("type"))).orElse(none));
-    answer.set("message", accessor(error, "apiMessage").or(() -> text(envelope.path("error").path("message"))).orElse(none));
-    answer.set("request_id", accessor(error, "requestId").or(() -> firstHeader(error.headers(), "request-id")).orElse(none));
+    answer.set("error_type", accessor(error, "type", () -> text(envelope.path("error").path("type"))));
+    answer.set("message", accessor(error, "apiMessage", () -> text(envelope.path("error").path("message"))));
+    answer.set("request_id", accessor(error, "requestId", () -> firstHeader(error.headers(), "request-id")));
     answer.put("exception", error.getClass().getSimpleName());
     return answer;
   }
 
-  /** An Optional accessor of newer releases (3.3.0 has fewer), as a JSON string. */
-  private static Optional<JsonNode> accessor(AnthropicServiceException error, String name) {
+  /**
+   * What an Optional accessor of newer releases gives, as a JSON string (empty: null); a release
+   * without it (3.3.0 has fewer) is read as its users must, from the body or the headers.
+   */
+  private static JsonNode accessor(AnthropicServiceException error, String name, Supplier<Optional<JsonNode>> without) {
+    Method method;
     try {
-      Optional<?> value = (Optional<?>) error.getClass().getMethod(name).invoke(error);
-      return value.map(v -> TextNode.valueOf(v instanceof com.anthropic.core.Enum e ? enumText(e) : v.toString()));
+      method = error.getClass().getMethod(name);
     } catch (NoSuchMethodException absent) {
-      return Optional.empty();
+      return without.get().orElse(NullNode.getInstance());
+    }
+    try {
+      Optional<?> value = (Optional<?>) method.invoke(error);
+      return value.<JsonNode>map(v -> TextNode.valueOf(v instanceof com.anthropic.core.Enum e ? enumText(e) : v.toString()))
+          .orElse(NullNode.getInstance());
     } catch (IllegalAccessException | InvocationTargetException failed) {
       throw new IllegalStateException(failed);
     }
