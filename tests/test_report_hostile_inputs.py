@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -80,9 +81,15 @@ def test_a_surrogate_pair_is_text_not_a_fault(tmp_path: Path) -> None:
 
 
 def test_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
-    os.mkfifo(tmp_path / "results.json")
-    with pytest.raises(InputError, match=r"results.json: not a regular file"):
-        load_results(tmp_path / "results.json")  # before: blocked until a writer came
+    fifo = tmp_path / "results.json"
+    os.mkfifo(fifo)
+    unblock = threading.Timer(10, lambda: os.close(os.open(fifo, os.O_WRONLY)))  # a reader that waits fails
+    unblock.start()
+    try:
+        with pytest.raises(InputError, match=r"results.json: not a regular file"):
+            load_results(fifo)  # before: blocked until a writer came
+    finally:
+        unblock.cancel()
 
 
 def _subcommand(action: str, path: Path, good: Path, out: Path) -> list[str]:

@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -173,6 +174,11 @@ def _feed_forever(stdin: io.BufferedWriter, stop: threading.Event) -> None:
             stdin.flush()
 
 
+def _at_most_2_gb() -> None:
+    """A safety net, should reading all of standard input first come back: it must not eat the host."""
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", [[], ["--json"]], ids=["text", "json"])
 def test_an_endless_stdin_runs_in_bounded_memory_and_stops_on_sigterm(mode: list[str]) -> None:
@@ -181,6 +187,7 @@ def test_an_endless_stdin_runs_in_bounded_memory_and_stops_on_sigterm(mode: list
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_at_most_2_gb,
     )
     assert process.stdin is not None and process.stdout is not None
     stop = threading.Event()
