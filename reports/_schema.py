@@ -9,9 +9,13 @@ when the shipped file differs from a fresh build. Its version is the model's
 from __future__ import annotations
 
 import json
+import os
+import stat
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from drun_conformance._errors import InputError
 from drun_conformance.results import RESULTS_SCHEMA_VERSION, RunResults
@@ -52,7 +56,7 @@ def load_results(path: Path | str) -> RunResults:
     """Read and check a results.json; any problem is an InputError (exit 2) naming the file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_regular(path).decode("utf-8")
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
@@ -65,6 +69,16 @@ def load_results(path: Path | str) -> RunResults:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
         raise InputError(f"{path} is not a drun-conformance results file: {reason}") from None
     return results_from_json(data, source=str(path))
+
+
+def _read_regular(path: Path) -> bytes:
+    """The file's bytes; opened without blocking, so a FIFO or a device is refused, not waited on."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with open(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputError(f"cannot read {path}: not a regular file (a FIFO, a device, ...)")
+        os.set_blocking(fd, True)
+        return file.read()
 
 
 def results_from_json(data: Any, *, source: str) -> RunResults:
@@ -86,9 +100,60 @@ def results_from_json(data: Any, *, source: str) -> RunResults:
     if error is not None:
         where = "/" + "/".join(str(p) for p in error.absolute_path)
         raise InputError(f"{source} does not match the results schema at {where}: {error.message}")
+    problem = _lone_surrogate(data) or _twice_named(data)  # what the schema cannot say
+    if problem is not None:
+        raise InputError(f"{source} is not valid results at {problem}")
     try:
         return RunResults.model_validate(data)
     except pydantic.ValidationError as exc:  # the schema should have caught it: say where anyway
         first = exc.errors()[0]
         where = "/" + "/".join(str(p) for p in first["loc"])
         raise InputError(f"{source} is not valid results at {where}: {first['msg']}") from exc
+
+
+def _lone_surrogate(data: Any) -> str | None:
+    """Where a string holds a lone surrogate (JSON's `"\\ud800"`): no UTF-8 text holds one, so
+    no report could be written from it."""
+    try:
+        orjson.dumps(data)  # fast, and refuses one; the walk below only says where (or sees none)
+        return None
+    except orjson.JSONEncodeError:  # a lone surrogate, or what orjson alone refuses: an int past 64 bits
+        pass
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            if not _utf8(value):
+                return f"{where or '/'}: a lone surrogate in a string (not Unicode text)"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if not _utf8(key):
+                    return f"{where or '/'}: a lone surrogate in a member name (not Unicode text)"
+                stack.append((f"{where}/{key.replace('~', '~0').replace('/', '~1')}", item))  # RFC 6901
+        elif isinstance(value, list):
+            stack += [(f"{where}/{index}", item) for index, item in enumerate(value)]
+    return None
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _twice_named(data: dict[str, Any]) -> str | None:
+    """Where a target id, or a requirement id within a target, is given twice: one run checks
+    each target once, each requirement once (as `report merge` holds across files)."""
+    targets: set[str] = set()
+    for index, target in enumerate(data["targets"]):
+        if target["id"] in targets:
+            return f"/targets/{index}/id: target {target['id']!r} is given twice"
+        targets.add(target["id"])
+        requirements: set[str] = set()
+        for number, requirement in enumerate(target["requirements"]):
+            if requirement["id"] in requirements:
+                return f"/targets/{index}/requirements/{number}/id: {requirement['id']!r} is given twice"
+            requirements.add(requirement["id"])
+    return None

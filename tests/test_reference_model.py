@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from drun_conformance import InputError
 from drun_conformance.server.reference import (
     PRECEDENCE,
+    create_app,
     default_scenario,
     expected_outcomes,
     load_scenario,
@@ -274,6 +276,48 @@ def test_scenario_errors_name_the_field(
     message = str(caught.value)
     assert message.startswith("my.yaml") and field in message and words in message, message
     assert caught.value.exit_status == 2
+
+
+@pytest.mark.parametrize("every", [1e-7, 1e-300, 0.5, 0, -1, 4e7, 1e20, 1e308, float("inf"), float("nan")])
+def test_a_schedule_out_of_range_is_not_a_valid_scenario(every: float) -> None:
+    """Before: 1e-7 crashed `serve` at start (two firings, one instant), 1e20 and 1e308 overflowed."""
+    data = {
+        "agents": [{"id": "agent_a", "version": 4}],
+        "environments": [{"id": "env_a"}],
+        "deployments": [
+            {
+                "id": "depl",
+                "agent": {"id": "agent_a"},
+                "environment": "env_a",
+                "schedule": {"every_seconds": every, "history": 3},
+            }
+        ],
+    }
+    with pytest.raises(InputError) as caught:
+        parse_scenario(data, source="my.yaml")
+    assert str(caught.value) == (
+        "my.yaml is not a valid scenario:\n  deployments[0].schedule.every_seconds: expected from 1 to"
+        f" 31,622,400 seconds (a year), got {float(every)}"
+    )
+
+
+@pytest.mark.parametrize("every", [1, 31_622_400])
+def test_a_schedule_at_either_bound_starts(every: float) -> None:
+    """The bounds are sane: 1,000 firings a second or a year apart are all recorded at start."""
+    schedule = {"every_seconds": every, "history": 1000, "latency_ms": 31_622_400_000}
+    create_app(small_scenario(schedule=schedule))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("every", ["1e-7", "1e308", "1e20"])
+def test_serve_refuses_a_schedule_out_of_range_with_exit_2(every: str, tmp_path: Path) -> None:
+    path = tmp_path / "sched.yaml"
+    default = files("drun_conformance.server.reference").joinpath("default_scenario.yaml").read_text()
+    path.write_text(default.replace("every_seconds: 3600", f"every_seconds: {every}"))
+    result = run_cli("serve", "--port", "0", "--scenario", str(path))
+    err = result.stderr.decode()
+    assert result.returncode == 2 and "Traceback" not in err, err
+    assert "deployments[0].schedule.every_seconds: expected from 1 to 31,622,400 seconds (a year)" in err
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,8 @@ def add_parser(commands: Commands) -> None:
         metavar="N",
         help="processes judging the payloads side by side (1 to 64), each a contiguous chunk (default:"
         " one per CPU when there are at least 3,000 payloads, else 1; 1: in this process, in turn); the"
-        " same output either way; an HTTP archive is judged in turn (run ids are compared across payloads)",
+        " same output either way; an HTTP archive is judged in turn (run ids are compared across payloads),"
+        " and so are inputs with standard input (judged as it comes)",
     )
     validate.set_defaults(handler=_validate)
 
@@ -33,9 +34,12 @@ def add_parser(commands: Commands) -> None:
 def _validate(args: argparse.Namespace) -> int:
     from drun_conformance._interrupt import stopping_on_signals
     from drun_conformance.recorded._jobs import validate_output
-    from drun_conformance.recorded._validate import no_cycle_collection
+    from drun_conformance.recorded._validate import no_cycle_collection, validate_stream
 
     with stopping_on_signals(), no_cycle_collection():  # SIGTERM as Ctrl-C; GC back once all is freed
-        document, conforms = validate_output(args.paths, as_json=args.json, jobs=args.jobs)
-    sys.stdout.buffer.write(document)
+        if "-" in args.paths:  # a stream may never end: judged as it comes, in turn
+            conforms = validate_stream(args.paths, sys.stdout.buffer, as_json=args.json)
+        else:
+            document, conforms = validate_output(args.paths, as_json=args.json, jobs=args.jobs)
+            sys.stdout.buffer.write(document)
     return 0 if conforms else 1

@@ -17,6 +17,8 @@ from jsonschema.exceptions import best_match
 from drun_conformance._errors import InputError
 from drun_conformance.oracle import UNPARSED, Exchange, cut, parse_body, parse_rfc3339
 
+from ._names import shown
+
 __all__ = ["har_exchanges"]
 
 _RUN_PATH_PREFIX, _RUN_PATH_SUFFIX = "/v1/deployments/", "/run"
@@ -61,23 +63,25 @@ def _entry_validator() -> Draft202012Validator:
 
 def har_exchanges(name: str, data: bytes) -> Iterator[tuple[str, Exchange]]:
     """(`NAME:N`, the exchange) for each run-now entry of the archive `data`, in order."""
-    archive = parse_body(data)
+    archive, shown_name = parse_body(data), shown(name)  # the name as a terminal may show it
     if archive is UNPARSED:
-        raise InputError(f"{name}: not an HTTP archive: not JSON, or JSON no reader reads alike (I-JSON)")
+        raise InputError(
+            f"{shown_name}: not an HTTP archive: not JSON, or JSON no reader reads alike (I-JSON)"
+        )
     log = archive.get("log") if isinstance(archive, dict) else None
     entries = log.get("entries") if isinstance(log, dict) else None
     if not isinstance(entries, list):
-        raise InputError(f"{name}: not an HTTP archive (no log.entries)")
+        raise InputError(f"{shown_name}: not an HTTP archive (no log.entries)")
     for number, entry in enumerate(entries, start=1):
         problem = best_match(_entry_validator().iter_errors(entry))
         if problem is not None:
             where = "/".join(str(part) for part in problem.absolute_path) or "the entry"
             why = cut(problem.message, 160)
-            raise InputError(f"{name}: entry {number} is not a HAR entry: {where}: {why}")
+            raise InputError(f"{shown_name}: entry {number} is not a HAR entry: {where}: {why}")
         try:
             exchange = _exchange(entry)
         except (ValueError, binascii.Error) as exc:
-            raise InputError(f"{name}: entry {number} is not a HAR entry: {exc}") from exc
+            raise InputError(f"{shown_name}: entry {number} is not a HAR entry: {exc}") from exc
         if exchange is not None:
             yield f"{name}:{number}", exchange
 

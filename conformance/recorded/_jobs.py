@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
 
-__all__ = ["PER_JOB", "jobs_for", "validate_output"]
+__all__ = ["PER_JOB", "WorkerLost", "jobs_for", "validate_output"]
 
 # Payloads a worker judges at least, by default. A second process costs a fixed ~30 ms of wall
 # and ~40-90 ms of CPU (importing multiprocessing, the fork, pages copied on write, the piece
@@ -44,6 +44,12 @@ _STOPPING_S = 5.0  # for a stopped worker to go after SIGTERM, before SIGKILL
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _Answer = tuple[bytes, int]  # a chunk's output piece and its count of conforming payloads
 _Judges = tuple[Oracle, PreFilter | None]  # built once, in the parent: the workers start with them
+
+
+class WorkerLost(DrunError):
+    """A worker died or failed: some payloads were never judged, so the run is incomplete."""
+
+    exit_status = 4  # DESIGN.md's "incomplete", not 1: nothing was found to violate anything
 
 
 def validate_output(
@@ -126,12 +132,12 @@ def _answer(worker: BaseProcess, reader: Connection) -> _Answer:
         answer: _Answer | str = reader.recv()
     except EOFError:
         worker.join(_STOPPING_S)
-        raise DrunError(
+        raise WorkerLost(
             f"a validate worker process (pid {worker.pid}) stopped before it answered"
             f" ({_how(worker.exitcode)}); nothing was written (--jobs 1 judges in this process)"
         ) from None
     if isinstance(answer, str):
-        raise DrunError(f"a validate worker process failed: {answer}")
+        raise WorkerLost(f"a validate worker process failed: {answer}; nothing was written")
     return answer
 
 

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import errno
 import gc
+import os
+import stat
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, BinaryIO
 
 import orjson
 
 from drun_conformance._errors import InputError, UsageError
+from drun_conformance._interrupt import interrupts_deferred
 from drun_conformance.oracle import Evaluation, Exchange, Finding, Oracle, parse_body
 
 from ._har import har_exchanges
+from ._names import shown
 from ._prefilter import PreFilter
 
 __all__ = [
+    "MAX_PAYLOAD",
     "WEBHOOK_EVENT",
     "PayloadResult",
     "Recorded",
@@ -26,16 +33,23 @@ __all__ = [
     "describe",
     "evaluate",
     "is_webhook_event",
+    "judged",
     "judges",
     "no_cycle_collection",
     "output",
     "output_piece",
     "read_inputs",
     "validate_inputs",
+    "validate_stream",
 ]
 
 WEBHOOK_EVENT = "webhook_event"  # `judged_as` of a payload judged as a webhook event
 SUFFIXES = (".json", ".jsonl", ".ndjson", ".har")
+# The most one payload (a .json file, a line) may hold: twice the API's own request limit (32 MB);
+# a Run Deployment Now answer is a few hundred bytes. It bounds what an endless stdin line costs.
+MAX_PAYLOAD = 64 * 1024 * 1024
+_CHUNK = 1024 * 1024  # standard input is read at most this much at a time: a stop is seen between
+_SPOOL = 8 * 1024 * 1024  # --json entries of standard input kept in memory before a temporary file
 
 
 @dataclass(slots=True)  # not frozen: one per payload, and a frozen one costs 4x to make
@@ -118,7 +132,8 @@ def output_piece(results: Sequence[PayloadResult], *, as_json: bool) -> tuple[by
             conforms = result.evaluation.conforms
             conforming += conforms
             judged_as = f" (as a {WEBHOOK_EVENT})" if result.webhook_event else ""
-            lines.append(f"{result.source}: {'conforms' if conforms else 'VIOLATES'}{judged_as}\n")
+            verdict = "conforms" if conforms else "VIOLATES"
+            lines.append(f"{shown(result.source)}: {verdict}{judged_as}\n")  # a name cannot fake a line
             lines += [describe(finding) + "\n" for finding in result.evaluation.violations]
         return "".join(lines).encode("utf-8", "surrogateescape"), conforming
 
@@ -145,28 +160,81 @@ def _json_document(pieces: Sequence[bytes], payloads: int, conforming: int, end:
 
 def read_inputs(paths: Iterable[str]) -> Iterator[Recorded]:
     """Every payload of every input, in order. A usage error before anything is read when an
-    input is missing, a folder or of an unknown kind; an input error when one holds nothing
-    to validate (an empty file, a HAR without a Run Deployment Now exchange)."""
+    input is a folder or of an unknown kind, an input error when one is missing or no regular
+    file; an input error when one holds nothing to validate (an empty file, a HAR without a Run
+    Deployment Now exchange) or a payload past MAX_PAYLOAD. Standard input is read as it comes."""
     paths = list(paths)
     for name in paths:
-        if name == "-":
-            continue
-        path = Path(name)
-        if path.is_dir():
-            raise UsageError(f"{name} is a folder: name the files in it (for example {name}/*.jsonl)")
-        if path.suffix.lower() not in SUFFIXES:
-            raise UsageError(
-                f"{name}: expected a .json, .jsonl, .ndjson or .har file, or - for standard input"
-            )
-        if not path.is_file():
-            raise InputError(f"cannot read {name}: no such file")
+        if name != "-":
+            _check(name)
     for name in paths:
         empty = True
         for recorded in _read(name):
             empty = False
             yield recorded
         if empty:
-            raise InputError(f"{'standard input' if name == '-' else name}: {_NOTHING[_kind(name)]}")
+            raise InputError(f"{'standard input' if name == '-' else shown(name)}: {_NOTHING[_kind(name)]}")
+
+
+def _check(name: str) -> None:
+    """A usage or input error unless `name` is a regular file of a kind validate reads."""
+    try:
+        mode: int | None = os.stat(name).st_mode
+    except OSError as exc:
+        mode, problem = None, exc
+    if mode is not None and stat.S_ISDIR(mode):
+        folder = shown(name)
+        raise UsageError(f"{folder} is a folder: name the files in it (for example {folder}/*.jsonl)")
+    if Path(name).suffix.lower() not in SUFFIXES:
+        raise UsageError(
+            f"{shown(name)}: expected a .json, .jsonl, .ndjson or .har file, or - for standard input"
+        )
+    if mode is None:
+        raise InputError(f"cannot read {shown(name)}: {_why(problem)}")
+    if not stat.S_ISREG(mode):
+        raise InputError(_not_regular(name, mode))
+
+
+def _why(exc: OSError) -> str:
+    if exc.errno == errno.ENOENT:
+        return "no such file"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "the name is too long for this system"
+    if exc.errno == errno.ELOOP:
+        return "a loop of symbolic links"
+    return exc.strerror or str(exc)
+
+
+def _not_regular(name: str, mode: int) -> str:
+    kind = (
+        "a named pipe (FIFO)"
+        if stat.S_ISFIFO(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "not a file"
+    )
+    hint = "a stream goes on standard input: validate - < NAME"
+    return f"cannot read {shown(name)}: {kind}, not a regular file ({hint})"
+
+
+def _read_file(name: str) -> bytes:
+    """The file's bytes; it is opened without blocking and checked again, as it may have changed
+    since `_check` (a FIFO would block the open, a device never end)."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise InputError(f"cannot read {shown(name)}: {_why(exc)}") from exc
+    with open(fd, "rb") as file:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise InputError(_not_regular(name, mode))
+        os.set_blocking(fd, True)
+        try:
+            return file.read()
+        except OSError as exc:
+            raise InputError(f"cannot read {shown(name)}: {_why(exc)}") from exc
 
 
 _NOTHING = {
@@ -186,14 +254,13 @@ def _read(name: str) -> Iterator[Recorded]:
         stream = getattr(sys.stdin, "buffer", None)
         if stream is None:
             raise InputError("cannot read standard input: it is closed")
-        yield from _lines("stdin", stream.read())
+        yield from _stream_lines(stream)
         return
-    try:
-        data = Path(name).read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {name}: {exc.strerror}") from exc
+    data = _read_file(name)
     kind = _kind(name)
     if kind == ".json":
+        if len(data) > MAX_PAYLOAD:
+            raise InputError(_too_long(name))
         if data.strip():
             yield Recorded(name, data)
     elif kind == ".har":
@@ -206,8 +273,43 @@ def _read(name: str) -> Iterator[Recorded]:
 def _lines(name: str, data: bytes) -> Iterator[Recorded]:
     # JSON text may hold U+2028 and friends: split on newline bytes only.
     for number, line in enumerate(data.split(b"\n"), start=1):
+        if len(line) > MAX_PAYLOAD:
+            raise InputError(_too_long(f"{name}:{number}"))
         if line and not line.isspace():  # not strip(): that copies every line
             yield Recorded(f"{name}:{number}", line)
+
+
+def _stream_lines(stream: BinaryIO) -> Iterator[Recorded]:
+    """As `_lines`, each line as it arrives: a line is never held past MAX_PAYLOAD, and a read
+    never blocks a stop for longer than one chunk takes."""
+    number = 0
+    while True:
+        parts: list[bytes] = []
+        size = 0
+        while not parts or not parts[-1].endswith(b"\n"):
+            part = stream.readline(_CHUNK)
+            if not part:
+                break
+            size += len(part)
+            if size > MAX_PAYLOAD + 1:  # + 1: its newline
+                raise InputError(_too_long(f"stdin:{number + 1}"))
+            parts.append(part)
+        if not parts:
+            return
+        number += 1
+        parts[-1] = parts[-1].removesuffix(b"\n")  # the last part, not the whole line: copied once
+        line = b"".join(parts)
+        if len(line) > MAX_PAYLOAD:
+            raise InputError(_too_long(f"stdin:{number}"))
+        if line and not line.isspace():
+            yield Recorded(f"stdin:{number}", line)
+
+
+def _too_long(source: str) -> str:
+    return (
+        f"{shown(source)}: a payload of more than {MAX_PAYLOAD:,} bytes, more than validate reads"
+        " (a Run Deployment Now answer is a few hundred bytes): not judged"
+    )
 
 
 def validate_inputs(paths: Iterable[str], oracle: Oracle | None = None) -> ValidationReport:
@@ -223,27 +325,74 @@ def judges(oracle: Oracle | None) -> tuple[Oracle, PreFilter | None]:
 
 
 def evaluate(records: Iterable[Recorded], oracle: Oracle, prefilter: PreFilter | None) -> list[PayloadResult]:
-    """One result per payload, in order. The exchanges' run ids are remembered from one payload
-    to the next (`run.id.unique`): payloads with an exchange are judged in one sequence. The
-    `prefilter` says which requirements cannot fire on a body; the oracle runs the rest."""
-    results: list[PayloadResult] = []
+    """One result per payload, in order (see `judged`)."""
+    with no_cycle_collection():
+        return list(judged(records, oracle, prefilter))
+
+
+def judged(
+    records: Iterable[Recorded], oracle: Oracle, prefilter: PreFilter | None
+) -> Iterator[PayloadResult]:
+    """One result per payload, in order, each as soon as its payload is read. The exchanges' run
+    ids are remembered from one payload to the next (`run.id.unique`): payloads with an exchange
+    are judged in one sequence. The `prefilter` says which requirements cannot fire on a body;
+    the oracle runs the rest."""
     seen: set[str] = set()
     none: frozenset[str] = frozenset()
-    with no_cycle_collection():
-        for recorded in records:
-            run = parse_body(recorded.body)
-            exchange = recorded.exchange
-            if exchange is None and is_webhook_event(run):
-                results.append(PayloadResult(recorded.source, oracle.judge_webhook_event(run), True))
-                continue
-            ruled_out = prefilter.cannot_fire(run) if prefilter is not None else none
-            evaluation = oracle.judge_recorded(
-                run, body=recorded.body, exchange=exchange, seen_run_ids=seen, ruled_out=ruled_out
-            )
-            if exchange is not None and isinstance(run, dict) and isinstance(run.get("id"), str):
-                seen.add(run["id"])
-            results.append(PayloadResult(recorded.source, evaluation))
-    return results
+    for recorded in records:
+        run = parse_body(recorded.body)
+        exchange = recorded.exchange
+        if exchange is None and is_webhook_event(run):
+            yield PayloadResult(recorded.source, oracle.judge_webhook_event(run), True)
+            continue
+        ruled_out = prefilter.cannot_fire(run) if prefilter is not None else none
+        evaluation = oracle.judge_recorded(
+            run, body=recorded.body, exchange=exchange, seen_run_ids=seen, ruled_out=ruled_out
+        )
+        if exchange is not None and isinstance(run, dict) and isinstance(run.get("id"), str):
+            seen.add(run["id"])
+        yield PayloadResult(recorded.source, evaluation)
+
+
+def validate_stream(
+    paths: Sequence[str], out: BinaryIO, *, as_json: bool, oracle: Oracle | None = None
+) -> bool:
+    """`validate` for inputs that include standard input, judged in turn as they are read, with
+    memory bounded however long the stream: each text line is written as its payload is judged;
+    `--json` entries wait in a temporary file past _SPOOL, since the document's summary comes
+    first. Ctrl-C or SIGTERM (KeyboardInterrupt) writes what was judged so far, then goes on up.
+    Whether every payload conforms; the bytes are those of `validate_output`."""
+    payloads = conforming = 0
+    with tempfile.SpooledTemporaryFile(_SPOOL) as spool:
+        try:
+            for result in judged(read_inputs(paths), *judges(oracle)):
+                piece, conforms = output_piece([result], as_json=as_json)
+                with interrupts_deferred():  # a payload counted is one written: the summary agrees
+                    if as_json:
+                        spool.write(b"," + piece if payloads else piece)  # a file: it never waits on a reader
+                    payloads, conforming = payloads + 1, conforming + conforms
+                if not as_json:  # not deferred: a reader that stopped reading must not block a stop
+                    out.write(piece)
+                    out.flush()
+        except KeyboardInterrupt:
+            _stream_end(out, spool, payloads, conforming, as_json=as_json)
+            raise
+        _stream_end(out, spool, payloads, conforming, as_json=as_json)
+    return conforming == payloads
+
+
+def _stream_end(out: BinaryIO, spool: IO[bytes], payloads: int, conforming: int, *, as_json: bool) -> None:
+    if not as_json:
+        out.write(output([], payloads, conforming, as_json=False))
+        out.flush()
+        return
+    head, tail = output([b"\0"], payloads, conforming, as_json=True).split(b"\0")  # around the entries
+    out.write(head)
+    spool.seek(0)
+    while chunk := spool.read(_CHUNK):
+        out.write(chunk)
+    out.write(tail)
+    out.flush()
 
 
 def is_webhook_event(payload: Any) -> bool:

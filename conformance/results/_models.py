@@ -42,6 +42,7 @@ RESULTS_SCHEMA_VERSION = 2
 Status = Literal["passed", "failed", "skipped", "errored"]
 Verdict = Literal["conformant", "non-conformant", "incomplete"]
 Gate = Literal["passed", "failed", "incomplete"]
+_MOST = 2**63 - 1  # a count past an int64 was never counted: a results file holding one is refused
 
 
 class _Model(BaseModel):
@@ -75,8 +76,8 @@ class RequirementResult(_Model):
     title: str
     source: dict[str, Any]
     status: Status
-    cases: int = 0  # cases that exercised the requirement
-    failures: int = 0
+    cases: int = Field(default=0, ge=0, le=_MOST)  # cases that exercised the requirement
+    failures: int = Field(default=0, ge=0, le=_MOST)
     reason: str | None = None  # why skipped or errored
     applicable: bool = True  # False: no input could exercise it on this target (blocks nothing)
     remedy: str | None = None  # unexercised: what would exercise it
@@ -126,7 +127,7 @@ class TargetResult(_Model):
     verdict: Verdict
     gate: Gate
     requirements: list[RequirementResult]
-    requests: int = 0
+    requests: int = Field(default=0, ge=0, le=_MOST)
     coverage: dict[str, dict[str, str]] = Field(default_factory=dict)  # e.g. error type -> observed
     notes: list[str] = Field(default_factory=list)
     # An SDK gate's cases, for the run's differential; written, so `report merge` can compute it again.

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from drun_conformance._errors import InputError
 from drun_conformance.oracle import parse_rfc3339
@@ -103,17 +104,33 @@ class ResourceRef(_Model):
     id: str = Field(min_length=1)
 
 
+# A schedule fires at most once a second (its firings a run's distinct `scheduled_at`, cron's
+# grain a minute) and at least once a year; 1000 firings of history then reach back 1,000 years,
+# well within the dates a run can carry (a second finer, or a year coarser, breaks the server).
+_SECOND, _YEAR = 1.0, 366 * 24 * 3600.0
+_EVERY = "from 1 to 31,622,400 seconds (a year)"
+
+
 class RateLimit(_Model):
     sessions: int = Field(ge=0, description="sessions a deployment may create per window")
-    window_seconds: float = Field(gt=0)
+    window_seconds: float = Field(gt=0, le=_YEAR, description="up to a year (31,622,400 s)")
 
 
 class Schedule(_Model):
     """The deployment's cron schedule, as the history of firings the server has on record."""
 
-    every_seconds: float = Field(gt=0, description="how often it fires")
+    every_seconds: float = Field(description=f"how often it fires: {_EVERY}")
     history: int = Field(default=0, ge=0, le=1000, description="past firings on record at start")
-    latency_ms: float = Field(default=150, ge=0, description="from firing to the run record")
+    latency_ms: float = Field(
+        default=150, ge=0, le=_YEAR * 1000, description="from firing to the run record, up to a year"
+    )
+
+    @field_validator("every_seconds")
+    @classmethod
+    def _every_in_range(cls, value: float) -> float:
+        if not _SECOND <= value <= _YEAR:  # NaN too
+            raise PydanticCustomError("every_seconds", f"expected {_EVERY}, got {{value}}", {"value": value})
+        return value
 
 
 class Deployment(_Identified):
