@@ -9,8 +9,6 @@ when the shipped file differs from a fresh build. Its version is the model's
 from __future__ import annotations
 
 import json
-import os
-import stat
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 import orjson
 
 from drun_conformance._errors import InputError
+from drun_conformance._files import read_regular
 from drun_conformance.results import RESULTS_SCHEMA_VERSION, RunResults
 
 __all__ = ["RESULTS_SCHEMA_PATH", "build_results_schema", "load_results", "results_schema"]
@@ -56,9 +55,7 @@ def load_results(path: Path | str) -> RunResults:
     """Read and check a results.json; any problem is an InputError (exit 2) naming the file."""
     path = Path(path)
     try:
-        text = _read_regular(path).decode("utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        text = read_regular(str(path)).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path} is not a drun-conformance results file (not UTF-8 text)") from exc
     try:
@@ -69,16 +66,6 @@ def load_results(path: Path | str) -> RunResults:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
         raise InputError(f"{path} is not a drun-conformance results file: {reason}") from None
     return results_from_json(data, source=str(path))
-
-
-def _read_regular(path: Path) -> bytes:
-    """The file's bytes; opened without blocking, so a FIFO or a device is refused, not waited on."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    with open(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise InputError(f"cannot read {path}: not a regular file (a FIFO, a device, ...)")
-        os.set_blocking(fd, True)
-        return file.read()
 
 
 def results_from_json(data: Any, *, source: str) -> RunResults:

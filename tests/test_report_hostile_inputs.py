@@ -86,7 +86,7 @@ def test_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
     unblock = threading.Timer(10, lambda: os.close(os.open(fifo, os.O_WRONLY)))  # a reader that waits fails
     unblock.start()
     try:
-        with pytest.raises(InputError, match=r"results.json: not a regular file"):
+        with pytest.raises(InputError, match=r"results.json: a named pipe \(FIFO\), not a regular file"):
             load_results(fifo)  # before: blocked until a writer came
     finally:
         unblock.cancel()
@@ -122,6 +122,6 @@ def test_summary_of_a_fifo_does_not_wait(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     expected = (
-        f"drun-conformance: cannot read {tmp_path}/fifo.json: not a regular file (a FIFO, a device, ...)\n"
+        f"drun-conformance: cannot read {tmp_path}/fifo.json: a named pipe (FIFO), not a regular file\n"
     )
     assert result.stderr == expected.encode()

@@ -20,9 +20,9 @@ from unittest import mock
 import pytest
 
 from drun_conformance._errors import InputError
+from drun_conformance._files import read_regular, shown
 from drun_conformance.cli import main
 from drun_conformance.recorded import _validate
-from drun_conformance.recorded._names import shown
 
 from .conftest import VALID_RUN, drun_command, run_cli
 
@@ -156,7 +156,7 @@ def test_a_file_swapped_for_a_fifo_after_the_check_is_refused(tmp_path: Path) ->
     """The read opens without blocking and looks again: a FIFO never blocks it."""
     os.mkfifo(tmp_path / "late.json")
     with pytest.raises(InputError, match="a named pipe"):
-        _validate._read_file(str(tmp_path / "late.json"))
+        read_regular(str(tmp_path / "late.json"))
 
 
 def _rss_kb(pid: int) -> int:

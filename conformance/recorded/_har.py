@@ -15,9 +15,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from drun_conformance._errors import InputError
+from drun_conformance._files import shown
 from drun_conformance.oracle import UNPARSED, Exchange, cut, parse_body, parse_rfc3339
-
-from ._names import shown
 
 __all__ = ["har_exchanges"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import gc
 import os
 import stat
@@ -17,11 +16,11 @@ from typing import IO, Any, BinaryIO
 import orjson
 
 from drun_conformance._errors import InputError, UsageError
+from drun_conformance._files import not_regular, read_regular, shown, why_unreadable
 from drun_conformance._interrupt import interrupts_deferred
 from drun_conformance.oracle import Evaluation, Exchange, Finding, Oracle, parse_body
 
 from ._har import har_exchanges
-from ._names import shown
 from ._prefilter import PreFilter
 
 __all__ = [
@@ -190,53 +189,12 @@ def _check(name: str) -> None:
             f"{shown(name)}: expected a .json, .jsonl, .ndjson or .har file, or - for standard input"
         )
     if mode is None:
-        raise InputError(f"cannot read {shown(name)}: {_why(problem)}")
+        raise InputError(f"cannot read {shown(name)}: {why_unreadable(problem)}")
     if not stat.S_ISREG(mode):
-        raise InputError(_not_regular(name, mode))
+        raise InputError(not_regular(name, mode, _STREAM_HINT))
 
 
-def _why(exc: OSError) -> str:
-    if exc.errno == errno.ENOENT:
-        return "no such file"
-    if exc.errno == errno.ENAMETOOLONG:
-        return "the name is too long for this system"
-    if exc.errno == errno.ELOOP:
-        return "a loop of symbolic links"
-    return exc.strerror or str(exc)
-
-
-def _not_regular(name: str, mode: int) -> str:
-    kind = (
-        "a named pipe (FIFO)"
-        if stat.S_ISFIFO(mode)
-        else "a device"
-        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-        else "a socket"
-        if stat.S_ISSOCK(mode)
-        else "not a file"
-    )
-    hint = "a stream goes on standard input: validate - < NAME"
-    return f"cannot read {shown(name)}: {kind}, not a regular file ({hint})"
-
-
-def _read_file(name: str) -> bytes:
-    """The file's bytes; it is opened without blocking and checked again, as it may have changed
-    since `_check` (a FIFO would block the open, a device never end)."""
-    try:
-        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        raise InputError(f"cannot read {shown(name)}: {_why(exc)}") from exc
-    with open(fd, "rb") as file:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise InputError(_not_regular(name, mode))
-        os.set_blocking(fd, True)
-        try:
-            return file.read()
-        except OSError as exc:
-            raise InputError(f"cannot read {shown(name)}: {_why(exc)}") from exc
-
-
+_STREAM_HINT = "a stream goes on standard input: validate - < NAME"
 _NOTHING = {
     ".json": "an empty file, nothing to validate",
     ".lines": "no payload line, nothing to validate",
@@ -256,7 +214,7 @@ def _read(name: str) -> Iterator[Recorded]:
             raise InputError("cannot read standard input: it is closed")
         yield from _stream_lines(stream)
         return
-    data = _read_file(name)
+    data = read_regular(name, hint=_STREAM_HINT)
     kind = _kind(name)
     if kind == ".json":
         if len(data) > MAX_PAYLOAD:
