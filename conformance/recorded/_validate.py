@@ -325,13 +325,15 @@ def validate_stream(
         try:
             for result in judged(read_inputs(paths), *judges(oracle)):
                 piece, conforms = output_piece([result], as_json=as_json)
-                with interrupts_deferred():  # a payload counted is one written: the summary agrees
+                # A payload counted is one written, so the summary agrees with the lines: a stop
+                # is taken after both (a reader that stops reading for good closes the pipe: EPIPE).
+                with interrupts_deferred():
                     if as_json:
                         spool.write(b"," + piece if payloads else piece)  # a file: it never waits on a reader
+                    else:
+                        out.write(piece)
+                        out.flush()
                     payloads, conforming = payloads + 1, conforming + conforms
-                if not as_json:  # not deferred: a reader that stopped reading must not block a stop
-                    out.write(piece)
-                    out.flush()
         except KeyboardInterrupt:
             _stream_end(out, spool, payloads, conforming, as_json=as_json)
             raise
