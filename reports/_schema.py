@@ -17,6 +17,7 @@ import orjson
 
 from drun_conformance._errors import InputError
 from drun_conformance._files import read_regular
+from drun_conformance.oracle._body import lone_surrogates
 from drun_conformance.results import RESULTS_SCHEMA_VERSION, RunResults
 
 __all__ = ["RESULTS_SCHEMA_PATH", "build_results_schema", "load_results", "results_schema"]
@@ -106,28 +107,10 @@ def _lone_surrogate(data: Any) -> str | None:
         return None
     except orjson.JSONEncodeError:  # a lone surrogate, or what orjson alone refuses: an int past 64 bits
         pass
-    stack: list[tuple[str, Any]] = [("", data)]
-    while stack:
-        where, value = stack.pop()
-        if isinstance(value, str):
-            if not _utf8(value):
-                return f"{where or '/'}: a lone surrogate in a string (not Unicode text)"
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                if not _utf8(key):
-                    return f"{where or '/'}: a lone surrogate in a member name (not Unicode text)"
-                stack.append((f"{where}/{key.replace('~', '~0').replace('/', '~1')}", item))  # RFC 6901
-        elif isinstance(value, list):
-            stack += [(f"{where}/{index}", item) for index, item in enumerate(value)]
+    for where, _, in_name in lone_surrogates(data):
+        held = "member name" if in_name else "string"
+        return f"{where or '/'}: a lone surrogate in a {held} (not Unicode text)"
     return None
-
-
-def _utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _twice_named(data: dict[str, Any]) -> str | None:

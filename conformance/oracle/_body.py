@@ -18,7 +18,15 @@ import orjson
 
 from ._case import UNPARSED, Case, Found, show
 
-__all__ = ["MAX_DEPTH", "encoding_problem", "names_unique", "parse_body", "unparsed_because", "why_unparsed"]
+__all__ = [
+    "MAX_DEPTH",
+    "encoding_problem",
+    "lone_surrogates",
+    "names_unique",
+    "parse_body",
+    "unparsed_because",
+    "why_unparsed",
+]
 
 MAX_DEPTH = 1024  # the nesting this reader holds (orjson's): RFC 8259 section 9 lets a reader set one
 
@@ -55,7 +63,7 @@ def parse_body(body: bytes) -> Any:
         value = json.loads(body.decode("utf-8"), **_STDLIB)
     except (ValueError, RecursionError):
         return UNPARSED
-    if next(_names_twice(value), None) is not None or next(_lone_surrogates(value), None) is not None:
+    if next(_names_twice(value), None) is not None or next(lone_surrogates(value), None) is not None:
         return UNPARSED
     return value
 
@@ -79,7 +87,7 @@ def why_unparsed(body: bytes) -> tuple[str, Found]:
             f"Received: the member {show(name, 60)} twice in one object / Expected: each name once"
             " (RFC 7493 section 2.3: readers disagree on which one counts)",
         )
-    for pointer, text in _lone_surrogates(value):
+    for pointer, text, _ in lone_surrogates(value):
         shown = json.dumps(text)  # ASCII: the surrogate as its escape
         return "payload.json.no-lone-surrogate", (
             pointer,
@@ -153,15 +161,18 @@ class _Object(dict[str, Any]):
         raise AssertionError("fewer names than pairs, yet none twice")  # pragma: no cover
 
 
-def _walk(value: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
-    """Every value in `value` with its RFC 6901 pointer, depth first, members in order."""
-    yield pointer, value
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _walk(item, pointer + "/" + key.replace("~", "~0").replace("/", "~1"))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _walk(item, f"{pointer}/{index}")
+def _walk(value: Any) -> Iterator[tuple[str, Any]]:
+    """Every value in `value` with its RFC 6901 pointer, depth first, members in order (a stack,
+    not recursion: a document may nest as deep as its reader allowed)."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        pointer, node = stack.pop()
+        yield pointer, node
+        if isinstance(node, dict):
+            members = [(pointer + "/" + k.replace("~", "~0").replace("/", "~1"), v) for k, v in node.items()]
+            stack += reversed(members)
+        elif isinstance(node, list):
+            stack += reversed([(f"{pointer}/{index}", item) for index, item in enumerate(node)])
 
 
 def _names_twice(value: Any) -> Iterator[tuple[str, str]]:
@@ -171,16 +182,17 @@ def _names_twice(value: Any) -> Iterator[tuple[str, str]]:
             yield pointer + "/" + node.twice.replace("~", "~0").replace("/", "~1"), node.twice
 
 
-def _lone_surrogates(value: Any) -> Iterator[tuple[str, str]]:
-    """(the pointer, the string) for each name or string value holding a lone surrogate
-    (json keeps them; a surrogate pair it joins into one character)."""
+def lone_surrogates(value: Any) -> Iterator[tuple[str, str, bool]]:
+    """(the pointer, the string, whether it is a member's name: then the pointer is its object's)
+    for each name or string value holding a lone surrogate (json keeps them; a surrogate pair it
+    joins into one character), in document order."""
     for pointer, node in _walk(value):
         if isinstance(node, dict):
             for key in node:
                 if _SURROGATE.search(key):
-                    yield pointer, key
+                    yield pointer, key, True
         elif isinstance(node, str) and _SURROGATE.search(node):
-            yield pointer, node
+            yield pointer, node, False
 
 
 def _beyond_64_bits(body: bytes) -> bool:
