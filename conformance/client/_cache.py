@@ -17,7 +17,7 @@ from filelock import FileLock
 from drun_conformance._errors import SdkUnavailable
 from drun_conformance._interrupt import run_tool_group
 
-__all__ = ["installing", "release_numbers", "run_tool", "say", "sharing", "source_digest"]
+__all__ = ["installing", "run_tool", "say", "sharing", "source_digest"]
 
 INSTALL_TIMEOUT = 900.0
 Note = Callable[[str], None]
@@ -83,8 +83,3 @@ def source_digest(folder: Path) -> str:
 
 def say(note: Note | None, text: str) -> None:
     (note or (lambda t: print(f"drun-conformance: {t}", file=sys.stderr)))(text)
-
-
-def release_numbers(version: str) -> tuple[int, ...]:
-    """A release's first three numbers, to compare releases: `v1.50.0` -> (1, 50, 0)."""
-    return tuple(int(part) for part in re.findall(r"\d+", version)[:3])

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drun_conformance._errors import SdkUnavailable
+from drun_conformance._releases import release_numbers
 
-from ._cache import Note, installing, release_numbers, run_tool, say, source_digest
+from ._cache import Note, installing, run_tool, say, source_digest
 
 __all__ = ["MODULE", "V1_MODULE", "GoVariant", "go_environment", "go_harness", "go_release", "go_variant"]
 

@@ -18,8 +18,9 @@ import shutil
 from pathlib import Path
 
 from drun_conformance._errors import SdkUnavailable
+from drun_conformance._releases import release_numbers
 
-from ._cache import Note, installing, release_numbers, run_tool, say, sharing, source_digest
+from ._cache import Note, installing, run_tool, say, sharing, source_digest
 
 __all__ = ["ARTIFACT", "java_harness", "java_shim", "sdk_jars"]
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drun_conformance._errors import SdkUnavailable, UsageError
+from drun_conformance._releases import release_numbers
 
 from ._cache import installing, run_tool, say
 from ._registries import served_releases, version_key
@@ -258,7 +259,7 @@ def _release(sdk: ShippedSdk, text: str, version: str) -> str:
         raise UsageError(f"--sdk {text!r}: {version!r} is not a release number such as {sdk.default_version}")
     if sdk.language == "go":
         version = go_release(version)
-    if _numbers(version) < sdk.minimum_version:
+    if release_numbers(version) < sdk.minimum_version:
         raise UsageError(f"--sdk {text!r}: {sdk.package} {version} cannot be gated: {sdk.minimum_reason}")
     return version
 
@@ -328,10 +329,6 @@ def _tree(root: Path, skipped: frozenset[str]) -> Iterator[Path]:
         ]
         for name in names:
             yield Path(folder) / name
-
-
-def _numbers(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
 
 
 def prepare_sdk(sdk: ShippedSdk, release: str | LocalBuild, *, note: Note | None = None) -> HarnessCommand:

@@ -14,9 +14,10 @@ entry here, does not exercise these checks.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from drun_conformance._releases import release_numbers
 
 from ._call import ClientCase
 from ._case import Found, show
@@ -66,12 +67,6 @@ class Exceptions:
             return frozenset(specific)
         generic = self.server if status >= 500 else self.other
         return frozenset({generic, *specific})
-
-
-def release_numbers(release: str | None) -> tuple[int, ...]:
-    """`2.10.0` -> (2, 10, 0), `v2.15.0-beta` -> (2, 15, 0); () when it names no release."""
-    found = re.match(r"v?(\d+)\.(\d+)\.(\d+)", release or "")
-    return tuple(int(n) for n in found.groups()) if found else ()
 
 
 def _mapped(since: tuple[int, ...], *statuses: int) -> dict[int, tuple[int, ...]]:
