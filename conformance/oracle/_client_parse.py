@@ -98,7 +98,7 @@ def _comparison(case: ClientCase) -> _Comparison | None:
         expected, actual = known_part(served, known), known_part(answer_run, known)
         compared = differences(expected, actual, timestamps=case.facts.timestamp_paths)
         pointers = sorted({*compared, *_null_held_undefined(call.answer, served)})
-        unreadable = _unreadable(call.answer)
+        unreadable = _held_as(call.answer, UNREADABLE)
         for pointer in pointers:
             excusing = [rid for rid, where in excused if _under(pointer, where)]
             if excusing:
@@ -124,10 +124,7 @@ def _comparison(case: ClientCase) -> _Comparison | None:
 def _null_held_undefined(answer: Any, served: dict[str, Any]) -> list[str]:
     """The pointers served as JSON null that a typed harness says the SDK holds as `undefined`
     (TypeScript: its declarations say `| null`, and its users test `=== null`)."""
-    types = answer.get("types") if isinstance(answer, dict) else None
-    if not isinstance(types, dict):
-        return []
-    return [p for p, held in types.items() if held == UNDEFINED and _served_null(served, p)]
+    return [pointer for pointer in _held_as(answer, UNDEFINED) if _served_null(served, pointer)]
 
 
 def _served_null(served: Any, pointer: str) -> bool:
@@ -136,12 +133,11 @@ def _served_null(served: Any, pointer: str) -> bool:
     return isinstance(holder, dict) and name in holder and holder[name] is None
 
 
-def _unreadable(answer: Any) -> list[str]:
-    """The pointers a typed harness could not read (none when it reports no types)."""
+def _held_as(answer: Any, name: str) -> list[str]:
+    """The pointers whose type a typed harness reports as `name` (none when it reports no types):
+    UNREADABLE, a value it could not read; UNDEFINED, one TypeScript holds as undefined."""
     types = answer.get("types") if isinstance(answer, dict) else None
-    return (
-        [pointer for pointer, held in types.items() if held == UNREADABLE] if isinstance(types, dict) else []
-    )
+    return [pointer for pointer, held in types.items() if held == name] if isinstance(types, dict) else []
 
 
 def _excused_pointer(pointer: str) -> str:
@@ -201,8 +197,7 @@ def _value_at(node: Any, pointer: str) -> Any:
 
 def _difference_findings(case: ClientCase, comparison: _Comparison, part: Part) -> list[Found]:
     served = case.call.served
-    types = (case.call.answer or {}).get("types")
-    undefined = {p for p, held in types.items() if held == UNDEFINED} if isinstance(types, dict) else set()
+    undefined = set(_held_as(case.call.answer, UNDEFINED))
 
     def received(pointer: str) -> str:
         return UNDEFINED if pointer in undefined else show(_value_at(comparison.answer_run, pointer))
