@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-__all__ = ["MAX_DEPLOYMENT_ID", "api_key_problem", "base_url_problem", "deployment_id_problem"]
+__all__ = ["MAX_ID_LENGTH", "api_key_problem", "base_url_problem", "deployment_id_problem"]
 
-MAX_DEPLOYMENT_ID = 4096  # characters: a path holds it, written percent-encoded
+# The longest deployment or run id the suite sends and its reference server takes, in characters
+# (four times the longest its strategies draw, 1,000): a path holds it, written percent-encoded.
+MAX_ID_LENGTH = 4096
 
 
 def base_url_problem(text: str) -> str | None:
@@ -37,6 +39,6 @@ def deployment_id_problem(deployment_id: str) -> str | None:
     """Why `deployment_id` cannot be a deployment to run (its value is not shown: it may be long)."""
     if not deployment_id:
         return "must not be empty"
-    if len(deployment_id) > MAX_DEPLOYMENT_ID:
-        return f"must be at most {MAX_DEPLOYMENT_ID:,} characters, got {len(deployment_id):,}"
+    if len(deployment_id) > MAX_ID_LENGTH:
+        return f"must be at most {MAX_ID_LENGTH:,} characters, got {len(deployment_id):,}"
     return None

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from drun_conformance._errors import InputError
+from drun_conformance._values import MAX_ID_LENGTH  # a request with a longer id is a 400
 from drun_conformance.oracle import parse_rfc3339
 
 __all__ = [
@@ -44,9 +45,6 @@ __all__ = [
 ]
 
 DEFAULT_API_KEY = "sk-drun-reference"
-# The longest deployment or run id the server takes (four times the longest the suite's own
-# strategies draw, 1,000 characters); a request with a longer one is a 400.
-MAX_ID_LENGTH = 4096
 _DEFAULT_FILE = "default_scenario.yaml"
 
 
