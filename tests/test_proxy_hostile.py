@@ -29,24 +29,13 @@ from drun_conformance.proxy import Limits, proxy_in_thread
 from drun_conformance.results import TargetResult
 from drun_conformance.server.reference import REQUIRED_BETA
 
-from .conftest import drun_command, run_cli
+from .conftest import VALID_RUN, drun_command, run_cli
 
 pytestmark = pytest.mark.slow
 
 KEY = "sk-hostile-test-KEY-0123456789"
 HEADERS = {"x-api-key": KEY, "anthropic-beta": REQUIRED_BETA, "anthropic-version": "2023-06-01"}
-_RUN = json.dumps(
-    {
-        "id": "drun_01",
-        "type": "deployment_run",
-        "deployment_id": "m_ok",
-        "agent": {"type": "agent", "id": "agent_01", "version": 3},
-        "created_at": "2026-04-01T12:00:00.000000Z",
-        "trigger_context": {"type": "manual"},
-        "session_id": "sesn_01",
-        "error": None,
-    }
-).encode()
+_RUN = json.dumps({**VALID_RUN, "deployment_id": "m_ok"}).encode()  # the hostile upstream's own deployment
 
 Writer = asyncio.StreamWriter
 
