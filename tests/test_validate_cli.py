@@ -129,7 +129,7 @@ def test_the_human_output_names_requirement_and_pointer(tmp_path: Path, valid_ru
     assert result.returncode == 1
     text = result.stdout.decode()
     assert "VIOLATES" in text and "run.agent.version.int64" in text and "/agent/version" in text
-    assert "1 payloads: 0 conforming, 1 violating" in text
+    assert "1 payload: 0 conforming, 1 violating" in text
 
 
 @pytest.mark.slow

@@ -116,7 +116,7 @@ def test_names_are_escaped_in_text_and_exact_in_json(tmp_path: Path) -> None:
     assert status == 0
     assert out.decode().splitlines() == [
         f"{tmp_path}/evil\\nfake.json: VIOLATES\\x1b[31m.json: conforms",
-        "1 payloads: 1 conforming, 0 violating",
+        "1 payload: 1 conforming, 0 violating",
     ]
     status, out, _ = _validate_in_process("--json", str(tmp_path / name))
     assert json.loads(out)["results"][0]["source"] == str(tmp_path / name)

@@ -58,8 +58,9 @@ def add_parser(commands: Commands) -> None:
         "--webhook-url",
         type=_webhook_url,
         metavar="URL",
-        help="POST each recorded run's webhook events (deployment_run.started, .succeeded, .failed)"
-        " there, signed as Standard Webhooks sign them",
+        help="POST the webhook events (deployment_run.started, .succeeded, .failed) of each run made"
+        " while it serves there (the scenario's recorded runs send none), signed as Standard Webhooks"
+        " sign them",
     )
     serve.add_argument(
         "--webhook-secret",

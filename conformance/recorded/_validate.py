@@ -142,7 +142,8 @@ def output(pieces: Sequence[bytes], payloads: int, conforming: int, *, as_json: 
     if as_json:
         return _json_document(pieces, payloads, conforming, end=b"\n")
     counts = f"{conforming} conforming, {payloads - conforming} violating"
-    return b"".join([*pieces, f"{payloads} payloads: {counts}\n".encode()])
+    noun = "payload" if payloads == 1 else "payloads"
+    return b"".join([*pieces, f"{payloads} {noun}: {counts}\n".encode()])
 
 
 def _json_document(pieces: Sequence[bytes], payloads: int, conforming: int, end: bytes = b"") -> bytes:
