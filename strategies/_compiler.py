@@ -173,9 +173,6 @@ class _Options:
 
 
 _CACHE: dict[tuple[Any, ...], st.SearchStrategy[Any]] = {}
-# One compiler per document and options: schemas compiled within one document share its
-# flattening (a run narrowed to each of 16 error types flattens the run's unions once, not 16 times).
-_COMPILERS: dict[tuple[Any, ...], _Compiler] = {}
 
 
 def from_schema(
@@ -183,7 +180,6 @@ def from_schema(
     *,
     strings: Mapping[str, st.SearchStrategy[str]] | None = None,
     extra_fields: bool = True,
-    within: Mapping[str, Any] | None = None,
 ) -> st.SearchStrategy[Any]:
     """Instances of a JSON Schema (2020-12, the subset that spec/ uses), as a strategy.
 
@@ -198,9 +194,6 @@ def from_schema(
       printable ASCII, and `date-time` strings are ordinary RFC 3339 timestamps.
     - `extra_fields`: add one or two unknown fields (names the schema does not use at that
       level, any JSON value) to about half of the objects the schema leaves open.
-    - `within`: the document the schema's `$ref`s resolve against (the schema itself when
-      None), e.g. `{"allOf": [doc, {...narrower...}]}` within `doc`; schemas compiled within
-      one document share the work of flattening it.
 
     The strategy is compiled once per distinct (schema, strings, extra_fields) and cached:
     calling again returns the same object, and nothing is rebuilt per draw.
@@ -216,8 +209,6 @@ def from_schema(
     """
     if not isinstance(schema, Mapping | bool):
         raise InvalidArgument(f"schema={schema!r} must be a JSON Schema (a mapping or a boolean)")
-    if within is not None and not isinstance(within, Mapping):
-        raise InvalidArgument(f"within={within!r} must be a JSON Schema document (a mapping)")
     check_bool(extra_fields, "extra_fields")
     overrides = dict(strings or {})
     for pointer, strategy in overrides.items():
@@ -228,14 +219,9 @@ def from_schema(
         text = json.dumps(schema, sort_keys=True)
     except (TypeError, ValueError) as exc:
         raise InvalidArgument(f"schema is not JSON data: {exc}") from None
-    options = (tuple(sorted(overrides.items(), key=lambda item: item[0])), extra_fields)
-    root = schema if within is None else within
-    key = (text, None if within is None else id(within), *options)
+    key = (text, tuple(sorted(overrides.items(), key=lambda item: item[0])), extra_fields)
     cached = _CACHE.get(key)
     if cached is None:
-        compiler_key = (id(root), *options)
-        compiler = _COMPILERS.get(compiler_key)
-        if compiler is None:  # it holds `root`, so the id stays its own
-            compiler = _COMPILERS[compiler_key] = _Compiler(root, _Options(overrides, extra_fields))
+        compiler = _Compiler(schema, _Options(overrides, extra_fields))
         cached = _CACHE[key] = compiler.compile(schema, "")
     return cached

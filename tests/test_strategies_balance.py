@@ -1,13 +1,11 @@
-"""runs() draws three error runs to a success and the 16 error types about alike, and 600 runs
-hold every error type (st.one_of drew the first type in 28 to 35% of error runs; fair bits drawn
-after the other fields, 19%, and 6 seeds of 100 missed a type; drawn first, 9%, 1 of 200; with
-three error runs to a success, none of 200, the fewest of a type 2).
+"""runs() draws both outcomes alike and the 16 error types about alike, and 600 runs hold
+every error type (st.one_of drew the first type in 28 to 35% of error runs; fair bits drawn
+after the other fields, 19%, and 6 seeds of 100 missed a type; drawn first, 9%, 1 of 200).
 Run with `-s` to see the counts per seed.
 
 Hypothesis mutates each generated example up to five times, and a mutation keeps the error
-type four times in five: 600 examples hold about 125 independent choices of a type with half
-of the runs errors, about 160 with three quarters (the counts over ten seeds are in the
-CHANGELOG for issue #21).
+type: 600 examples hold about 65 independent choices of a type (the counts over ten seeds are
+in the CHANGELOG for issue #21).
 """
 
 from __future__ import annotations
@@ -71,7 +69,7 @@ def test_outcomes_and_error_types_are_drawn_alike() -> None:
     per_type = [0] * len(contract().error_types)
     for seed_value, (errors, counts) in zip(_SEEDS, json.loads(drawn.stdout), strict=True):
         print(f"seed {seed_value}: {errors} error runs of {_EXAMPLES}, per type {counts}")
-        assert 0.65 * _EXAMPLES <= errors <= 0.85 * _EXAMPLES  # three error runs to a success
+        assert 0.3 * _EXAMPLES <= errors <= 0.7 * _EXAMPLES
         assert min(counts) > 0, counts
         per_type = [a + b for a, b in zip(per_type, counts, strict=True)]
     assert max(per_type) <= 0.15 * sum(per_type), per_type  # the first type: 34%, then 19%
