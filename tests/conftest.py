@@ -74,6 +74,22 @@ def run_cli(
     )
 
 
+def in_a_fresh_interpreter(function: Callable[..., Any], *args: Any) -> Any:
+    """`function(*args)` (JSON in, JSON out) in a new Python process. For what Hypothesis draws:
+    it mixes the constants of every local module loaded into some draws, so in a test worker a
+    seeded search hangs on which tests ran there first."""
+    program = (
+        "import importlib, json, sys; module, name, args = json.loads(sys.argv[1]);"
+        " print(json.dumps(getattr(importlib.import_module(module), name)(*args)))"
+    )
+    call = json.dumps([function.__module__, function.__name__, list(args)])
+    done = subprocess.run(
+        [sys.executable, "-c", program, call], cwd=REPO, capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
 def eventually(condition: Callable[[], bool], within: float = 30.0) -> bool:
     """`condition` holds within `within` seconds (asked every 20 ms)."""
     deadline = time.monotonic() + within

@@ -1,18 +1,16 @@
-"""runs() draws both outcomes alike and the 16 error types about alike, and 600 runs hold
-every error type (st.one_of drew the first type in 28 to 35% of error runs; fair bits drawn
-after the other fields, 19%, and 6 seeds of 100 missed a type; drawn first, 9%, 1 of 200).
-Run with `-s` to see the counts per seed.
+"""runs() draws three error runs to a success and the 16 error types about alike, and 600 runs
+hold every error type (st.one_of drew the first type in 28 to 35% of error runs; fair bits drawn
+after the other fields, 19%, and 6 seeds of 100 missed a type; drawn first, 9%, 1 of 200; with
+three error runs to a success, still 1 of 200, and the fewest of a type in seeds 0 to 9 went
+from 1 to 9 up to 2 to 19). Run with `-s` to see the counts per seed.
 
 Hypothesis mutates each generated example up to five times, and a mutation keeps the error
-type: 600 examples hold about 65 independent choices of a type (the counts over ten seeds are
-in the CHANGELOG for issue #21).
+type four times in five: of 600 examples, only about 120 draw a type afresh, which is why a
+seed in a few hundred still misses one (the counts are in the CHANGELOG for issue #21).
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections import Counter
 from typing import Any
 
@@ -23,7 +21,7 @@ from hypothesis.errors import InvalidArgument
 from drun_conformance.strategies import runs
 from drun_conformance.strategies._contract import contract
 
-from .conftest import REPO
+from .conftest import in_a_fresh_interpreter
 
 _EXAMPLES = 600
 
@@ -54,22 +52,17 @@ def _counts(seed_value: int) -> tuple[int, list[int]]:
 _SEEDS = range(3)
 
 
-_IN_A_FRESH_INTERPRETER = (
-    "import json; from tests.test_strategies_balance import _SEEDS, _counts;"
-    " print(json.dumps([_counts(s) for s in _SEEDS]))"
-)
+def _counts_per_seed() -> list[tuple[int, list[int]]]:
+    return [_counts(s) for s in _SEEDS]
 
 
 @pytest.mark.slow
 def test_outcomes_and_error_types_are_drawn_alike() -> None:
-    """Drawn in a fresh interpreter: Hypothesis draws some values from the constants of every
-    local module loaded, so in a test worker the counts hang on which tests ran there first."""
-    command = [sys.executable, "-c", _IN_A_FRESH_INTERPRETER]
-    drawn = subprocess.run(command, cwd=REPO, capture_output=True, check=True, timeout=300)
+    counted = in_a_fresh_interpreter(_counts_per_seed)
     per_type = [0] * len(contract().error_types)
-    for seed_value, (errors, counts) in zip(_SEEDS, json.loads(drawn.stdout), strict=True):
+    for seed_value, (errors, counts) in zip(_SEEDS, counted, strict=True):
         print(f"seed {seed_value}: {errors} error runs of {_EXAMPLES}, per type {counts}")
-        assert 0.3 * _EXAMPLES <= errors <= 0.7 * _EXAMPLES
+        assert 0.65 * _EXAMPLES <= errors <= 0.85 * _EXAMPLES  # three error runs to a success
         assert min(counts) > 0, counts
         per_type = [a + b for a, b in zip(per_type, counts, strict=True)]
     assert max(per_type) <= 0.15 * sum(per_type), per_type  # the first type: 34%, then 19%
