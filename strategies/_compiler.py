@@ -234,13 +234,22 @@ def from_schema(
     except (TypeError, ValueError) as exc:
         raise InvalidArgument(f"schema is not JSON data: {exc}") from None
     options = (tuple(sorted(overrides.items(), key=lambda item: item[0])), extra_fields)
-    root = schema if within is None else within
     key = (text, None if within is None else id(within), *options)
     cached = _CACHE.get(key)
     if cached is None:
-        compiler_key = (id(root), *options)
-        compiler = _COMPILERS.get(compiler_key)
-        if compiler is None:  # it holds `root`, so the id stays its own
-            compiler = _COMPILERS[compiler_key] = _Compiler(root, _Options(overrides, extra_fields))
+        if within is None:  # a schema of its own: compiled once, by `key`
+            compiler = _Compiler(schema, _Options(overrides, extra_fields))
+        else:
+            compiler = _compiler_within(within, options)
         cached = _CACHE[key] = compiler.compile(schema, "")
     return cached
+
+
+def _compiler_within(document: Mapping[str, Any], options: tuple[Any, ...]) -> _Compiler:
+    """The compiler shared by every schema compiled within `document` with these options."""
+    key = (id(document), *options)
+    compiler = _COMPILERS.get(key)
+    if compiler is None:  # it holds `document`, so the id stays its own
+        overrides, extra_fields = options
+        compiler = _COMPILERS[key] = _Compiler(document, _Options(dict(overrides), extra_fields))
+    return compiler

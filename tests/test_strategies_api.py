@@ -12,7 +12,7 @@ from urllib.parse import unquote
 import jsonschema
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
@@ -96,6 +96,18 @@ def test_strategies_are_compiled_once_and_cached() -> None:
     assert edge_runs() is edge_runs() and invalid_runs() is invalid_runs()
     assert requests() is requests() and http_errors() is http_errors()
     assert from_schema(spec.load_schema()) is from_schema(json.loads(json.dumps(spec.load_schema())))
+
+
+def test_a_schema_changed_in_place_compiles_to_what_it_says_now() -> None:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "required": ["a"],
+        "properties": {"a": {"const": 1}},
+        "additionalProperties": False,
+    }
+    assert find(from_schema(schema), lambda _: True) == {"a": 1}
+    schema["properties"]["a"]["const"] = 2  # the same object: the cache is keyed by its content
+    assert find(from_schema(schema), lambda _: True) == {"a": 2}
 
 
 @SMALL

@@ -139,7 +139,7 @@ def counterexample(name: str, seed_value: int | None = None) -> Any:
         property_ = seed(seed_value)(property_)
     with pytest.raises(AssertionError, match="broken oracle"):
         property_()
-    return failures[-1]  # Hypothesis replays the shrunk example last
+    return failures[-1]  # Hypothesis replays the example it reports last
 
 
 @pytest.mark.slow
